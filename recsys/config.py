@@ -1,0 +1,138 @@
+"""The one settings object.
+
+Settings are read once, from environment variables and (in the app) from ``st.secrets`` passed
+in as a plain mapping, then handed down explicitly. Nothing else in the project reads
+``os.environ``; tests build ``Settings`` directly or through :meth:`Settings.from_env` with a
+dict of their own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+IMDB_DEFAULT_SOURCE = "https://datasets.imdbws.com/"
+MOVIELENS_DEFAULT_SOURCE = "https://files.grouplens.org/datasets/movielens/ml-latest-small.zip"
+TMDB_DEFAULT_API_BASE = "https://api.themoviedb.org"
+TMDB_DEFAULT_IMAGE_BASE = "https://image.tmdb.org/t/p/"
+
+
+def _as_bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about Marquee, with the documented defaults."""
+
+    data_dir: Path = Path("data")
+    database_url: str = ""  # empty: SQLite file inside data_dir
+    imdb_source: str = IMDB_DEFAULT_SOURCE
+    movielens_source: str = MOVIELENS_DEFAULT_SOURCE
+    min_votes: int = 1000
+    tmdb_api_key: str = ""
+    tmdb_api_base: str = TMDB_DEFAULT_API_BASE
+    tmdb_image_base: str = TMDB_DEFAULT_IMAGE_BASE
+    tmdb_timeout_s: float = 4.0
+    cookie_key: str = ""  # empty: the app creates one in data_dir and keeps it
+    cookie_name: str = "marquee_auth"
+    cookie_expiry_days: float = 30.0
+    hybrid_w1: float | None = None  # None: the engine's evaluated default
+    hybrid_w2: float | None = None
+    retrain_after_interactions: int = 50
+    retrain_after_days: float = 7.0
+    download_timeout_s: float = 60.0
+    download_retries: int = 3
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ derived values
+    @property
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy URL to connect to (SQLite in the data dir unless configured)."""
+        if self.database_url:
+            url = self.database_url
+            # Heroku-style URLs and bare "postgresql://" should use psycopg 3, which we ship.
+            if url.startswith("postgres://"):
+                url = "postgresql://" + url[len("postgres://") :]
+            if url.startswith("postgresql://"):
+                url = "postgresql+psycopg://" + url[len("postgresql://") :]
+            return url
+        return f"sqlite:///{(self.data_dir / 'marquee.db').as_posix()}"
+
+    @property
+    def downloads_dir(self) -> Path:
+        return self.data_dir / "downloads"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def tmdb_enabled(self) -> bool:
+        return bool(self.tmdb_api_key)
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (CLI flags, tests)."""
+        return replace(self, **changes)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        secrets: Mapping[str, Any] | None = None,
+    ) -> Settings:
+        """Build settings from the environment, with ``secrets`` (st.secrets) taking precedence.
+
+        Secrets win because on Streamlit Community Cloud they are the only configuration a
+        deployer controls; locally the environment is the natural place.
+        """
+        env: dict[str, str] = dict(os.environ if environ is None else environ)
+        for key, value in (secrets or {}).items():
+            if isinstance(value, str | int | float | bool):
+                env[str(key)] = str(value)
+
+        def get(name: str, default: str = "") -> str:
+            value = env.get(name)
+            return default if value is None or value == "" else value
+
+        def get_float(name: str) -> float | None:
+            raw = get(name)
+            return float(raw) if raw else None
+
+        defaults = cls()
+        return cls(
+            data_dir=Path(get("MARQUEE_DATA_DIR", str(defaults.data_dir))),
+            database_url=get("DATABASE_URL"),
+            imdb_source=get("MARQUEE_IMDB_SOURCE", IMDB_DEFAULT_SOURCE),
+            movielens_source=get("MARQUEE_MOVIELENS_SOURCE", MOVIELENS_DEFAULT_SOURCE),
+            min_votes=int(get("MARQUEE_MIN_VOTES", str(defaults.min_votes))),
+            tmdb_api_key=get("TMDB_API_KEY"),
+            tmdb_api_base=get("TMDB_API_BASE", TMDB_DEFAULT_API_BASE).rstrip("/"),
+            tmdb_image_base=get("TMDB_IMAGE_BASE", TMDB_DEFAULT_IMAGE_BASE),
+            tmdb_timeout_s=float(get("TMDB_TIMEOUT_S", str(defaults.tmdb_timeout_s))),
+            cookie_key=get("MARQUEE_COOKIE_KEY"),
+            cookie_expiry_days=float(
+                get("MARQUEE_COOKIE_EXPIRY_DAYS", str(defaults.cookie_expiry_days))
+            ),
+            hybrid_w1=get_float("MARQUEE_HYBRID_W1"),
+            hybrid_w2=get_float("MARQUEE_HYBRID_W2"),
+            retrain_after_interactions=int(
+                get("MARQUEE_RETRAIN_AFTER", str(defaults.retrain_after_interactions))
+            ),
+            download_timeout_s=float(
+                get("MARQUEE_DOWNLOAD_TIMEOUT_S", str(defaults.download_timeout_s))
+            ),
+            extra={k: v for k, v in env.items() if k.startswith("MARQUEE_E2E_")},
+        )
+
+
+def is_url(source: str) -> bool:
+    """True when a source setting names a remote address rather than a local path."""
+    return source.startswith(("http://", "https://", "ftp://"))
+
+
+__all__ = ["Settings", "is_url", "_as_bool"]
