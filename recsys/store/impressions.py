@@ -1,0 +1,72 @@
+"""The log of shown recommendations and the online figures computed from it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from recsys.store.models import Impression, Interaction, utcnow
+
+
+def log_shown(
+    session: Session,
+    user_id: int,
+    section: str,
+    shown: Sequence[tuple[str, int, str]],
+) -> None:
+    """Record ``(tconst, rank, model_part)`` rows shown to a user in one section."""
+    if not shown:
+        return
+    now = utcnow()
+    session.execute(
+        insert(Impression),
+        [
+            {
+                "user_id": user_id,
+                "tconst": tconst,
+                "section": section,
+                "rank": rank,
+                "model_part": part,
+                "shown_at": now,
+            }
+            for tconst, rank, part in shown
+        ],
+    )
+
+
+def outcomes(session: Session) -> pd.DataFrame:
+    """Every distinct shown (user, title) with its first showing and the user's later choice.
+
+    ``liked`` is True/False when the user liked/disliked the title after it was shown, else NA.
+    """
+    shown = session.execute(
+        select(
+            Impression.user_id,
+            Impression.tconst,
+            Impression.section,
+            Impression.model_part,
+            Impression.rank,
+            Impression.shown_at,
+        ).order_by(Impression.shown_at, Impression.id)
+    ).all()
+    cols = ["user_id", "tconst", "section", "model_part", "rank", "shown_at"]
+    frame = pd.DataFrame(shown, columns=cols).drop_duplicates(["user_id", "tconst"])
+    choices = pd.DataFrame(
+        session.execute(
+            select(Interaction.user_id, Interaction.tconst, Interaction.liked)
+        ).all(),
+        columns=["user_id", "tconst", "liked"],
+    )
+    merged = frame.merge(choices, on=["user_id", "tconst"], how="left")
+    merged["liked"] = merged["liked"].astype("boolean")
+    return merged
+
+
+def count_since(session: Session, days: int = 7) -> int:
+    from datetime import timedelta
+
+    since = utcnow() - timedelta(days=days)
+    return len(session.execute(select(Impression.id).where(Impression.shown_at >= since)).all())

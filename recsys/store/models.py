@@ -1,0 +1,188 @@
+"""SQLAlchemy 2.0 typed ORM models: the whole schema in one place.
+
+Every change to this file needs an Alembic migration in ``migrations/versions`` that keeps
+existing data; ``tests/store/test_migrations.py`` checks that the migrations and these models
+agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# A naming convention makes constraint names deterministic, so migrations can drop/alter them
+# on every backend (SQLite batch mode needs names).
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now; stored as UTC on every backend."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC in Python.
+
+    SQLite drops the offset and hands back naive values; PostgreSQL keeps it. Normalising here
+    means comparisons such as ``locked_until > utcnow()`` behave the same on both.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class User(Base):
+    """An account. Passwords only ever as bcrypt hashes."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: Comma-separated IMDb genre names (added by migration 0002).
+    favorite_genres: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: Set when the user finished onboarding (genres + 5 movies + 5 shows).
+    onboarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Title(Base):
+    """One catalog entry (IMDb title.basics + ratings + crew/principals names)."""
+
+    __tablename__ = "titles"
+
+    tconst: Mapped[str] = mapped_column(String(16), primary_key=True)
+    title_type: Mapped[str] = mapped_column(String(16))
+    primary_title: Mapped[str] = mapped_column(Text)
+    original_title: Mapped[str | None] = mapped_column(Text, nullable=True)
+    start_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    end_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    runtime_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    genres: Mapped[str | None] = mapped_column(Text, nullable=True)
+    average_rating: Mapped[float | None] = mapped_column(Float, nullable=True)
+    num_votes: Mapped[int] = mapped_column(Integer, default=0)
+    directors: Mapped[str | None] = mapped_column(Text, nullable=True)
+    writers: Mapped[str | None] = mapped_column(Text, nullable=True)
+    top_cast: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (
+        Index("ix_titles_type_votes", "title_type", "num_votes"),
+        Index("ix_titles_start_year", "start_year"),
+    )
+
+
+class Interaction(Base):
+    """A like or dislike. One row per (user, title): changing your mind updates it."""
+
+    __tablename__ = "interactions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # No foreign key to titles: a newer catalog may drop a title, the user's history stays.
+    tconst: Mapped[str] = mapped_column(String(16), index=True)
+    liked: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(String(32), default="home", server_default="home")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("user_id", "tconst", name="uq_interactions_user_title"),)
+
+
+class TrainingRating(Base):
+    """A MovieLens rating mapped to an IMDb title: the collaborative model's training data."""
+
+    __tablename__ = "training_ratings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    tconst: Mapped[str] = mapped_column(String(16), index=True)
+    rating: Mapped[float] = mapped_column(Float)
+    timestamp: Mapped[int] = mapped_column(Integer)
+
+
+class TitleTag(Base):
+    """MovieLens tags counted per title (content features)."""
+
+    __tablename__ = "title_tags"
+
+    tconst: Mapped[str] = mapped_column(String(16), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(200), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class IngestRun(Base):
+    """One successful catalog build: where it came from and its summary figures."""
+
+    __tablename__ = "ingest_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    imdb_source: Mapped[str] = mapped_column(Text)
+    movielens_source: Mapped[str] = mapped_column(Text)
+    min_votes: Mapped[int] = mapped_column(Integer)
+    summary_json: Mapped[str] = mapped_column(Text)
+
+
+class TmdbCacheEntry(Base):
+    """Cached TMDb lookups (hits and misses), so a page of posters costs no API calls."""
+
+    __tablename__ = "tmdb_cache"
+
+    tconst: Mapped[str] = mapped_column(String(16), primary_key=True)
+    payload: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class Impression(Base):
+    """A recommendation that was shown: the denominator of the online like rate."""
+
+    __tablename__ = "impressions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    tconst: Mapped[str] = mapped_column(String(16), index=True)
+    section: Mapped[str] = mapped_column(String(16))
+    rank: Mapped[int] = mapped_column(Integer)
+    model_part: Mapped[str] = mapped_column(String(32))
+    shown_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
