@@ -1,0 +1,26 @@
+"""Ingestion: pure functions that turn IMDb and MovieLens files into the schema's frames.
+
+Nothing here touches the database; :mod:`recsys.store` writes what these functions return.
+"""
+
+from recsys.ingest.download import fetch, terminal_progress
+from recsys.ingest.errors import (
+    CorruptFileError,
+    DownloadError,
+    FormatError,
+    IngestError,
+    SourceNotFoundError,
+)
+from recsys.ingest.imdb import CatalogResult, read_imdb_catalog
+
+__all__ = [
+    "CatalogResult",
+    "CorruptFileError",
+    "DownloadError",
+    "FormatError",
+    "IngestError",
+    "SourceNotFoundError",
+    "fetch",
+    "read_imdb_catalog",
+    "terminal_progress",
+]
