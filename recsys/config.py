@@ -135,4 +135,4 @@ def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://", "ftp://"))
 
 
-__all__ = ["Settings", "is_url", "_as_bool"]
+__all__ = ["Settings", "_as_bool", "is_url"]

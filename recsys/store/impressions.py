@@ -55,9 +55,7 @@ def outcomes(session: Session) -> pd.DataFrame:
     cols = ["user_id", "tconst", "section", "model_part", "rank", "shown_at"]
     frame = pd.DataFrame(shown, columns=cols).drop_duplicates(["user_id", "tconst"])
     choices = pd.DataFrame(
-        session.execute(
-            select(Interaction.user_id, Interaction.tconst, Interaction.liked)
-        ).all(),
+        session.execute(select(Interaction.user_id, Interaction.tconst, Interaction.liked)).all(),
         columns=["user_id", "tconst", "liked"],
     )
     merged = frame.merge(choices, on=["user_id", "tconst"], how="left")

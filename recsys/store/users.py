@@ -57,18 +57,14 @@ def count_users(session: Session) -> int:
 
 
 def set_favorite_genres(session: Session, user_id: int, genres: list[str]) -> None:
-    session.execute(
-        update(User).where(User.id == user_id).values(favorite_genres=",".join(genres))
-    )
+    session.execute(update(User).where(User.id == user_id).values(favorite_genres=",".join(genres)))
 
 
 def mark_onboarded(session: Session, user_id: int, when: datetime) -> None:
     session.execute(update(User).where(User.id == user_id).values(onboarded_at=when))
 
 
-def record_login_failure(
-    session: Session, user_id: int, *, locked_until: datetime | None
-) -> int:
+def record_login_failure(session: Session, user_id: int, *, locked_until: datetime | None) -> int:
     """Count a failed password; returns the new count."""
     session.execute(
         update(User)

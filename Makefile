@@ -1,0 +1,57 @@
+# Two commands for a newcomer:  `make run` starts the app, `make test` runs every test.
+# Each creates .venv and installs what it needs first (again only when requirements change).
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+
+.PHONY: run test lint format system-test-deps ingest evaluate benchmarks clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.runtime-installed $@
+
+## Start the app (builds the catalog on first start; see README for the data sources).
+run: $(VENV)/.runtime-installed
+	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+## Install test dependencies (Python packages, and Chromium + PostgreSQL where we may), then test.
+test: $(VENV)/.dev-installed system-test-deps
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+	$(BIN)/python scripts/audit.py
+
+## Chromium (browser test) and PostgreSQL (database tests) come from the system's packages.
+## Installed automatically when running as root on Debian/Ubuntu; otherwise those tests skip.
+system-test-deps:
+	@bash scripts/system-test-deps.sh
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev-installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+ingest: $(VENV)/.runtime-installed
+	$(BIN)/python -m recsys ingest
+
+evaluate: $(VENV)/.runtime-installed
+	$(BIN)/python -m recsys evaluate --json data/evaluation.json
+
+benchmarks: $(VENV)/.dev-installed
+	$(BIN)/python benchmarks/ingest_full_scale.py
+	$(BIN)/python benchmarks/recommend_latency.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-output
