@@ -1,0 +1,496 @@
+"""Posters and overviews from TMDb, looked up by IMDb id.
+
+One :class:`TmdbClient` is shared by every Streamlit session, so it is thread-safe and never lets
+a page hang: each title has a time budget (a little more than ``settings.tmdb_timeout_s``),
+transient failures (timeouts, 5xx) are retried with capped exponential backoff inside that budget,
+a 429's ``Retry-After`` is honoured by every thread (up to a cap), and a :class:`CircuitBreaker`
+stops calling TMDb for a while after repeated failures (a 401 opens it for long: a bad key does not
+fix itself). Results go through an :class:`ArtCache`: hits are kept ~30 days, misses ~1 day,
+errors never, so a failing TMDb is asked again on the next page view once the breaker allows.
+
+Without a key the client never touches the network and every title comes back without art; the
+cards then use :mod:`recsys.placeholder`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, fields
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from recsys.config import Settings
+
+log = logging.getLogger(__name__)
+
+#: TMDb's required notice, shown in the footer whenever a key is configured.
+TMDB_ATTRIBUTION = "This product uses the TMDB API but is not endorsed or certified by TMDB."
+POSTER_SIZE = "w342"
+BACKDROP_SIZE = "w780"
+HIT_TTL_S = 30 * 24 * 3600.0
+MISS_TTL_S = 24 * 3600.0
+
+_TCONST_RE = re.compile(r"tt\d{1,12}")
+# Image paths end up in an <img src>; anything but TMDb's plain "/abc123.jpg" shape is dropped.
+_IMAGE_PATH_RE = re.compile(r"/[A-Za-z0-9_.-]{1,200}")
+
+
+@dataclass(frozen=True)
+class TitleArt:
+    """What TMDb knows about one title; ``error`` says why there is no art when it failed.
+
+    ``found=False`` with ``error=None`` is a genuine miss (TMDb has no such title) and is cached;
+    a value with ``error`` set ("disabled", "unauthorized", "breaker_open", "timeout", ...) is a
+    failure and is never cached.
+    """
+
+    tconst: str
+    poster_url: str | None = None
+    overview: str | None = None
+    found: bool = False
+    tmdb_id: int | None = None
+    media_type: str | None = None  # "movie" or "tv"
+    title: str | None = None
+    backdrop_url: str | None = None
+    error: str | None = None
+
+    @property
+    def cacheable(self) -> bool:
+        return self.error is None
+
+    def to_json(self) -> str:
+        """The cache payload (errors are not cached, so ``error`` is not stored)."""
+        data = asdict(self)
+        data.pop("error")
+        return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, payload: str | bytes | Mapping[str, Any]) -> TitleArt:
+        """Inverse of :meth:`to_json`; accepts the decoded mapping too. Raises ``ValueError``."""
+        data = json.loads(payload) if isinstance(payload, str | bytes) else dict(payload)
+        if not isinstance(data, dict) or not isinstance(data.get("tconst"), str):
+            raise ValueError("not a TitleArt payload")
+        known = {f.name for f in fields(cls)} - {"error"}
+        kwargs = {k: v for k, v in data.items() if k in known}
+        for key in ("poster_url", "overview", "media_type", "title", "backdrop_url"):
+            if not isinstance(kwargs.get(key), str | None):
+                raise ValueError(f"bad {key!r} in TitleArt payload")
+        if not isinstance(kwargs.get("tmdb_id"), int | None):
+            raise ValueError("bad 'tmdb_id' in TitleArt payload")
+        kwargs["found"] = bool(kwargs.get("found", False))
+        return cls(**kwargs)
+
+
+class ArtCache(Protocol):
+    """Where looked-up art is kept; ``get`` returns ``None`` for unknown or expired entries."""
+
+    def get(self, tconst: str) -> TitleArt | None: ...
+
+    def put(self, tconst: str, art: TitleArt, ttl_seconds: float) -> None: ...
+
+
+class MemoryArtCache:
+    """An in-process :class:`ArtCache` (tests, and a fallback when there is no database)."""
+
+    def __init__(self, max_entries: int = 50_000, clock: Callable[[], float] = time.time) -> None:
+        self.max_entries = max_entries
+        self.clock = clock
+        self._items: OrderedDict[str, tuple[float, TitleArt]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, tconst: str) -> TitleArt | None:
+        with self._lock:
+            entry = self._items.get(tconst)
+            if entry is None:
+                return None
+            if entry[0] <= self.clock():
+                del self._items[tconst]
+                return None
+            self._items.move_to_end(tconst)
+            return entry[1]
+
+    def put(self, tconst: str, art: TitleArt, ttl_seconds: float) -> None:
+        with self._lock:
+            self._items[tconst] = (self.clock() + ttl_seconds, art)
+            self._items.move_to_end(tconst)
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+
+class CircuitBreaker:
+    """Closed until ``threshold`` consecutive failures, then open for ``cooldown_s``.
+
+    After the cool-down it is half-open: exactly one caller is let through as a probe; its success
+    closes the breaker, its failure opens it again.
+    """
+
+    def __init__(
+        self,
+        threshold: int = 5,
+        cooldown_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.threshold = threshold
+        self.cooldown_s = cooldown_s
+        self.clock = clock
+        self._failures = 0
+        self._open_until: float | None = None
+        self._probing = False
+        self._lock = threading.Lock()
+
+    @property
+    def state(self) -> str:
+        """``"closed"``, ``"open"`` or ``"half-open"``."""
+        with self._lock:
+            if self._open_until is None:
+                return "closed"
+            return "open" if self.clock() < self._open_until else "half-open"
+
+    def allow(self) -> bool:
+        """May a call go out now? In half-open state only one probe at a time gets ``True``."""
+        with self._lock:
+            if self._open_until is None:
+                return True
+            if self.clock() < self._open_until or self._probing:
+                return False
+            self._probing = True
+            return True
+
+    def record_success(self) -> None:
+        with self._lock:
+            self._failures = 0
+            self._open_until = None
+            self._probing = False
+
+    def record_failure(self) -> None:
+        with self._lock:
+            self._failures += 1
+            if self._probing or self._failures >= self.threshold:
+                if self._open_until is None or self._probing:
+                    log.warning("TMDb circuit breaker open for %.0f s", self.cooldown_s)
+                self._open_until = self.clock() + self.cooldown_s
+                self._probing = False
+
+    def trip(self, for_s: float) -> None:
+        """Open at once for ``for_s`` seconds (a 401: retrying will not help)."""
+        with self._lock:
+            self._open_until = self.clock() + for_s
+            self._probing = False
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard one title is tried. ``budget_s=None`` means 1.5 x the request timeout."""
+
+    attempts: int = 3
+    backoff_s: float = 0.4
+    backoff_max_s: float = 2.0
+    retry_after_cap_s: float = 5.0
+    budget_s: float | None = None
+    auth_cooldown_s: float = 3600.0
+
+
+def _is_bearer_token(key: str) -> bool:
+    # v3 keys are 32 hex chars; v4 read-access tokens are JWTs ("xxx.yyy.zzz", a few hundred chars).
+    return key.count(".") == 2 and len(key) > 40
+
+
+def _retry_after_s(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+class _Failure(Exception):
+    def __init__(self, reason: str, retry: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry = retry
+
+
+class TmdbClient:
+    """Looks titles up on TMDb (``/3/find/{tconst}?external_source=imdb_id``), cache first."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        cache: ArtCache,
+        session: requests.Session | None = None,
+        *,
+        retry: RetryPolicy = RetryPolicy(),
+        breaker: CircuitBreaker | None = None,
+        max_workers: int = 8,
+        hit_ttl_s: float = HIT_TTL_S,
+        miss_ttl_s: float = MISS_TTL_S,
+    ) -> None:
+        self.settings = settings
+        self.cache = cache
+        self.retry = retry
+        self.breaker = breaker if breaker is not None else CircuitBreaker()
+        self.max_workers = max_workers
+        self.hit_ttl_s = hit_ttl_s
+        self.miss_ttl_s = miss_ttl_s
+        self._owns_session = session is None
+        if session is None:  # urllib3's pool is thread-safe; size it for the workers
+            session = requests.Session()
+            session.mount("https://", HTTPAdapter(pool_maxsize=max_workers))
+            session.mount("http://", HTTPAdapter(pool_maxsize=max_workers))
+        self.session = session
+        key = settings.tmdb_api_key.strip()
+        if key.lower().startswith("bearer "):
+            key = key[len("bearer ") :].strip()
+        self._params: dict[str, str] = {"external_source": "imdb_id"}
+        self._headers: dict[str, str] = {"Accept": "application/json"}
+        if _is_bearer_token(key):
+            self._headers["Authorization"] = f"Bearer {key}"
+        else:
+            self._params["api_key"] = key
+        self._enabled = bool(key)
+        self._not_before = 0.0  # monotonic time before which a 429 asked us not to call
+        self._lock = threading.Lock()
+        self._auth_logged = False
+
+    @property
+    def enabled(self) -> bool:
+        """True when a key is configured (and so the footer must show :data:`TMDB_ATTRIBUTION`)."""
+        return self._enabled
+
+    @property
+    def budget_s(self) -> float:
+        if self.retry.budget_s is not None:
+            return self.retry.budget_s
+        return 1.5 * self.settings.tmdb_timeout_s
+
+    def close(self) -> None:
+        if self._owns_session:
+            self.session.close()
+
+    # ------------------------------------------------------------------ public lookups
+    def fetch(self, tconst: str) -> TitleArt:
+        """Art for one title: from the cache, else from TMDb (storing hits and misses)."""
+        if not self._enabled:
+            return TitleArt(tconst, error="disabled")
+        cached = self._cache_get(tconst)
+        if cached is not None:
+            return cached
+        art = self._lookup(tconst)
+        if art.cacheable:
+            ttl = self.hit_ttl_s if art.found else self.miss_ttl_s
+            try:
+                self.cache.put(tconst, art, ttl)
+            except Exception:
+                log.exception("TMDb cache write failed for %s", tconst)
+        return art
+
+    def fetch_many(
+        self, tconsts: Iterable[str], *, wait_s: float | None = None
+    ) -> dict[str, TitleArt]:
+        """Art for a page of cards, in input order: cache first, the rest in parallel.
+
+        Returns after at most ``wait_s`` (default: the per-title budget plus half a second);
+        lookups still running then come back with ``error="pending"`` and finish in the
+        background, landing in the cache for the next render.
+        """
+        wanted = list(dict.fromkeys(tconsts))
+        if not self._enabled:
+            return {t: TitleArt(t, error="disabled") for t in wanted}
+        found: dict[str, TitleArt] = {}
+        todo: list[str] = []
+        for tconst in wanted:
+            cached = self._cache_get(tconst)
+            if cached is None:
+                todo.append(tconst)
+            else:
+                found[tconst] = cached
+        if todo:
+            pool = ThreadPoolExecutor(min(self.max_workers, len(todo)), thread_name_prefix="tmdb")
+            futures = {pool.submit(self.fetch, t): t for t in todo}
+            done, _ = wait(futures, timeout=self.budget_s + 0.5 if wait_s is None else wait_s)
+            pool.shutdown(wait=False, cancel_futures=True)
+            for future, tconst in futures.items():
+                if future in done and future.exception() is None:
+                    found[tconst] = future.result()
+                else:
+                    found[tconst] = TitleArt(tconst, error="pending")
+        return {t: found[t] for t in wanted}
+
+    # ------------------------------------------------------------------ internals
+    def _cache_get(self, tconst: str) -> TitleArt | None:
+        try:
+            return self.cache.get(tconst)
+        except Exception:
+            log.exception("TMDb cache read failed for %s", tconst)
+            return None
+
+    def _lookup(self, tconst: str) -> TitleArt:
+        if not _TCONST_RE.fullmatch(tconst):
+            return TitleArt(tconst)  # not an IMDb id: nothing to ask TMDb about
+        deadline = time.monotonic() + self.budget_s
+        if not self._wait_for_rate_limit(deadline):
+            return TitleArt(tconst, error="rate_limited")
+        if not self.breaker.allow():
+            return TitleArt(tconst, error="breaker_open")
+        try:
+            art = self._attempts(tconst, deadline)
+        except _Failure as failure:
+            if failure.reason == "unauthorized":
+                self.breaker.trip(self.retry.auth_cooldown_s)
+            else:
+                self.breaker.record_failure()
+            return TitleArt(tconst, error=failure.reason)
+        except Exception:  # a bug must not take a page down, nor leave a half-open probe stuck
+            log.exception("TMDb lookup crashed for %s", tconst)
+            self.breaker.record_failure()
+            return TitleArt(tconst, error="internal")
+        self.breaker.record_success()
+        return art
+
+    def _wait_for_rate_limit(self, deadline: float) -> bool:
+        with self._lock:
+            pause = self._not_before - time.monotonic()
+        if pause <= 0:
+            return True
+        if time.monotonic() + pause >= deadline:
+            return False
+        time.sleep(pause)
+        return True
+
+    def _attempts(self, tconst: str, deadline: float) -> TitleArt:
+        url = f"{self.settings.tmdb_api_base.rstrip('/')}/3/find/{tconst}"
+        failure = _Failure("timeout", retry=False)
+        for attempt in range(self.retry.attempts):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0.01 or self.breaker.state == "open":
+                break
+            timeout = min(self.settings.tmdb_timeout_s, remaining)
+            try:
+                return self._request(tconst, url, timeout)
+            except _Failure as exc:
+                failure = exc
+            if not failure.retry:
+                break
+            if failure.reason == "rate_limited":  # wait out Retry-After, if the budget allows
+                if attempt + 1 >= self.retry.attempts or not self._wait_for_rate_limit(deadline):
+                    break
+                continue
+            delay = min(self.retry.backoff_max_s, self.retry.backoff_s * 2**attempt)
+            delay *= 1 + random.random() * 0.2
+            if attempt + 1 >= self.retry.attempts or time.monotonic() + delay >= deadline:
+                break
+            time.sleep(delay)
+        raise failure
+
+    def _request(self, tconst: str, url: str, timeout: float) -> TitleArt:
+        try:
+            response = self.session.get(
+                url, params=self._params, headers=self._headers, timeout=timeout
+            )
+        except requests.Timeout as exc:
+            raise _Failure("timeout", retry=True) from exc
+        except requests.ConnectionError as exc:
+            raise _Failure("connection", retry=True) from exc
+        except requests.RequestException as exc:
+            raise _Failure("request", retry=False) from exc
+        with response:
+            status = response.status_code
+            if status == 200:
+                try:
+                    return self._parse(tconst, response.json())
+                except (ValueError, TypeError, KeyError) as exc:
+                    raise _Failure("bad_response", retry=False) from exc
+            if status == 404:
+                return TitleArt(tconst)
+            if status == 401:
+                self._log_unauthorized()
+                raise _Failure("unauthorized", retry=False)
+            if status == 429:
+                self._rate_limited(_retry_after_s(response.headers.get("Retry-After")))
+            if status >= 500:
+                raise _Failure(f"http_{status}", retry=True)
+            raise _Failure(f"http_{status}", retry=False)
+
+    def _rate_limited(self, retry_after: float | None) -> None:
+        pause = self.retry.backoff_s if retry_after is None else retry_after
+        with self._lock:  # every thread holds off, not just this one
+            self._not_before = max(self._not_before, time.monotonic() + min(pause, 600.0))
+        raise _Failure("rate_limited", retry=pause <= self.retry.retry_after_cap_s)
+
+    def _log_unauthorized(self) -> None:
+        with self._lock:
+            first, self._auth_logged = not self._auth_logged, True
+        if first:
+            log.error("TMDb rejected the API key (401); posters are off until it is fixed")
+
+    def _parse(self, tconst: str, payload: Any) -> TitleArt:
+        if not isinstance(payload, dict):
+            raise ValueError("TMDb answer is not an object")
+        for key, media_type in (("movie_results", "movie"), ("tv_results", "tv")):
+            results = payload.get(key, [])
+            if not isinstance(results, list):
+                raise ValueError(f"TMDb {key} is not a list")
+            item = next((r for r in results if isinstance(r, dict)), None)
+            if item is not None:
+                return self._art(tconst, item, media_type)
+        return TitleArt(tconst)
+
+    def _art(self, tconst: str, item: Mapping[str, Any], media_type: str) -> TitleArt:
+        def text(name: str) -> str | None:
+            value = item.get(name)
+            if not isinstance(value, str):
+                return None
+            return value.strip() or None
+
+        tmdb_id = item.get("id")
+        return TitleArt(
+            tconst=tconst,
+            poster_url=self._image_url(item.get("poster_path"), POSTER_SIZE),
+            overview=text("overview"),
+            found=True,
+            tmdb_id=tmdb_id if isinstance(tmdb_id, int) and not isinstance(tmdb_id, bool) else None,
+            media_type=media_type,
+            title=text("title") or text("name"),
+            backdrop_url=self._image_url(item.get("backdrop_path"), BACKDROP_SIZE),
+        )
+
+    def _image_url(self, path: Any, size: str) -> str | None:
+        if not isinstance(path, str) or not _IMAGE_PATH_RE.fullmatch(path):
+            return None
+        base = self.settings.tmdb_image_base
+        return f"{base if base.endswith('/') else base + '/'}{size}{path}"
+
+
+__all__ = [
+    "BACKDROP_SIZE",
+    "HIT_TTL_S",
+    "MISS_TTL_S",
+    "POSTER_SIZE",
+    "TMDB_ATTRIBUTION",
+    "ArtCache",
+    "CircuitBreaker",
+    "MemoryArtCache",
+    "RetryPolicy",
+    "TitleArt",
+    "TmdbClient",
+]
