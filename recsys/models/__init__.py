@@ -1,0 +1,29 @@
+"""Recommender models sharing one contract (see :mod:`recsys.models.base`)."""
+
+from recsys.models.base import (
+    Recommendation,
+    Recommender,
+    TrainingData,
+    UserHistory,
+    merge_interactions,
+)
+from recsys.models.coldstart import ColdStart
+from recsys.models.collaborative import SVDRecommender
+from recsys.models.content import ContentRecommender
+from recsys.models.ease import EASERecommender
+from recsys.models.hybrid import HybridRecommender
+from recsys.models.popularity import PopularityRecommender
+
+__all__ = [
+    "ColdStart",
+    "ContentRecommender",
+    "EASERecommender",
+    "HybridRecommender",
+    "PopularityRecommender",
+    "Recommendation",
+    "Recommender",
+    "SVDRecommender",
+    "TrainingData",
+    "UserHistory",
+    "merge_interactions",
+]

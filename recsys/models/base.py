@@ -1,0 +1,235 @@
+"""The one contract every recommender follows, and the values that flow through it.
+
+Models are shaped like scikit-learn / Surprise estimators: hyper-parameters are stored in
+``__init__`` untouched, :meth:`Recommender.fit` learns from a :class:`TrainingData` and returns
+``self``, fitted state lives in attributes ending in ``_``. Each model overrides two methods,
+``_fit`` and ``score``; the base class does the shared public work (candidate masking,
+exclusions, top-k, building :class:`Recommendation` values), so the rules "already rated titles
+never come back" and "a section only holds its title types" are written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+
+from recsys.schema import GENRE_SEP, SECTION_TYPES
+
+#: The rating an app user's like / dislike stands for when it joins the MovieLens ratings.
+LIKE_RATING: float = 4.5
+DISLIKE_RATING: float = 1.5
+
+
+class NotFittedError(RuntimeError):
+    """A model was asked to recommend before :meth:`Recommender.fit`."""
+
+
+@dataclass(frozen=True)
+class UserHistory:
+    """What we know about one user at request time.
+
+    ``likes`` and ``dislikes`` are tconsts ordered oldest first (the content profile uses the
+    most recent likes). ``ratings`` optionally carries explicit ratings (MovieLens users in the
+    offline evaluation); without it likes and dislikes map to :data:`LIKE_RATING` and
+    :data:`DISLIKE_RATING`. ``user_key`` names the user inside the training data when the fitted
+    collaborative model should use the learned factors instead of folding the user in.
+    """
+
+    likes: tuple[str, ...] = ()
+    dislikes: tuple[str, ...] = ()
+    favorite_genres: tuple[str, ...] = ()
+    ratings: Mapping[str, float] | None = None
+    user_key: str | None = None
+
+    @property
+    def seen(self) -> frozenset[str]:
+        rated = self.ratings.keys() if self.ratings else ()
+        return frozenset(self.likes) | frozenset(self.dislikes) | frozenset(rated)
+
+    def explicit_ratings(self) -> dict[str, float]:
+        """Ratings for the collaborative fold-in: explicit ones, else likes/dislikes mapped."""
+        if self.ratings:
+            return dict(self.ratings)
+        out = {t: DISLIKE_RATING for t in self.dislikes}
+        out.update({t: LIKE_RATING for t in self.likes})
+        return out
+
+    @classmethod
+    def from_interactions(
+        cls, interactions: pd.DataFrame, favorite_genres: Iterable[str] = ()
+    ) -> UserHistory:
+        """Build a history from one user's rows (``tconst``, ``liked``, ``updated_at``)."""
+        if interactions is None or interactions.empty:
+            return cls(favorite_genres=tuple(favorite_genres))
+        frame = interactions.sort_values(["updated_at", "tconst"], kind="stable")
+        liked = frame["liked"].astype(bool).to_numpy()
+        tconsts = frame["tconst"].astype(str).to_numpy()
+        return cls(
+            likes=tuple(tconsts[liked]),
+            dislikes=tuple(tconsts[~liked]),
+            favorite_genres=tuple(favorite_genres),
+        )
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One ranked title. ``parts`` holds the per-part scores that made ``score``."""
+
+    tconst: str
+    rank: int
+    score: float
+    source: str
+    parts: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """Everything a model may learn from; models use the parts they need.
+
+    ``ratings`` already includes app users' likes/dislikes mapped to ratings
+    (see :func:`merge_interactions`).
+    """
+
+    catalog: pd.DataFrame
+    ratings: pd.DataFrame
+    tags: pd.DataFrame | None = None
+
+
+def merge_interactions(ratings: pd.DataFrame, interactions: pd.DataFrame | None) -> pd.DataFrame:
+    """MovieLens ratings plus app likes (-> 4.5) and dislikes (-> 1.5), user ids as strings."""
+    base = pd.DataFrame(
+        {
+            "user_id": "ml:" + ratings["user_id"].astype(str),
+            "tconst": ratings["tconst"].astype(str),
+            "rating": ratings["rating"].astype("float32"),
+            "timestamp": ratings["timestamp"].astype("int64"),
+        }
+    )
+    if interactions is None or interactions.empty:
+        return base.reset_index(drop=True)
+    updated = pd.to_datetime(interactions["updated_at"], utc=True)
+    app = pd.DataFrame(
+        {
+            "user_id": interactions["user_id"].astype(str),
+            "tconst": interactions["tconst"].astype(str),
+            "rating": np.where(
+                interactions["liked"].astype(bool), LIKE_RATING, DISLIKE_RATING
+            ).astype("float32"),
+            "timestamp": (updated.astype("int64") // 10**9).astype("int64"),
+        }
+    )
+    return pd.concat([base, app], ignore_index=True)
+
+
+def split_genres(value: object) -> list[str]:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return []
+    return [g for g in str(value).split(GENRE_SEP) if g]
+
+
+def section_types(section: str) -> tuple[str, ...]:
+    try:
+        return SECTION_TYPES[section]
+    except KeyError:
+        raise ValueError(f"unknown section {section!r}; expected one of {list(SECTION_TYPES)}")
+
+
+class Recommender:
+    """Base class: subclasses implement ``_fit(data)`` and ``score(history)``."""
+
+    #: Name used as ``Recommendation.source`` and as a row name in the evaluation.
+    name: str = "base"
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, data: TrainingData) -> Recommender:
+        catalog = data.catalog
+        self.items_ = catalog["tconst"].astype(str).to_numpy(dtype=object)
+        self.item_types_ = catalog["title_type"].astype(str).to_numpy(dtype=object)
+        self.index_ = {t: i for i, t in enumerate(self.items_)}
+        self._fit(data)
+        return self
+
+    def _fit(self, data: TrainingData) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def check_is_fitted(self) -> None:
+        if not hasattr(self, "items_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted; call fit() first")
+
+    # ------------------------------------------------------------------ scoring
+    def score(self, history: UserHistory) -> np.ndarray:  # pragma: no cover - abstract
+        """Scores for every catalog item (``items_`` order); NaN where the model has none."""
+        raise NotImplementedError
+
+    def indices(self, tconsts: Iterable[str]) -> np.ndarray:
+        idx = [self.index_.get(t) for t in tconsts]
+        return np.asarray([i for i in idx if i is not None], dtype=np.int64)
+
+    def candidate_mask(
+        self,
+        history: UserHistory,
+        title_types: Sequence[str] | None = None,
+        exclude: Iterable[str] = (),
+    ) -> np.ndarray:
+        """True for items that may be recommended: right type, not seen, not excluded."""
+        self.check_is_fitted()
+        if title_types is None:
+            mask = np.ones(len(self.items_), dtype=bool)
+        else:
+            mask = np.isin(self.item_types_, list(title_types))
+        drop = self.indices(set(history.seen) | set(exclude))
+        mask[drop] = False
+        return mask
+
+    def recommend(
+        self,
+        history: UserHistory,
+        k: int = 10,
+        *,
+        title_types: Sequence[str] | None = None,
+        exclude: Iterable[str] = (),
+    ) -> list[Recommendation]:
+        """The top ``k`` titles for ``history``, best first."""
+        scores = self.score(history)
+        mask = self.candidate_mask(history, title_types, exclude)
+        top = top_k(scores, mask, k)
+        return [
+            Recommendation(str(self.items_[i]), r + 1, float(scores[i]), self.name)
+            for r, i in enumerate(top)
+        ]
+
+
+def top_k(scores: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` best finite scores within ``mask``; ties broken by index."""
+    valid = mask & np.isfinite(scores)
+    cand = np.flatnonzero(valid)
+    if k <= 0 or cand.size == 0:
+        return np.empty(0, dtype=np.int64)
+    vals = scores[cand]
+    if cand.size > k:
+        part = np.argpartition(-vals, k - 1)[:k]
+        # include every item tied with the k-th score, so the tie-break is deterministic
+        kth = vals[part].min()
+        part = np.flatnonzero(vals >= kth)
+        cand, vals = cand[part], vals[part]
+    order = np.lexsort((cand, -vals))[:k]
+    return cand[order]
+
+
+__all__ = [
+    "DISLIKE_RATING",
+    "LIKE_RATING",
+    "NotFittedError",
+    "Recommendation",
+    "Recommender",
+    "TrainingData",
+    "UserHistory",
+    "merge_interactions",
+    "section_types",
+    "split_genres",
+    "top_k",
+]

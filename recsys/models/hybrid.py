@@ -1,0 +1,117 @@
+"""Hybrid: rank fusion of the content list and the collaborative list.
+
+Each part ranks the candidates; its top ``depth`` titles get a rank score
+``(depth - rank + 1) / depth`` (1 for the first, 1/depth for the last) and the final score is
+``w1 * content + w2 * collaborative``, so a title high on both lists ends on top. A title
+missing from a list gets 0 from it: titles without collaborative data (most TV shows) still rank
+through the content part, and their ``source`` says ``"content"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import numpy as np
+
+from recsys.models.base import Recommendation, Recommender, TrainingData, UserHistory, top_k
+
+
+@dataclass(frozen=True)
+class FusedScores:
+    """Per-item fusion detail, arrays over the catalog."""
+
+    final: np.ndarray  # NaN where the item is in neither list
+    raw: dict[str, np.ndarray]  # each part's own score
+    rank: dict[str, np.ndarray]  # 1-based rank in the part's list, 0 when absent
+    rank_score: dict[str, np.ndarray]  # rank score in [0, 1]
+
+
+class HybridRecommender(Recommender):
+    """``w1 * content + w2 * collaborative`` over rank scores of the two top-``depth`` lists."""
+
+    name = "hybrid"
+
+    def __init__(
+        self,
+        content: Recommender,
+        collaborative: Recommender,
+        w1: float = 0.5,
+        w2: float = 0.5,
+        depth: int = 50,
+        refit_parts: bool = True,
+    ):
+        self.content = content
+        self.collaborative = collaborative
+        self.w1 = w1
+        self.w2 = w2
+        self.depth = depth
+        self.refit_parts = refit_parts
+
+    @property
+    def parts(self) -> dict[str, Recommender]:
+        return {"content": self.content, "collaborative": self.collaborative}
+
+    @property
+    def weights(self) -> dict[str, float]:
+        return {"content": float(self.w1), "collaborative": float(self.w2)}
+
+    def _fit(self, data: TrainingData) -> None:
+        for part in self.parts.values():
+            if self.refit_parts or not hasattr(part, "items_"):
+                part.fit(data)
+            if len(part.items_) != len(self.items_):
+                raise ValueError("hybrid parts must be fitted on the same catalog")
+
+    def fuse(self, history: UserHistory, mask: np.ndarray) -> FusedScores:
+        n = len(self.items_)
+        final = np.zeros(n)
+        listed = np.zeros(n, dtype=bool)
+        raw, ranks, rank_scores = {}, {}, {}
+        for name, part in self.parts.items():
+            scores = part.score(history)
+            top = top_k(scores, mask, self.depth)
+            rank = np.zeros(n, dtype=np.int32)
+            rank[top] = np.arange(1, top.size + 1)
+            rs = np.zeros(n)
+            rs[top] = (self.depth - rank[top] + 1) / self.depth
+            final += self.weights[name] * rs
+            listed[top] = True
+            raw[name], ranks[name], rank_scores[name] = scores, rank, rs
+        final[~listed] = np.nan
+        return FusedScores(final, raw, ranks, rank_scores)
+
+    def score(self, history: UserHistory) -> np.ndarray:
+        self.check_is_fitted()
+        mask = self.candidate_mask(history)
+        return self.fuse(history, mask).final
+
+    def source_of(self, fused: FusedScores, i: int) -> str:
+        in_lists = [name for name in self.parts if fused.rank[name][i] > 0]
+        return "hybrid" if len(in_lists) > 1 else in_lists[0]
+
+    def recommend(
+        self,
+        history: UserHistory,
+        k: int = 10,
+        *,
+        title_types: Sequence[str] | None = None,
+        exclude: Iterable[str] = (),
+    ) -> list[Recommendation]:
+        self.check_is_fitted()
+        mask = self.candidate_mask(history, title_types, exclude)
+        fused = self.fuse(history, mask)
+        out = []
+        for r, i in enumerate(top_k(fused.final, mask, k)):
+            parts = {name: float(fused.rank_score[name][i]) for name in self.parts}
+            out.append(
+                Recommendation(
+                    str(self.items_[i]),
+                    r + 1,
+                    float(fused.final[i]),
+                    self.source_of(fused, i),
+                    MappingProxyType(parts),
+                )
+            )
+        return out
