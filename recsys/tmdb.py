@@ -22,7 +22,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, fields
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
@@ -174,6 +174,8 @@ class CircuitBreaker:
     def record_success(self) -> None:
         with self._lock:
             self._failures = 0
+            if self._open_until is not None and self.clock() < self._open_until:
+                return  # a late answer from before the breaker opened does not close it
             self._open_until = None
             self._probing = False
 
@@ -183,13 +185,15 @@ class CircuitBreaker:
             if self._probing or self._failures >= self.threshold:
                 if self._open_until is None or self._probing:
                     log.warning("TMDb circuit breaker open for %.0f s", self.cooldown_s)
-                self._open_until = self.clock() + self.cooldown_s
+                until = self.clock() + self.cooldown_s
+                self._open_until = max(until, self._open_until or until)  # keep a longer trip
                 self._probing = False
 
     def trip(self, for_s: float) -> None:
         """Open at once for ``for_s`` seconds (a 401: retrying will not help)."""
         with self._lock:
-            self._open_until = self.clock() + for_s
+            until = self.clock() + for_s
+            self._open_until = max(until, self._open_until or until)
             self._probing = False
 
 
@@ -271,6 +275,7 @@ class TmdbClient:
         self._not_before = 0.0  # monotonic time before which a 429 asked us not to call
         self._lock = threading.Lock()
         self._auth_logged = False
+        self._inflight: dict[str, Future[TitleArt]] = {}
 
     @property
     def enabled(self) -> bool:
@@ -295,14 +300,34 @@ class TmdbClient:
         cached = self._cache_get(tconst)
         if cached is not None:
             return cached
-        art = self._lookup(tconst)
-        if art.cacheable:
-            ttl = self.hit_ttl_s if art.found else self.miss_ttl_s
+        # Single flight: sessions rendering the same page at once share one request per title.
+        with self._lock:
+            running = self._inflight.get(tconst)
+            if running is None:
+                mine: Future[TitleArt] = Future()
+                self._inflight[tconst] = mine
+        if running is not None:
             try:
-                self.cache.put(tconst, art, ttl)
-            except Exception:
-                log.exception("TMDb cache write failed for %s", tconst)
-        return art
+                return running.result(timeout=self.budget_s + 0.5)
+            except TimeoutError:
+                return TitleArt(tconst, error="pending")
+        try:
+            art = self._lookup(tconst)
+            if art.cacheable:
+                ttl = self.hit_ttl_s if art.found else self.miss_ttl_s
+                try:
+                    self.cache.put(tconst, art, ttl)
+                except Exception:
+                    log.exception("TMDb cache write failed for %s", tconst)
+        except BaseException as exc:
+            mine.set_exception(exc)
+            raise
+        else:
+            mine.set_result(art)
+            return art
+        finally:
+            with self._lock:
+                self._inflight.pop(tconst, None)
 
     def fetch_many(
         self, tconsts: Iterable[str], *, wait_s: float | None = None
