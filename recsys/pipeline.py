@@ -15,7 +15,8 @@ from typing import Any
 import pandas as pd
 
 from recsys.config import Settings
-from recsys.ingest import read_imdb_catalog, read_movielens
+from recsys.ingest.imdb import read_imdb_catalog
+from recsys.ingest.movielens import read_movielens
 from recsys.schema import GENRE_SEP, TITLE_TYPES
 from recsys.store import catalog as catalog_store
 from recsys.store.db import Database
@@ -28,6 +29,18 @@ Progress = Callable[[str, float | None], None]
 
 def _silent(_step: str, _fraction: float | None) -> None:
     return None
+
+
+def _factory(progress: Progress):  # type: ignore[no-untyped-def]
+    """Adapt ``progress(step, fraction)`` to ingest's ``factory(label)(done, total)``."""
+
+    def make(label: str):  # type: ignore[no-untyped-def]
+        def update(done: int, total: int | None) -> None:
+            progress(label, min(1.0, done / total) if total else None)
+
+        return update
+
+    return make
 
 
 @dataclass(frozen=True)
@@ -77,15 +90,15 @@ def run_ingest(
     dest = settings.downloads_dir
     dest.mkdir(parents=True, exist_ok=True)
 
-    progress("IMDb titles", 0.0)
     imdb = read_imdb_catalog(
         settings.imdb_source,
         dest,
         min_votes=settings.min_votes,
-        progress=lambda done, total: progress("IMDb titles", done / total if total else None),
+        progress=_factory(progress),
+        timeout=settings.download_timeout_s,
+        retries=settings.download_retries,
     )
     catalog = imdb.frame
-    progress("MovieLens ratings", 0.0)
     movielens = read_movielens(
         settings.movielens_source,
         dest,
@@ -93,7 +106,9 @@ def run_ingest(
         progress=lambda done, total: progress("MovieLens ratings", done / total if total else None),
     )
     summary = summarise(catalog, movielens.ratings, movielens.stats["unmapped_rows"])
-    summary["files_used"] = {**imdb.files_used, **getattr(movielens, "files_used", {})}
+    summary["files_used"] = {
+        name: str(path) for name, path in {**imdb.files_used, **movielens.files_used}.items()
+    }
     progress("Saving catalog", 0.0)
     with db.session() as session:
         catalog_store.replace_catalog(
