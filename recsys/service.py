@@ -425,7 +425,7 @@ class Marquee:
                 rank=r.rank,
                 score=float(r.score),
                 model_part=r.source,
-                why=_why_line(r.source, len(history.likes)),
+                why=_why_line(r.source),
             )
             for r in recs
             if r.tconst in titles
@@ -524,13 +524,16 @@ class Marquee:
             impressions=len(shown),
             by_section=_rate_table(shown, "section"),
             by_model_part=_rate_table(shown, "model_part"),
-            by_week=_rate_table(shown, "week") if len(shown) else _rate_table(shown, "week"),
+            by_week=_rate_table(shown, "week"),
         )
 
 
-def _why_line(source: str, likes: int) -> str:
+def _why_line(source: str) -> str:
     if source == "cold_start":
-        return f"Popular in your favourite genres (personal picks start after {COLD_START_LIKES} likes)"
+        return (
+            "Popular in your favourite genres "
+            f"(personal picks start after {COLD_START_LIKES} likes)"
+        )
     if source == "content":
         return "Similar to titles you liked"
     if source == "collaborative":
