@@ -163,9 +163,8 @@ def _download(
     dest.parent.mkdir(parents=True, exist_ok=True)
     etag_file = dest.with_name(dest.name + ".etag")
     part = dest.with_name(dest.name + ".part")
-    if dest.exists():
-        if _is_current(url, dest, etag_file, session=session, timeout=timeout):
-            return dest
+    if dest.exists() and _is_current(url, dest, etag_file, session=session, timeout=timeout):
+        return dest
     part.unlink(missing_ok=True)  # never resume from a previous process's half file
 
     etag: str | None = None
