@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable
 from html import escape
 from typing import Any
@@ -64,21 +65,49 @@ def clean_text(value: Any) -> str:
     return " ".join(_NOT_XML.sub("", value).split())
 
 
+def display_width(text: str) -> int:
+    """Width in half-em cells: East Asian wide characters and emoji count double."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _em_width(text: str) -> float:
+    """A pessimistic width of bold sans text in em, to size the title font so it fits."""
+
+    def em(char: str) -> float:
+        if unicodedata.east_asian_width(char) in "WF" or char in "WMŒÆ@%":
+            return 1.0
+        return 0.74 if char.isupper() or char.isdigit() else 0.6
+
+    return max(1.0, sum(em(c) for c in text))
+
+
+def _cut(word: str, room: int) -> tuple[str, str]:
+    """Split ``word`` so the head fits in ``room`` cells (at least one character)."""
+    used = 0
+    for i, char in enumerate(word):
+        used += display_width(char)
+        if used > room:
+            return word[: max(i, 1)], word[max(i, 1) :]
+    return word, ""
+
+
 def wrap_title(title: str, width: int = _CHARS_PER_LINE, max_lines: int = _MAX_LINES) -> list[str]:
-    """Greedy word wrap; words longer than a line are cut; overflow ends in an ellipsis."""
+    """Greedy word wrap by display width; over-long words are cut; overflow ends in "…"."""
     lines: list[str] = []
     current = ""
     for word in title.split():
-        while len(word) > width:  # a very long word: fill the line, then cut
-            room = width - len(current) - (1 if current else 0)
-            if room <= 0:
+        while display_width(word) > width:  # a very long word: fill the line, then cut
+            room = width - display_width(current) - (1 if current else 0)
+            if room < 2:
                 lines.append(current)
                 current, room = "", width
-            current = f"{current} {word[:room]}" if current else word[:room]
-            word = word[room:]
+            head, word = _cut(word, room)
+            current = f"{current} {head}" if current else head
+        if not word:
+            continue
         if not current:
             current = word
-        elif len(current) + 1 + len(word) <= width:
+        elif display_width(current) + 1 + display_width(word) <= width:
             current = f"{current} {word}"
         else:
             lines.append(current)
@@ -87,7 +116,7 @@ def wrap_title(title: str, width: int = _CHARS_PER_LINE, max_lines: int = _MAX_L
         lines.append(current)
     if len(lines) > max_lines:
         lines = lines[:max_lines]
-        lines[-1] = lines[-1][: width - 1].rstrip() + "…"
+        lines[-1] = _cut(lines[-1], width - 1)[0].rstrip() + "…"
     return lines
 
 
@@ -123,14 +152,18 @@ def placeholder_svg(title: Any, year: Any = None, genres: str | Iterable[str] | 
     genre_names = _genre_list(genres)
     top, bottom = genre_colours(genres, name)
     lines = wrap_title(name)
-    font = 34 if len(lines) <= 3 else 28
+    widest = max(_em_width(line) for line in lines)
+    font = max(14, min(34 if len(lines) <= 3 else 28, int(300 / widest)))
     step = font * 1.2
     first_y = HEIGHT * 0.42 - step * (len(lines) - 1) / 2
     tspans = "".join(
         f'<tspan x="{WIDTH / 2:g}" y="{first_y + i * step:.1f}">{escape(line)}</tspan>'
         for i, line in enumerate(lines)
     )
-    subtitle = " · ".join(p for p in (year_text, ", ".join(genre_names[:3])) if p)
+    shown = genre_names[:3]
+    while len(shown) > 1 and display_width(", ".join(shown)) > 26:
+        shown.pop()
+    subtitle = " · ".join(p for p in (year_text, ", ".join(shown)) if p)
     gid = "g" + hashlib.sha256(f"{top}{bottom}".encode()).hexdigest()[:8]
     label = escape(f"{name} ({year_text})" if year_text else name)
     return (
@@ -179,6 +212,7 @@ __all__ = [
     "HEIGHT",
     "WIDTH",
     "clean_text",
+    "display_width",
     "genre_colours",
     "placeholder_data_uri",
     "placeholder_svg",

@@ -13,6 +13,7 @@ from recsys.placeholder import (
     GENRE_PALETTE,
     HEIGHT,
     WIDTH,
+    display_width,
     genre_colours,
     placeholder_data_uri,
     placeholder_svg,
@@ -111,6 +112,27 @@ def test_wrap_title() -> None:
     assert len(long) == 6 and long[-1].endswith("…")
 
 
+def test_wide_characters_wrap_by_display_width() -> None:
+    lines = wrap_title("日本語のとても長いタイトルです")
+    assert all(display_width(line) <= 16 for line in lines)
+    assert "".join(lines) == "日本語のとても長いタイトルです"
+    assert display_width("ab日🎬") == 6
+
+
+def test_font_shrinks_for_wide_lines() -> None:
+    def font(title: str) -> int:
+        text = parse(placeholder_svg(title)).findall(f"{SVG}text")[0]
+        return int(text.get("font-size"))
+
+    assert font("Heat") == 34
+    assert font("W" * 16) < 34
+
+
+def test_long_genre_lists_are_shortened() -> None:
+    root = parse(placeholder_svg("X", 2000, "Documentary,Biography,History"))
+    assert "".join(root.findall(f"{SVG}text")[-1].itertext()) == "2000 · Documentary, Biography"
+
+
 def test_data_uri_round_trips() -> None:
     uri = placeholder_data_uri("Amélie 🎬", 2001, "Comedy,Romance")
     assert uri.startswith("data:image/svg+xml;base64,")
@@ -139,13 +161,14 @@ def test_any_unicode_title_gives_valid_xml(
 ) -> None:
     root = parse(placeholder_svg(title, year, genres))
     assert root.tag == f"{SVG}svg"
-    assert all(len(line) <= 16 for line in wrap_title(title))
+    assert all(display_width(line) <= 16 for line in wrap_title(title))
 
 
 @settings(max_examples=50, deadline=None)
 @given(st.text(st.characters(blacklist_categories=["Cs", "Cc", "Zs", "Zl", "Zp"]), min_size=1))
 def test_plain_titles_are_shown_in_full_when_short(word: str) -> None:
-    word = word[:16]
+    while display_width(word) > 16:
+        word = word[:-1]
     if len(word.split()) != 1 or word != word.strip():
         return
     assert shown_title(parse(placeholder_svg(word))) == word
