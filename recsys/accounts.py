@@ -81,8 +81,10 @@ def password_weakness(password: str) -> str | None:
     return None
 
 
-def hash_password(password: str, rounds: int = BCRYPT_ROUNDS) -> str:
-    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds)).decode("ascii")
+def hash_password(password: str, rounds: int | None = None) -> str:
+    """A bcrypt hash (cost BCRYPT_ROUNDS unless given; tests lower it to stay fast)."""
+    salt = bcrypt.gensalt(rounds or BCRYPT_ROUNDS)
+    return bcrypt.hashpw(password.encode("utf-8"), salt).decode("ascii")
 
 
 def check_password(password: str, password_hash: str) -> bool:

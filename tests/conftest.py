@@ -39,6 +39,14 @@ def pg_server() -> Iterator[PostgresServer]:
     server.stop()
 
 
+@pytest.fixture(autouse=True)
+def _fast_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cost 4 instead of 12 in tests: same code path, a hundred times faster."""
+    from recsys import accounts
+
+    monkeypatch.setattr(accounts, "BCRYPT_ROUNDS", 4)
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data")

@@ -1,0 +1,175 @@
+"""The service facade on a real (tiny) catalog, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from recsys.accounts import AccountError
+from recsys.config import Settings
+from recsys.pipeline import run_ingest
+from recsys.service import Marquee
+from recsys.store.db import Database
+from tests.world import write_world
+
+PASSWORD = "Secret-pass1"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> tuple[Path, Path]:
+    return write_world(tmp_path / "world")
+
+
+@pytest.fixture
+def service(db: Database, settings: Settings, world: tuple[Path, Path]) -> Marquee:
+    imdb, ml = world
+    settings = settings.with_overrides(
+        imdb_source=str(imdb), movielens_source=str(ml), database_url=db.url
+    )
+    run_ingest(settings, db)
+    return Marquee(settings, db, clock=Clock())
+
+
+def test_register_and_login(service: Marquee) -> None:
+    uid = service.register("Ada Lovelace", "ada@example.com", "ada", PASSWORD, PASSWORD)
+    assert service.check_login("ada", PASSWORD).user_id == uid
+    assert service.check_login("ADA", PASSWORD).ok  # usernames are case-insensitive
+    creds = service.credentials()["usernames"]["ada"]
+    assert creds["password"].startswith("$2") and PASSWORD not in str(creds)
+    profile = service.user("ada")
+    assert profile is not None and profile.name == "Ada Lovelace" and not profile.onboarded
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("", "a@example.com", "ann", PASSWORD, PASSWORD), "name"),
+        (("Ann", "not-an-email", "ann", PASSWORD, PASSWORD), "e-mail"),
+        (("Ann", "a@example.com", "a", PASSWORD, PASSWORD), "Usernames"),
+        (("Ann", "a@example.com", "ann", "short", "short"), "at least"),
+        (("Ann", "a@example.com", "ann", "alllowercase", "alllowercase"), "three of"),
+        (("Ann", "a@example.com", "ann", PASSWORD, PASSWORD + "x"), "do not match"),
+        (("Ann", "a@example.com", "<script>", PASSWORD, PASSWORD), "Usernames"),
+    ],
+)
+def test_registration_errors_are_clear(service: Marquee, args: tuple, message: str) -> None:
+    with pytest.raises(AccountError, match=message):
+        service.register(*args)
+
+
+def test_duplicates_are_refused_with_a_message(service: Marquee) -> None:
+    service.register("Ada", "ada@example.com", "ada", PASSWORD, PASSWORD)
+    with pytest.raises(AccountError, match="username is taken"):
+        service.register("Other", "other@example.com", "Ada", PASSWORD, PASSWORD)
+    with pytest.raises(AccountError, match="already exists"):
+        service.register("Other", "ADA@example.com", "other", PASSWORD, PASSWORD)
+
+
+def test_lockout_after_repeated_failures(service: Marquee) -> None:
+    service.register("Ada", "ada@example.com", "ada", PASSWORD, PASSWORD)
+    for attempt in range(4):
+        result = service.check_login("ada", "wrong")
+        assert not result.ok and f"{4 - attempt} attempt" in result.message
+    locked = service.check_login("ada", "wrong")
+    assert not locked.ok and "Try again in" in locked.message and locked.retry_after_s > 0
+    # Even the right password is refused while locked, and the message says when to retry.
+    assert not service.check_login("ada", PASSWORD).ok
+    service.clock.now += timedelta(minutes=6)  # type: ignore[attr-defined]
+    assert service.check_login("ada", PASSWORD).ok
+    assert "attempts left" in service.check_login("ada", "wrong").message  # counter was reset
+
+
+def test_unknown_user_gets_the_same_message(service: Marquee) -> None:
+    service.register("Ada", "ada@example.com", "ada", PASSWORD, PASSWORD)
+    unknown = service.check_login("nobody", "whatever")
+    wrong = service.check_login("ada", "whatever")
+    assert unknown.message.split(".")[0] == wrong.message.split(".")[0]
+
+
+def test_onboarding_flow_survives_reload(service: Marquee) -> None:
+    uid = service.register("Ada", "ada@example.com", "ada", PASSWORD, PASSWORD)
+    assert service.onboarding_state(uid).step == 1
+    genres = service.available_genres()
+    with pytest.raises(ValueError, match="exactly 5"):
+        service.set_favorite_genres(uid, genres[:4])
+    service.set_favorite_genres(uid, genres[:5])
+    state = service.onboarding_state(uid)
+    assert state.step == 2 and state.genres == tuple(genres[:5])
+
+    movies = service.trending("movie", limit=8)
+    shows = service.trending("tv", limit=8)
+    assert len(movies) >= 5 and len(shows) >= 5
+    year_from, year_to = service.trending_window()
+    assert (year_from, year_to) == (2024, 2026)
+    assert all(c.title_type == "movie" and year_from <= c.year <= year_to for c in movies)
+    assert all(c.title_type in ("tvSeries", "tvMiniSeries") for c in shows)
+    assert [c.votes for c in movies] == sorted((c.votes for c in movies), reverse=True)
+
+    for card in movies[:6]:
+        service.pick(uid, card.tconst, True)
+    service.pick(uid, movies[5].tconst, False)
+    for card in shows[:4]:
+        service.pick(uid, card.tconst, True)
+    state = service.onboarding_state(uid)  # a "reload": everything comes from the database
+    assert len(state.movie_picks) == 5 and len(state.tv_picks) == 4 and not state.can_finish
+    with pytest.raises(ValueError, match="exactly 5 movies and 5 TV shows"):
+        service.complete_onboarding(uid)
+    service.pick(uid, shows[4].tconst, True)
+    service.complete_onboarding(uid)
+    assert service.onboarding_state(uid).done
+    assert service.user("ada").onboarded  # type: ignore[union-attr]
+    likes = service.choices(uid)
+    assert len(likes) == 10 and all(likes.values())
+
+
+def test_rate_changes_and_takes_back(service: Marquee) -> None:
+    uid = service.register("Ada", "ada@example.com", "ada", PASSWORD, PASSWORD)
+    tconst = service.search("a", limit=1)[0].tconst
+    service.rate(uid, tconst, "like")
+    assert service.choices(uid) == {tconst: True}
+    service.rate(uid, tconst, "dislike")
+    assert service.choices(uid) == {tconst: False}
+    service.rate(uid, tconst, None)
+    assert service.choices(uid) == {}
+    with pytest.raises(ValueError):
+        service.rate(uid, tconst, "love")  # type: ignore[arg-type]
+
+
+def test_search_and_details_escape_nothing_and_find_quotes(service: Marquee) -> None:
+    found = service.search('"')
+    assert found and all('"' in c.title for c in found)
+    assert service.search("") == [] and service.search("%") == []
+    card = service.title_details(found[0].tconst)
+    assert card is not None and card.imdb_url.endswith(f"/title/{card.tconst}/")
+    assert card.poster_src.startswith("data:image/svg+xml;base64,")  # no TMDb key: placeholder
+    assert card.directors and card.cast
+    assert service.title_details("tt0000000x") is None
+
+
+def test_online_report_counts_shown_and_liked(service: Marquee, db: Database) -> None:
+    from recsys.store import impressions
+
+    uid = service.register("Ada", "ada@example.com", "ada", PASSWORD, PASSWORD)
+    cards = service.search("a", limit=4)
+    with db.session() as s:
+        impressions.log_shown(
+            s, uid, "movie", [(c.tconst, i + 1, "hybrid") for i, c in enumerate(cards)]
+        )
+    service.rate(uid, cards[0].tconst, "like")
+    service.rate(uid, cards[1].tconst, "dislike")
+    report = service.online_report()
+    assert (report.users, report.interactions, report.likes, report.dislikes) == (1, 2, 1, 1)
+    row = report.by_model_part.set_index("model_part").loc["hybrid"]
+    assert (row["shown"], row["liked"], row["disliked"]) == (4, 1, 1)
+    assert row["like_rate"] == 0.25
+    assert len(report.by_week) == 1 and len(report.by_section) == 1
