@@ -93,7 +93,11 @@ class TitleArt:
 
 
 class ArtCache(Protocol):
-    """Where looked-up art is kept; ``get`` returns ``None`` for unknown or expired entries."""
+    """Where looked-up art is kept; ``get`` returns ``None`` for unknown or expired entries.
+
+    A cache may also offer ``get_many(tconsts) -> dict[str, TitleArt]`` (live entries only);
+    :meth:`TmdbClient.fetch_many` then reads a page's cards in one round trip.
+    """
 
     def get(self, tconst: str) -> TitleArt | None: ...
 
@@ -119,6 +123,10 @@ class MemoryArtCache:
                 return None
             self._items.move_to_end(tconst)
             return entry[1]
+
+    def get_many(self, tconsts: Iterable[str]) -> dict[str, TitleArt]:
+        hits = {t: self.get(t) for t in tconsts}
+        return {t: a for t, a in hits.items() if a is not None}
 
     def put(self, tconst: str, art: TitleArt, ttl_seconds: float) -> None:
         with self._lock:
@@ -341,14 +349,8 @@ class TmdbClient:
         wanted = list(dict.fromkeys(tconsts))
         if not self._enabled:
             return {t: TitleArt(t, error="disabled") for t in wanted}
-        found: dict[str, TitleArt] = {}
-        todo: list[str] = []
-        for tconst in wanted:
-            cached = self._cache_get(tconst)
-            if cached is None:
-                todo.append(tconst)
-            else:
-                found[tconst] = cached
+        found = self._cache_get_many(wanted)
+        todo = [t for t in wanted if t not in found]
         if todo:
             pool = ThreadPoolExecutor(min(self.max_workers, len(todo)), thread_name_prefix="tmdb")
             futures = {pool.submit(self.fetch, t): t for t in todo}
@@ -368,6 +370,17 @@ class TmdbClient:
         except Exception:
             log.exception("TMDb cache read failed for %s", tconst)
             return None
+
+    def _cache_get_many(self, tconsts: list[str]) -> dict[str, TitleArt]:
+        """One batch read when the cache offers ``get_many`` (the database does), else per title."""
+        get_many = getattr(self.cache, "get_many", None)
+        if callable(get_many):
+            try:
+                return {t: a for t, a in get_many(tconsts).items() if isinstance(a, TitleArt)}
+            except Exception:
+                log.exception("TMDb cache batch read failed; reading titles one by one")
+        cached = {t: self._cache_get(t) for t in tconsts}
+        return {t: a for t, a in cached.items() if a is not None}
 
     def _lookup(self, tconst: str) -> TitleArt:
         if not _TCONST_RE.fullmatch(tconst):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -402,3 +402,36 @@ def test_concurrent_lookups_of_one_title_share_a_request(tmdb: FakeTmdb) -> None
         arts = list(pool.map(client.fetch, ["tt5000001"] * 6))
     assert all(a.found for a in arts)
     assert tmdb.count() == 1
+
+
+def test_fetch_many_reads_the_cache_in_one_batch(tmdb: FakeTmdb) -> None:
+    class Counting(MemoryArtCache):
+        def __init__(self) -> None:
+            super().__init__()
+            self.batches = 0
+
+        def get_many(self, tconsts: Iterable[str]) -> dict[str, TitleArt]:
+            self.batches += 1
+            return super().get_many(tconsts)
+
+    cache = Counting()
+    client = client_for(tmdb, cache)
+    client.fetch_many(["tt6000001", "tt6000002"])
+    assert client.fetch_many(["tt6000001", "tt6000002"])["tt6000002"].found
+    assert cache.batches == 2 and tmdb.count() == 2
+
+
+def test_with_the_database_cache(tmdb: FakeTmdb, db: object) -> None:
+    from recsys.store.tmdb_cache import DatabaseArtCache
+
+    tmdb.add("tt7000001", title="Über <Film>", overview="Ça & ça", poster_path="/p.jpg")
+    tmdb.behave("tt7000002", "404")
+    tmdb.behave("tt7000003", "500")
+    client = TmdbClient(tmdb.settings(tmdb_timeout_s=0.3), DatabaseArtCache(db), retry=FAST)
+    first = client.fetch_many(["tt7000001", "tt7000002", "tt7000003"])
+    assert first["tt7000001"].title == "Über <Film>"
+    assert first["tt7000003"].error == "http_500"
+    requests_before = tmdb.count()
+    again = client.fetch_many(["tt7000001", "tt7000002", "tt7000003"])
+    assert again["tt7000001"] == first["tt7000001"] and again["tt7000002"] == TitleArt("tt7000002")
+    assert tmdb.count() == requests_before + 3  # only the failed title is asked again
