@@ -147,11 +147,31 @@ class Recommender:
     # ------------------------------------------------------------------ fitting
     def fit(self, data: TrainingData) -> Recommender:
         catalog = data.catalog
-        self.items_ = catalog["tconst"].astype(str).to_numpy(dtype=object)
-        self.item_types_ = catalog["title_type"].astype(str).to_numpy(dtype=object)
-        self.index_ = {t: i for i, t in enumerate(self.items_)}
+        # fixed-width unicode arrays pickle and load much faster than object arrays
+        self.items_ = catalog["tconst"].astype(str).to_numpy(dtype=str)
+        types = catalog["title_type"].astype(str).to_numpy(dtype=str)
+        self.type_names_, codes = np.unique(types, return_inverse=True)
+        self.type_codes_ = codes.astype(np.int8)
         self._fit(data)
         return self
+
+    @property
+    def item_types_(self) -> np.ndarray:
+        return self.type_names_[self.type_codes_]
+
+    @property
+    def index_(self) -> dict[str, int]:
+        """tconst -> position; rebuilt after unpickling instead of being stored."""
+        index = self.__dict__.get("_index")
+        if index is None:
+            index = {str(t): i for i, t in enumerate(self.items_.tolist())}
+            self.__dict__["_index"] = index  # a pure cache of items_, same for every caller
+        return index
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_index", None)
+        return state
 
     def _fit(self, data: TrainingData) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -180,7 +200,8 @@ class Recommender:
         if title_types is None:
             mask = np.ones(len(self.items_), dtype=bool)
         else:
-            mask = np.isin(self.item_types_, list(title_types))
+            wanted = np.flatnonzero(np.isin(self.type_names_, list(title_types)))
+            mask = np.isin(self.type_codes_, wanted)
         drop = self.indices(set(history.seen) | set(exclude))
         mask[drop] = False
         return mask

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 import numpy as np
+import scipy.sparse as sp
 
 from recsys.models.base import (
     Recommendation,
@@ -26,8 +27,8 @@ class ColdStart(Recommender):
 
     Attributes
     ----------
-    genre_sets_ : list of frozenset
-        Genres per catalog item.
+    genre_matrix_ : scipy.sparse.csc_matrix
+        Item x genre indicator matrix (columns named by ``genre_names_``).
     """
 
     name = "cold_start"
@@ -48,23 +49,31 @@ class ColdStart(Recommender):
         for part in (self.popular, self.personal):
             if self.refit_parts or not hasattr(part, "items_"):
                 part.fit(data)
-        self.genre_sets_ = [frozenset(split_genres(g)) for g in data.catalog["genres"].tolist()]
-        self.genre_match_cache_: dict[tuple[str, ...], np.ndarray] = {}
+        rows, cols, names = [], [], {}
+        for i, g in enumerate(data.catalog["genres"].tolist()):
+            for name in split_genres(g):
+                rows.append(i)
+                cols.append(names.setdefault(name, len(names)))
+        self.genre_names_ = np.asarray(list(names), dtype=str)
+        self.genre_matrix_ = sp.csc_matrix(
+            (np.ones(len(rows), dtype=np.float32), (rows, cols)),
+            shape=(len(self.items_), len(names)),
+        )
+
+    def genres_of(self, item: int) -> frozenset[str]:
+        row = self.genre_matrix_[item].tocoo()
+        return frozenset(self.genre_names_[row.col].tolist())
 
     def is_cold(self, history: UserHistory) -> bool:
         return len(history.likes) < self.min_likes
 
     def genre_match(self, genres: Iterable[str]) -> np.ndarray:
         """1.0 for items sharing at least one of ``genres``."""
-        key = tuple(sorted(set(genres)))
-        if key not in self.genre_match_cache_:
-            wanted = set(key)
-            self.genre_match_cache_[key] = np.fromiter(
-                (1.0 if g & wanted else 0.0 for g in self.genre_sets_),
-                dtype=np.float64,
-                count=len(self.genre_sets_),
-            )
-        return self.genre_match_cache_[key]
+        cols = np.flatnonzero(np.isin(self.genre_names_, list(genres)))
+        if cols.size == 0:
+            return np.zeros(len(self.items_))
+        hits = np.asarray(self.genre_matrix_[:, cols].sum(axis=1)).ravel()
+        return (hits > 0).astype(np.float64)
 
     def cold_scores(self, history: UserHistory) -> np.ndarray:
         """Popularity scaled to [0, 1) plus 1 for a favourite-genre match."""

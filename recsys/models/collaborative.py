@@ -88,7 +88,7 @@ class SVDRecommender(Recommender):
         self.bu_ = algo.bu.astype(np.float32)
 
     def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
+        state = super().__getstate__()
         state.pop("algo_", None)  # the Surprise trainset holds every rating; not needed to serve
         return state
 

@@ -64,13 +64,23 @@ class HybridRecommender(Recommender):
             if len(part.items_) != len(self.items_):
                 raise ValueError("hybrid parts must be fitted on the same catalog")
 
-    def fuse(self, history: UserHistory, mask: np.ndarray) -> FusedScores:
+    def part_scores(self, history: UserHistory) -> dict[str, np.ndarray]:
+        """Each part's raw scores; compute once and reuse across sections."""
+        return {name: part.score(history) for name, part in self.parts.items()}
+
+    def fuse(
+        self,
+        history: UserHistory,
+        mask: np.ndarray,
+        part_scores: dict[str, np.ndarray] | None = None,
+    ) -> FusedScores:
+        part_scores = part_scores or self.part_scores(history)
         n = len(self.items_)
         final = np.zeros(n)
         listed = np.zeros(n, dtype=bool)
         raw, ranks, rank_scores = {}, {}, {}
         for name, part in self.parts.items():
-            scores = part.score(history)
+            scores = part_scores[name]
             top = top_k(scores, mask, self.depth)
             rank = np.zeros(n, dtype=np.int32)
             rank[top] = np.arange(1, top.size + 1)
@@ -98,10 +108,11 @@ class HybridRecommender(Recommender):
         *,
         title_types: Sequence[str] | None = None,
         exclude: Iterable[str] = (),
+        part_scores: dict[str, np.ndarray] | None = None,
     ) -> list[Recommendation]:
         self.check_is_fitted()
         mask = self.candidate_mask(history, title_types, exclude)
-        fused = self.fuse(history, mask)
+        fused = self.fuse(history, mask, part_scores)
         out = []
         for r, i in enumerate(top_k(fused.final, mask, k)):
             parts = {name: float(fused.rank_score[name][i]) for name in self.parts}

@@ -1,0 +1,116 @@
+"""CLI subcommands of the engine: ``train``, ``evaluate``, ``recommend``.
+
+The lead's ``python -m recsys`` calls :func:`add_engine_commands`; each handler receives the
+argparse namespace and a :class:`recsys.config.Settings`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from recsys.config import Settings
+from recsys.models.base import UserHistory
+
+DEFAULT_EVAL_SOURCE = "../shared/data/movielens-small"
+
+
+def _training_inputs(args: argparse.Namespace, settings: Settings):
+    """Inputs from the app database (service layer) or, with --movielens, from files."""
+    if getattr(args, "movielens", None):
+        from recsys import evaluation as ev
+
+        ml = ev.load_movielens(args.movielens)
+        catalog = ev.build_catalog(ml.movies, ml.ratings, ml.links, getattr(args, "imdb", None))
+        data = ev.training_data(ml.ratings, catalog, ev.aggregate_tags(ml.tags, ml.ratings))
+        ratings = data.ratings.assign(user_id=ml.ratings["userId"].to_numpy())
+        return catalog, ratings, data.tags, None
+    from recsys import service  # the lead's service layer: catalog, ratings, tags, interactions
+
+    return service.training_inputs(settings)
+
+
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    from recsys.engine import Engine
+
+    catalog, ratings, tags, interactions = _training_inputs(args, settings)
+    engine = Engine.from_settings(settings).fit(catalog, ratings, tags, interactions)
+    path = engine.save(Path(args.out) if args.out else settings.models_dir)
+    print(f"trained on {len(ratings)} ratings, {len(catalog)} titles in {engine.fit_seconds_:.1f}s")
+    print(f"saved {path} (fingerprint {engine.fingerprint_[:12]})")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from recsys.evaluation import run_evaluation
+
+    ks = tuple(sorted({args.k, 10, 20}))
+    report = run_evaluation(args.movielens, ks=ks, imdb_dir=args.imdb, log=print)
+    cols = ["ndcg@10", "precision@10", "recall@10", "coverage", "novelty", "diversity"]
+    cols += ["fit_s", "ms_per_user"]
+    if args.k not in (10,):
+        cols.insert(1, f"ndcg@{args.k}")
+    table = pd.DataFrame(report["models"]).T[cols]
+    print(table.to_string(float_format=lambda v: f"{v:.4f}"))
+    print(f"svd rmse={report['svd']['rmse']:.4f} mae={report['svd']['mae']:.4f}")
+    print(f"weights (validation): {report['protocol']['tuned']}")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(report, indent=2))
+        print(f"wrote {args.json}")
+    return 0
+
+
+def cmd_recommend(args: argparse.Namespace, settings: Settings) -> int:
+    from recsys.engine import Engine
+
+    engine = Engine.load(Path(args.models) if args.models else settings.models_dir)
+    history = UserHistory(
+        likes=tuple(args.like or ()),
+        dislikes=tuple(args.dislike or ()),
+        favorite_genres=tuple(args.genre or ()),
+    )
+    for rec in engine.recommend(history, args.section, args.k):
+        title = engine.titles_.get(rec.tconst, "")
+        print(f"{rec.rank:>3} {rec.tconst:<11} {rec.score:8.4f} {rec.source:<13} {title}")
+    return 0
+
+
+def add_engine_commands(subparsers) -> None:
+    """Register ``train``, ``evaluate`` and ``recommend`` on an argparse subparsers object."""
+    p = subparsers.add_parser("train", help="fit the recommender and save it in the data dir")
+    p.add_argument("--movielens", help="train from a MovieLens folder instead of the database")
+    p.add_argument("--imdb", help="IMDb TSV folder for extra features (with --movielens)")
+    p.add_argument("--out", help="output directory (default: <data dir>/models)")
+    p.set_defaults(handler=cmd_train)
+
+    p = subparsers.add_parser("evaluate", help="offline evaluation protocol (issue 3)")
+    p.add_argument("--movielens", default=DEFAULT_EVAL_SOURCE, help="ml-latest layout folder")
+    p.add_argument("--imdb", help="IMDb TSV folder (title.basics.tsv) joined via links.csv")
+    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--json", help="write the report here")
+    p.set_defaults(handler=cmd_evaluate)
+
+    p = subparsers.add_parser("recommend", help="recommend from a saved engine")
+    p.add_argument("--like", action="append", help="liked tconst (repeat)")
+    p.add_argument("--dislike", action="append", help="disliked tconst (repeat)")
+    p.add_argument("--genre", action="append", help="favourite genre (repeat)")
+    p.add_argument("--section", choices=["movie", "tv"], default="movie")
+    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--models", help="model directory (default: <data dir>/models)")
+    p.set_defaults(handler=cmd_recommend)
+
+
+def main(argv: list[str] | None = None) -> int:  # pragma: no cover - convenience entry
+    parser = argparse.ArgumentParser(prog="recsys-engine")
+    add_engine_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.handler(args, Settings())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
