@@ -1,0 +1,196 @@
+"""Marquee: the Streamlit entry point and router.
+
+Page config, settings, database (migrations run on open), first-start build, the auth gate and
+``st.navigation``. Every page is registered on every run and the gate below decides what a
+visitor may see, so a hard refresh or a deep link on any page works.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import streamlit as st
+
+from pages import _auth
+from pages._widgets import StepProgress, footer, inject_css
+from recsys import bootstrap
+from recsys.config import Settings
+from recsys.service import Marquee
+from recsys.store.db import Database, StorageError
+
+log = logging.getLogger("marquee.app")
+
+st.set_page_config(
+    page_title="Marquee",
+    page_icon=":material/movie:",
+    layout="wide",
+    initial_sidebar_state="auto",
+)
+
+SOURCES_HELP = (
+    "Marquee needs IMDb's non-commercial files (title.basics, title.ratings, title.crew, "
+    "title.principals, name.basics; .tsv.gz) and MovieLens (a zip or folder with links.csv, "
+    "ratings.csv and tags.csv). Without network access, download them elsewhere, copy them into "
+    "a folder and point `MARQUEE_IMDB_SOURCE` and `MARQUEE_MOVIELENS_SOURCE` at it (environment "
+    "or `.streamlit/secrets.toml`, see `.streamlit/secrets.toml.example`), then reload this page."
+)
+
+
+# ------------------------------------------------------------------------------ settings & loaders
+def load_settings() -> Settings:
+    try:
+        secrets = dict(st.secrets)
+    except Exception:  # no secrets file: environment only
+        secrets = {}
+    return Settings.from_env(secrets=secrets or None)
+
+
+@st.cache_resource(show_spinner=False)
+def open_database(url: str, _settings: Settings) -> Database:
+    return Database.from_settings(_settings)
+
+
+@st.cache_resource(show_spinner=False)
+def build_lock(url: str) -> threading.Lock:
+    """One first-start build per process (two visitors must not ingest at once)."""
+    return threading.Lock()
+
+
+@st.cache_resource(show_spinner="Loading the recommender…")
+def load_engine(url: str, data_dir: str, _settings: Settings, _db: Database) -> Any:
+    return bootstrap.load_or_train_engine(_settings, _db).engine
+
+
+@st.cache_resource(show_spinner=False)
+def load_art(url: str, key_set: bool, api_base: str, _settings: Settings, _db: Database) -> Any:
+    if not key_set:
+        return None
+    from recsys.store.tmdb_cache import DatabaseArtCache
+    from recsys.tmdb import TmdbClient
+
+    return TmdbClient(_settings, DatabaseArtCache(_db))
+
+
+def first_start(settings: Settings, db: Database) -> None:
+    """Build the catalog and train the engine with a progress bar per step, then continue."""
+    st.title("Setting up Marquee")
+    st.write(
+        "This is the first start: Marquee is downloading the catalog and training its "
+        "recommender. It takes a few minutes and happens only once."
+    )
+    progress = StepProgress()
+    with build_lock(settings.resolved_database_url):
+        if bootstrap.catalog_ready(db):  # another visitor finished it meanwhile
+            st.rerun()
+        try:
+            bootstrap.build_catalog(settings, db, progress)
+            bootstrap.load_or_train_engine(settings, db, progress)
+        except Exception as exc:
+            log.exception("first-start build failed")
+            st.error(f"The catalog could not be built: {exc}", icon=":material/cloud_off:")
+            st.info(SOURCES_HELP, icon=":material/folder_open:")
+            st.stop()
+    st.success("All set. Opening Marquee…")
+    st.rerun()
+
+
+# ------------------------------------------------------------------------------ the run
+def main() -> None:
+    inject_css()
+    settings = load_settings()
+    try:
+        db = open_database(settings.resolved_database_url, settings)
+        cookie_key = _auth.resolve_cookie_key(settings)
+    except (StorageError, _auth.CookieKeyError) as exc:
+        st.error(str(exc), icon=":material/database:")
+        st.stop()
+
+    if not bootstrap.catalog_ready(db):
+        first_start(settings, db)
+    engine = load_engine(settings.resolved_database_url, str(settings.data_dir), settings, db)
+    art = load_art(
+        settings.resolved_database_url, settings.tmdb_enabled, settings.tmdb_api_base, settings, db
+    )
+    service = Marquee(settings, db, engine, art)
+
+    _auth.render_cookie_writer()
+    auth = _auth.make_authenticator(settings, service, cookie_key)
+    _auth.restore_from_cookie(auth, settings)
+    user = None
+    if st.session_state.get("authentication_status") and st.session_state.get("username"):
+        user = service.user(st.session_state["username"])
+        if user is None:  # account removed since the cookie was written
+            _auth.logout(auth, settings)
+    _auth.set_context(_auth.AppContext(settings, service, user, auth, cookie_key))
+
+    pages = {
+        "login": st.Page(
+            "pages/login.py", title="Log in", icon=":material/login:", url_path="login"
+        ),
+        "onboarding": st.Page(
+            "pages/onboarding.py",
+            title="Get started",
+            icon=":material/tune:",
+            url_path="onboarding",
+        ),
+        "home": st.Page(
+            "pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True
+        ),
+        "explain": st.Page(
+            "pages/explain.py",
+            title="Why these picks",
+            icon=":material/psychology:",
+            url_path="explain",
+        ),
+        "quality": st.Page(
+            "pages/quality.py", title="Quality", icon=":material/monitoring:", url_path="quality"
+        ),
+    }
+    # Every page is registered every run; the gate below decides what a visitor may open, and
+    # the sidebar (built below) lists only those pages.
+    nav = st.navigation(list(pages.values()), position="hidden")
+    current = nav.url_path or "home"
+
+    # ---------------------------------------------------------------- the gate
+    if user is None and current != "login":
+        st.session_state["_marquee_next"] = current
+        st.switch_page(pages["login"])
+    if user is not None:
+        if current == "login":
+            target = st.session_state.pop("_marquee_next", "home")
+            st.switch_page(pages.get(target, pages["home"]) if target != "login" else pages["home"])
+        if not user.onboarded and current in ("home", "explain"):
+            st.switch_page(pages["onboarding"])
+        if user.onboarded and current == "onboarding":
+            st.switch_page(pages["home"])
+
+    st.session_state["_marquee_page_prev"] = st.session_state.get("_marquee_page")
+    st.session_state["_marquee_page"] = current
+
+    if user is not None:
+        with st.sidebar:
+            st.markdown("### :material/movie: Marquee")
+            if user.onboarded:
+                for key in ("home", "explain", "quality"):
+                    st.page_link(pages[key])
+            else:
+                st.page_link(pages["onboarding"])
+            st.divider()
+            st.caption(f"Signed in as **{_md(user.name)}** (@{_md(user.username)})")
+            if st.button("Log out", key="logout", icon=":material/logout:", width="stretch"):
+                _auth.logout(auth, settings)
+                st.switch_page(pages["login"])
+
+    nav.run()
+    footer(settings)
+
+
+def _md(text: str) -> str:
+    from pages._widgets import md_escape
+
+    return md_escape(text)
+
+
+main()

@@ -1,0 +1,273 @@
+"""Log-in, registration and the log-in cookie: streamlit-authenticator on our own database.
+
+Why the cookie is written here and not by the library
+----------------------------------------------------
+streamlit-authenticator 0.4.2 reads its re-authentication cookie through ``st.context.cookies``
+(the cookies the browser sent when the session's websocket opened), which works. It *writes* the
+cookie through ``extra_streamlit_components.CookieManager``: a custom component whose iframe has
+to be fetched, mounted and handed its arguments before its JavaScript sets ``document.cookie``.
+That only happens if the element survives in the page for a few hundred milliseconds. Any app
+that moves on after a successful log-in (``st.rerun`` / ``st.switch_page``, or ``st.navigation``
+showing another page) replaces the element on the very next run, long before the iframe has
+loaded, so the cookie is never written and a reload logs the user out (the library's issues
+#221 and #276). Log-out has the same problem: its ``delete`` component dies the same way, so a
+reload would log the user back in.
+
+The fix: keep the library for the log-in form, its session-state keys and its token format
+(HS256 JWT ``{"username", "exp_date"}`` signed with the cookie key, read back by the library via
+``st.context.cookies``), and perform the cookie write/delete with a tiny inline
+``st.components.v2`` component rendered by ``app.py`` *before* navigation on every run until the
+browser confirms the write (the component reports the operation's nonce back). Because it is
+re-rendered at the same place with the same key on every run, page switches cannot unmount it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+import streamlit as st
+import streamlit_authenticator as stauth
+from streamlit_authenticator.utilities import LoginError
+
+from recsys.config import Settings
+
+log = logging.getLogger(__name__)
+
+#: Session-state keys owned by this module.
+COOKIE_OP_KEY = "_marquee_cookie_op"
+LOGIN_MESSAGE_KEY = "_marquee_login_message"
+SESSION_FAILURES_KEY = "_marquee_session_failures"
+SESSION_LOCKED_UNTIL_KEY = "_marquee_session_locked_until"
+CONTEXT_KEY = "_marquee_ctx"
+COOKIE_WRITER_KEY = "marquee_cookie_writer"
+
+#: Per browser session: after this many failed log-ins, the session waits SESSION_LOCKOUT_S.
+MAX_SESSION_FAILURES = 5
+SESSION_LOCKOUT_S = 60.0
+COOKIE_KEY_FILE = "cookie_key"
+
+_COOKIE_JS = """
+export default function (component) {
+  const { data, setStateValue } = component;
+  if (!data || !data.nonce) { return; }
+  const base = `; path=/; SameSite=Strict${location.protocol === "https:" ? "; Secure" : ""}`;
+  if (data.op === "set") {
+    document.cookie = `${data.name}=${data.value}; max-age=${data.max_age}${base}`;
+  } else {
+    document.cookie = `${data.name}=; max-age=0${base}`;
+  }
+  setStateValue("done", data.nonce);
+}
+"""
+
+
+class CookieKeyError(RuntimeError):
+    """No cookie key configured and none can be stored in the data folder."""
+
+
+# ---------------------------------------------------------------------------------- cookie key
+def resolve_cookie_key(settings: Settings) -> str:
+    """``settings.cookie_key``, else a random key created once in the data dir and kept.
+
+    The key file is created with ``O_EXCL`` so two processes starting at once agree on one key,
+    and readable only by its owner.
+    """
+    if settings.cookie_key:
+        return settings.cookie_key
+    path = Path(settings.data_dir) / COOKIE_KEY_FILE
+    try:
+        existing = path.read_text(encoding="utf-8").strip()
+        if existing:
+            return existing
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise CookieKeyError(f"Cannot read the cookie key file {path}: {exc}") from exc
+    key = secrets.token_urlsafe(48)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(key)
+    except FileExistsError:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise CookieKeyError(
+            f"No MARQUEE_COOKIE_KEY is set and the data folder {path.parent} is not writable "
+            f"({exc.strerror}). Set MARQUEE_COOKIE_KEY in .streamlit/secrets.toml."
+        ) from exc
+    return key
+
+
+# ---------------------------------------------------------------------------------- token
+def encode_token(username: str, key: str, expiry_days: float, now: float | None = None) -> str:
+    """A token in streamlit-authenticator's format, so the library can read it back."""
+    exp = (time.time() if now is None else now) + expiry_days * 86400
+    return jwt.encode({"username": username, "exp_date": exp}, key, algorithm="HS256")
+
+
+# ---------------------------------------------------------------------------------- cookie ops
+@st.cache_resource(show_spinner=False)
+def _cookie_writer() -> Any:
+    return st.components.v2.component("marquee_cookie_writer", js=_COOKIE_JS)
+
+
+def schedule_cookie_set(settings: Settings, key: str, username: str) -> None:
+    st.session_state[COOKIE_OP_KEY] = {
+        "op": "set",
+        "name": settings.cookie_name,
+        "value": encode_token(username, key, settings.cookie_expiry_days),
+        "max_age": int(settings.cookie_expiry_days * 86400),
+        "nonce": uuid.uuid4().hex,
+    }
+
+
+def schedule_cookie_delete(settings: Settings) -> None:
+    st.session_state[COOKIE_OP_KEY] = {
+        "op": "delete",
+        "name": settings.cookie_name,
+        "nonce": uuid.uuid4().hex,
+    }
+
+
+def render_cookie_writer() -> None:
+    """Render the pending cookie write until the browser confirms it (call on every run)."""
+    op = st.session_state.get(COOKIE_OP_KEY)
+    if not op:
+        return
+    result = _cookie_writer()(data=op, key=COOKIE_WRITER_KEY, on_done_change=lambda: None, height=0)
+    done = result.get("done") if isinstance(result, Mapping) else getattr(result, "done", None)
+    if done == op["nonce"]:
+        st.session_state.pop(COOKIE_OP_KEY, None)
+
+
+# ---------------------------------------------------------------------------------- authenticator
+def session_lock_remaining() -> float:
+    until = float(st.session_state.get(SESSION_LOCKED_UNTIL_KEY, 0.0))
+    return max(0.0, until - time.time())
+
+
+def _note_failure(message: str) -> None:
+    failures = int(st.session_state.get(SESSION_FAILURES_KEY, 0)) + 1
+    st.session_state[SESSION_FAILURES_KEY] = failures
+    if failures >= MAX_SESSION_FAILURES:
+        st.session_state[SESSION_LOCKED_UNTIL_KEY] = time.time() + SESSION_LOCKOUT_S
+        st.session_state[SESSION_FAILURES_KEY] = 0
+    st.session_state[LOGIN_MESSAGE_KEY] = message
+
+
+def make_authenticator(settings: Settings, service: Any, cookie_key: str) -> stauth.Authenticate:
+    """The library's authenticator over our users; its password check goes through
+    ``service.check_login`` (bcrypt + the per-username lockout in the database) and a
+    per-session limit."""
+    auth = stauth.Authenticate(
+        service.credentials(),
+        cookie_name=settings.cookie_name,
+        cookie_key=cookie_key,
+        cookie_expiry_days=settings.cookie_expiry_days,
+        auto_hash=False,
+        login_sleep_time=0,
+    )
+
+    def check_credentials(username: str, password: str) -> bool:
+        remaining = session_lock_remaining()
+        if remaining > 0:
+            st.session_state[LOGIN_MESSAGE_KEY] = (
+                f"Too many failed attempts in this session. Try again in {int(remaining) + 1} s."
+            )
+            return False
+        result = service.check_login(username, password)
+        if result.ok:
+            st.session_state.pop(SESSION_FAILURES_KEY, None)
+            st.session_state.pop(LOGIN_MESSAGE_KEY, None)
+            return True
+        _note_failure(result.message or "Username or password is incorrect.")
+        return False
+
+    # An instance attribute shadows the library's in-memory check (pinned to 0.4.2).
+    auth.authentication_controller.authentication_model.check_credentials = check_credentials
+    return auth
+
+
+def restore_from_cookie(auth: stauth.Authenticate, settings: Settings) -> None:
+    """Log in from the cookie the browser sent (the library decodes and checks it)."""
+    if st.session_state.get("authentication_status"):
+        return
+    try:
+        auth.login(location="unrendered")
+    except LoginError:  # a valid token for a user who no longer exists
+        schedule_cookie_delete(settings)
+        for key in ("name", "username", "authentication_status", "email", "roles"):
+            st.session_state[key] = None
+
+
+def render_login_form(auth: stauth.Authenticate, settings: Settings, cookie_key: str) -> bool:
+    """The library's log-in form. True once the user is logged in (cookie write scheduled)."""
+    try:
+        auth.login(
+            location="main",
+            fields={
+                "Form name": "Log in",
+                "Username": "Username",
+                "Password": "Password",
+                "Login": "Log in",
+            },
+            key="login_form",
+        )
+    except LoginError as exc:
+        st.session_state[LOGIN_MESSAGE_KEY] = str(exc)
+    if st.session_state.get("authentication_status"):
+        schedule_cookie_set(settings, cookie_key, st.session_state["username"])
+        st.session_state.pop(LOGIN_MESSAGE_KEY, None)
+        return True
+    return False
+
+
+def logout(auth: stauth.Authenticate, settings: Settings) -> None:
+    """Clear the session and delete the cookie (confirmed by the writer on the next runs)."""
+    try:
+        auth.logout(location="unrendered")
+    except Exception:  # already logged out in this session
+        log.debug("logout without login", exc_info=True)
+    schedule_cookie_delete(settings)
+    for key in list(st.session_state.keys()):
+        if str(key).startswith(("_marquee_home", "_marquee_explain", "onboarding_", "pick_")):
+            del st.session_state[key]
+
+
+# ---------------------------------------------------------------------------------- context
+@dataclass(frozen=True)
+class AppContext:
+    """What a page needs, built by app.py on every run (per session, never shared)."""
+
+    settings: Settings
+    service: Any
+    user: Any | None  # recsys.service.UserProfile
+    auth: Any = None  # streamlit_authenticator.Authenticate for this run
+    cookie_key: str = ""
+
+    @property
+    def user_id(self) -> int:
+        if self.user is None:
+            raise RuntimeError("not logged in")
+        return int(self.user.id)
+
+
+def set_context(ctx: AppContext) -> None:
+    st.session_state[CONTEXT_KEY] = ctx
+
+
+def context() -> AppContext:
+    ctx = st.session_state.get(CONTEXT_KEY)
+    if ctx is None:
+        raise RuntimeError("Open the app through app.py")
+    return ctx

@@ -1,0 +1,271 @@
+"""Shared Streamlit widgets: poster cards, grids, the More-info dialog, progress, footer.
+
+Titles, names and overviews are data. Every value that ends up in HTML goes through
+``html.escape`` (and ``st.html`` sanitises again); values shown through Markdown go through
+:func:`md_escape`.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import streamlit as st
+
+from pages._auth import context
+
+log = logging.getLogger(__name__)
+
+GRID_COLUMNS = 5
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+TMDB_NOTICE = "This product uses the TMDB API but is not endorsed or certified by TMDB."
+
+
+def md_escape(text: Any) -> str:
+    """Text safe to embed in Markdown: no formatting, links, HTML or LaTeX from data."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text or ""))
+
+
+def esc(value: Any) -> str:
+    return html.escape(str(value if value is not None else ""), quote=True)
+
+
+# ------------------------------------------------------------------------------ error boundary
+@contextmanager
+def page_body(what: str = "this page") -> Iterator[None]:
+    """Turn any error in a page into a clear message (never a traceback)."""
+    try:
+        yield
+    except Exception as exc:  # Streamlit's rerun/stop are BaseExceptions and pass through
+        log.exception("error while showing %s", what)
+        st.error(
+            f"Sorry, something went wrong while showing {what}. "
+            "Please try again in a moment; if it keeps happening, tell the team. "
+            f"({type(exc).__name__})",
+            icon=":material/error:",
+        )
+
+
+# ------------------------------------------------------------------------------ card pieces
+def card_meta(card: Any) -> str:
+    """One line: year · genres · ★ rating."""
+    bits = []
+    years = getattr(card, "years_label", None) or (str(card.year) if card.year else "")
+    if years:
+        bits.append(years)
+    if card.genres:
+        bits.append(", ".join(card.genres[:3]))
+    return " · ".join(bits)
+
+
+def rating_text(card: Any) -> str:
+    if card.rating is None:
+        return "No IMDb rating"
+    return f"★ {card.rating:.1f}  ({card.votes:,} votes)"
+
+
+def poster_html(card: Any, choice: bool | None = None, *, compact: bool = False) -> str:
+    """Poster and caption of a card as escaped HTML."""
+    badge = ""
+    if choice is True:
+        badge = '<span class="mq-badge mq-like">Liked</span>'
+    elif choice is False:
+        badge = '<span class="mq-badge mq-dislike">Disliked</span>'
+    rank = ""
+    if getattr(card, "rank", None) and not compact:
+        rank = f'<span class="mq-rank">#{int(card.rank)}</span>'
+    rating = (
+        f'<span class="mq-rating">★ {card.rating:.1f}</span>' if card.rating is not None else ""
+    )
+    return (
+        f'<div class="mq-card">'
+        f'<div class="mq-poster"><img src="{esc(card.poster_src)}" alt="{esc(card.title)}"'
+        f' loading="lazy"/>{rank}{badge}</div>'
+        f'<div class="mq-title" title="{esc(card.title)}">{esc(card.title)}</div>'
+        f'<div class="mq-meta">{esc(card_meta(card))}</div>'
+        f'<div class="mq-meta">{rating}'
+        f'<span class="mq-votes">{esc(f"{card.votes:,} votes") if card.votes else ""}</span></div>'
+        f"</div>"
+    )
+
+
+CARD_CSS = """
+<style>
+.mq-card { display: flex; flex-direction: column; gap: 0.2rem; }
+.mq-poster { position: relative; width: 100%; aspect-ratio: 2 / 3; border-radius: 0.5rem;
+  overflow: hidden; background: #1A1D24; box-shadow: 0 6px 18px rgba(0,0,0,.45); }
+.mq-poster img { width: 100%; height: 100%; object-fit: cover; display: block; }
+.mq-rank { position: absolute; top: .4rem; left: .4rem; background: rgba(15,17,21,.82);
+  color: #E8B04B; font-weight: 700; font-size: .78rem; padding: .1rem .45rem; border-radius: 1rem; }
+.mq-badge { position: absolute; top: .4rem; right: .4rem; font-size: .75rem; font-weight: 700;
+  padding: .12rem .5rem; border-radius: 1rem; }
+.mq-like { background: #E8B04B; color: #0F1115; }
+.mq-dislike { background: #3A3F4B; color: #ECE7DF; }
+.mq-title { font-weight: 650; font-size: .98rem; line-height: 1.25; margin-top: .35rem;
+  overflow: hidden; display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical;
+  min-height: 2.5em; }
+.mq-meta { color: #B5AEA3; font-size: .8rem; line-height: 1.3; white-space: nowrap;
+  overflow: hidden; text-overflow: ellipsis; min-height: 1.05rem; }
+.mq-rating { color: #E8B04B; font-weight: 600; margin-right: .45rem; }
+.mq-votes { color: #8E887F; }
+.mq-hero { color: #B5AEA3; margin-top: -0.6rem; }
+</style>
+"""
+
+
+def inject_css() -> None:
+    st.html(CARD_CSS)
+
+
+# ------------------------------------------------------------------------------ rating actions
+def _rate(tconst: str, title: str, choice: str | None) -> None:
+    ctx = context()
+    ctx.service.rate(ctx.user_id, tconst, choice)
+    choices = st.session_state.setdefault("_marquee_home_choices", {})
+    if choice is None:
+        choices.pop(tconst, None)
+        st.toast(f"Took back your rating of {title}", icon=":material/undo:")
+    else:
+        choices[tconst] = choice == "like"
+        word = "Liked" if choice == "like" else "Disliked"
+        st.toast(f"{word} {title}", icon=":material/check:")
+
+
+def poster_card(
+    card: Any,
+    choice: bool | None,
+    *,
+    on_info: Callable[[str], None] | None = None,
+    actions: bool = True,
+) -> None:
+    """A poster card with Like / Dislike / More info (keys ``like_<t>``, ``dislike_<t>``,
+    ``info_<t>``). Clicking the active choice again takes it back."""
+    t = card.tconst
+    with st.container(border=True, key=f"card_{t}"):
+        st.html(poster_html(card, choice))
+        if not actions:
+            return
+        like, dislike, info = st.columns(3, gap="small")
+        like.button(
+            "Liked" if choice is True else "Like",
+            key=f"like_{t}",
+            icon=":material/thumb_up:",
+            type="primary" if choice is True else "secondary",
+            help="Take back" if choice is True else "I like this",
+            on_click=_rate,
+            args=(t, card.title, None if choice is True else "like"),
+            width="stretch",
+        )
+        dislike.button(
+            "Disliked" if choice is False else "Dislike",
+            key=f"dislike_{t}",
+            icon=":material/thumb_down:",
+            type="primary" if choice is False else "secondary",
+            help="Take back" if choice is False else "Not for me",
+            on_click=_rate,
+            args=(t, card.title, None if choice is False else "dislike"),
+            width="stretch",
+        )
+        if (
+            info.button(
+                "Info", key=f"info_{t}", icon=":material/info:", help="More info", width="stretch"
+            )
+            and on_info is not None
+        ):
+            on_info(t)
+
+
+def poster_grid(
+    cards: Sequence[Any],
+    choices: dict[str, bool],
+    *,
+    on_info: Callable[[str], None] | None = None,
+    columns: int = GRID_COLUMNS,
+    actions: bool = True,
+) -> None:
+    for start in range(0, len(cards), columns):
+        row = st.columns(columns, gap="medium")
+        for col, card in zip(row, cards[start : start + columns], strict=False):
+            with col:
+                poster_card(card, choices.get(card.tconst), on_info=on_info, actions=actions)
+
+
+# ------------------------------------------------------------------------------ More info
+@st.dialog("More info", width="large")
+def more_info_dialog(tconst: str) -> None:
+    ctx = context()
+    with page_body("this title"):
+        card = ctx.service.title_details(tconst, ctx.user_id if ctx.user else None)
+        if card is None:
+            st.warning("That title is no longer in the catalog.")
+            return
+        left, right = st.columns([1, 2], gap="large")
+        with left:
+            st.html(
+                f'<div class="mq-poster"><img src="{esc(card.poster_src)}" '
+                f'alt="{esc(card.title)}"/></div>'
+            )
+        with right:
+            st.html(
+                f'<h3 style="margin:0">{esc(card.title)}</h3>'
+                f'<div class="mq-meta" style="white-space:normal">{esc(details_line(card))}</div>'
+            )
+            if card.why:
+                st.info(card.why, icon=":material/lightbulb:")
+            st.text(card.overview or "No overview available yet.")
+            rows = [
+                ("Directors", ", ".join(card.directors) or "—"),
+                ("Cast", ", ".join(card.cast[:8]) or "—"),
+                ("IMDb rating", rating_text(card)),
+            ]
+            for label, value in rows:
+                st.html(
+                    f'<div class="mq-meta" style="white-space:normal"><b>{esc(label)}:</b> '
+                    f"{esc(value)}</div>"
+                )
+            st.link_button("Open on IMDb", card.imdb_url, icon=":material/open_in_new:")
+
+
+def details_line(card: Any) -> str:
+    bits = [getattr(card, "years_label", "") or (str(card.year) if card.year else "")]
+    if card.runtime_minutes:
+        bits.append(f"{card.runtime_minutes} min")
+    bits.append({"movie": "Movie"}.get(card.title_type, "TV"))
+    if card.genres:
+        bits.append(", ".join(card.genres))
+    return " · ".join(b for b in bits if b)
+
+
+# ------------------------------------------------------------------------------ progress
+class StepProgress:
+    """``progress(step, fraction)`` rendered as one progress bar per step."""
+
+    def __init__(self, container: Any | None = None) -> None:
+        self.container = container or st.container()
+        self.bars: dict[str, Any] = {}
+
+    def __call__(self, step: str, fraction: float | None = None) -> None:
+        bar = self.bars.get(step)
+        if bar is None:
+            bar = self.bars[step] = self.container.progress(0.0, text=step)
+        if fraction is None:
+            bar.progress(0.0, text=f"{step} …")
+        else:
+            value = min(1.0, max(0.0, float(fraction)))
+            bar.progress(value, text=f"{step} — {value:.0%}")
+
+
+# ------------------------------------------------------------------------------ footer
+def footer(settings: Any) -> None:
+    st.divider()
+    notice = (
+        "Title data: IMDb non-commercial datasets. Ratings for training: MovieLens (GroupLens)."
+    )
+    if getattr(settings, "tmdb_enabled", False):
+        notice = f"{TMDB_NOTICE} Posters and overviews: TMDB. {notice}"
+    st.caption(notice)

@@ -1,0 +1,104 @@
+"""Home (``/home``): this week's picks (Movies, TV shows), search, More info.
+
+The lists are computed once per visit (each computation logs what was shown), kept for the
+visit so a like or dislike shows on its card and can be changed or taken back, and refreshed on
+the next visit or with "New picks", without the titles already rated.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import _auth
+from pages._widgets import esc, md_escape, more_info_dialog, page_body, poster_grid
+from recsys.service import SECTION_LABELS
+
+ctx = _auth.context()
+service, user_id = ctx.service, ctx.user_id
+RECS_KEY = "_marquee_home_recs"
+PICKS_PER_SECTION = 10
+
+
+def _refresh() -> None:
+    st.session_state.pop(RECS_KEY, None)
+
+
+def _recommendations() -> dict[str, list]:
+    cached = st.session_state.get(RECS_KEY)
+    arrived = st.session_state.get("_marquee_page_prev") != "home"
+    if cached is None or cached.get("_user") != user_id or arrived:
+        cached = {"_user": user_id}
+        for section in SECTION_LABELS:
+            cached[section] = service.recommendations(user_id, section, k=PICKS_PER_SECTION)
+        st.session_state[RECS_KEY] = cached
+    return cached
+
+
+with page_body("your picks"):
+    head, action = st.columns([4, 1], vertical_alignment="bottom")
+    head.title("This week's picks")
+    action.button(
+        "New picks",
+        key="home_refresh",
+        icon=":material/refresh:",
+        on_click=_refresh,
+        help="Recompute both lists (titles you rated are left out).",
+        width="stretch",
+    )
+    first = ctx.user.name.split(" ")[0] if ctx.user and ctx.user.name else ""
+    st.html(
+        '<p class="mq-hero">Picked for you'
+        + (f", {esc(first)}" if first else "")
+        + ". Like or pass on a title to sharpen next week's picks.</p>"
+    )
+
+    recs = _recommendations()
+    choices = service.choices(user_id)
+    opened: list[str] = []
+
+    query = st.text_input(
+        "Search the catalog",
+        key="home_search",
+        placeholder="Search any title by name, e.g. a film you loved",
+        icon=":material/search:",
+        max_chars=200,
+    )
+    shown = {c.tconst for s in SECTION_LABELS for c in recs[s]}
+    if query.strip():
+        results = [c for c in service.search(query, 10) if c.tconst not in shown]
+        if results:
+            plural = "es" if len(results) != 1 else ""
+            st.caption(f"{len(results)} match{plural} for “{md_escape(query.strip())}”")
+            poster_grid(results, choices, on_info=opened.append)
+        else:
+            st.caption("No other titles match that search.")
+        st.divider()
+
+    for section, label in SECTION_LABELS.items():
+        st.header(label)
+        cards = recs[section]
+        if not cards:
+            st.info("No picks in this section yet. Like a few titles and check back.")
+            continue
+        why = cards[0].why
+        if why:
+            st.caption(why)
+        poster_grid(cards, choices, on_info=opened.append)
+
+    liked = [t for t, v in choices.items() if v]
+    disliked = [t for t, v in choices.items() if not v]
+    with st.expander(f"Your ratings: {len(liked)} liked, {len(disliked)} disliked"):
+        for title, group in (("Liked", liked), ("Disliked", disliked)):
+            if not group:
+                continue
+            st.markdown(f"**{title}**")
+            names = service.cards(group[-30:])
+            st.markdown(
+                " · ".join(
+                    f"{md_escape(c.title)} ({c.year})" if c.year else md_escape(c.title)
+                    for c in names
+                )
+            )
+
+    if opened:
+        more_info_dialog(opened[-1])

@@ -1,0 +1,95 @@
+"""Get started (``/onboarding``): 5 favourite genres, then 5 movies and 5 TV shows.
+
+Every pick is stored as a like at once, so a reload keeps the progress.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import _auth
+from pages._widgets import esc, md_escape, page_body, poster_html
+from recsys.service import GENRES_REQUIRED, PICKS_REQUIRED
+
+ctx = _auth.context()
+service, user_id = ctx.service, ctx.user_id
+TRENDING_SHOWN = 20
+
+
+def _toggle(tconst: str) -> None:
+    service.pick(user_id, tconst, bool(st.session_state.get(f"pick_{tconst}")))
+
+
+def _section(section: str, label: str, picked: tuple[str, ...]) -> None:
+    count = len(picked)
+    st.subheader(f"{label}: {count} of {PICKS_REQUIRED} picked")
+    st.progress(min(1.0, count / PICKS_REQUIRED))
+    cards = service.trending(section, TRENDING_SHOWN)
+    full = count >= PICKS_REQUIRED
+    columns = 5
+    for start in range(0, len(cards), columns):
+        row = st.columns(columns, gap="medium")
+        for col, card in zip(row, cards[start : start + columns], strict=False):
+            is_picked = card.tconst in picked
+            with col, st.container(border=True, key=f"obcard_{card.tconst}"):
+                st.html(poster_html(card, True if is_picked else None, compact=True))
+                st.toggle(
+                    "Pick",
+                    value=is_picked,
+                    key=f"pick_{card.tconst}",
+                    on_change=_toggle,
+                    args=(card.tconst,),
+                    disabled=full and not is_picked,
+                )
+
+
+with page_body("onboarding"):
+    state = service.onboarding_state(user_id)
+    if state.done:
+        st.switch_page("pages/home.py")
+    name = ctx.user.name if ctx.user else ""
+    st.title(f"Welcome, {name}" if name else "Welcome")
+    st.html(
+        f'<p class="mq-hero">Two quick steps and your first picks are ready. '
+        f"Step {esc(state.step)} of 2.</p>"
+    )
+
+    if state.step == 1 or st.session_state.get("_marquee_onboarding_edit_genres"):
+        st.subheader(f"Pick exactly {GENRES_REQUIRED} favourite genres")
+        genres = st.multiselect(
+            "Favourite genres",
+            options=service.available_genres(),
+            default=list(state.genres) or None,
+            key="onboarding_genres",
+            max_selections=GENRES_REQUIRED,
+            placeholder="Choose genres",
+        )
+        st.caption(f"{len(genres)} of {GENRES_REQUIRED} chosen")
+        if st.button(
+            "Continue",
+            key="onboarding_continue",
+            type="primary",
+            disabled=len(genres) != GENRES_REQUIRED,
+            icon=":material/arrow_forward:",
+        ):
+            service.set_favorite_genres(user_id, genres)
+            st.session_state.pop("_marquee_onboarding_edit_genres", None)
+            st.rerun()
+    else:
+        st.markdown("Your genres: " + " · ".join(f"**{g}**" for g in map(md_escape, state.genres)))
+        if st.button("Change genres", key="onboarding_change_genres", type="tertiary"):
+            st.session_state["_marquee_onboarding_edit_genres"] = True
+            st.rerun()
+        st.subheader(f"Pick exactly {PICKS_REQUIRED} movies and {PICKS_REQUIRED} TV shows you like")
+        st.caption("Trending from the last three years, most voted first.")
+        _section("movie", "Movies", state.movie_picks)
+        _section("tv", "TV shows", state.tv_picks)
+        if st.button(
+            "Show me my picks",
+            key="onboarding_finish",
+            type="primary",
+            disabled=not state.can_finish,
+            icon=":material/done_all:",
+        ):
+            service.complete_onboarding(user_id)
+            st.switch_page("pages/home.py")

@@ -1,0 +1,148 @@
+"""Quality (``/quality``): offline evaluation and what our own users did with their picks."""
+
+from __future__ import annotations
+
+import plotly.express as px
+import streamlit as st
+
+from pages import _auth
+from pages._widgets import StepProgress, page_body
+
+ctx = _auth.context()
+service = ctx.service
+CHART_LAYOUT = {
+    "template": "plotly_dark",
+    "paper_bgcolor": "rgba(0,0,0,0)",
+    "plot_bgcolor": "rgba(0,0,0,0)",
+    "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+}
+HEADLINE = ["precision@10", "recall@10", "ndcg@10", "hit@10", "map@10"]
+BEYOND = ["coverage", "novelty", "diversity"]
+
+
+def _offline(report: dict) -> None:
+    models: dict[str, dict] = report.get("models", {})
+    protocol = report.get("protocol", {})
+    if protocol:
+        st.caption(
+            f"{protocol.get('n_users_evaluated', '?')} users, "
+            f"{protocol.get('n_test_ratings', '?')} held-out ratings, "
+            f"{protocol.get('n_items', '?')} titles. Split: {protocol.get('split', '—')}. "
+            f"Relevant: {protocol.get('relevant', '—')}."
+        )
+    if models:
+        names = list(models)
+        metrics = sorted({m for row in models.values() for m in row})
+        ordered = [m for m in HEADLINE + BEYOND if m in metrics] + [
+            m for m in metrics if m not in HEADLINE + BEYOND
+        ]
+        st.dataframe(
+            {"metric": ordered, **{n: [models[n].get(m) for m in ordered] for n in names}},
+            hide_index=True,
+            width="stretch",
+            key="quality_models",
+        )
+        present = [m for m in HEADLINE if any(m in row for row in models.values())]
+        if present:
+            fig = px.bar(
+                x=[m for n in names for m in present],
+                y=[models[n].get(m, 0) for n in names for m in present],
+                color=[n for n in names for _ in present],
+                barmode="group",
+                labels={"x": "", "y": "", "color": "model"},
+                title="Ranking quality at 10 (higher is better)",
+            )
+            fig.update_layout(**CHART_LAYOUT, height=380)
+            st.plotly_chart(fig, key="quality_ranking")
+        beyond = [m for m in BEYOND if any(m in row for row in models.values())]
+        if beyond:
+            cols = st.columns(len(beyond))
+            for col, metric in zip(cols, beyond, strict=True):
+                fig = px.bar(
+                    x=names,
+                    y=[models[n].get(metric, 0) for n in names],
+                    labels={"x": "", "y": ""},
+                    title=metric.capitalize(),
+                )
+                fig.update_layout(**CHART_LAYOUT, height=300)
+                col.plotly_chart(fig, key=f"quality_{metric}")
+    sweep = report.get("sweep") or []
+    if sweep:
+        metric = next((k for k in sweep[0] if k not in ("w1", "w2")), None)
+        if metric:
+            fig = px.line(
+                x=[row["w1"] for row in sweep],
+                y=[row[metric] for row in sweep],
+                markers=True,
+                labels={"x": "w1 (content weight; collaborative = 1 − w1)", "y": metric},
+                title="Hybrid weight sweep",
+            )
+            tuned = protocol.get("tuned", {}).get("w1")
+            if tuned is not None:
+                fig.add_vline(x=tuned, line_dash="dash", annotation_text=f"chosen w1={tuned}")
+            fig.update_layout(**CHART_LAYOUT, height=360)
+            st.plotly_chart(fig, key="quality_sweep")
+    svd = report.get("svd")
+    if svd:
+        a, b = st.columns(2)
+        a.metric("SVD rating RMSE", f"{svd.get('rmse', float('nan')):.3f}")
+        b.metric("SVD rating MAE", f"{svd.get('mae', float('nan')):.3f}")
+
+
+def _rates(frame, by: str, title: str, key: str) -> None:  # type: ignore[no-untyped-def]
+    if frame is None or len(frame) == 0:
+        st.caption(f"{title}: nothing shown yet.")
+        return
+    records = frame.to_dict("records")
+    fig = px.bar(
+        x=[str(r[by]) for r in records for _ in (0, 1)],
+        y=[r[k] for r in records for k in ("like_rate", "dislike_rate")],
+        color=[k.replace("_", " ") for _ in records for k in ("like_rate", "dislike_rate")],
+        barmode="group",
+        labels={"x": "", "y": "share of shown titles", "color": ""},
+        title=title,
+    )
+    fig.update_layout(**CHART_LAYOUT, height=320)
+    fig.update_yaxes(tickformat=".0%")
+    st.plotly_chart(fig, key=key)
+    st.dataframe(frame, hide_index=True, width="stretch", key=f"{key}_table")
+
+
+with page_body("the quality report"):
+    st.title("Quality")
+    st.html(
+        '<p class="mq-hero">How good the recommendations are: measured offline on MovieLens, '
+        "and online from what our users like and dislike.</p>"
+    )
+    offline_tab, online_tab = st.tabs(["Offline evaluation", "Online (our users)"])
+    with offline_tab:
+        report = service.offline_report()
+        if report is None:
+            st.info(
+                "No evaluation has been run yet. Run `python -m recsys evaluate`, or start it "
+                "here.",
+                icon=":material/science:",
+            )
+        else:
+            _offline(report)
+        runner = getattr(service, "run_evaluation", None)
+        if runner is not None and st.button(
+            "Run the evaluation again" if report else "Run the evaluation",
+            key="quality_run",
+            icon=":material/play_arrow:",
+        ):
+            with st.status("Evaluating…", expanded=True) as status:
+                runner(StepProgress())
+                status.update(label="Evaluation finished", state="complete")
+            st.rerun()
+    with online_tab:
+        online = service.online_report()
+        cols = st.columns(5)
+        cols[0].metric("Users", f"{online.users:,}")
+        cols[1].metric("Likes + dislikes", f"{online.interactions:,}")
+        cols[2].metric("Likes", f"{online.likes:,}")
+        cols[3].metric("Dislikes", f"{online.dislikes:,}")
+        cols[4].metric("Recommendations shown", f"{online.impressions:,}")
+        _rates(online.by_section, "section", "Like and dislike rate by section", "online_section")
+        _rates(online.by_model_part, "model_part", "By model part", "online_part")
+        _rates(online.by_week, "week", "By week", "online_week")
