@@ -132,7 +132,9 @@ class Engine:
         interactions: pd.DataFrame | None = None,
     ) -> Engine:
         start = time.perf_counter()
-        data = TrainingData(catalog.reset_index(drop=True), merge_interactions(ratings, interactions), tags)
+        data = TrainingData(
+            catalog.reset_index(drop=True), merge_interactions(ratings, interactions), tags
+        )
         self.popularity_ = PopularityRecommender().fit(data)
         self.content_ = ContentRecommender().fit(data)
         self.ease_ = EASERecommender(l2=self.ease_l2).fit(data)
@@ -149,7 +151,11 @@ class Engine:
             self.popularity_, self.hybrid_, min_likes=self.min_likes, refit_parts=False
         ).fit(data)
         self.titles_ = dict(
-            zip(data.catalog["tconst"].astype(str), data.catalog["primary_title"].astype(str), strict=True)
+            zip(
+                data.catalog["tconst"].astype(str),
+                data.catalog["primary_title"].astype(str),
+                strict=True,
+            )
         )
         n_comp = min(2, max(1, self.content_.matrix_.shape[1] - 1))
         self.projection_ = TruncatedSVD(n_components=n_comp, random_state=self.random_state).fit(
@@ -208,7 +214,11 @@ class Engine:
         i = self.model_.index_.get(tconst)
         types = (
             next(
-                (t for t in SECTION_TYPES.values() if self.model_.type_names_[self.model_.type_codes_[i]] in t),
+                (
+                    t
+                    for t in SECTION_TYPES.values()
+                    if self.model_.type_names_[self.model_.type_codes_[i]] in t
+                ),
                 (str(self.model_.type_names_[self.model_.type_codes_[i]]),),
             )
             if i is not None
@@ -238,9 +248,7 @@ class Engine:
         order = np.lexsort((np.arange(len(sims)), -sims))[:k]
         return [(str(self.content_.items_[j]), float(sims[j])) for j in order if sims[j] > 0]
 
-    def map_points(
-        self, history: UserHistory, recommended: Iterable[str] = ()
-    ) -> list[MapPoint]:
+    def map_points(self, history: UserHistory, recommended: Iterable[str] = ()) -> list[MapPoint]:
         """2-D coordinates (TruncatedSVD of content vectors) of likes, dislikes and picks."""
         self.check_is_fitted()
         groups = (
@@ -319,7 +327,7 @@ class Engine:
     def load(cls, directory: str | Path) -> Engine:
         # Only our own artifacts, written by save() into the app's data dir, are loaded.
         with (Path(directory) / ARTIFACT).open("rb") as fh:
-            engine = pickle.load(fh)  # noqa: S301
+            engine = pickle.load(fh)
         if not isinstance(engine, cls):
             raise TypeError(f"{directory} does not hold an Engine")
         return engine

@@ -58,7 +58,9 @@ def load_movielens(src: str | Path) -> MovieLensData:
         root / "ratings.csv",
         dtype={"userId": "int64", "movieId": "int64", "rating": "float64", "timestamp": "int64"},
     )
-    movies = pd.read_csv(root / "movies.csv", dtype={"movieId": "int64", "title": str, "genres": str})
+    movies = pd.read_csv(
+        root / "movies.csv", dtype={"movieId": "int64", "title": str, "genres": str}
+    )
     tags = links = None
     if (root / "tags.csv").exists():
         tags = pd.read_csv(
@@ -251,7 +253,7 @@ def sweep_hybrid(
     k: int = 10,
 ) -> list[dict[str, float]]:
     """NDCG@k for ``w1`` in 0..1 (``w2 = 1 - w1``), reusing each user's two ranked lists."""
-    grid = [round(i * step, 10) for i in range(int(round(1 / step)) + 1)]
+    grid = [round(i * step, 10) for i in range(round(1 / step) + 1)]
     totals = np.zeros(len(grid))
     for u in users:
         mask = hybrid.candidate_mask(hist[u])
@@ -302,7 +304,9 @@ def tune(fold: Fold, log: Callable[[str], None]) -> dict:
     for l2 in L2_GRID:
         ease = EASERecommender(l2=l2).fit(fold.data)
         lists, _ = rank_users(ease, model_scorer(ease), fold.hist, fold.users, 10)
-        ndcg = float(np.mean([metrics.ndcg_at_k(lists[u], fold.relevant[u], 10) for u in fold.users]))
+        ndcg = float(
+            np.mean([metrics.ndcg_at_k(lists[u], fold.relevant[u], 10) for u in fold.users])
+        )
         log(f"  validation ease l2={l2:g}: ndcg@10={ndcg:.4f}")
         if ndcg > best:
             best_l2, best = l2, ndcg
@@ -346,7 +350,12 @@ def run_evaluation(
     svd = SVDRecommender()
     ease = EASERecommender(l2=tuned["ease_l2"])
     fit_s = {}
-    for name, model in (("popularity", popularity), ("content", content), ("svd", svd), ("ease", ease)):
+    for name, model in (
+        ("popularity", popularity),
+        ("content", content),
+        ("svd", svd),
+        ("ease", ease),
+    ):
         fit_s[name] = timed_fit(model, data)
         log(f"fitted {name} in {fit_s[name]:.2f}s")
     hybrid = HybridRecommender(content, ease, w1=tuned["w1"], w2=tuned["w2"], refit_parts=False)

@@ -76,7 +76,9 @@ def _split_features(features: Iterable[str]) -> dict[str, tuple[str, ...]]:
         if prefix == "g":
             out["genres"].append(value)
         elif prefix in ("dir", "wri", "cast"):
-            out["people"].append(f"{value} ({ {'dir': 'director', 'wri': 'writer'}.get(prefix, 'cast')})")
+            out["people"].append(
+                f"{value} ({ {'dir': 'director', 'wri': 'writer'}.get(prefix, 'cast') })"
+            )
         elif prefix == "tag":
             out["tags"].append(value)
         else:
@@ -102,9 +104,8 @@ def explain_title(
     if model.is_cold(history):
         scores = model.cold_scores(history)
         fav = set(history.favorite_genres) & model.genres_of(i)
-        reason = (
-            f"only {len(history.likes)} like(s) (< {model.min_likes}): popular titles"
-            + (f" in your favourite genres ({', '.join(sorted(fav))})" if fav else "")
+        reason = f"only {len(history.likes)} like(s) (< {model.min_likes}): popular titles" + (
+            f" in your favourite genres ({', '.join(sorted(fav))})" if fav else ""
         )
         return Explanation(
             tconst,
@@ -204,6 +205,8 @@ def svd_neighbours(
     sims = np.where(norms > 0, vecs @ target / np.where(norms > 0, norms, 1.0), np.nan)
     order = [j for j in np.argsort(-np.nan_to_num(sims, nan=-2.0)) if np.isfinite(sims[j])][:n]
     return tuple(
-        Neighbour(str(svd.items_[liked[j]]), titles.get(str(svd.items_[liked[j]]), ""), float(sims[j]))
+        Neighbour(
+            str(svd.items_[liked[j]]), titles.get(str(svd.items_[liked[j]]), ""), float(sims[j])
+        )
         for j in order
     )

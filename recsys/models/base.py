@@ -135,7 +135,9 @@ def section_types(section: str) -> tuple[str, ...]:
     try:
         return SECTION_TYPES[section]
     except KeyError:
-        raise ValueError(f"unknown section {section!r}; expected one of {list(SECTION_TYPES)}")
+        raise ValueError(
+            f"unknown section {section!r}; expected one of {list(SECTION_TYPES)}"
+        ) from None
 
 
 class Recommender:

@@ -63,7 +63,9 @@ class SVDRecommender(Recommender):
                 "r": ratings["rating"].astype(float).to_numpy(),
             }
         )
-        trainset = Dataset.load_from_df(frame, Reader(rating_scale=(0.5, 5.0))).build_full_trainset()
+        trainset = Dataset.load_from_df(
+            frame, Reader(rating_scale=(0.5, 5.0))
+        ).build_full_trainset()
         algo = SVD(
             n_factors=self.n_factors,
             n_epochs=self.n_epochs,

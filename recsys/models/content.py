@@ -41,8 +41,41 @@ DEFAULT_FIELD_WEIGHTS: Mapping[str, float] = {
 }
 _WORD = re.compile(r"[a-z][a-z']{2,}")
 _STOP = frozenset(
-    "the and for with his her their from that this into who when after are was has have one two"
-    " its they them she him will out about over but not all can".split()
+    [
+        "the",
+        "and",
+        "for",
+        "with",
+        "his",
+        "her",
+        "their",
+        "from",
+        "that",
+        "this",
+        "into",
+        "who",
+        "when",
+        "after",
+        "are",
+        "was",
+        "has",
+        "have",
+        "one",
+        "two",
+        "its",
+        "they",
+        "them",
+        "she",
+        "him",
+        "will",
+        "out",
+        "about",
+        "over",
+        "but",
+        "not",
+        "all",
+        "can",
+    ]
 )
 
 
@@ -56,7 +89,13 @@ def _runtime_band(minutes: object) -> str | None:
     if minutes is None or minutes is pd.NA or pd.isna(minutes):
         return None
     m = int(minutes)
-    for limit, name in ((30, "short"), (60, "lt60"), (90, "60-90"), (120, "90-120"), (150, "120-150")):
+    for limit, name in (
+        (30, "short"),
+        (60, "lt60"),
+        (90, "60-90"),
+        (120, "90-120"),
+        (150, "120-150"),
+    ):
         if m < limit:
             return name
     return "150+"

@@ -79,7 +79,7 @@ class HybridRecommender(Recommender):
         final = np.zeros(n)
         listed = np.zeros(n, dtype=bool)
         raw, ranks, rank_scores = {}, {}, {}
-        for name, part in self.parts.items():
+        for name in self.parts:
             scores = part_scores[name]
             top = top_k(scores, mask, self.depth)
             rank = np.zeros(n, dtype=np.int32)

@@ -52,7 +52,11 @@ def make_ratings() -> pd.DataFrame:
 
 def make_tags() -> pd.DataFrame:
     return pd.DataFrame(
-        {"tconst": ["tt0000001", "tt0000002", "tt0000017"], "tag": ["twist"] * 3, "count": [3, 1, 2]}
+        {
+            "tconst": ["tt0000001", "tt0000002", "tt0000017"],
+            "tag": ["twist"] * 3,
+            "count": [3, 1, 2],
+        }
     )
 
 

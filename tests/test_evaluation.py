@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from recsys import metrics
+from recsys.evaluation import histories, relevant_sets, run_evaluation, split_by_time
+
+ML_SMALL = Path(__file__).resolve().parents[2] / "shared" / "data" / "movielens-small"
+
+
+def test_split_last_20_percent_rounded_up_ties_by_movie():
+    rows = [(1, m, 4.0, 100) for m in (30, 10, 20)]  # all tied in time: order by movieId
+    rows += [(2, m, 3.0, t) for m, t in zip(range(1, 16), range(15), strict=True)]  # 15 -> 3
+    rows += [(3, 7, 5.0, 1)]  # one rating -> it is the test set
+    rows += [(4, m, 2.0, 50 - m) for m in range(1, 7)]  # 6 ratings -> ceil(1.2) = 2
+    ratings = pd.DataFrame(rows, columns=["userId", "movieId", "rating", "timestamp"])
+    train, test = split_by_time(ratings)
+    t = test.groupby("userId")["movieId"].apply(list).to_dict()
+    assert t[1] == [30]
+    assert t[2] == [13, 14, 15]
+    assert t[3] == [7]
+    assert sorted(t[4]) == [1, 2]
+    assert len(train) + len(test) == len(ratings)
+
+
+def test_relevance_and_profile_thresholds():
+    test = pd.DataFrame(
+        {"userId": [1, 1, 2], "movieId": [1, 2, 3], "rating": [4.0, 3.5, 2.0], "timestamp": 0}
+    )
+    assert relevant_sets(test) == {1: {"ml1"}}
+    train = pd.DataFrame(
+        {"userId": 1, "movieId": [5, 6, 7], "rating": [4.0, 2.0, 3.0], "timestamp": [1, 2, 3]}
+    )
+    h = histories(train)[1]
+    assert h.likes == ("ml5",) and h.dislikes == ("ml6",) and h.user_key == "ml:1"
+
+
+def test_metrics_hand_computed():
+    ranked, rel = ["a", "b", "c", "d"], {"b", "d", "z"}
+    assert metrics.precision_at_k(ranked, rel, 4) == 0.5
+    assert metrics.recall_at_k(ranked, rel, 4) == pytest.approx(2 / 3)
+    assert metrics.hit_at_k(ranked, rel, 1) == 0.0
+    dcg = 1 / math.log2(3) + 1 / math.log2(5)
+    idcg = 1 + 1 / math.log2(3) + 1 / math.log2(4)
+    assert metrics.ndcg_at_k(ranked, rel, 4) == pytest.approx(dcg / idcg)
+    assert metrics.average_precision_at_k(ranked, rel, 4) == pytest.approx((1 / 2 + 2 / 4) / 3)
+    assert metrics.coverage([["a", "b"], ["b", "c"]], 10, 2) == 0.3
+    assert metrics.novelty(["a", "b"], {"a": 0.5, "b": 0.25}, 2) == pytest.approx(1.5)
+    genres = {"a": frozenset({"x", "y"}), "b": frozenset({"y"}), "c": frozenset({"z"})}
+    assert metrics.intra_list_diversity(["a", "b", "c"], genres, 3) == pytest.approx(
+        (0.5 + 1 + 1) / 3
+    )
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(not ML_SMALL.exists(), reason="../shared/data/movielens-small absent")
+def test_protocol_on_movielens_small():
+    report = run_evaluation(ML_SMALL)
+    models = report["models"]
+    assert set(models) >= {"popularity", "content", "svd", "ease", "hybrid"}
+    assert models["hybrid"]["ndcg@10"] > models["svd"]["ndcg@10"]
+    assert report["svd"]["rmse"] <= 0.89
+    assert len(report["sweep"]) == 11

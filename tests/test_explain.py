@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import pytest
+
+from recsys.engine import Engine
+from recsys.models import UserHistory
+from tests.models.conftest import make_catalog, make_interactions, make_ratings, make_tags
+
+WARM = UserHistory(
+    likes=("tt0000000", "tt0000001", "tt0000002", "tt0000004", "tt0000005", "tt0000016"),
+    dislikes=("tt0000012",),
+)
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return Engine(ease_l2=1.0).fit(make_catalog(), make_ratings(), make_tags(), make_interactions())
+
+
+@pytest.mark.parametrize("section", ["movie", "tv"])
+def test_explanation_agrees_with_score(engine, section):
+    for rec in engine.recommend(WARM, section, 5):
+        exp = engine.explain(WARM, rec.tconst)
+        assert exp.final_score == pytest.approx(rec.score, abs=1e-12)
+        assert exp.source == rec.source
+        total = sum(e.weight * e.rank_score for e in exp.lists)
+        assert total == pytest.approx(rec.score)
+        ranks = {e.part: e.rank for e in exp.lists}
+        assert (ranks["collaborative"] > 0) == (rec.source in ("hybrid", "collaborative"))
+
+
+def test_contributions_sum_to_part_scores(engine):
+    rec = engine.recommend(WARM, "movie", 1)[0]
+    i = engine.content_.index_[rec.tconst]
+    content = engine.content_.contributions(WARM, i)
+    assert sum(c for _, c in content) == pytest.approx(engine.content_.score(WARM)[i])
+    ease = engine.ease_.contributions(WARM, i)
+    assert sum(c for _, c in ease) == pytest.approx(engine.ease_.score(WARM)[i], abs=1e-5)
+    exp = engine.explain(WARM, rec.tconst)
+    assert any(c.shared_genres or c.shared_people for c in exp.contributors if c.part == "content")
+
+
+def test_cold_start_explanation(engine):
+    cold = UserHistory(likes=("tt0000000",), favorite_genres=("Drama",))
+    rec = engine.recommend(cold, "movie", 1)[0]
+    exp = engine.explain(cold, rec.tconst)
+    assert exp.source == "cold_start" and "favourite genres" in exp.cold_start_reason
+    assert exp.final_score == pytest.approx(rec.score)
+
+
+def test_unknown_title(engine):
+    assert engine.explain(WARM, "tt404").source == "not_ranked"
