@@ -1,0 +1,102 @@
+"""TMDb down, slow or answering garbage: cards keep their placeholder posters, nothing raises.
+
+The service is used the way the pages use it (``search``, ``cards``, ``title_details`` all go
+through ``Marquee.with_art``) with a real :class:`TmdbClient` pointed at a local address.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from recsys.config import Settings
+from recsys.service import Marquee
+from recsys.tmdb import MemoryArtCache, TmdbClient
+from tests.tmdb_server import DEFAULT_KEY, FakeTmdb
+
+#: A page may wait for posters a little longer than the per-title budget, never much more.
+TIMEOUT_S = 0.5
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTmdb]:
+    with FakeTmdb() as server:
+        yield server
+
+
+def _with_client(service: Marquee, settings: Settings) -> tuple[Marquee, TmdbClient]:
+    client = TmdbClient(settings, MemoryArtCache())
+    return Marquee(service.settings, service.db, art=client), client
+
+
+def _assert_placeholders(marquee: Marquee) -> None:
+    started = time.monotonic()
+    found = marquee.search("a", limit=6)
+    cards = marquee.cards([c.tconst for c in found])
+    details = marquee.title_details(found[0].tconst)
+    elapsed = time.monotonic() - started
+    assert found and cards and details is not None
+    for card in [*found, *cards, details]:
+        assert card.poster_url is None
+        assert card.poster_src.startswith("data:image/svg+xml;base64,")
+    # Three renders: each bounded by the client's budget (1.5 x timeout) plus its grace.
+    assert elapsed < 3 * (1.5 * TIMEOUT_S + 0.5) + 2.0
+
+
+def test_tmdb_down_connection_refused(sqlite_service: Marquee) -> None:
+    with socket.socket() as sock:  # a port that was free a moment ago: nobody listens on it
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = sqlite_service.settings.with_overrides(
+        tmdb_api_key=DEFAULT_KEY, tmdb_api_base=f"http://127.0.0.1:{port}", tmdb_timeout_s=TIMEOUT_S
+    )
+    marquee, client = _with_client(sqlite_service, settings)
+    _assert_placeholders(marquee)
+    # Repeated failures open the breaker, so later pages stop paying for the dead server.
+    assert client.breaker.state in ("open", "half_open", "half-open")
+
+
+def test_tmdb_slow_times_out(sqlite_service: Marquee, fake: FakeTmdb) -> None:
+    fake.behave(None, "slow:5")
+    settings = fake.settings(sqlite_service.settings, tmdb_timeout_s=TIMEOUT_S)
+    marquee, _ = _with_client(sqlite_service, settings)
+    _assert_placeholders(marquee)
+
+
+@pytest.mark.parametrize("behaviour", ["garbage", "500", "empty", "404"])
+def test_tmdb_garbage_or_errors(sqlite_service: Marquee, fake: FakeTmdb, behaviour: str) -> None:
+    fake.behave(None, behaviour)
+    settings = fake.settings(sqlite_service.settings, tmdb_timeout_s=TIMEOUT_S)
+    marquee, _ = _with_client(sqlite_service, settings)
+    _assert_placeholders(marquee)
+    assert fake.count() > 0  # the client really asked
+
+
+def test_tmdb_recovers_after_garbage(sqlite_service: Marquee, fake: FakeTmdb) -> None:
+    """Failures are not cached: once TMDb answers properly, the posters appear."""
+    fake.behave(None, "garbage")
+    settings = fake.settings(sqlite_service.settings, tmdb_timeout_s=TIMEOUT_S)
+    marquee, _ = _with_client(sqlite_service, settings)
+    tconst = marquee.search("a", limit=1)[0].tconst
+    assert marquee.cards([tconst])[0].poster_url is None
+    fake.behave(None, "ok")
+    card = marquee.cards([tconst])[0]
+    assert card.poster_url is not None and card.poster_url.startswith(fake.image_base)
+
+
+class _Exploding:
+    """An art source whose every call raises (a bug in the client must not break a page)."""
+
+    enabled = True
+
+    def fetch_many(self, tconsts: object) -> dict:
+        raise RuntimeError("boom")
+
+
+def test_art_source_crash_leaves_placeholders(sqlite_service: Marquee) -> None:
+    marquee = Marquee(sqlite_service.settings, sqlite_service.db, art=_Exploding())
+    cards = marquee.search("a", limit=4)
+    assert cards and all(c.poster_src.startswith("data:image/svg+xml") for c in cards)
