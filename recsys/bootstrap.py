@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pandas as pd
 
 from recsys.config import Settings
-from recsys.engine import Engine
+from recsys.engine import MANIFEST, Engine
 from recsys.pipeline import IngestReport, Progress, run_ingest
 from recsys.store import catalog as catalog_store
 from recsys.store import interactions as interaction_store
@@ -71,22 +72,34 @@ def load_or_train_engine(
     if catalog.empty:
         raise RuntimeError("The catalog is empty: run `python -m recsys ingest` first.")
     directory = settings.models_dir
+    started = datetime.now(UTC)
+    had_manifest = (directory / MANIFEST).exists()
     before = Engine.saved_fingerprint(directory)
-    engine = Engine.load_or_fit(
-        directory,
-        catalog,
-        ratings,
-        tags,
-        interactions,
-        **engine_params(settings),
-    )
-    trained = before != engine.fingerprint_ or getattr(engine, "fit_seconds_", None) is None
-    if before is None:
-        message = f"Trained a new model in {engine.fit_seconds_:.1f} s (no saved model found)."
-    elif trained:
-        message = f"Retrained the model in {engine.fit_seconds_:.1f} s (the data changed)."
-    else:
+    inputs = (directory, catalog, ratings, tags, interactions)
+    try:
+        engine = Engine.load_or_fit(*inputs, **engine_params(settings))
+    except Exception:
+        if before is None:  # nothing was loaded: fitting itself failed
+            raise
+        # An artifact pickle cannot even read (random bytes raise all sorts of errors):
+        # forget it and fit anew.
+        log.warning("the saved model in %s is unreadable; rebuilding it", directory, exc_info=True)
+        (directory / MANIFEST).unlink(missing_ok=True)
+        engine = Engine.load_or_fit(*inputs, **engine_params(settings))
+    # Compare times, not fingerprints: a rebuilt artifact has the same fingerprint as the old.
+    trained = engine.trained_at_ >= started
+    seconds = getattr(engine, "fit_seconds_", 0.0) or 0.0
+    if not trained:
         message = "Loaded the saved model."
+    elif before is None and not had_manifest:
+        message = f"Trained a new model in {seconds:.1f} s (no saved model found)."
+    elif before is None or before == engine.fingerprint_:
+        message = (
+            f"Rebuilt the model in {seconds:.1f} s (the saved model was missing, unreadable "
+            "or built with other settings)."
+        )
+    else:
+        message = f"Retrained the model in {seconds:.1f} s (the data changed)."
     log.info(message)
     if progress:
         progress(step, 1.0)

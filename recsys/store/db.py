@@ -33,6 +33,27 @@ class StorageError(RuntimeError):
     """The database cannot be opened or written; the message says what to do."""
 
 
+#: SQLite's messages for conditions a user can act on (a busy writer, a full or read-only disk).
+_SQLITE_CONDITIONS = (
+    ("database is locked", "is busy (another process holds a write lock); try again in a moment"),
+    ("disk is full", "cannot be written: the disk is full; free some space and try again"),
+    ("readonly database", "is read-only; make the data folder writable (MARQUEE_DATA_DIR)"),
+    ("unable to open database", "cannot be opened; check the data folder exists and is writable"),
+    ("disk i/o error", "cannot be written (disk I/O error); check the disk and the data folder"),
+)
+
+
+def storage_error(exc: OperationalError, safe_url: str) -> StorageError | None:
+    """A :class:`StorageError` with a plain message for SQLite conditions a user can act on."""
+    text = str(exc.orig).lower()
+    for needle, what in _SQLITE_CONDITIONS:
+        if needle in text:
+            error = StorageError(f"The database {safe_url} {what} ({exc.orig}).")
+            error.__cause__ = exc
+            return error
+    return None
+
+
 def make_engine(url: str) -> Engine:
     """An engine with the per-backend settings that keep concurrent users safe."""
     parsed = make_url(url)
@@ -122,6 +143,12 @@ class Database:
         try:
             yield session
             session.commit()
+        except OperationalError as exc:
+            session.rollback()
+            clear = storage_error(exc, self.safe_url)
+            if clear is None:
+                raise
+            raise clear from exc
         except BaseException:
             session.rollback()
             raise
