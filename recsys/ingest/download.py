@@ -130,7 +130,8 @@ def fetch(
 def verify(path: Path, *, label: str | None = None) -> None:
     """Raise :class:`CorruptFileError` unless a ``.gz`` reads to its end / a ``.zip`` tests OK."""
     label = label or path.name
-    suffix = path.suffix.lower()
+    # A download is verified as ``<name>.part``, before the rename: judge it by its real name.
+    suffix = Path(path.name.removesuffix(".part")).suffix.lower()
     try:
         if suffix == ".gz":
             with gzip.open(path, "rb") as fh:
@@ -187,6 +188,15 @@ def _download(
         except (requests.ConnectionError, requests.Timeout, _Retryable) as exc:
             last_error = exc  # keep the part file: the next attempt resumes it if it can
             continue
+        except OSError as exc:  # the disk, not the network: full, read-only, ...
+            if isinstance(exc, requests.RequestException):
+                raise
+            part.unlink(missing_ok=True)
+            raise DownloadError(
+                f"{dest.name}: cannot write {part} ({exc.strerror or exc}). Free some space "
+                f"or make {dest.parent} writable (it lives in MARQUEE_DATA_DIR), then retry.",
+                file=dest.name,
+            ) from exc
         os.replace(part, dest)
         if etag:
             etag_file.write_text(etag, encoding="utf-8")
