@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -60,7 +61,7 @@ CAST_CATEGORIES: tuple[str, ...] = ("actor", "actress", "self")
 #: People kept per title and role: the top-billed cast, and the first directors / writers.
 TOP_CAST = 5
 MAX_CREW = 5
-BLOCK_SIZE = 16 << 20
+BLOCK_SIZE = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -203,10 +204,7 @@ def read_basics(
     progress: ProgressFn | None = None,
 ) -> pd.DataFrame:
     """title.basics rows with a kept type and ``isAdult == 0`` (and in ``tconsts`` if given)."""
-    if tconsts is None or isinstance(tconsts, pa.Array):
-        wanted = tconsts
-    else:
-        wanted = pa.array(sorted(tconsts), pa.string())
+    wanted = None if tconsts is None else IdSet(_as_array(tconsts), "tt")
     types = pa.array(TITLE_TYPES, pa.string())
     parts = []
     rows = 0
@@ -217,7 +215,7 @@ def read_basics(
             pc.equal(batch.column("isAdult"), "0"),
         )
         if wanted is not None:
-            mask = pc.and_kleene(mask, pc.is_in(batch.column("tconst"), value_set=wanted))
+            mask = pc.and_kleene(mask, wanted.mask(batch.column("tconst")))
         parts.append(batch.filter(pc.fill_null(mask, False)))
     _require_rows(path, rows)
     table = pa.Table.from_batches(parts, schema=parts[0].schema)
@@ -240,11 +238,16 @@ def read_basics(
 
 
 def read_crew(
-    path: Path, tconsts: pa.Array, *, stats: dict | None = None, progress: ProgressFn | None = None
+    path: Path,
+    tconsts: set[str] | pa.Array,
+    *,
+    stats: dict | None = None,
+    progress: ProgressFn | None = None,
 ) -> pd.DataFrame:
     """Directors and writers of ``tconsts`` as long rows: tconst, role, position, nconst."""
+    wanted = IdSet(_as_array(tconsts), "tt")
     parts = [
-        batch.filter(pc.is_in(batch.column("tconst"), value_set=tconsts))
+        batch.filter(wanted.mask(batch.column("tconst")))
         for batch in stream_tsv(path, COLUMNS["crew"], progress=progress)
     ]
     table = pa.Table.from_batches(parts, schema=_schema(COLUMNS["crew"]))
@@ -262,7 +265,7 @@ def read_crew(
 
 def read_principals(
     path: Path,
-    tconsts: pa.Array,
+    tconsts: set[str] | pa.Array,
     *,
     top_n: int = TOP_CAST,
     stats: dict | None = None,
@@ -270,14 +273,20 @@ def read_principals(
 ) -> pd.DataFrame:
     """Top-billed cast (lowest ``ordering``) of ``tconsts``: tconst, role, position, nconst."""
     cast = pa.array(CAST_CATEGORIES, pa.string())
+    wanted = IdSet(_as_array(tconsts), "tt")
     parts = []
-    for batch in stream_tsv(path, COLUMNS["principals"], progress=progress):
-        mask = pc.and_kleene(
-            pc.is_in(batch.column("category"), value_set=cast),
-            pc.is_in(batch.column("tconst"), value_set=tconsts),
-        )
-        parts.append(batch.filter(pc.fill_null(mask, False)))
-    table = pa.Table.from_batches(parts, schema=_schema(COLUMNS["principals"]))
+    columns = COLUMNS["principals"]
+    for batch in stream_tsv(path, columns, progress=progress, dictionary=("category",)):
+        # category is dictionary-encoded: test the few distinct values, then gather by index
+        category = batch.column("category")
+        is_cast = np.asarray(pc.is_in(category.dictionary, value_set=cast))
+        indices = category.indices.fill_null(0).to_numpy(zero_copy_only=False)
+        keep = is_cast[indices] if len(is_cast) else np.zeros(len(indices), dtype=bool)
+        if category.null_count:
+            keep &= ~np.asarray(category.is_null())
+        batch = batch.select(["tconst", "ordering", "nconst"]).filter(pa.array(keep))
+        parts.append(batch.filter(wanted.mask(batch.column("tconst"))))
+    table = pa.Table.from_batches(parts, schema=_schema(columns[:3]))
     frame = pd.DataFrame(
         {
             "tconst": _strings(table, "tconst"),
@@ -294,11 +303,16 @@ def read_principals(
 
 
 def read_names(
-    path: Path, nconsts: pa.Array, *, stats: dict | None = None, progress: ProgressFn | None = None
+    path: Path,
+    nconsts: set[str] | pa.Array,
+    *,
+    stats: dict | None = None,
+    progress: ProgressFn | None = None,
 ) -> pd.Series:
     """name.basics ``primaryName`` for ``nconsts``, as a Series indexed by nconst."""
+    wanted = IdSet(_as_array(nconsts), "nm")
     parts = [
-        batch.filter(pc.is_in(batch.column("nconst"), value_set=nconsts))
+        batch.filter(wanted.mask(batch.column("nconst")))
         for batch in stream_tsv(path, COLUMNS["names"], progress=progress)
     ]
     table = pa.Table.from_batches(parts, schema=_schema(COLUMNS["names"]))
@@ -324,6 +338,53 @@ def _attach_people(frame: pd.DataFrame, links: pd.DataFrame, names: pd.Series) -
     return frame.reset_index()
 
 
+# --------------------------------------------------------------------------- id sets
+class IdSet:
+    """Fast membership for IMDb ids (``tt0000001``, ``nm0000001``) in large record batches.
+
+    ``pyarrow.compute.is_in`` rebuilds its hash table on every call, which for 400,000 wanted
+    names and 200 blocks of name.basics costs more than parsing the file. IMDb ids are a
+    two-letter prefix and a number, so a boolean table indexed by the number answers
+    membership with one vectorised gather per block. Ids that do not parse as prefix + digits
+    fall back to ``is_in`` for that block.
+    """
+
+    def __init__(self, ids: pa.Array | Sequence[str], prefix: str) -> None:
+        self.values = ids if isinstance(ids, pa.Array) else pa.array(list(ids), pa.string())
+        self.prefix = prefix
+        wanted = self.values.drop_null()
+        numbers = self._numbers(wanted)
+        if numbers is None or not pc.all(pc.starts_with(wanted, prefix)).as_py():
+            raise ValueError(f"wanted ids must look like {prefix}1234567")
+        self.table = np.zeros(int(numbers.max(initial=0)) + 1, dtype=bool)
+        self.table[numbers] = True
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def _numbers(self, column: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
+        try:
+            digits = pc.utf8_slice_codeunits(column, len(self.prefix))
+            return pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+
+    def mask(self, column: pa.Array) -> pa.Array:
+        """Boolean array: which values of ``column`` are wanted (nulls are not)."""
+        filled = pc.fill_null(column, self.prefix + "0")
+        numbers = self._numbers(filled)
+        if numbers is None:
+            return pc.fill_null(pc.is_in(column, value_set=self.values), False)
+        inside = (numbers >= 0) & (numbers < len(self.table))
+        hits = np.zeros(len(numbers), dtype=bool)
+        hits[inside] = self.table[numbers[inside]]
+        if column.null_count:
+            hits &= ~np.asarray(column.is_null())
+        if hits.any():  # the number matched; make sure the prefix does too (hits are few)
+            hits[hits] = np.asarray(pc.starts_with(column.filter(pa.array(hits)), self.prefix))
+        return pa.array(hits)
+
+
 # --------------------------------------------------------------------------- TSV streaming
 def stream_tsv(
     path: Path,
@@ -331,6 +392,7 @@ def stream_tsv(
     *,
     block_size: int = BLOCK_SIZE,
     progress: ProgressFn | None = None,
+    dictionary: Sequence[str] = (),
 ) -> Iterator[pa.RecordBatch]:
     """Record batches of ``columns`` (all strings, ``\\N`` as null) from an IMDb TSV file.
 
@@ -346,7 +408,10 @@ def stream_tsv(
         pacsv.ParseOptions(delimiter="\t", quote_char=False, double_quote=False),
         pacsv.ConvertOptions(
             include_columns=list(columns),
-            column_types={c: pa.string() for c in columns},
+            column_types={
+                c: pa.dictionary(pa.int32(), pa.string()) if c in dictionary else pa.string()
+                for c in columns
+            },
             null_values=["\\N"],
             strings_can_be_null=True,
             quoted_strings_can_be_null=False,
@@ -407,6 +472,12 @@ def _is_gzip(path: Path) -> bool:
         return fh.read(2) == b"\x1f\x8b"
 
 
+def _as_array(ids: set[str] | Sequence[str] | pa.Array) -> pa.Array:
+    if isinstance(ids, pa.Array):
+        return ids
+    return pa.array(sorted(ids) if isinstance(ids, set) else list(ids), pa.string())
+
+
 def _require_rows(path: Path, rows: int) -> None:
     if rows == 0:
         raise FormatError(f"{path.name}: has a header but no data rows", file=path)
@@ -444,6 +515,7 @@ __all__ = [
     "COLUMNS",
     "FILES",
     "CatalogResult",
+    "IdSet",
     "check_header",
     "read_basics",
     "read_crew",

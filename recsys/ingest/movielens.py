@@ -25,7 +25,12 @@ from recsys.schema import RATING_COLUMNS, TAG_COLUMNS
 SETTING = "MARQUEE_MOVIELENS_SOURCE"
 #: Required columns and their dtypes per file (read explicitly; nothing is inferred).
 DTYPES: dict[str, dict[str, str]] = {
-    "ratings.csv": {"userId": "int64", "movieId": "int64", "rating": "float64", "timestamp": "int64"},
+    "ratings.csv": {
+        "userId": "int64",
+        "movieId": "int64",
+        "rating": "float64",
+        "timestamp": "int64",
+    },
     "links.csv": {"movieId": "int64", "imdbId": "string", "tmdbId": "string"},
     "movies.csv": {"movieId": "int64", "title": "string", "genres": "string"},
     "tags.csv": {"userId": "int64", "movieId": "int64", "tag": "string", "timestamp": "int64"},
@@ -78,7 +83,7 @@ def read_movielens(
 ) -> MovieLensResult:
     """Read MovieLens from a zip URL, a local zip or a folder, mapped onto the catalog."""
     opener, origin = _open_source(source, dest_dir, progress, timeout, retries)
-    frames = {name: _read_csv(opener, name, origin, optional=name not in REQUIRED) for name in DTYPES}
+    frames = {n: _read_csv(opener, n, origin, optional=n not in REQUIRED) for n in DTYPES}
     ratings, links, movies = frames["ratings.csv"], frames["links.csv"], frames["movies.csv"]
     _check_ratings(ratings, f"{origin}/ratings.csv")
 
