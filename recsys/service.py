@@ -484,8 +484,15 @@ class Marquee:
         return self._require_engine().explain(self.history(user_id), tconst)
 
     def taste_map(self, user_id: int, recommended: Sequence[str] = ()) -> pd.DataFrame:
-        """2-D coordinates of the user's likes and recommendations (for a scatter plot)."""
-        return self._require_engine().taste_map(self.history(user_id), list(recommended))
+        """2-D coordinates of the user's likes, dislikes and recommendations (a scatter plot).
+
+        Columns: x, y, tconst, title, kind ("liked" | "disliked" | "recommended").
+        """
+        points = self._require_engine().map_points(self.history(user_id), list(recommended))
+        return pd.DataFrame(
+            [(p.x, p.y, p.tconst, p.title, p.kind) for p in points],
+            columns=["x", "y", "tconst", "title", "kind"],
+        )
 
     # ------------------------------------------------------------------ quality
     @property
@@ -502,6 +509,24 @@ class Marquee:
         except (OSError, json.JSONDecodeError):
             log.exception("unreadable evaluation report %s", path)
             return None
+
+    def run_evaluation(
+        self, progress: Callable[[str], None] | None = None, *, k: int = 10
+    ) -> dict[str, Any]:
+        """Run the offline protocol on the configured MovieLens source and save the report."""
+        from recsys.evaluation import run_evaluation
+        from recsys.pipeline import movielens_folder
+
+        folder = movielens_folder(self.settings)
+        report = run_evaluation(
+            folder, ks=tuple(sorted({k, 10, 20})), log=progress or (lambda _msg: None)
+        )
+        path = self.evaluation_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(report, indent=2), encoding="utf-8")
+        tmp.replace(path)
+        return report
 
     def online_report(self) -> OnlineReport:
         with self.db.session() as session:

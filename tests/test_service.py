@@ -173,3 +173,71 @@ def test_online_report_counts_shown_and_liked(service: Marquee, db: Database) ->
     assert (row["shown"], row["liked"], row["disliked"]) == (4, 1, 1)
     assert row["like_rate"] == 0.25
     assert len(report.by_week) == 1 and len(report.by_section) == 1
+
+
+@pytest.fixture
+def served(service: Marquee) -> Marquee:
+    """The service with an engine trained on the tiny world (as the app does on first start)."""
+    from recsys.bootstrap import load_or_train_engine
+
+    status = load_or_train_engine(service.settings, service.db)
+    assert "Trained a new model" in status.message
+    service.engine = status.engine
+    return service
+
+
+def _onboard(service: Marquee) -> int:
+    uid = service.register("Ada", "ada@example.com", "ada", PASSWORD, PASSWORD)
+    service.set_favorite_genres(uid, service.available_genres()[:5])
+    for section in ("movie", "tv"):
+        for card in service.trending(section, limit=5):
+            service.pick(uid, card.tconst, True)
+    service.complete_onboarding(uid)
+    return uid
+
+
+def test_cold_start_then_personal_recommendations(served: Marquee) -> None:
+    uid = served.register("Bo", "bo@example.com", "bob", PASSWORD, PASSWORD)
+    served.set_favorite_genres(uid, served.available_genres()[:5])
+    cold = served.recommendations(uid, "movie", k=5)
+    assert cold and all(c.model_part == "cold_start" for c in cold)
+    favourites = set(served.available_genres()[:5])
+    assert all(favourites & set(c.genres) for c in cold)
+
+    uid = _onboard(served)
+    liked = set(served.choices(uid))
+    for section, types in (("movie", {"movie"}), ("tv", {"tvSeries", "tvMiniSeries"})):
+        cards = served.recommendations(uid, section, k=6)
+        assert len(cards) == 6
+        assert [c.rank for c in cards] == [1, 2, 3, 4, 5, 6]
+        assert all(c.title_type in types for c in cards)
+        assert not liked & {c.tconst for c in cards}
+        assert all(c.model_part != "cold_start" and c.why for c in cards)
+
+    # A dislike removes the title from the next list; impressions were logged.
+    first = served.recommendations(uid, "movie", k=6)[0]
+    served.rate(uid, first.tconst, "dislike")
+    assert first.tconst not in {c.tconst for c in served.recommendations(uid, "movie", k=6)}
+    report = served.online_report()
+    assert report.impressions >= 12 and report.dislikes == 1
+
+
+def test_explain_agrees_with_the_ranking_and_maps_the_taste(served: Marquee) -> None:
+    uid = _onboard(served)
+    card = served.recommendations(uid, "movie", k=3)[0]
+    explanation = served.explain(uid, card.tconst)
+    assert explanation.tconst == card.tconst
+    assert explanation.final_score == pytest.approx(card.score, rel=1e-6)
+    details = served.title_details(card.tconst, uid)
+    assert details is not None and details.why
+    points = served.taste_map(uid, [card.tconst])
+    assert set(points["kind"]) == {"liked", "recommended"}
+    assert list(points.columns) == ["x", "y", "tconst", "title", "kind"]
+
+
+def test_engine_is_reloaded_not_retrained(served: Marquee) -> None:
+    from recsys.bootstrap import engine_is_stale, load_or_train_engine
+
+    again = load_or_train_engine(served.settings, served.db)
+    assert again.message == "Loaded the saved model." and not again.trained
+    assert not engine_is_stale(again.engine, served.db)
