@@ -10,7 +10,8 @@ Then it measures, each in a fresh subprocess (wall time and peak RSS from ``os.w
 
 * ``basics_ratings``: :func:`recsys.ingest.imdb.read_imdb_catalog` without crew/cast/names;
 * ``everything``: the same with crew, principals and name.basics;
-* ``pipeline``: ``recsys.pipeline.run_ingest`` into SQLite, when that function exists.
+* ``pipeline``: ``recsys.pipeline.run_ingest`` into SQLite (with ml-latest-small from
+  ``../shared/data`` when present), when that function exists.
 
 Usage::
 
@@ -59,20 +60,141 @@ RATED_OTHER = 0.11
 VOTES_MU = {"movie": 4.95, "tvSeries": 4.95, "tvMiniSeries": 4.95}
 VOTES_MU_OTHER = 3.0
 VOTES_SIGMA = 1.9
-GENRES = (
-    "Action Adult Adventure Animation Biography Comedy Crime Documentary Drama Family Fantasy "
-    "Film-Noir Game-Show History Horror Music Musical Mystery News Reality-TV Romance Sci-Fi "
-    "Short Sport Talk-Show Thriller War Western"
-).split()
-WORDS = (
-    "The A Night Day Love War Man Woman Last First Dark Light City Home Road Story Secret "
-    "Life Death King Queen Girl Boy House Blood Fire Water Moon Sun Star Dream Time World "
-    "Return Rise Fall Lost Found Wild Silent Red Blue Black White Golden Little Big Old New "
-    "Amélie Ça Über Ōkami 東京 Señor Zoë It's Don't \"Weird\" O'Brien \"Al\" #1 2: - & of "
-    "in on at and for with"
-).split()
-FIRST = "John Mary James Anna Robert Maria Michael Laura David Sophie Jean Hiro Ana Lars Olu".split()
-LAST = "Smith García Müller Rossi Tanaka Kim O'Neil Dubois Silva Kowalski Nguyen Ivanov".split()
+GENRES = [
+    "Action",
+    "Adult",
+    "Adventure",
+    "Animation",
+    "Biography",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Family",
+    "Fantasy",
+    "Film-Noir",
+    "Game-Show",
+    "History",
+    "Horror",
+    "Music",
+    "Musical",
+    "Mystery",
+    "News",
+    "Reality-TV",
+    "Romance",
+    "Sci-Fi",
+    "Short",
+    "Sport",
+    "Talk-Show",
+    "Thriller",
+    "War",
+    "Western",
+]
+WORDS = [
+    "The",
+    "A",
+    "Night",
+    "Day",
+    "Love",
+    "War",
+    "Man",
+    "Woman",
+    "Last",
+    "First",
+    "Dark",
+    "Light",
+    "City",
+    "Home",
+    "Road",
+    "Story",
+    "Secret",
+    "Life",
+    "Death",
+    "King",
+    "Queen",
+    "Girl",
+    "Boy",
+    "House",
+    "Blood",
+    "Fire",
+    "Water",
+    "Moon",
+    "Sun",
+    "Star",
+    "Dream",
+    "Time",
+    "World",
+    "Return",
+    "Rise",
+    "Fall",
+    "Lost",
+    "Found",
+    "Wild",
+    "Silent",
+    "Red",
+    "Blue",
+    "Black",
+    "White",
+    "Golden",
+    "Little",
+    "Big",
+    "Old",
+    "New",
+    "Amélie",
+    "Ça",
+    "Über",
+    "Ōkami",
+    "東京",
+    "Señor",
+    "Zoë",
+    "It's",
+    "Don't",
+    '"Weird"',
+    "O'Brien",
+    '"Al"',
+    "#1",
+    "2:",
+    "-",
+    "&",
+    "of",
+    "in",
+    "on",
+    "at",
+    "and",
+    "for",
+    "with",
+]
+FIRST = [
+    "John",
+    "Mary",
+    "James",
+    "Anna",
+    "Robert",
+    "Maria",
+    "Michael",
+    "Laura",
+    "David",
+    "Sophie",
+    "Jean",
+    "Hiro",
+    "Ana",
+    "Lars",
+    "Olu",
+]
+LAST = [
+    "Smith",
+    "García",
+    "Müller",
+    "Rossi",
+    "Tanaka",
+    "Kim",
+    "O'Neil",
+    "Dubois",
+    "Silva",
+    "Kowalski",
+    "Nguyen",
+    "Ivanov",
+]
 CATEGORIES = {
     "actor": 0.30,
     "actress": 0.20,
@@ -92,8 +214,7 @@ HEADERS = {
     "title.ratings": "tconst\taverageRating\tnumVotes",
     "title.crew": "tconst\tdirectors\twriters",
     "title.principals": "tconst\tordering\tnconst\tcategory\tjob\tcharacters",
-    "name.basics": "nconst\tprimaryName\tbirthYear\tdeathYear\tprimaryProfession\t"
-    "knownForTitles",
+    "name.basics": "nconst\tprimaryName\tbirthYear\tdeathYear\tprimaryProfession\tknownForTitles",
 }
 
 
@@ -222,14 +343,9 @@ def gen_titles(out: Path, n_titles: int, n_names: int) -> dict:
         counts["basics"] += n
         counts["ratings"] += len(r)
 
-        def people(k: int) -> pa.Array:
-            return _ids("nm", rng.integers(1, n_names + 1, size=n)) if k else None
-
-        d1, d2, w1, w2, w3 = (people(1) for _ in range(5))
+        d1, d2, w1, w2, w3 = (_ids("nm", rng.integers(1, n_names + 1, size=n)) for _ in range(5))
         u, v = rng.random(n), rng.random(n)
-        directors = pc.if_else(
-            pa.array(u < 0.85), d1, pc.binary_join_element_wise(d1, d2, ",")
-        )
+        directors = pc.if_else(pa.array(u < 0.85), d1, pc.binary_join_element_wise(d1, d2, ","))
         writers = pc.if_else(
             pa.array(v < 0.5),
             w1,
@@ -261,7 +377,7 @@ def gen_principals(out: Path, n_titles: int, n_names: int, per_title: float) -> 
     ]
     writer = _GzipWriter(out / "title.principals.tsv.gz", HEADERS["title.principals"])
     rows = 0
-    hi = max(2, int(round(2 * per_title - 1)))
+    hi = max(2, round(2 * per_title - 1))
     for chunk, ids in _chunks(n_titles):
         rng = np.random.default_rng([2, chunk])
         k = rng.integers(1, hi + 1, size=len(ids))
@@ -350,35 +466,65 @@ def generate(out: Path, scale: float) -> dict:
 
 # --------------------------------------------------------------------------- measuring
 CHILD = r"""
-import json, resource, sys, time
+import json, resource, sys, tempfile, time
 from pathlib import Path
-mode, src, min_votes = sys.argv[1], sys.argv[2], int(sys.argv[3])
+mode, src, min_votes, movielens = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 t0 = time.perf_counter()
-from recsys.ingest.imdb import read_imdb_catalog
 if mode == "pipeline":
-    import recsys.pipeline as pipeline
-    result = pipeline.run_ingest  # signature owned by the lead; see _pipeline_child
-    raise SystemExit("pipeline mode is run by _pipeline_child")
-r = read_imdb_catalog(src, Path(src), min_votes=min_votes, include_people=(mode == "everything"))
-frame = r.frame
-out = {
-    "seconds_in_process": time.perf_counter() - t0,
-    "titles": len(frame),
-    "by_type": frame["title_type"].value_counts().to_dict(),
-    "with_cast": int(frame["top_cast"].notna().sum()),
-    "with_directors": int(frame["directors"].notna().sum()),
-    "stats": r.stats,
-    "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-}
+    from recsys.config import Settings
+    from recsys.pipeline import run_ingest
+    from recsys.store.db import Database
+    data = Path(tempfile.mkdtemp(prefix="marquee-bench-"))
+    settings = Settings(
+        data_dir=data, imdb_source=src, movielens_source=movielens, min_votes=min_votes
+    )
+    db = Database.from_settings(settings)
+    report = run_ingest(settings, db)
+    summary = report.summary
+    out = {
+        "titles": sum(summary["titles"].values()),
+        "by_type": summary["titles"],
+        "training_ratings": summary.get("training_ratings"),
+        "database_mb": round((data / "marquee.db").stat().st_size / 1e6, 1),
+    }
+else:
+    from recsys.ingest.imdb import read_imdb_catalog
+    r = read_imdb_catalog(
+        src, Path(src), min_votes=min_votes, include_people=(mode == "everything")
+    )
+    frame = r.frame
+    out = {
+        "titles": len(frame),
+        "by_type": frame["title_type"].value_counts().to_dict(),
+        "with_cast": int(frame["top_cast"].notna().sum()),
+        "with_directors": int(frame["directors"].notna().sum()),
+        "stats": r.stats,
+    }
+out["seconds_in_process"] = time.perf_counter() - t0
+out["ru_maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(out, default=float))
 """
+MOVIELENS_SAMPLE = ROOT.parent / "shared" / "data" / "movielens-small"
 
 
-def measure(mode: str, src: Path, min_votes: int) -> dict:
+def _movielens_source(out: Path) -> str:
+    """The real ml-latest-small when it is next to the repo, else a tiny stand-in folder."""
+    if (MOVIELENS_SAMPLE / "ratings.csv").is_file():
+        return str(MOVIELENS_SAMPLE)
+    folder = out / "movielens"
+    folder.mkdir(exist_ok=True)
+    (folder / "ratings.csv").write_text("userId,movieId,rating,timestamp\n1,1,4.0,1\n")
+    (folder / "links.csv").write_text("movieId,imdbId,tmdbId\n1,0000001,\n")
+    (folder / "movies.csv").write_text("movieId,title,genres\n1,A (2000),Drama\n")
+    (folder / "tags.csv").write_text("userId,movieId,tag,timestamp\n")
+    return str(folder)
+
+
+def measure(mode: str, src: Path, min_votes: int, movielens: str = "") -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD, mode, str(src), str(min_votes)],
+        [sys.executable, "-c", CHILD, mode, str(src), str(min_votes), movielens],
         stdout=subprocess.PIPE,
         env=env,
         cwd=ROOT,
@@ -410,30 +556,31 @@ def main(argv: list[str] | None = None) -> int:
     if args.generate_only:
         return 0
     results = {"dump": meta, "min_votes": args.min_votes, "cpus": os.cpu_count(), "runs": []}
-    for mode in ("basics_ratings", "everything"):
-        run = measure(mode, out, args.min_votes)
+    modes = ["basics_ratings", "everything"]
+    if _has_pipeline():
+        modes.append("pipeline")
+    for mode in modes:
+        run = measure(mode, out, args.min_votes, _movielens_source(out))
         results["runs"].append(run)
         print(
             f"{mode:15s} wall {run.get('wall_seconds')} s, peak RSS {run.get('peak_rss_mb')} MB,"
             f" titles {run.get('titles')}",
             file=sys.stderr,
         )
-    pipeline = _pipeline(out, args.min_votes)
-    if pipeline:
-        results["runs"].append(pipeline)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2, default=float))
     print(json.dumps(results, indent=2, default=float))
     return 0
 
 
-def _pipeline(src: Path, min_votes: int) -> dict | None:
-    """Time ``recsys.pipeline.run_ingest`` when the lead's pipeline exists (else ``None``)."""
+def _has_pipeline() -> bool:
+    """True once ``recsys.pipeline.run_ingest`` (the full ingest into the database) exists."""
+    sys.path.insert(0, str(ROOT))
     try:
-        import recsys.pipeline as pipeline  # noqa: F401
+        from recsys.pipeline import run_ingest  # noqa: F401
     except ImportError:
-        return None
-    return None
+        return False
+    return True
 
 
 if __name__ == "__main__":

@@ -72,7 +72,7 @@ def fetch(
     timeout: float = 60.0,
     retries: int = 3,
     backoff: float = 1.0,
-    setting: str = "MARQUEE_IMDB_SOURCE",
+    setting: str | None = None,
     optional: bool = False,
     session: requests.Session | None = None,
 ) -> Path | None:
@@ -95,11 +95,14 @@ def fetch(
         seconds (doubling each time).
     setting:
         The environment variable the user can set to a local folder instead; named in the
-        message when the network is unreachable.
+        message when the network is unreachable. Default: ``MARQUEE_MOVIELENS_SOURCE`` for a
+        ``.zip``, else ``MARQUEE_IMDB_SOURCE``.
     optional:
         Return ``None`` instead of raising when the file does not exist (HTTP 404 or not in the
         folder). Used for crew, principals and names, which enrich but are not required.
     """
+    if setting is None:
+        setting = "MARQUEE_MOVIELENS_SOURCE" if name.endswith(".zip") else "MARQUEE_IMDB_SOURCE"
     if not is_url(source):
         found = find_local(source, name)
         if found is None:

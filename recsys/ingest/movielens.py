@@ -18,7 +18,7 @@ from typing import IO
 import pandas as pd
 
 from recsys.config import is_url
-from recsys.ingest.download import ProgressFactory, fetch
+from recsys.ingest.download import ProgressFn, fetch
 from recsys.ingest.errors import FormatError, SourceNotFoundError
 from recsys.schema import RATING_COLUMNS, TAG_COLUMNS
 
@@ -77,11 +77,16 @@ def read_movielens(
     dest_dir: Path,
     *,
     catalog_tconsts: set[str] | None,
-    progress: ProgressFactory | None = None,
+    progress: ProgressFn | None = None,
     timeout: float = 60.0,
     retries: int = 3,
 ) -> MovieLensResult:
-    """Read MovieLens from a zip URL, a local zip or a folder, mapped onto the catalog."""
+    """Read MovieLens from a zip URL, a local zip or a folder, mapped onto the catalog.
+
+    ``progress(bytes_done, total)`` follows the zip download (MovieLens is one small file, so
+    unlike :func:`recsys.ingest.imdb.read_imdb_catalog` it takes a callback, not a factory).
+    ``catalog_tconsts=None`` keeps every rating whose movie has an IMDb link.
+    """
     opener, origin = _open_source(source, dest_dir, progress, timeout, retries)
     frames = {n: _read_csv(opener, n, origin, optional=n not in REQUIRED) for n in DTYPES}
     ratings, links, movies = frames["ratings.csv"], frames["links.csv"], frames["movies.csv"]
@@ -158,7 +163,7 @@ Opener = Callable[[str], IO[bytes] | None]
 def _open_source(
     source: str,
     dest_dir: Path,
-    progress: ProgressFactory | None,
+    progress: ProgressFn | None,
     timeout: float,
     retries: int,
 ) -> tuple[Opener, str]:
@@ -167,7 +172,7 @@ def _open_source(
         name = source.rstrip("/").rsplit("/", 1)[-1] or "movielens.zip"
         path = fetch(
             source, name, dest_dir, timeout=timeout, retries=retries, setting=SETTING,
-            progress=progress(f"download {name}") if progress else None,
+            progress=progress,
         )  # fmt: skip
     else:
         path = Path(source).expanduser()

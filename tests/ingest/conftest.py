@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
 from collections.abc import Iterator
@@ -81,10 +82,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if behaviour == "cut":
             payload = payload[: len(payload) // 2]
-        try:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
 
 
 @pytest.fixture

@@ -82,7 +82,11 @@ def test_tags_lowercased_stripped_counted(tmp_path: Path) -> None:
     tags = read_movielens(str(ML), tmp_path, catalog_tconsts=CATALOG).tags
     assert {c: str(t) for c, t in tags.dtypes.items()} == TAG_COLUMNS
     rows = {(r.tconst, r.tag): r.count for r in tags.itertuples()}
-    assert rows == {("tt0000001", "funny"): 3, ("tt0000001", "parody"): 1, ("tt10000001", "dark"): 1}
+    assert rows == {
+        ("tt0000001", "funny"): 3,
+        ("tt0000001", "parody"): 1,
+        ("tt10000001", "dark"): 1,
+    }
 
 
 def test_movies_and_links_frames(tmp_path: Path) -> None:
@@ -140,5 +144,5 @@ def test_missing_source_and_files(tmp_path: Path) -> None:
         read_movielens(str(tmp_path / "empty"), tmp_path, catalog_tconsts=None)
     broken = tmp_path / "broken.zip"
     broken.write_bytes(_zip(tmp_path).read_bytes()[:100])
-    with pytest.raises(FormatError, match="broken.zip"):
+    with pytest.raises(FormatError, match=r"broken\.zip"):
         read_movielens(str(broken), tmp_path, catalog_tconsts=None)
