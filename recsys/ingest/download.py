@@ -30,7 +30,7 @@ ProgressFn = Callable[[int, int | None], None]
 #: Given a stage label ("download title.basics.tsv.gz"), returns the callback for that stage.
 ProgressFactory = Callable[[str], ProgressFn]
 
-_CHUNK = 1 << 20
+_CHUNK = 1 << 16
 _ARCHIVE_SUFFIXES = (".gz", ".zip", ".tsv", ".csv")
 
 
@@ -138,7 +138,7 @@ def verify(path: Path, *, label: str | None = None) -> None:
     try:
         if suffix == ".gz":
             with gzip.open(path, "rb") as fh:
-                while fh.read(8 * _CHUNK):
+                while fh.read(1 << 23):
                     pass
         elif suffix == ".zip":
             with zipfile.ZipFile(path) as zf:

@@ -92,7 +92,7 @@ def http_server() -> Iterator[tuple[str, ServerState]]:
     state = ServerState()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.state = state  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/", state
