@@ -136,6 +136,10 @@ def read_imdb_catalog(
         )
     wanted = None if min_votes <= 0 else set(ratings["tconst"])
     titles = read_basics(basics_path, wanted, stats=stats, progress=reading("basics"))
+    # tconst is a key: a file repeating one must not yield two catalog rows (the database would
+    # refuse them at the very end); the first row of each file wins.
+    titles = titles.drop_duplicates("tconst", ignore_index=True)
+    ratings = ratings.drop_duplicates("tconst", ignore_index=True)
     frame = titles.merge(ratings, on="tconst", how="left" if wanted is None else "inner")
     frame["num_votes"] = frame["num_votes"].fillna(0)
     stats["seconds_basics_ratings"] = time.perf_counter() - t0
@@ -339,6 +343,10 @@ def _attach_people(frame: pd.DataFrame, links: pd.DataFrame, names: pd.Series) -
 
 
 # --------------------------------------------------------------------------- id sets
+#: Largest id number served by a lookup table (real ids are below 10^8: about 100 MB at most).
+MAX_ID_TABLE = 100_000_000
+
+
 class IdSet:
     """Fast membership for IMDb ids (``tt0000001``, ``nm0000001``) in large record batches.
 
@@ -354,10 +362,18 @@ class IdSet:
         self.prefix = prefix
         wanted = self.values.drop_null()
         numbers = self._numbers(wanted)
-        if numbers is None or not pc.all(pc.starts_with(wanted, prefix)).as_py():
-            raise ValueError(f"wanted ids must look like {prefix}1234567")
-        self.table = np.zeros(int(numbers.max(initial=0)) + 1, dtype=bool)
-        self.table[numbers] = True
+        self.table: np.ndarray | None = None
+        # Ids that are not prefix + a sane number (a hostile or broken file), or none at all:
+        # plain ``is_in`` instead of a lookup table (which could not be built, or be huge).
+        if (
+            numbers is not None
+            and len(numbers)
+            and numbers.min() >= 0
+            and numbers.max() < MAX_ID_TABLE
+            and pc.all(pc.starts_with(wanted, prefix)).as_py()
+        ):
+            self.table = np.zeros(int(numbers.max()) + 1, dtype=bool)
+            self.table[numbers] = True
 
     def __len__(self) -> int:
         return len(self.values)
@@ -372,8 +388,8 @@ class IdSet:
     def mask(self, column: pa.Array) -> pa.Array:
         """Boolean array: which values of ``column`` are wanted (nulls are not)."""
         filled = pc.fill_null(column, self.prefix + "0")
-        numbers = self._numbers(filled)
-        if numbers is None:
+        numbers = None if self.table is None else self._numbers(filled)
+        if numbers is None or self.table is None:
             return pc.fill_null(pc.is_in(column, value_set=self.values), False)
         inside = (numbers >= 0) & (numbers < len(self.table))
         hits = np.zeros(len(numbers), dtype=bool)
