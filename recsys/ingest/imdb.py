@@ -61,7 +61,10 @@ CAST_CATEGORIES: tuple[str, ...] = ("actor", "actress", "self")
 #: People kept per title and role: the top-billed cast, and the first directors / writers.
 TOP_CAST = 5
 MAX_CREW = 5
+#: Streaming block: 4 MB keeps the reader's read-ahead small (peak RSS) without slowing it.
 BLOCK_SIZE = 4 << 20
+#: Largest share of malformed rows (wrong field count) skipped before a file is rejected.
+MAX_BAD_SHARE = 0.001
 
 
 @dataclass(frozen=True)
@@ -175,7 +178,7 @@ def read_ratings(path: Path, *, min_votes: int, stats: dict | None = None) -> pd
     """title.ratings rows with ``numVotes >= min_votes``: tconst, average_rating, num_votes."""
     parts = []
     rows = 0
-    for batch in stream_tsv(path, COLUMNS["ratings"]):
+    for batch in stream_tsv(path, COLUMNS["ratings"], stats=stats):
         rows += batch.num_rows
         votes = _cast(batch, "numVotes", pa.int64(), path)
         mask = pc.greater_equal(votes, min_votes)
@@ -212,7 +215,7 @@ def read_basics(
     types = pa.array(TITLE_TYPES, pa.string())
     parts = []
     rows = 0
-    for batch in stream_tsv(path, COLUMNS["basics"], progress=progress):
+    for batch in stream_tsv(path, COLUMNS["basics"], progress=progress, stats=stats):
         rows += batch.num_rows
         mask = pc.and_kleene(
             pc.is_in(batch.column("titleType"), value_set=types),
@@ -252,7 +255,7 @@ def read_crew(
     wanted = IdSet(_as_array(tconsts), "tt")
     parts = [
         batch.filter(wanted.mask(batch.column("tconst")))
-        for batch in stream_tsv(path, COLUMNS["crew"], progress=progress)
+        for batch in stream_tsv(path, COLUMNS["crew"], progress=progress, stats=stats)
     ]
     table = pa.Table.from_batches(parts, schema=_schema(COLUMNS["crew"]))
     frames = []
@@ -280,7 +283,9 @@ def read_principals(
     wanted = IdSet(_as_array(tconsts), "tt")
     parts = []
     columns = COLUMNS["principals"]
-    for batch in stream_tsv(path, columns, progress=progress, dictionary=("category",)):
+    for batch in stream_tsv(
+        path, columns, progress=progress, dictionary=("category",), stats=stats
+    ):
         # category is dictionary-encoded: test the few distinct values, then gather by index
         category = batch.column("category")
         is_cast = np.asarray(pc.is_in(category.dictionary, value_set=cast))
@@ -317,7 +322,7 @@ def read_names(
     wanted = IdSet(_as_array(nconsts), "nm")
     parts = [
         batch.filter(wanted.mask(batch.column("nconst")))
-        for batch in stream_tsv(path, COLUMNS["names"], progress=progress)
+        for batch in stream_tsv(path, COLUMNS["names"], progress=progress, stats=stats)
     ]
     table = pa.Table.from_batches(parts, schema=_schema(COLUMNS["names"]))
     names = pd.Series(
@@ -409,19 +414,33 @@ def stream_tsv(
     block_size: int = BLOCK_SIZE,
     progress: ProgressFn | None = None,
     dictionary: Sequence[str] = (),
+    stats: dict | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Record batches of ``columns`` (all strings, ``\\N`` as null) from an IMDb TSV file.
 
     The header is checked first, so an empty file, a comma-separated file or a missing column
     fails with a message naming the file; a truncated gzip fails when the reader hits its end.
+    A few rows with the wrong number of fields are skipped and counted in
+    ``stats["skipped_rows:<file>"]``; more than :data:`MAX_BAD_SHARE` of them is an error.
     """
     check_header(path, columns)
+    bad: list[str] = []
+
+    def skip(row: pacsv.InvalidRow) -> str:
+        if len(bad) < 3:
+            bad.append(f"line {row.number}: {row.actual_columns} fields, {row.text[:60]!r}")
+        else:
+            bad.append("")
+        return "skip"
+
     total = path.stat().st_size
     raw = pa.OSFile(str(path), "rb")
     stream = pa.CompressedInputStream(raw, "gzip") if _is_gzip(path) else raw
     options = (
         pacsv.ReadOptions(block_size=block_size, use_threads=True),
-        pacsv.ParseOptions(delimiter="\t", quote_char=False, double_quote=False),
+        pacsv.ParseOptions(
+            delimiter="\t", quote_char=False, double_quote=False, invalid_row_handler=skip
+        ),
         pacsv.ConvertOptions(
             include_columns=list(columns),
             column_types={
@@ -433,9 +452,11 @@ def stream_tsv(
             quoted_strings_can_be_null=False,
         ),
     )
+    rows = 0
     try:
         reader = pacsv.open_csv(stream, *options)
         for batch in reader:
+            rows += batch.num_rows
             if progress is not None:
                 progress(raw.tell(), total)
             yield batch
@@ -443,6 +464,16 @@ def stream_tsv(
         raise _read_error(path, exc) from exc
     finally:
         raw.close()
+    if bad:
+        if len(bad) > max(10, MAX_BAD_SHARE * (rows + len(bad))):
+            raise FormatError(
+                f"{path.name}: {len(bad)} of {rows + len(bad)} rows have the wrong number of "
+                f"fields (expected tab-separated {', '.join(columns)}); "
+                + "; ".join(b for b in bad if b),
+                file=path,
+            )
+        if stats is not None:
+            stats[f"skipped_rows:{path.name}"] = len(bad)
     if progress is not None:
         progress(total, total)
 

@@ -127,6 +127,7 @@ def test_progress_reports_reading(imdb_dir: Path, tmp_path: Path) -> None:
         ("title.ratings.bad-votes.tsv", "title.ratings.tsv", FormatError, "numVotes"),
         ("title.basics.truncated.tsv.gz", "title.basics.tsv.gz", CorruptFileError, "truncated"),
         ("empty.tsv", "title.principals.tsv", FormatError, "empty"),
+        ("title.basics.comma-rows.tsv", "title.basics.tsv", FormatError, "wrong number of fields"),
     ],
 )
 def test_broken_files_raise_naming_file_and_problem(
@@ -140,6 +141,13 @@ def test_broken_files_raise_naming_file_and_problem(
     assert target in message
     assert words in message
     assert isinstance(info.value, IngestError)
+
+
+def test_a_malformed_row_is_skipped_and_counted(imdb_copy: Path, tmp_path: Path) -> None:
+    shutil.copy(BAD / "title.basics.one-short-row.tsv", imdb_copy / "title.basics.tsv")
+    result = read_imdb_catalog(str(imdb_copy), tmp_path, min_votes=0)
+    assert len(result.frame) == 7
+    assert result.stats["skipped_rows:title.basics.tsv"] == 1
 
 
 def test_missing_required_file_names_it_and_the_setting(tmp_path: Path) -> None:
