@@ -453,6 +453,7 @@ def stream_tsv(
         ),
     )
     rows = 0
+    reader = None
     try:
         reader = pacsv.open_csv(stream, *options)
         for batch in reader:
@@ -463,6 +464,10 @@ def stream_tsv(
     except (pa.ArrowInvalid, OSError, EOFError) as exc:
         raise _read_error(path, exc) from exc
     finally:
+        # Close the reader before its input so no read-ahead thread outlives either.
+        if reader is not None:
+            reader.close()
+        stream.close()
         raw.close()
     if bad:
         if len(bad) > max(10, MAX_BAD_SHARE * (rows + len(bad))):
