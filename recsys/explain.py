@@ -3,7 +3,10 @@
 The account is computed from the very same fusion that ranked the title (same candidate mask,
 same parts, same weights), so ``Explanation.final_score`` equals the ``Recommendation.score``
 the user saw. Contributions are exact splits of each part's raw score: content scores are a sum
-over profile titles, EASE scores a sum over liked titles.
+over profile titles; collaborative scores a sum over liked titles (EASE rows) and recent titles
+(sequential transitions), each scaled by the user's per-signal scale, with the two shares of a
+title in ``Contributor.detail``. ``ListEntry.rank_score`` is the part's fused score of the title
+(its raw score min-max normalised over the merged lists), ``raw_score`` the part's own score.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from recsys.models.base import UserHistory
+from recsys.models.blend import CollaborativeBlend
 from recsys.models.coldstart import ColdStart
 from recsys.models.collaborative import SVDRecommender
 from recsys.models.content import ContentRecommender
@@ -44,6 +48,7 @@ class Contributor:
     shared_people: tuple[str, ...] = ()
     shared_tags: tuple[str, ...] = ()
     shared_other: tuple[str, ...] = ()
+    detail: Mapping[str, float] = field(default_factory=dict)  # e.g. {"ease":, "sequential":}
 
 
 @dataclass(frozen=True)
@@ -161,7 +166,15 @@ def explain_title(
                 )
             )
     collab = hybrid.collaborative
-    if isinstance(collab, EASERecommender) and fused.rank["collaborative"][i] > 0:
+    if isinstance(collab, CollaborativeBlend) and fused.rank["collaborative"][i] > 0:
+        detail = collab.contributions_detail(history, i)
+        ranked = sorted(detail.items(), key=lambda x: -sum(x[1].values()))
+        contributors.extend(
+            Contributor(t, titles.get(t, t), "collaborative", sum(d.values()), detail=dict(d))
+            for t, d in ranked[:top_contributors]
+            if sum(d.values()) > 0
+        )
+    elif isinstance(collab, EASERecommender) and fused.rank["collaborative"][i] > 0:
         ranked = sorted(collab.contributions(history, i), key=lambda x: -x[1])
         contributors.extend(
             Contributor(t, titles.get(t, t), "collaborative", c)

@@ -7,15 +7,18 @@ from recsys.models.base import (
     UserHistory,
     merge_interactions,
 )
+from recsys.models.blend import CollaborativeBlend
 from recsys.models.coldstart import ColdStart
 from recsys.models.collaborative import SVDRecommender
 from recsys.models.content import ContentRecommender
 from recsys.models.ease import EASERecommender
 from recsys.models.hybrid import HybridRecommender
 from recsys.models.popularity import PopularityRecommender
+from recsys.models.sequential import SequentialRecommender
 
 __all__ = [
     "ColdStart",
+    "CollaborativeBlend",
     "ContentRecommender",
     "EASERecommender",
     "HybridRecommender",
@@ -23,6 +26,7 @@ __all__ = [
     "Recommendation",
     "Recommender",
     "SVDRecommender",
+    "SequentialRecommender",
     "TrainingData",
     "UserHistory",
     "merge_interactions",

@@ -1,10 +1,20 @@
-"""Hybrid: rank fusion of the content list and the collaborative list.
+"""Hybrid: fusion of the content list and the collaborative list.
 
-Each part ranks the candidates; its top ``depth`` titles get a rank score
-``(depth - rank + 1) / depth`` (1 for the first, 1/depth for the last) and the final score is
-``w1 * content + w2 * collaborative``, so a title high on both lists ends on top. A title
-missing from a list gets 0 from it: titles without collaborative data (most TV shows) still rank
-through the content part, and their ``source`` says ``"content"``.
+Each part ranks the candidates and contributes its top ``depth`` titles; the merged set (union
+of the two lists) is what the hybrid ranks, with final score ``w1 * content + w2 *
+collaborative``, so a title high on both lists ends on top. How a part scores a merged title
+(``fusion``):
+
+* ``"minmax"`` (default): the part's own raw score, min-max normalised over the merged set
+  (1 for the best merged title, 0 for the worst or when the part has no score for it). Every
+  merged title gets a graded score from both parts, so content re-ranks the collaborative
+  candidates instead of only adding a bonus to the few titles both lists share (validation
+  NDCG@10 0.1568 vs 0.1552 for the best rank fusion).
+* ``"rank"``: ``(depth - rank + 1) / depth`` from the title's rank in the part's list (1 for
+  the first, 1/depth for the last, 0 when absent).
+
+Titles without collaborative data (most TV shows) still rank through the content part, and
+their ``source`` says ``"content"`` (``source`` names the lists a title made).
 """
 
 from __future__ import annotations
@@ -25,11 +35,11 @@ class FusedScores:
     final: np.ndarray  # NaN where the item is in neither list
     raw: dict[str, np.ndarray]  # each part's own score
     rank: dict[str, np.ndarray]  # 1-based rank in the part's list, 0 when absent
-    rank_score: dict[str, np.ndarray]  # rank score in [0, 1]
+    rank_score: dict[str, np.ndarray]  # the part's fused score in [0, 1] (see ``fusion``)
 
 
 class HybridRecommender(Recommender):
-    """``w1 * content + w2 * collaborative`` over rank scores of the two top-``depth`` lists."""
+    """``w1 * content + w2 * collaborative`` over the merged top-``depth`` lists."""
 
     name = "hybrid"
 
@@ -41,6 +51,7 @@ class HybridRecommender(Recommender):
         w2: float = 0.5,
         depth: int = 50,
         refit_parts: bool = True,
+        fusion: str = "minmax",
     ):
         self.content = content
         self.collaborative = collaborative
@@ -48,6 +59,7 @@ class HybridRecommender(Recommender):
         self.w2 = w2
         self.depth = depth
         self.refit_parts = refit_parts
+        self.fusion = fusion
 
     @property
     def parts(self) -> dict[str, Recommender]:
@@ -75,20 +87,36 @@ class HybridRecommender(Recommender):
         part_scores: dict[str, np.ndarray] | None = None,
     ) -> FusedScores:
         part_scores = part_scores or self.part_scores(history)
+        if self.fusion not in ("minmax", "rank"):
+            raise ValueError(f"unknown fusion {self.fusion!r}; expected 'minmax' or 'rank'")
         n = len(self.items_)
-        final = np.zeros(n)
         listed = np.zeros(n, dtype=bool)
-        raw, ranks, rank_scores = {}, {}, {}
+        raw, ranks, tops = {}, {}, {}
         for name in self.parts:
             scores = part_scores[name]
             top = top_k(scores, mask, self.depth)
             rank = np.zeros(n, dtype=np.int32)
             rank[top] = np.arange(1, top.size + 1)
-            rs = np.zeros(n)
-            rs[top] = (self.depth - rank[top] + 1) / self.depth
-            final += self.weights[name] * rs
             listed[top] = True
-            raw[name], ranks[name], rank_scores[name] = scores, rank, rs
+            raw[name], ranks[name], tops[name] = scores, rank, top
+        merged = np.flatnonzero(listed)
+        final = np.zeros(n)
+        rank_scores = {}
+        for name in self.parts:
+            rs = np.zeros(n)
+            if self.fusion == "rank":
+                top = tops[name]
+                rs[top] = (self.depth - ranks[name][top] + 1) / self.depth
+            else:
+                vals = raw[name][merged]
+                ok = np.isfinite(vals)
+                if ok.any():
+                    lo, hi = vals[ok].min(), vals[ok].max()
+                    span = hi - lo
+                    normed = (vals - lo) / span if span > 0 else np.ones_like(vals)
+                    rs[merged[ok]] = normed[ok]
+            final += self.weights[name] * rs
+            rank_scores[name] = rs
         final[~listed] = np.nan
         return FusedScores(final, raw, ranks, rank_scores)
 
