@@ -15,7 +15,7 @@ import bcrypt
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
 # Deliberately simple: one @, a dot in the domain, no spaces or angle brackets.
-EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']+\.[A-Za-z]{2,}$")
+EMAIL_RE = re.compile(r"^[^@\s<>\"'\x00-\x1f\x7f]{1,64}@[^@\s<>\"'\x00-\x1f\x7f]+\.[A-Za-z]{2,}$")
 MIN_PASSWORD_LENGTH = 8
 #: bcrypt only looks at the first 72 bytes (and bcrypt >= 5 refuses longer input).
 MAX_PASSWORD_BYTES = 72
@@ -33,6 +33,12 @@ class AccountError(ValueError):
 
 def normalise_username(username: str) -> str:
     return unicodedata.normalize("NFKC", username).strip()
+
+
+def has_control_characters(text: str) -> bool:
+    """NUL and other control characters never belong in names, e-mails or usernames (and
+    PostgreSQL refuses NUL in text outright)."""
+    return any(unicodedata.category(c) == "Cc" for c in text)
 
 
 def validate_registration(
@@ -64,6 +70,8 @@ def password_weakness(password: str) -> str | None:
     """Why a password is too weak, or None when it is acceptable."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"Passwords need at least {MIN_PASSWORD_LENGTH} characters."
+    if has_control_characters(password):
+        return "Passwords cannot contain control characters."
     if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
         return f"Passwords can be at most {MAX_PASSWORD_BYTES} bytes long."
     classes = [

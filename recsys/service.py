@@ -222,6 +222,9 @@ class Marquee:
         """Check a password with a per-username lockout after repeated failures."""
         now = self.clock()
         generic = "Username or password is incorrect."
+        if accounts.has_control_characters(username) or len(username) > 64:
+            accounts.check_password(password, _dummy_hash())  # same timing as a real check
+            return accounts.LoginResult(False, message=generic)
         with self.db.session() as session:
             user = user_store.by_username(session, accounts.normalise_username(username))
             if user is None:
@@ -449,8 +452,8 @@ class Marquee:
     def search(self, query: str, limit: int = 20) -> list[TitleCard]:
         """Catalog titles whose name contains the query."""
         text = (query or "").strip()[:200]
-        if not text:
-            return []
+        if not text or accounts.has_control_characters(text):
+            return []  # titles hold no control characters (and PostgreSQL refuses NUL)
         with self.db.session() as session:
             cards = [card_from_title(t) for t in catalog_store.search(session, text, limit=limit)]
         return self.with_art(cards)

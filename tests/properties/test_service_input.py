@@ -35,7 +35,7 @@ HOSTILE = st.sampled_from(
     ]
 )  # fmt: skip
 ANY_TEXT = st.one_of(HOSTILE, st.text(max_size=60), st.text(min_size=150, max_size=400))
-#: Text for the database-backed calls without NUL (see the xfail tests for that known defect).
+#: Text for the database-backed calls without NUL (NUL has its own tests below).
 SEARCH_TEXT = ANY_TEXT.map(lambda s: s.replace("\x00", ""))
 
 
@@ -77,12 +77,6 @@ def test_search_with_hostile_text(marquee: Marquee) -> None:
     assert marquee.search("Night") or marquee.search("a")  # still searchable
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect (recsys/store/catalog.py, not ours to edit): a NUL in the query is "
-    "passed to the database; SQLite truncates the LIKE pattern at the NUL and returns every "
-    "title, PostgreSQL rejects the string. Fix: drop NULs (and other Cc) in Marquee.search.",
-)
 @pytest.mark.parametrize("query", ["\x00", "zzz\x00", "\x00zzz"])
 def test_search_with_nul_byte_finds_only_matches(marquee: Marquee, query: str) -> None:
     cards = marquee.search(query)
@@ -143,12 +137,6 @@ def test_check_login_with_arbitrary_input(marquee: Marquee) -> None:
     check()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect on PostgreSQL (recsys/service.py, not ours to edit): a NUL in the "
-    "username (login) or e-mail (register passes EMAIL_RE) reaches the database, which raises "
-    "DataError instead of a message. Fix: reject control characters before querying.",
-)
 @pytest.mark.parametrize("where", ["login", "register"])
 def test_nul_in_username_or_email_is_a_message(marquee: Marquee, where: str) -> None:
     if where == "login":
