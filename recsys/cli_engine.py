@@ -50,14 +50,20 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
     ks = tuple(sorted({args.k, 10, 20}))
     report = run_evaluation(args.movielens, ks=ks, imdb_dir=args.imdb, log=print)
-    cols = ["ndcg@10", "precision@10", "recall@10", "coverage", "novelty", "diversity"]
-    cols += ["fit_s", "ms_per_user"]
-    if args.k not in (10,):
+    cols = ["ndcg@10", "precision@10", "recall@10", "ndcg@20", "coverage", "novelty"]
+    cols += ["diversity", "fit_s", "ms_per_user"]
+    if args.k not in (10, 20):
         cols.insert(1, f"ndcg@{args.k}")
     table = pd.DataFrame(report["models"]).T[cols]
     print(table.to_string(float_format=lambda v: f"{v:.4f}"))
     print(f"svd rmse={report['svd']['rmse']:.4f} mae={report['svd']['mae']:.4f}")
-    print(f"weights (validation): {report['protocol']['tuned']}")
+    tuned = {
+        k: v for k, v in report["protocol"]["tuned"].items() if k != "validation_collaborative"
+    }
+    print(f"chosen on validation: {tuned}")
+    print(
+        "w1 sweep (test): " + ", ".join(f"{s['w1']:g}:{s['ndcg@10']:.4f}" for s in report["sweep"])
+    )
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(report, indent=2))

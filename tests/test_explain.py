@@ -36,7 +36,15 @@ def test_contributions_sum_to_part_scores(engine):
     assert sum(c for _, c in content) == pytest.approx(engine.content_.score(WARM)[i])
     ease = engine.ease_.contributions(WARM, i)
     assert sum(c for _, c in ease) == pytest.approx(engine.ease_.score(WARM)[i], abs=1e-5)
+    collab = engine.collaborative_.contributions(WARM, i)
+    assert sum(c for _, c in collab) == pytest.approx(
+        engine.collaborative_.score(WARM)[i], abs=1e-5
+    )
     exp = engine.explain(WARM, rec.tconst)
+    for c in exp.contributors:
+        if c.part == "collaborative":
+            assert set(c.detail) <= {"ease", "sequential"}
+            assert sum(c.detail.values()) == pytest.approx(c.contribution)
     assert any(c.shared_genres or c.shared_people for c in exp.contributors if c.part == "content")
 
 

@@ -7,11 +7,13 @@ import pytest
 
 from recsys.models import (
     ColdStart,
+    CollaborativeBlend,
     ContentRecommender,
     EASERecommender,
     HybridRecommender,
     PopularityRecommender,
     Recommender,
+    SequentialRecommender,
     SVDRecommender,
     UserHistory,
 )
@@ -37,13 +39,38 @@ def build(name: str) -> Recommender:
         return SVDRecommender(n_factors=4, n_epochs=10)
     if name == "ease":
         return EASERecommender(l2=1.0, min_support=1)
+    if name == "sequential":
+        return SequentialRecommender(window=3)
+    if name == "collaborative":
+        return CollaborativeBlend(
+            EASERecommender(l2=1.0, min_support=1), SequentialRecommender(window=3)
+        )
     hybrid = HybridRecommender(ContentRecommender(min_df=1), EASERecommender(l2=1.0, min_support=1))
     if name == "hybrid":
         return hybrid
+    if name == "hybrid_blend":
+        return HybridRecommender(
+            ContentRecommender(min_df=1), build("collaborative"), w1=0.1, w2=0.9
+        )
+    if name == "hybrid_rank":
+        return HybridRecommender(
+            ContentRecommender(min_df=1), build("collaborative"), fusion="rank"
+        )
     return ColdStart(PopularityRecommender(), hybrid)
 
 
-MODELS = ["popularity", "content", "svd", "ease", "hybrid", "cold_start"]
+MODELS = [
+    "popularity",
+    "content",
+    "svd",
+    "ease",
+    "sequential",
+    "collaborative",
+    "hybrid",
+    "hybrid_blend",
+    "hybrid_rank",
+    "cold_start",
+]
 
 
 @pytest.fixture(scope="module", params=MODELS)
@@ -85,7 +112,9 @@ class TestRecommenderContract:
             PopularityRecommender().recommend(LOW)
 
 
-@pytest.mark.parametrize("name", ["content", "svd", "ease", "hybrid"])
+@pytest.mark.parametrize(
+    "name", ["content", "svd", "ease", "sequential", "collaborative", "hybrid", "hybrid_blend"]
+)
 def test_personal_models_differ_across_users(data, name):
     model = build(name).fit(data)
     a = [r.tconst for r in model.recommend(LOW, k=5, title_types=("movie",))]
