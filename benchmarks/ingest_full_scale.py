@@ -434,7 +434,7 @@ def gen_names(out: Path, n_names: int, n_titles: int) -> dict:
     return {"names": n_names}
 
 
-def generate(out: Path, scale: float) -> dict:
+def generate(out: Path, scale: float, *, workers: int = 2) -> dict:
     """Write the synthetic dump into ``out`` unless a complete one for ``scale`` is there."""
     out.mkdir(parents=True, exist_ok=True)
     marker = out / "generated.json"
@@ -444,16 +444,21 @@ def generate(out: Path, scale: float) -> dict:
             return meta
     n_titles = int(FULL["titles"] * scale)
     n_names = int(FULL["names"] * scale)
+    per_title = FULL["principals_per_title"]
+    tasks = [
+        (gen_principals, (out, n_titles, n_names, per_title)),
+        (gen_titles, (out, n_titles, n_names)),
+        (gen_names, (out, n_names, n_titles)),
+    ]
     started = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=2) as pool:
-        jobs = [
-            pool.submit(gen_principals, out, n_titles, n_names, FULL["principals_per_title"]),
-            pool.submit(gen_titles, out, n_titles, n_names),
-            pool.submit(gen_names, out, n_names, n_titles),
-        ]
-        counts: dict = {}
-        for job in jobs:
-            counts.update(job.result())
+    counts: dict = {}
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for job in [pool.submit(fn, *args) for fn, args in tasks]:
+                counts.update(job.result())
+    else:
+        for fn, args in tasks:
+            counts.update(fn(*args))
     meta = {
         "scale": scale,
         "rows": counts,
