@@ -47,8 +47,9 @@ def local_candidates(folder: Path, name: str) -> list[Path]:
 def find_local(source: str | Path, name: str) -> Path | None:
     """``name`` (``.tsv`` or ``.tsv.gz``) inside a local folder, or ``None`` when absent."""
     folder = Path(source).expanduser()
-    if folder.is_file():
-        return folder
+    if folder.is_file():  # a source naming the file itself
+        wanted = {p.name for p in local_candidates(folder.parent, name)}
+        return folder if folder.name in wanted else None
     for candidate in local_candidates(folder, name):
         if candidate.is_file():
             return candidate

@@ -159,6 +159,8 @@ def test_local_folder_finds_tsv_or_gz(tmp_path: Path) -> None:
     (tmp_path / NAME).write_bytes(BODY)
     assert find_local(tmp_path, NAME) == tmp_path / NAME
     assert find_local(tmp_path, "title.crew.tsv.gz") is None
+    assert find_local(tmp_path / NAME, NAME) == tmp_path / NAME  # the file itself
+    assert find_local(tmp_path / NAME, "title.crew.tsv.gz") is None
     with pytest.raises(SourceNotFoundError, match=r"title\.crew.*MARQUEE_IMDB_SOURCE"):
         fetch(str(tmp_path), "title.crew.tsv.gz", tmp_path)
 
