@@ -16,8 +16,6 @@ import pandas as pd
 from recsys.config import Settings
 from recsys.models.base import UserHistory
 
-DEFAULT_EVAL_SOURCE = "../shared/data/movielens-small"
-
 
 def _training_inputs(args: argparse.Namespace, settings: Settings):
     """Inputs from the app database (service layer) or, with --movielens, from files."""
@@ -29,9 +27,10 @@ def _training_inputs(args: argparse.Namespace, settings: Settings):
         data = ev.training_data(ml.ratings, catalog, ev.aggregate_tags(ml.tags, ml.ratings))
         ratings = data.ratings.assign(user_id=ml.ratings["userId"].to_numpy())
         return catalog, ratings, data.tags, None
-    from recsys import service  # the lead's service layer: catalog, ratings, tags, interactions
+    from recsys.bootstrap import training_inputs
+    from recsys.store.db import Database
 
-    return service.training_inputs(settings)
+    return training_inputs(Database.from_settings(settings))
 
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
@@ -39,6 +38,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
 
     catalog, ratings, tags, interactions = _training_inputs(args, settings)
     engine = Engine.from_settings(settings).fit(catalog, ratings, tags, interactions)
+    # The app reloads this artifact when its inputs are unchanged (same fingerprint).
     path = engine.save(Path(args.out) if args.out else settings.models_dir)
     print(f"trained on {len(ratings)} ratings, {len(catalog)} titles in {engine.fit_seconds_:.1f}s")
     print(f"saved {path} (fingerprint {engine.fingerprint_[:12]})")
@@ -47,9 +47,13 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from recsys.evaluation import run_evaluation
+    from recsys.pipeline import movielens_folder
 
+    if args.movielens:
+        settings = settings.with_overrides(movielens_source=args.movielens)
+    source = movielens_folder(settings)
     ks = tuple(sorted({args.k, 10, 20}))
-    report = run_evaluation(args.movielens, ks=ks, imdb_dir=args.imdb, log=print)
+    report = run_evaluation(source, ks=ks, imdb_dir=args.imdb, log=print)
     cols = ["ndcg@10", "precision@10", "recall@10", "ndcg@20", "coverage", "novelty"]
     cols += ["diversity", "fit_s", "ms_per_user"]
     if args.k not in (10, 20):
@@ -64,10 +68,12 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     print(
         "w1 sweep (test): " + ", ".join(f"{s['w1']:g}:{s['ndcg@10']:.4f}" for s in report["sweep"])
     )
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(report, indent=2))
-        print(f"wrote {args.json}")
+    out = Path(args.json) if args.json else settings.data_dir / "evaluation.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(json.dumps(report, indent=2))
+    tmp.replace(out)
+    print(f"wrote {out} (the app's Quality page reads <data dir>/evaluation.json)")
     return 0
 
 
@@ -95,10 +101,13 @@ def add_engine_commands(subparsers) -> None:
     p.set_defaults(handler=cmd_train)
 
     p = subparsers.add_parser("evaluate", help="offline evaluation protocol (issue 3)")
-    p.add_argument("--movielens", default=DEFAULT_EVAL_SOURCE, help="ml-latest layout folder")
+    p.add_argument(
+        "--movielens",
+        help="MovieLens folder, zip or URL (default: MARQUEE_MOVIELENS_SOURCE)",
+    )
     p.add_argument("--imdb", help="IMDb TSV folder (title.basics.tsv) joined via links.csv")
     p.add_argument("--k", type=int, default=10)
-    p.add_argument("--json", help="write the report here")
+    p.add_argument("--json", help="write the report here (default: <data dir>/evaluation.json)")
     p.set_defaults(handler=cmd_evaluate)
 
     p = subparsers.add_parser("recommend", help="recommend from a saved engine")
