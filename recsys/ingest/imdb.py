@@ -105,6 +105,11 @@ def read_imdb_catalog(
     them (and ``include_people``); people are joined with :data:`PEOPLE_SEP`, and ids that
     name.basics cannot resolve are left out.
 
+    ``progress`` is a factory: ``progress("download title.basics.tsv.gz")`` or
+    ``progress("read title.principals.tsv.gz")`` returns a ``(done, total)`` byte callback for
+    that stage (:func:`recsys.ingest.download.terminal_progress` makes one for the terminal).
+    ``dest_dir`` receives downloads when ``source`` is a URL; local folders are read in place.
+
     Raises :class:`~recsys.ingest.errors.IngestError` subclasses naming the file and problem.
     """
     stats: dict[str, float] = {}
