@@ -1,0 +1,755 @@
+"""Load and concurrency: N concurrent sessions log in, open Home and like/dislike for a while.
+
+    .venv/bin/python benchmarks/load.py --sessions 20 --seconds 60 --db sqlite --json out.json
+    .venv/bin/python benchmarks/load.py --db postgresql \\
+        --imdb /work/shared/data/imdb-derived --movielens /work/shared/data/movielens-small
+
+What it does, in order, all on loopback and inside a temporary folder it removes at the end:
+
+1. builds a catalog (``tests/world.py``'s tiny world by default, or ``--imdb/--movielens``) in a
+   fresh data dir, on SQLite (WAL + busy timeout) or on a private PostgreSQL server it starts
+   (``tests/pg_server.PostgresServer``) and stops at the end;
+2. registers N users through ``Marquee.register`` and onboards them through the service
+   (5 genres, 5 movies, 5 shows), then trains the engine once (after onboarding, so the
+   engine's input fingerprint matches and no process retrains it);
+3. starts the app with ``streamlit run app.py`` on a free loopback port, pointed at that data,
+   and checks ``/_stcore/health`` and the page answer;
+4. drives N concurrent browser-less sessions: Streamlit ``AppTest`` sessions, one per thread, in
+   this process, so they share one database pool and the process-wide ``st.cache_resource``
+   engine exactly as the browser sessions of one ``streamlit run`` server do. Each logs in
+   through the real log-in form, lands on Home, then loops until the time is up: pick a card,
+   click Like or Dislike (alternating; a third of the clicks go back to a title it already rated,
+   i.e. it changes its mind or takes the rating back), rerun, and every few clicks
+   "New picks" (a full Home render with fresh recommendations);
+5. compares what was sent with what is stored, and checks after every run that the session sees
+   only its own account and its own choices.
+
+``likes_sent`` counts every like/dislike/take-back click (each one is a write), ``likes_stored``
+the rows this run's clicks left in ``interactions`` (a take-back removes a row, so this is at
+most ``likes_sent``; it must equal ``expected_rows``), ``lost`` the (user, title) pairs whose
+final stored state differs from the last click's intent, ``duplicated`` extra rows per (user,
+title), ``cross_user_leaks`` the sessions that ever rendered another user's name or choices
+(or choices other than their own stored ones). ``p95_like_ms`` is click -> script finished,
+``p95_home_ms`` a full Home render (first visit after log-in, and "New picks").
+
+AppTest is not written for concurrent use: each run swaps the process-global ``st.secrets``,
+sets, then clears, ``Runtime._instance`` and resets ``PagesManager.uses_pages_directory``. The
+driver therefore installs the secrets once (no per-run swap), keeps the last mock runtime in
+place instead of clearing it (one session finishing cannot pull the runtime out from under
+another) and pins ``uses_pages_directory`` to False, the value a running server settles on once
+``st.navigation`` ran (see ``make_apptest_thread_safe``); the app code runs unchanged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import secrets as pysecrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+APP = ROOT / "app.py"
+SNAPSHOT_REF = ""
+#: What --ref copies out of git (the app, its pages, the package and the test helpers used here).
+SNAPSHOT_PATHS = ["app.py", "pages", "recsys", ".streamlit", "tests/__init__.py", "tests/world.py",
+                  "tests/pg_server.py"]  # fmt: skip
+PASSWORD = "Popcorn#2024!"
+#: Hard bounds: no session clicks more than this, whatever --seconds says.
+MAX_ACTIONS_PER_SESSION = 5_000
+REFRESH_EVERY = 8  # clicks between two "New picks" (full Home renders)
+REVISIT_SHARE = 0.33  # share of clicks that go back to a title the session already rated
+
+
+# ------------------------------------------------------------------------------ helpers
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+# ------------------------------------------------------------------------------ preparation
+@dataclass
+class Prepared:
+    root: Path
+    env: dict[str, str]
+    url: str
+    users: list[dict[str, Any]]  # id, username, name
+    started_at: datetime
+    pg: Any = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def prepare(
+    root: Path,
+    sessions: int,
+    backend: str,
+    imdb: str | None,
+    movielens: str | None,
+    min_votes: int | None,
+    log: Callable[[str], None],
+) -> Prepared:
+    """Catalog, users (registered + onboarded) and a trained engine in ``root/data``."""
+    from recsys import bootstrap
+    from recsys.config import Settings
+    from recsys.service import GENRES_REQUIRED, PICKS_REQUIRED, Marquee
+    from recsys.store.db import Database
+
+    pg = None
+    if backend == "postgresql":
+        from tests.pg_server import PostgresServer, find_bindir
+
+        bindir = find_bindir()
+        if bindir is None:
+            raise RuntimeError("PostgreSQL server binaries not installed (Debian 'postgresql')")
+        pg = PostgresServer(bindir)
+        try:
+            pg.start()
+        except Exception:
+            pg.stop()
+            raise
+        url = pg.create_database()
+    elif backend == "sqlite":
+        url = ""
+    else:
+        raise ValueError(f"unknown backend {backend!r}")
+
+    if imdb is None or movielens is None:
+        from tests.world import write_world
+
+        imdb_dir, ml_dir = write_world(root / "sources")
+        imdb, movielens = str(imdb_dir), str(ml_dir)
+        min_votes = 1 if min_votes is None else min_votes
+    env = {
+        "MARQUEE_DATA_DIR": str(root / "data"),
+        "DATABASE_URL": url,
+        "MARQUEE_IMDB_SOURCE": imdb,
+        "MARQUEE_MOVIELENS_SOURCE": movielens,
+        "MARQUEE_COOKIE_KEY": pysecrets.token_urlsafe(48),
+        "TMDB_API_KEY": "",
+    }
+    if min_votes is not None:
+        env["MARQUEE_MIN_VOTES"] = str(min_votes)
+    settings = Settings.from_env(environ=env)
+    db = Database.from_settings(settings)
+    prepared = Prepared(root, env, settings.resolved_database_url, [], datetime.now(UTC), pg)
+    try:
+        t0 = time.perf_counter()
+        log(f"building the catalog from {imdb} and {movielens} ...")
+        bootstrap.build_catalog(settings, db)
+        prepared.timings["ingest_s"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        service = Marquee(settings, db)
+        genres = service.available_genres()[:GENRES_REQUIRED]
+        picks = {s: [c.tconst for c in service.trending(s, 50)] for s in ("movie", "tv")}
+        for section, found in picks.items():
+            if len(found) < PICKS_REQUIRED:
+                raise RuntimeError(f"fewer than {PICKS_REQUIRED} trending titles: {section}")
+        rng = random.Random(11)
+        for i in range(sessions):
+            username = f"loadu{i:03d}"
+            name = f"Viewer{i:03d} Load"
+            uid = service.register(name, f"{username}@example.com", username, PASSWORD, PASSWORD)
+            service.set_favorite_genres(uid, genres)
+            service.complete_onboarding(
+                uid,
+                rng.sample(picks["movie"], PICKS_REQUIRED),
+                rng.sample(picks["tv"], PICKS_REQUIRED),
+            )
+            prepared.users.append({"id": uid, "username": username, "name": name})
+        prepared.timings["users_s"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        log(f"registered and onboarded {sessions} users; training the engine ...")
+        status = bootstrap.load_or_train_engine(settings, db)
+        prepared.timings["train_s"] = time.perf_counter() - t0
+        log(status.message)
+    finally:
+        db.dispose()
+    prepared.started_at = datetime.now(UTC)
+    return prepared
+
+
+# ------------------------------------------------------------------------------ the real server
+class AppServer:
+    """``streamlit run app.py`` on a free loopback port, pointed at the prepared data."""
+
+    def __init__(self, env: dict[str, str], root: Path) -> None:
+        self.port = _free_port()
+        self.log_path = root / "streamlit.log"
+        secrets_file = root / "secrets.toml"  # ours, so a developer's secrets.toml is not read
+        secrets_file.write_text(
+            "".join(f"{k} = {json.dumps(v)}\n" for k, v in env.items()), encoding="utf-8"
+        )
+        self._log = self.log_path.open("w")
+        self.proc = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("streamlit")),
+                "run",
+                str(APP),
+                "--server.headless",
+                "true",
+                "--server.address",
+                "127.0.0.1",
+                "--server.port",
+                str(self.port),
+                "--browser.gatherUsageStats",
+                "false",
+                "--server.fileWatcherType",
+                "none",
+                "--secrets.files",
+                str(secrets_file),
+            ],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, timeout: float = 60.0) -> dict[str, Any]:
+        import requests
+
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited early; see {self.log_path}")
+            try:
+                health = requests.get(self.base + "/_stcore/health", timeout=2)
+                if health.status_code == 200:
+                    page = requests.get(self.base + "/", timeout=5)
+                    return {
+                        "health": health.text.strip(),
+                        "page_status": page.status_code,
+                        "page_ok": page.status_code == 200 and "<html" in page.text.lower(),
+                    }
+            except requests.RequestException as exc:
+                last = exc
+            time.sleep(0.3)
+        raise RuntimeError(f"streamlit did not answer in {timeout:.0f} s ({last})")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        self._log.close()
+
+
+# ------------------------------------------------------------------------------ AppTest plumbing
+_patched = False
+
+
+def make_apptest_thread_safe(env: dict[str, str]) -> None:
+    """Install the secrets once and keep AppTest's mock runtime between runs (see the module
+    docstring). Idempotent; only affects this process's AppTest harness, not the app."""
+    global _patched
+    import streamlit as st
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.secrets import Secrets
+    from streamlit.testing.v1 import app_test
+
+    fixed = Secrets()
+    fixed._secrets = dict(env)  # type: ignore[assignment]
+    st.secrets = fixed
+    if _patched:
+        return
+
+    class _Sticky(type):
+        def __setattr__(cls, name: str, value: Any) -> None:
+            if name == "_instance":
+                if value is not None:  # set the real one; never clear it mid-run of another
+                    Runtime._instance = value
+                return
+            super().__setattr__(name, value)
+
+    class StickyRuntime(Runtime, metaclass=_Sticky):
+        pass
+
+    class _NoReset(type):
+        def __setattr__(cls, name: str, value: Any) -> None:
+            if name != "uses_pages_directory":  # AppTest resets it to None before every run
+                super().__setattr__(name, value)
+
+    class SteadyPagesManager(PagesManager, metaclass=_NoReset):
+        pass
+
+    app_test.Runtime = StickyRuntime  # type: ignore[attr-defined,misc]
+    # A running server decides "pages/ directory (MPA v1) or st.navigation" once per process
+    # and st.navigation settles it to False; AppTest re-decides on every run, finds pages/ and
+    # then runs the page file directly, skipping app.py (its gate, its context): pin the
+    # server's steady state.
+    PagesManager.uses_pages_directory = False
+    app_test.PagesManager = SteadyPagesManager  # type: ignore[attr-defined,misc]
+    _patched = True
+
+
+def _choice_shown(at: Any, tconst: str) -> bool | None:
+    like = at.button(key=f"like_{tconst}")
+    dislike = at.button(key=f"dislike_{tconst}")
+    if like.label == "Liked":
+        return True
+    if dislike.label == "Disliked":
+        return False
+    return None
+
+
+@dataclass
+class SessionResult:
+    username: str
+    user_id: int
+    like_ms: list[float] = field(default_factory=list)
+    home_ms: list[float] = field(default_factory=list)
+    sent: int = 0
+    intended: dict[str, bool | None] = field(default_factory=dict)  # tconst -> final intent
+    touched: set[str] = field(default_factory=set)
+    leaks: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    logged_in: bool = False
+
+
+class Session:
+    """One simulated visitor: log in, open Home, like/dislike until the deadline."""
+
+    def __init__(
+        self,
+        user: dict[str, Any],
+        others: list[dict[str, Any]],
+        deadline: float,
+        seed: int,
+        timeout: float,
+    ) -> None:
+        self.user = user
+        self.others = others
+        self.deadline = deadline
+        self.rng = random.Random(seed)
+        self.timeout = timeout
+        self.result = SessionResult(user["username"], int(user["id"]))
+
+    # -- checks --------------------------------------------------------------------------
+    def _check(self, at: Any, where: str) -> None:
+        """The page shows this user's account and this user's choices, nobody else's."""
+        r = self.result
+        if at.exception:
+            r.errors.append(f"{where}: {at.exception[0].value}"[:500])
+            return
+        state = at.session_state
+        if state["username"] != r.username:
+            r.leaks.append(f"{where}: session_state username {state['username']!r}")
+        captions = " ".join(str(c.value) for c in at.sidebar.caption)
+        if f"(@{r.username})" not in captions:
+            r.leaks.append(f"{where}: sidebar does not show @{r.username}: {captions[:120]!r}")
+        page = captions + " " + " ".join(str(h.value) for h in at.get("html"))
+        for other in self.others:
+            if f"@{other['username']})" in page or other["name"].split(" ")[0] in page:
+                r.leaks.append(f"{where}: page shows {other['username']}")
+        shown = [b.key[5:] for b in at.button if str(b.key).startswith("like_")]
+        for tconst in shown:
+            seen = _choice_shown(at, tconst)
+            mine = r.intended.get(tconst)
+            if seen != mine:
+                r.leaks.append(f"{where}: {tconst} shown as {seen}, own state {mine}")
+        liked = sum(1 for v in r.intended.values() if v is True)
+        disliked = sum(1 for v in r.intended.values() if v is False)
+        label = f"Your ratings: {liked} liked, {disliked} disliked"
+        labels = [str(e.label) for e in at.expander]
+        if not any(lab == label for lab in labels):
+            r.leaks.append(f"{where}: expected {label!r}, page has {labels}")
+
+    # -- the visit -----------------------------------------------------------------------
+    def run(self, initial: dict[str, bool]) -> SessionResult:
+        from streamlit.testing.v1 import AppTest
+
+        r = self.result
+        r.intended = dict(initial)
+        try:
+            at = AppTest.from_file(str(APP), default_timeout=self.timeout)
+            at.run()
+            user_box = next(w for w in at.text_input if w.label == "Username" and w.key is None)
+            pw_box = next(w for w in at.text_input if w.label == "Password" and w.key is None)
+            user_box.input(r.username)
+            pw_box.input(PASSWORD)
+            next(b for b in at.button if b.label == "Log in").click()
+            t0 = time.perf_counter()
+            at.run()  # log in -> st.rerun -> the gate switches to Home -> Home renders
+            r.home_ms.append((time.perf_counter() - t0) * 1000)
+            if at.session_state["authentication_status"] is not True:
+                r.errors.append("log-in failed: " + " ".join(str(e.value) for e in at.error))
+                return r
+            r.logged_in = True
+            self._check(at, "home")
+            actions = 0
+            while time.monotonic() < self.deadline and actions < MAX_ACTIONS_PER_SESSION:
+                cards = [b.key[5:] for b in at.button if str(b.key).startswith("like_")]
+                if not cards:
+                    r.errors.append("Home shows no cards")
+                    break
+                revisit = [t for t in r.touched if t in cards]
+                if revisit and self.rng.random() < REVISIT_SHARE:
+                    tconst = self.rng.choice(revisit)
+                else:
+                    tconst = self.rng.choice(cards)
+                action = "like" if actions % 2 == 0 else "dislike"
+                current = _choice_shown(at, tconst)
+                if action == "like":
+                    after = None if current is True else True
+                else:
+                    after = None if current is False else False
+                at.button(key=f"{action}_{tconst}").click()
+                t0 = time.perf_counter()
+                at.run()
+                r.like_ms.append((time.perf_counter() - t0) * 1000)
+                r.sent += 1
+                r.touched.add(tconst)
+                r.intended[tconst] = after
+                actions += 1
+                self._check(at, f"click {actions}")
+                if at.exception:
+                    break
+                if actions % REFRESH_EVERY == 0 and time.monotonic() < self.deadline:
+                    at.button(key="home_refresh").click()
+                    t0 = time.perf_counter()
+                    at.run()
+                    r.home_ms.append((time.perf_counter() - t0) * 1000)
+                    self._check(at, f"new picks after {actions}")
+                    if at.exception:
+                        break
+        except Exception as exc:  # the driver itself failed: report, never hang
+            r.errors.append(f"driver: {exc!r} {traceback.format_exc(limit=3)}"[:1000])
+        return r
+
+
+# ------------------------------------------------------------------------------ verification
+def stored_state(url: str, user_ids: list[int]) -> tuple[list[tuple], list[tuple]]:
+    """(user_id, tconst, liked, source, updated_at) rows, and duplicate (user, tconst, n)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            ids = ",".join(str(int(u)) for u in user_ids) or "-1"
+            rows = conn.execute(
+                text(
+                    "SELECT user_id, tconst, liked, source, updated_at FROM interactions "
+                    f"WHERE user_id IN ({ids})"
+                )
+            ).all()
+            dups = conn.execute(
+                text(
+                    "SELECT user_id, tconst, COUNT(*) FROM interactions "
+                    f"WHERE user_id IN ({ids}) GROUP BY user_id, tconst HAVING COUNT(*) > 1"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    return [tuple(r) for r in rows], [tuple(d) for d in dups]
+
+
+def initial_choices(url: str, user_ids: list[int]) -> dict[int, dict[str, bool]]:
+    rows, _ = stored_state(url, user_ids)
+    out: dict[int, dict[str, bool]] = {u: {} for u in user_ids}
+    for user_id, tconst, liked, _source, _at in rows:
+        out[int(user_id)][tconst] = bool(liked)
+    return out
+
+
+# ------------------------------------------------------------------------------ the run
+def run_load(
+    sessions: int = 20,
+    seconds: float = 60.0,
+    backend: str = "sqlite",
+    *,
+    imdb: str | None = None,
+    movielens: str | None = None,
+    min_votes: int | None = None,
+    serve: bool = True,
+    timeout: float = 120.0,
+    seed: int = 0,
+    keep: bool = False,
+    log: Callable[[str], None] = lambda m: print(m, file=sys.stderr, flush=True),
+) -> dict[str, Any]:
+    """Prepare, serve, drive, verify; returns the report (see the module docstring)."""
+    root = Path(tempfile.mkdtemp(prefix="marquee-load-"))
+    server: AppServer | None = None
+    prepared: Prepared | None = None
+    saved_env = {k: os.environ.get(k) for k in ("MARQUEE_DATA_DIR", "DATABASE_URL")}
+    try:
+        prepared = prepare(root, sessions, backend, imdb, movielens, min_votes, log)
+        report: dict[str, Any] = {"backend": backend, "sessions": sessions, "seconds": seconds}
+
+        if serve:
+            server = AppServer(prepared.env, root)
+            ready = server.wait_ready()
+            report["server"] = {"port": server.port, **ready}
+            log(f"streamlit run answers on {server.base}: {ready}")
+
+        # The in-process sessions: same data, one process-wide cache (engine, database pool).
+        os.environ.update({k: prepared.env[k] for k in saved_env})
+        make_apptest_thread_safe(prepared.env)
+        from streamlit.testing.v1 import AppTest
+
+        t0 = time.perf_counter()
+        warm = AppTest.from_file(str(APP), default_timeout=timeout).run()  # loads the engine once
+        if warm.exception:
+            raise RuntimeError(f"the app failed on its first run: {warm.exception[0].value}")
+        report["warmup_s"] = round(time.perf_counter() - t0, 2)
+
+        user_ids = [int(u["id"]) for u in prepared.users]
+        start_choices = initial_choices(prepared.url, user_ids)
+        run_started = datetime.now(UTC)
+        deadline = time.monotonic() + seconds
+        workers = [
+            Session(u, [o for o in prepared.users if o is not u], deadline, seed + i, timeout)
+            for i, u in enumerate(prepared.users)
+        ]
+        results: list[SessionResult | None] = [None] * len(workers)
+
+        def work(i: int) -> None:
+            results[i] = workers[i].run(start_choices[int(workers[i].user["id"])])
+
+        threads = [
+            threading.Thread(target=work, args=(i,), name=f"load-{i}", daemon=True)
+            for i in range(len(workers))
+        ]
+        log(f"driving {sessions} sessions for {seconds:.0f} s ...")
+        t_start = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=max(1.0, deadline - time.monotonic()) + timeout + 30)
+        wall = time.perf_counter() - t_start
+        hung = sum(1 for t in threads if t.is_alive())
+        done = [r if r is not None else workers[i].result for i, r in enumerate(results)]
+
+        rows, dups = stored_state(prepared.url, user_ids)
+        stored = {(int(u), t): bool(liked) for u, t, liked, _s, _a in rows}
+        lost = 0
+        lost_examples: list[str] = []
+        expected_rows = 0
+        for r in done:
+            for tconst in r.touched:
+                want = r.intended.get(tconst)
+                have = stored.get((r.user_id, tconst))
+                expected_rows += want is not None
+                if want != have:
+                    lost += 1
+                    if len(lost_examples) < 10:
+                        lost_examples.append(f"{r.username} {tconst}: sent {want}, stored {have}")
+        this_run = {
+            (int(u), t)
+            for u, t, _l, source, at in rows
+            if source == "home" and _aware(at) >= run_started
+        }
+        like_ms = [x for r in done for x in r.like_ms]
+        home_ms = [x for r in done for x in r.home_ms]
+        report.update(
+            {
+                "likes_sent": sum(r.sent for r in done),
+                "likes_stored": len(this_run),
+                "expected_rows": expected_rows,
+                "lost": lost,
+                "duplicated": sum(int(n) - 1 for _u, _t, n in dups),
+                "cross_user_leaks": sum(1 for r in done if r.leaks),
+                "p95_like_ms": _round(percentile(like_ms, 95)),
+                "p95_home_ms": _round(percentile(home_ms, 95)),
+                "p50_like_ms": _round(percentile(like_ms, 50)),
+                "p50_home_ms": _round(percentile(home_ms, 50)),
+                "max_like_ms": _round(max(like_ms) if like_ms else None),
+                "home_renders": len(home_ms),
+                "likes_per_s": round(len(like_ms) / wall, 2) if wall else None,
+                "sessions_logged_in": sum(1 for r in done if r.logged_in),
+                "errors": sum(len(r.errors) for r in done),
+                "hung_sessions": hung,
+                "wall_s": round(wall, 1),
+                "catalog": "world" if imdb is None else f"{imdb} + {movielens}",
+                "driver": "AppTest sessions in threads (one process, shared cache_resource)",
+                "app": _app_version(),
+                "prepare_s": {k: round(v, 1) for k, v in prepared.timings.items()},
+                "cpus": os.cpu_count(),
+            }
+        )
+        details = {
+            "lost_examples": lost_examples,
+            "leak_examples": [x for r in done for x in r.leaks][:10],
+            "error_examples": [x for r in done for x in r.errors][:10],
+        }
+        report["details"] = {k: v for k, v in details.items() if v}
+        if server is not None and server.proc.poll() is not None:
+            report["server_exited"] = server.proc.returncode
+        return report
+    finally:
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        if server is not None:
+            server.stop()
+        if prepared is not None and prepared.pg is not None:
+            _dispose_cached_pools()
+            prepared.pg.stop()
+        if keep:
+            log(f"kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _app_version() -> str:
+    """The commit the app came from, and whether the working tree differs from it."""
+    try:
+        if Path(__file__).resolve().parents[1] != ROOT:
+            return f"git {SNAPSHOT_REF} (snapshot, not the working tree)"
+        head = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--", "app.py", "pages", "recsys"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        return head + (" + uncommitted app changes" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _aware(value: Any) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _dispose_cached_pools() -> None:
+    """Close the app's cached connection pool (this process) before its server goes away."""
+    try:
+        import streamlit as st
+
+        st.cache_resource.clear()
+    except Exception:  # pragma: no cover - best effort
+        pass
+
+
+def use_snapshot(ref: str) -> Path:
+    """Run against the app as committed at ``ref`` (a copy out of git, removed at exit), not
+    the working tree: for reproducible figures while others edit the tree. Call before any
+    ``recsys``/``pages`` import."""
+    global ROOT, APP, SNAPSHOT_REF
+    import atexit
+    import tarfile
+
+    target = Path(tempfile.mkdtemp(prefix="marquee-load-app-"))
+    atexit.register(shutil.rmtree, target, ignore_errors=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", ref, "--", *SNAPSHOT_PATHS],
+        check=True,
+        capture_output=True,
+    ).stdout
+    with tarfile.open(fileobj=__import__("io").BytesIO(archive)) as tar:
+        tar.extractall(target, filter="data")
+    sha = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", ref],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    sys.path.insert(0, str(target))
+    ROOT, APP, SNAPSHOT_REF = target, target / "app.py", f"{ref} = {sha}"
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--json", help="write the report to this file")
+    parser.add_argument("--imdb", help="IMDb folder (default: the tests/world.py world)")
+    parser.add_argument("--movielens", help="MovieLens folder (with --imdb)")
+    parser.add_argument("--min-votes", type=int, help="MARQUEE_MIN_VOTES for the catalog")
+    parser.add_argument("--no-serve", action="store_true", help="skip `streamlit run`")
+    parser.add_argument("--timeout", type=float, default=120.0, help="per script run, seconds")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument(
+        "--ref", help="benchmark the app as committed at this git ref (default: working tree)"
+    )
+    args = parser.parse_args(argv)
+    if (args.imdb is None) != (args.movielens is None):
+        parser.error("--imdb and --movielens go together")
+    if args.sessions < 1 or args.seconds <= 0:
+        parser.error("--sessions >= 1 and --seconds > 0")
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    if args.ref:
+        use_snapshot(args.ref)
+    report = run_load(
+        args.sessions,
+        args.seconds,
+        args.db,
+        imdb=args.imdb,
+        movielens=args.movielens,
+        min_votes=args.min_votes,
+        serve=not args.no_serve,
+        timeout=args.timeout,
+        seed=args.seed,
+        keep=args.keep,
+    )
+    text = json.dumps(report, indent=2, default=str)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(text + "\n", encoding="utf-8")
+    print(text)
+    ok = (
+        report["lost"] == 0
+        and report["duplicated"] == 0
+        and report["cross_user_leaks"] == 0
+        and report["likes_sent"] > 0
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
