@@ -123,9 +123,10 @@ def main() -> None:
         user = service.user(st.session_state["username"])
         if user is None:  # account removed since the cookie was written
             _auth.logout(auth, settings)
-    _auth.set_context(_auth.AppContext(settings, service, user, auth, cookie_key))
-
     pages = {
+        # "/" only routes: to Home when logged in, else to Log in (the default page of
+        # st.navigation always lives at "/", so the five real pages keep their own paths).
+        "": st.Page(_landing, title="Marquee", icon=":material/movie:", default=True),
         "login": st.Page(
             "pages/login.py", title="Log in", icon=":material/login:", url_path="login"
         ),
@@ -135,9 +136,7 @@ def main() -> None:
             icon=":material/tune:",
             url_path="onboarding",
         ),
-        "home": st.Page(
-            "pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True
-        ),
+        "home": st.Page("pages/home.py", title="Home", icon=":material/home:", url_path="home"),
         "explain": st.Page(
             "pages/explain.py",
             title="Why these picks",
@@ -148,17 +147,19 @@ def main() -> None:
             "pages/quality.py", title="Quality", icon=":material/monitoring:", url_path="quality"
         ),
     }
+    _auth.set_context(_auth.AppContext(settings, service, user, auth, cookie_key, pages))
     # Every page is registered every run; the gate below decides what a visitor may open, and
     # the sidebar (built below) lists only those pages.
     nav = st.navigation(list(pages.values()), position="hidden")
-    current = nav.url_path or "home"
+    current = nav.url_path or ""
 
     # ---------------------------------------------------------------- the gate
     if user is None and current != "login":
-        st.session_state["_marquee_next"] = current
+        if current:
+            st.session_state["_marquee_next"] = current
         st.switch_page(pages["login"])
     if user is not None:
-        if current == "login":
+        if current in ("login", ""):
             target = st.session_state.pop("_marquee_next", "home")
             st.switch_page(pages.get(target, pages["home"]) if target != "login" else pages["home"])
         if not user.onboarded and current in ("home", "explain"):
@@ -185,6 +186,10 @@ def main() -> None:
 
     nav.run()
     footer(settings)
+
+
+def _landing() -> None:
+    """Never shown: the gate sends "/" on before the page runs."""
 
 
 def _md(text: str) -> str:

@@ -121,6 +121,10 @@ def _cookie_writer() -> Any:
     return st.components.v2.component("marquee_cookie_writer", js=_COOKIE_JS)
 
 
+def _noop() -> None:
+    return None
+
+
 def schedule_cookie_set(settings: Settings, key: str, username: str) -> None:
     st.session_state[COOKIE_OP_KEY] = {
         "op": "set",
@@ -254,6 +258,7 @@ class AppContext:
     user: Any | None  # recsys.service.UserProfile
     auth: Any = None  # streamlit_authenticator.Authenticate for this run
     cookie_key: str = ""
+    pages: Any = None  # url path -> st.Page registered by app.py in this run
 
     @property
     def user_id(self) -> int:
@@ -270,4 +275,22 @@ def context() -> AppContext:
     ctx = st.session_state.get(CONTEXT_KEY)
     if ctx is None:
         raise RuntimeError("Open the app through app.py")
+    return ctx
+
+
+def go(url_path: str) -> None:
+    """Switch to one of app.py's pages by its URL path.
+
+    Always through the ``st.Page`` object: a file path such as ``"pages/home.py"`` can resolve to
+    Streamlit's legacy ``pages/`` folder mode, which would run the page without app.py.
+    """
+    pages = context().pages or {}
+    st.switch_page(pages[url_path])
+
+
+def require_user() -> AppContext:
+    """The context of a logged-in user; anyone else is sent to the log-in page."""
+    ctx = context()
+    if ctx.user is None:
+        go("login")
     return ctx

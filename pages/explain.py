@@ -14,7 +14,7 @@ from pages import _auth
 from pages._widgets import esc, md_escape, page_body, poster_html
 from recsys.service import SECTION_LABELS
 
-ctx = _auth.context()
+ctx = _auth.require_user()
 service, user_id = ctx.service, ctx.user_id
 PART_LABELS = {
     "content": "Content (genres, people, tags)",

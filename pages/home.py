@@ -13,7 +13,7 @@ from pages import _auth
 from pages._widgets import esc, md_escape, more_info_dialog, page_body, poster_grid
 from recsys.service import SECTION_LABELS
 
-ctx = _auth.context()
+ctx = _auth.require_user()
 service, user_id = ctx.service, ctx.user_id
 RECS_KEY = "_marquee_home_recs"
 PICKS_PER_SECTION = 10

@@ -11,6 +11,8 @@ from recsys.accounts import AccountError
 ctx = _auth.context()
 
 with page_body("the log-in page"):
+    if ctx.user is not None:  # app.py normally sends logged-in users on before this runs
+        _auth.go("home")
     _, middle, _ = st.columns([1, 1.4, 1])
     with middle:
         st.title(":material/movie: Marquee")
@@ -18,7 +20,7 @@ with page_body("the log-in page"):
         log_in, register = st.tabs(["Log in", "Create an account"])
         with log_in:
             if _auth.render_login_form(ctx.auth, ctx.settings, ctx.cookie_key):
-                st.rerun()  # app.py sends the user on (cookie write confirmed in the background)
+                _auth.go("home")  # the cookie write is confirmed in app.py
             message = st.session_state.get(_auth.LOGIN_MESSAGE_KEY)
             if message:
                 st.error(message, icon=":material/lock:")

@@ -11,7 +11,7 @@ from pages import _auth
 from pages._widgets import esc, md_escape, page_body, poster_html
 from recsys.service import GENRES_REQUIRED, PICKS_REQUIRED
 
-ctx = _auth.context()
+ctx = _auth.require_user()
 service, user_id = ctx.service, ctx.user_id
 TRENDING_SHOWN = 20
 
@@ -46,9 +46,9 @@ def _section(section: str, label: str, picked: tuple[str, ...]) -> None:
 with page_body("onboarding"):
     state = service.onboarding_state(user_id)
     if state.done:
-        st.switch_page("pages/home.py")
+        _auth.go("home")
     name = ctx.user.name if ctx.user else ""
-    st.title(f"Welcome, {name}" if name else "Welcome")
+    st.title(f"Welcome, {md_escape(name)}" if name else "Welcome")
     st.html(
         f'<p class="mq-hero">Two quick steps and your first picks are ready. '
         f"Step {esc(state.step)} of 2.</p>"
@@ -92,4 +92,4 @@ with page_body("onboarding"):
             icon=":material/done_all:",
         ):
             service.complete_onboarding(user_id)
-            st.switch_page("pages/home.py")
+            _auth.go("home")

@@ -8,7 +8,7 @@ import streamlit as st
 from pages import _auth
 from pages._widgets import StepProgress, page_body
 
-ctx = _auth.context()
+ctx = _auth.require_user()
 service = ctx.service
 CHART_LAYOUT = {
     "template": "plotly_dark",

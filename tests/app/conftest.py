@@ -1,0 +1,73 @@
+"""AppTest fixtures: one fixture catalog built once, copied into a fresh data dir per test."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from recsys.config import Settings
+from recsys.service import Marquee
+from recsys.store.db import Database
+from tests.app.catalog_fixture import build_data_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "Popcorn#2024"
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    root = tmp_path_factory.mktemp("catalog")
+    secrets = build_data_dir(root / "data", root / "sources")
+    return root / "data", secrets
+
+
+@pytest.fixture
+def secrets(template: tuple[Path, dict[str, str]], tmp_path: Path) -> dict[str, str]:
+    data_dir, base = template
+    target = tmp_path / "data"
+    shutil.copytree(data_dir, target)
+    return {**base, "MARQUEE_DATA_DIR": str(target)}
+
+
+@pytest.fixture
+def service(secrets: dict[str, str]) -> Marquee:
+    settings = Settings.from_env(environ={}, secrets=secrets)
+    db = Database.from_settings(settings)
+    yield Marquee(settings, db)
+    db.dispose()
+
+
+@pytest.fixture
+def make_app(secrets: dict[str, str]) -> Callable[[], AppTest]:
+    def make() -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        for key, value in secrets.items():
+            at.secrets[key] = value
+        return at
+
+    return make
+
+
+def login_inputs(at: AppTest):  # type: ignore[no-untyped-def]
+    user = next(w for w in at.text_input if w.label == "Username" and w.key is None)
+    pw = next(w for w in at.text_input if w.label == "Password" and w.key is None)
+    return user, pw
+
+
+def log_in(at: AppTest, username: str, password: str = PASSWORD) -> AppTest:
+    user, pw = login_inputs(at)
+    user.input(username)
+    pw.input(password)
+    next(b for b in at.button if b.label == "Log in").click()
+    return at.run()
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for e in at.error] + [e.value for e in at.success]
+    parts += [m.value for m in at.markdown] + [t.value for t in at.title]
+    parts += [c.value for c in at.caption] + [h.value for h in at.header]
+    return "\n".join(str(p) for p in parts)

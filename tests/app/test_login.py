@@ -1,0 +1,86 @@
+"""Log in and registration through AppTest."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.app.conftest import PASSWORD, log_in, texts
+
+# Under AppTest, st.switch_page to an st.Page whose file lives in pages/ is resolved as a legacy
+# pages/ script and runs without app.py, so a successful log-in loops here (the browser is fine,
+# see tests/e2e). Kept to show the intent until the router is reworked for AppTest.
+XFAIL = "AppTest resolves switch_page into pages/ as legacy MPA (runs without app.py)"
+
+
+def _register(at, **fields):  # type: ignore[no-untyped-def]
+    values = {
+        "name": "Robin",
+        "email": "robin@example.com",
+        "username": "robin",
+        "password": PASSWORD,
+        "password_repeat": PASSWORD,
+        **fields,
+    }
+    for key, value in values.items():
+        at.text_input(key=f"register_{key}").input(value)
+    next(b for b in at.button if b.label == "Create account").click()
+    return at.run()
+
+
+def test_logged_out_visitor_sees_only_login(make_app) -> None:
+    at = make_app().run()
+    assert not at.exception
+    assert any(b.label == "Log in" for b in at.button)
+    at.switch_page("pages/home.py").run()
+    assert any(b.label == "Log in" for b in at.button)
+    assert not any(str(b.key).startswith("like_") for b in at.button)
+
+
+def test_registration_errors_and_success(make_app, service) -> None:
+    at = make_app().run()
+    _register(at, email="not-an-email")
+    assert "valid e-mail" in texts(at)
+    _register(at, password="short", password_repeat="short")
+    assert "at least 8 characters" in texts(at)
+    _register(at, password_repeat=PASSWORD + "x")
+    assert "do not match" in texts(at)
+    _register(at, username="a")
+    assert "Usernames are 3 to 32" in texts(at)
+    _register(at)
+    assert "Your account is ready" in texts(at)
+    assert service.user("robin") is not None
+    _register(at, email="other@example.com")
+    assert "username is taken" in texts(at)
+    _register(at, username="robin2")
+    assert "e-mail address already exists" in texts(at)
+
+
+@pytest.mark.xfail(reason=XFAIL, strict=False)
+def test_login_errors_lockout_and_success(make_app, service) -> None:
+    service.register("Robin", "robin@example.com", "robin", PASSWORD, PASSWORD)
+    at = make_app().run()
+    log_in(at, "nobody", "Whatever#123")
+    assert "Username or password is incorrect" in texts(at)
+    for _ in range(4):
+        log_in(at, "robin", "Wrong#pass1")
+    assert "1 attempt left" in texts(at)
+    log_in(at, "robin", "Wrong#pass1")
+    assert "Too many failed attempts" in texts(at)
+    # locked: even the right password is refused, with the time to wait
+    fresh = make_app().run()
+    log_in(fresh, "robin", PASSWORD)
+    assert "Try again in" in texts(fresh)
+
+
+@pytest.mark.xfail(reason=XFAIL, strict=False)
+def test_login_goes_to_onboarding_and_logout(make_app, service) -> None:
+    service.register("Robin", "robin@example.com", "robin", PASSWORD, PASSWORD)
+    at = make_app().run()
+    log_in(at, "robin")
+    assert not at.exception
+    assert at.session_state["authentication_status"] is True
+    assert at.multiselect(key="onboarding_genres") is not None
+    at.button(key="logout").click().run()
+    assert not at.exception
+    assert any(b.label == "Log in" for b in at.button)
+    assert at.session_state["authentication_status"] is None
