@@ -180,7 +180,9 @@ def main() -> None:
                 st.page_link(pages["onboarding"])
             st.divider()
             st.caption(f"Signed in as **{_md(user.name)}** (@{_md(user.username)})")
-            if st.button("Log out", key="logout", icon=":material/logout:", width="stretch"):
+            if st.button(
+                "Log out", key="sidebar_logout", icon=":material/logout:", width="stretch"
+            ):
                 _auth.logout(auth, settings)
                 st.switch_page(pages["login"])
 

@@ -80,7 +80,7 @@ def test_login_goes_to_onboarding_and_logout(make_app, service) -> None:
     assert not at.exception
     assert at.session_state["authentication_status"] is True
     assert at.multiselect(key="onboarding_genres") is not None
-    at.button(key="logout").click().run()
+    at.button(key="sidebar_logout").click().run()
     assert not at.exception
     assert any(b.label == "Log in" for b in at.button)
     assert at.session_state["authentication_status"] is None

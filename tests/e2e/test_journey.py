@@ -278,6 +278,7 @@ def test_journey(app_url: str) -> None:
         page.goto(f"{app_url}/home")
         page.wait_for_selector('[class*="st-key-like_tt"]', timeout=30_000)
         _idle(page)
+        page.wait_for_timeout(2000)  # let the cookie component's first rerun settle
         page.get_by_role("button", name="Log out").click()
         page.wait_for_timeout(3000)
         page.wait_for_selector(LOGIN_FORM, timeout=30_000)
