@@ -73,6 +73,35 @@ class Explanation:
     cold_start_reason: str | None = None
     summary: str = ""
 
+    @property
+    def reason(self) -> str:
+        """One plain sentence for people (the More-info dialog); ``summary`` has the maths."""
+        if self.source == "cold_start":
+            return (
+                "Popular with IMDb voters"
+                + (" in your favourite genres" if "favourite genres" in self.summary else "")
+                + " (personal picks start after five likes)"
+            )
+        if not self.contributors:
+            return self.summary
+        picked: list[Contributor] = []
+        for part in ("collaborative", "content"):
+            best = [c for c in self.contributors if c.part == part and c.contribution > 0]
+            if best and all(best[0].tconst != p.tconst for p in picked):
+                picked.append(best[0])
+        names = " and ".join(f"“{c.title}”" for c in picked)
+        sentence = f"Because you liked {names}"
+        shared = next((c.shared_genres for c in picked if c.shared_genres), ())
+        people = next((c.shared_people for c in picked if c.shared_people), ())
+        if people:
+            sentence += f": same {people[0]}"
+        elif shared:
+            sentence += f": also {', '.join(shared[:2])}"
+        if any(c.part == "collaborative" for c in picked):
+            them = "them" if len(picked) > 1 else "it"
+            sentence += f"; people who liked {them} liked this too"
+        return sentence + "."
+
 
 def _split_features(features: Iterable[str]) -> dict[str, tuple[str, ...]]:
     out: dict[str, list[str]] = {"genres": [], "people": [], "tags": [], "other": []}

@@ -444,7 +444,8 @@ class Marquee:
             card = card_from_title(title)
         if user_id is not None and self.engine is not None:
             try:
-                card = replace(card, why=self.engine.explain(self.history(user_id), tconst).summary)
+                explanation = self.engine.explain(self.history(user_id), tconst)
+                card = replace(card, why=explanation.reason)
             except Exception:  # an explanation is a nicety; the dialog still opens
                 log.exception("explanation failed for %s", tconst)
         return self.with_art([card])[0]

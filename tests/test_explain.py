@@ -58,3 +58,25 @@ def test_cold_start_explanation(engine):
 
 def test_unknown_title(engine):
     assert engine.explain(WARM, "tt404").source == "not_ranked"
+
+
+def test_reason_is_a_plain_sentence_naming_liked_titles() -> None:
+    from recsys.explain import Contributor, Explanation
+
+    exp = Explanation(
+        "tt3",
+        "C",
+        "hybrid",
+        0.9,
+        contributors=(
+            Contributor("tt1", "A <b>", "collaborative", 0.5),
+            Contributor("tt2", "B", "content", 0.2, shared_genres=("Drama", "Crime")),
+        ),
+        summary="score 0.9 = ...",
+    )
+    assert exp.reason == (
+        "Because you liked “A <b>” and “B”: also Drama, Crime; people who liked them liked "
+        "this too."
+    )
+    cold = Explanation("tt3", "C", "cold_start", 0.5, summary="... in your favourite genres")
+    assert cold.reason.startswith("Popular with IMDb voters in your favourite genres")
