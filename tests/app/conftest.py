@@ -18,6 +18,31 @@ ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Popcorn#2024"
 
 
+@pytest.fixture(autouse=True)
+def _navigation_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run every AppTest in the mode a ``streamlit run`` server settles on.
+
+    A ``pages/`` folder beside app.py makes Streamlit guess legacy (v1) multipage mode
+    (``PagesManager.uses_pages_directory``); a server flips it to False at the first
+    ``st.navigation`` call and keeps it. AppTest resets it to None before every run
+    (``app_test.py``: ``PagesManager.uses_pages_directory = None``), so after app.py's
+    ``st.switch_page`` it would run ``pages/<page>.py`` directly, without app.py, and loop.
+    AppTest builds its PagesManager through its module-level name: give it a subclass that
+    pins the base-class flag (the one Streamlit reads) to False before each run. AppTest's
+    reset then lands on the subclass attribute, which nothing reads.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.testing.v1 import app_test
+
+    class SteadyPagesManager(PagesManager):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            PagesManager.uses_pages_directory = False
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(app_test, "PagesManager", SteadyPagesManager)
+    monkeypatch.setattr(PagesManager, "uses_pages_directory", False)
+
+
 @pytest.fixture(scope="session")
 def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     root = tmp_path_factory.mktemp("catalog")

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.app.conftest import PASSWORD, log_in, texts
-
-# Under AppTest, st.switch_page to an st.Page whose file lives in pages/ is resolved as a legacy
-# pages/ script and runs without app.py, so a successful log-in loops here (the browser is fine,
-# see tests/e2e). Kept to show the intent until the router is reworked for AppTest.
-XFAIL = "AppTest resolves switch_page into pages/ as legacy MPA (runs without app.py)"
 
 
 def _register(at, **fields):  # type: ignore[no-untyped-def]
@@ -55,24 +48,39 @@ def test_registration_errors_and_success(make_app, service) -> None:
     assert "e-mail address already exists" in texts(at)
 
 
-@pytest.mark.xfail(reason=XFAIL, strict=False)
 def test_login_errors_lockout_and_success(make_app, service) -> None:
     service.register("Robin", "robin@example.com", "robin", PASSWORD, PASSWORD)
     at = make_app().run()
     log_in(at, "nobody", "Whatever#123")
     assert "Username or password is incorrect" in texts(at)
-    for _ in range(4):
+    for left in (4, 3, 2):
         log_in(at, "robin", "Wrong#pass1")
+        assert f"{left} attempts left" in texts(at)
+    log_in(at, "robin", "Wrong#pass1")  # the 5th failure of this browser session
     assert "1 attempt left" in texts(at)
-    log_in(at, "robin", "Wrong#pass1")
-    assert "Too many failed attempts" in texts(at)
-    # locked: even the right password is refused, with the time to wait
+    # per session: 5 failures (any usernames) lock this session, even the right password
+    log_in(at, "robin", PASSWORD)
+    assert "Too many failed attempts in this session" in texts(at)
+    assert at.session_state["authentication_status"] is not True
+    # per username: the 5th wrong password in a row locks the account for every session
+    other = make_app().run()
+    log_in(other, "robin", "Wrong#pass1")
+    assert "Too many failed attempts. Try again in" in texts(other)
+    log_in(other, "robin", PASSWORD)
+    assert "Try again in" in texts(other)
+    assert other.session_state["authentication_status"] is not True
+    assert not any(str(b.key).startswith("like_") for b in other.button)
+    # once the lock is lifted the right password logs in
+    with service.db.session() as session:
+        from recsys.store import users as user_store
+
+        user_store.reset_login_failures(session, service.user("robin").id)
     fresh = make_app().run()
     log_in(fresh, "robin", PASSWORD)
-    assert "Try again in" in texts(fresh)
+    assert not fresh.exception
+    assert fresh.session_state["authentication_status"] is True
 
 
-@pytest.mark.xfail(reason=XFAIL, strict=False)
 def test_login_goes_to_onboarding_and_logout(make_app, service) -> None:
     service.register("Robin", "robin@example.com", "robin", PASSWORD, PASSWORD)
     at = make_app().run()
