@@ -96,3 +96,39 @@ def texts(at: AppTest) -> str:
     parts += [m.value for m in at.markdown] + [t.value for t in at.title]
     parts += [c.value for c in at.caption] + [h.value for h in at.header]
     return "\n".join(str(p) for p in parts)
+
+
+def add_user(service: Marquee, username: str = "robin", *, onboarded: bool = False) -> int:
+    """Register a user straight through the service (and onboard them when asked)."""
+    from recsys.service import GENRES_REQUIRED, PICKS_REQUIRED
+
+    uid = service.register(
+        username.capitalize(), f"{username}@example.com", username, PASSWORD, PASSWORD
+    )
+    if onboarded:
+        service.set_favorite_genres(uid, service.available_genres()[:GENRES_REQUIRED])
+        service.complete_onboarding(
+            uid,
+            [c.tconst for c in service.trending("movie", PICKS_REQUIRED)],
+            [c.tconst for c in service.trending("tv", PICKS_REQUIRED)],
+        )
+    return uid
+
+
+def logged_in(make_app: Callable[[], AppTest], username: str = "robin") -> AppTest:
+    """A fresh session logged in through the log-in form (the gate then routes it)."""
+    at = make_app().run()
+    log_in(at, username)
+    assert not at.exception, at.exception
+    assert at.session_state["authentication_status"] is True, texts(at)
+    return at
+
+
+def keyed(at: AppTest, prefix: str, kind: str = "button") -> list[str]:
+    """The tconsts of the widgets whose key is ``<prefix>_<tconst>``."""
+    return [str(w.key)[len(prefix) + 1 :] for w in at.get(kind) if str(getattr(w, "key", "")).startswith(prefix + "_")]
+
+
+def no_error(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [e.value for e in at.error if "went wrong" in str(e.value)]
