@@ -126,7 +126,11 @@ def logged_in(make_app: Callable[[], AppTest], username: str = "robin") -> AppTe
 
 def keyed(at: AppTest, prefix: str, kind: str = "button") -> list[str]:
     """The tconsts of the widgets whose key is ``<prefix>_<tconst>``."""
-    return [str(w.key)[len(prefix) + 1 :] for w in at.get(kind) if str(getattr(w, "key", "")).startswith(prefix + "_")]
+    return [
+        str(w.key)[len(prefix) + 1 :]
+        for w in at.get(kind)
+        if str(getattr(w, "key", "")).startswith(prefix + "_")
+    ]
 
 
 def no_error(at: AppTest) -> None:

@@ -61,7 +61,7 @@ def test_picks_are_likes_and_finish_needs_five_and_five(make_app, service) -> No
     assert not at.toggle(key=f"pick_{movies[0]}").disabled
     assert at.button(key="onboarding_finish").disabled  # 5 + 0
 
-    for tconst in shows[:PICKS_REQUIRED - 1]:
+    for tconst in shows[: PICKS_REQUIRED - 1]:
         at.toggle(key=f"pick_{tconst}").set_value(True).run()
     assert at.button(key="onboarding_finish").disabled  # 5 + 4
     # un-picking removes the like

@@ -1,0 +1,153 @@
+"""Home through AppTest: likes and dislikes reach the database, the More-info dialog, search."""
+
+from __future__ import annotations
+
+import html
+
+from recsys.store import interactions as interaction_store
+from tests.app.catalog_fixture import HOSTILE
+from tests.app.conftest import add_user, keyed, logged_in, no_error
+
+
+def _rows(service, uid: int) -> dict[str, tuple[bool, object]]:  # type: ignore[no-untyped-def]
+    with service.db.session() as session:
+        return {
+            r.tconst: (r.liked, r.updated_at) for r in interaction_store.for_user(session, uid)
+        }
+
+
+def _html(at) -> str:  # type: ignore[no-untyped-def]
+    return "\n".join(str(h.value) for h in at.get("html"))
+
+
+def test_like_and_dislike_reach_the_database(make_app, service) -> None:
+    uid = add_user(service, onboarded=True)
+    before = _rows(service, uid)
+    at = logged_in(make_app)
+    no_error(at)
+    cards = keyed(at, "like")
+    assert len(cards) == 20 and len(set(cards)) == 20  # 10 movies + 10 TV shows
+    liked, disliked = cards[0], cards[-1]
+    assert liked not in before and disliked not in before
+
+    at.button(key=f"like_{liked}").click().run()
+    no_error(at)
+    at.button(key=f"dislike_{disliked}").click().run()
+    no_error(at)
+    rows = _rows(service, uid)
+    assert rows[liked][0] is True
+    assert rows[disliked][0] is False
+    assert len(rows) == len(before) + 2
+    # the cards show the choice, and stay for this visit
+    assert at.button(key=f"like_{liked}").label == "Liked"
+    assert at.button(key=f"dislike_{disliked}").label == "Disliked"
+    assert "Your ratings: 11 liked, 1 disliked" in [e.label for e in at.expander]
+
+    # changing one's mind updates the same row; clicking the active choice takes it back
+    at.button(key=f"dislike_{liked}").click().run()
+    no_error(at)
+    rows = _rows(service, uid)
+    assert rows[liked][0] is False
+    assert len(rows) == len(before) + 2
+    assert at.button(key=f"dislike_{liked}").label == "Disliked"
+    assert at.button(key=f"like_{liked}").label == "Like"
+    at.button(key=f"dislike_{disliked}").click().run()
+    no_error(at)
+    assert disliked not in _rows(service, uid)
+    assert at.button(key=f"dislike_{disliked}").label == "Dislike"
+
+    # "New picks" refreshes both lists without the titles rated
+    at.button(key="home_refresh").click().run()
+    no_error(at)
+    fresh = keyed(at, "like")
+    assert fresh and liked not in fresh
+    assert not set(fresh) & set(service.choices(uid))
+    # and a new visit (another session) sees the stored choices
+    again = logged_in(make_app)
+    assert liked not in keyed(again, "like")
+    assert "Your ratings: 10 liked, 1 disliked" in [e.label for e in again.expander]
+
+
+def test_more_info_dialog(make_app, service) -> None:
+    add_user(service, onboarded=True)
+    at = logged_in(make_app)
+    tconst = keyed(at, "info")[0]
+    card = service.title_details(tconst)
+    assert card is not None
+    assert not _dialogs(at)
+    at.button(key=f"info_{tconst}").click().run()
+    no_error(at)
+    page = _html(at)
+    dialogs = _dialogs(at)
+    assert [d.proto.dialog.title for d in dialogs] == ["More info"]
+    assert html.escape(card.title) in page
+    assert str(card.year) in page
+    links = [w for w in at.get("link_button")]
+    assert any(w.proto.url == f"https://www.imdb.com/title/{tconst}/" for w in links), links
+    assert any("Directors" in h for h in page.split("\n"))
+    # the dialog's contents hold the escaped title, the year and the IMDb link
+    inside = "\n".join(str(h.value) for d in dialogs for h in d.get("html"))
+    assert html.escape(card.title) in inside and str(card.year) in inside
+    assert [w.proto.url for d in dialogs for w in d.get("link_button")] == [card.imdb_url]
+    # the dialog is gone on the next run (closing it reruns the app)
+    at.run()
+    assert not _dialogs(at)
+
+
+def _dialogs(at) -> list:  # type: ignore[no-untyped-def]
+    """The open dialogs' blocks (AppTest has no accessor for st.dialog)."""
+    found = []
+
+    def walk(node) -> None:  # type: ignore[no-untyped-def]
+        proto = getattr(node, "proto", None)
+        if getattr(node, "type", None) == "dialog" or (
+            proto is not None and hasattr(proto, "WhichOneof") and _which(proto) == "dialog"
+        ):
+            found.append(node)
+        for child in (getattr(node, "children", None) or {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return found
+
+
+def _which(proto) -> str | None:  # type: ignore[no-untyped-def]
+    try:
+        return proto.WhichOneof("type")
+    except (ValueError, TypeError):
+        return None
+
+
+def test_search_finds_a_title_and_escapes_it(make_app, service) -> None:
+    uid = add_user(service, onboarded=True)
+    at = logged_in(make_app)
+    shown = set(keyed(at, "like"))
+    rated = service.choices(uid)  # the onboarding picks
+    target = next(
+        c
+        for c in service.search("Story", 50)
+        if c.tconst not in shown | set(rated) | set(HOSTILE)
+    )
+    at.text_input(key="home_search").input(target.title).run()
+    no_error(at)
+    assert target.tconst in keyed(at, "like")
+    assert any("match" in str(c.value) for c in at.caption)
+    assert at.button(key=f"like_{target.tconst}").label == "Like"
+    at.button(key=f"like_{target.tconst}").click().run()
+    no_error(at)
+    assert service.choices(uid)[target.tconst] is True
+    assert at.button(key=f"like_{target.tconst}").label == "Liked"
+    # a title rated during onboarding is found with its choice shown
+    picked = next(iter(rated))
+    at.text_input(key="home_search").input(service.cards([picked])[0].title).run()
+    assert at.button(key=f"like_{picked}").label == "Liked"
+
+    at.text_input(key="home_search").input("onerror").run()
+    no_error(at)
+    hostile = "tt9000003"
+    if hostile not in shown:
+        assert hostile in keyed(at, "like")
+    assert "<img src=x" not in _html(at)
+
+    at.text_input(key="home_search").input("zzzz no such title").run()
+    assert "No other titles match that search." in [c.value for c in at.caption]
