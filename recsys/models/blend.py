@@ -73,7 +73,10 @@ class CollaborativeBlend(Recommender):
         if np.isfinite(ease).any():
             return ease / se + seq_part  # NaN where EASE has no model of the item
         if np.isfinite(seq).any():
-            return np.where(getattr(self.sequential, "active_", True), seq_part, np.nan)
+            # Only titles the user's history actually leads to: a zero means "no transition",
+            # and ranking those would fill the list with ties in catalog order.
+            active = getattr(self.sequential, "active_", True)
+            return np.where(active & (seq_part > 0), seq_part, np.nan)
         return np.full(len(self.items_), np.nan)
 
     def score(self, history: UserHistory) -> np.ndarray:

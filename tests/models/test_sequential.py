@@ -109,3 +109,21 @@ def test_unknown_fusion(data):
     ).fit(data)
     with pytest.raises(ValueError):
         hybrid.recommend(LIKES)
+
+
+def test_blend_without_ease_likes_ranks_only_titles_the_history_leads_to(data):
+    """Titles with no transition from the user's history are not in the collaborative list.
+
+    Regression: zeros used to rank, so a new user whose likes MovieLens does not know got a
+    "collaborative" list of ties in catalog order (the oldest titles first).
+    """
+    ease_knows_nothing = EASERecommender(min_support=10_000)
+    blend = CollaborativeBlend(ease_knows_nothing, SequentialRecommender()).fit(data)
+    history = UserHistory(likes=("tt0000001", "tt0000002"))
+    assert np.isnan(blend.ease.score(history)).all()
+    scores = blend.score(history)
+    finite = np.isfinite(scores)
+    assert finite.any()
+    assert (scores[finite] > 0).all()
+    seq = blend.sequential.score(history)
+    assert set(np.flatnonzero(finite)) == set(np.flatnonzero(np.nan_to_num(seq) > 0))
