@@ -6,14 +6,18 @@ from the terminal and one built by the app are the same thing.
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pandas as pd
 
 from recsys.config import Settings
-from recsys.engine import MANIFEST, Engine
+from recsys.engine import ARTIFACT, FORMAT_VERSION, MANIFEST, Engine, fingerprint
 from recsys.pipeline import IngestReport, Progress, run_ingest
 from recsys.store import catalog as catalog_store
 from recsys.store import interactions as interaction_store
@@ -58,12 +62,18 @@ class EngineStatus:
 
 
 def load_or_train_engine(
-    settings: Settings, db: Database, progress: Progress | None = None
+    settings: Settings,
+    db: Database,
+    progress: Progress | None = None,
+    *,
+    force: bool = False,
 ) -> EngineStatus:
-    """The fitted engine for the stored catalog: reloaded when its inputs are unchanged.
+    """The fitted engine for the stored catalog: the saved one when it is still good.
 
-    A missing or corrupt artifact is rebuilt (``Engine.load_or_fit`` falls back to fitting),
-    and the status message says so.
+    The saved model is reused while the catalog and MovieLens data it was fitted on are
+    unchanged, its settings match and it is not stale (enough new likes/dislikes, or a week
+    old: :meth:`Engine.needs_retrain`). A missing, corrupt or mismatched artifact is rebuilt,
+    and the status message says which of these happened.
     """
     step = "Training the recommender"
     if progress:
@@ -72,38 +82,66 @@ def load_or_train_engine(
     if catalog.empty:
         raise RuntimeError("The catalog is empty: run `python -m recsys ingest` first.")
     directory = settings.models_dir
-    started = datetime.now(UTC)
-    had_manifest = (directory / MANIFEST).exists()
-    before = Engine.saved_fingerprint(directory)
-    inputs = (directory, catalog, ratings, tags, interactions)
-    try:
-        engine = Engine.load_or_fit(*inputs, **engine_params(settings))
-    except Exception:
-        if before is None:  # nothing was loaded: fitting itself failed
-            raise
-        # An artifact pickle cannot even read (random bytes raise all sorts of errors):
-        # forget it and fit anew.
-        log.warning("the saved model in %s is unreadable; rebuilding it", directory, exc_info=True)
-        (directory / MANIFEST).unlink(missing_ok=True)
-        engine = Engine.load_or_fit(*inputs, **engine_params(settings))
-    # Compare times, not fingerprints: a rebuilt artifact has the same fingerprint as the old.
-    trained = engine.trained_at_ >= started
+    params = engine_params(settings)
+    reason = "forced" if force else _reason_to_train(directory, catalog, ratings, tags, params, db)
+    if reason is None:
+        engine = Engine.load(directory)
+        if progress:
+            progress(step, 1.0)
+        return EngineStatus(engine=engine, trained=False, message="Loaded the saved model.")
+    engine = Engine(**params).fit(catalog, ratings, tags, interactions)
+    engine.save(directory)
     seconds = getattr(engine, "fit_seconds_", 0.0) or 0.0
-    if not trained:
-        message = "Loaded the saved model."
-    elif before is None and not had_manifest:
-        message = f"Trained a new model in {seconds:.1f} s (no saved model found)."
-    elif before is None or before == engine.fingerprint_:
-        message = (
-            f"Rebuilt the model in {seconds:.1f} s (the saved model was missing, unreadable "
-            "or built with other settings)."
+    verb = (
+        "Trained a new model"
+        if reason == "no saved model found"
+        else (
+            "Rebuilt the model" if reason.startswith("the saved model") else "Retrained the model"
         )
-    else:
-        message = f"Retrained the model in {seconds:.1f} s (the data changed)."
+    )
+    message = f"{verb} in {seconds:.1f} s ({reason})."
     log.info(message)
     if progress:
         progress(step, 1.0)
-    return EngineStatus(engine=engine, trained=trained, message=message)
+    return EngineStatus(engine=engine, trained=True, message=message)
+
+
+def _reason_to_train(
+    directory: Path,
+    catalog: pd.DataFrame,
+    ratings: pd.DataFrame,
+    tags: pd.DataFrame,
+    params: dict[str, float | int | None],
+    db: Database,
+) -> str | None:
+    """Why the saved model cannot be used as it is, or None when it can."""
+    artifact, manifest_path = directory / ARTIFACT, directory / MANIFEST
+    if not artifact.exists() and not manifest_path.exists():
+        return "no saved model found"
+    unusable = "the saved model was missing, unreadable or built with other settings"
+    try:
+        manifest = json.loads(manifest_path.read_text())
+        engine = Engine.load(directory)
+    except Exception:  # random bytes in a pickle raise all sorts of errors
+        log.warning("the saved model in %s is unreadable; rebuilding it", directory, exc_info=True)
+        return unusable
+    if (
+        not isinstance(manifest, dict)
+        or manifest.get("format") != FORMAT_VERSION
+        or manifest.get("fingerprint") != getattr(engine, "fingerprint_", None)
+        or any(getattr(engine, key, object()) != value for key, value in params.items())
+    ):
+        return unusable
+    if getattr(engine, "catalog_fingerprint_", None) != fingerprint(catalog, ratings, tags, None):
+        return "the data changed"
+    age = datetime.now(UTC) - engine.trained_at_
+    if age >= timedelta(days=engine.retrain_after_days):
+        return f"it was {age.days} days old"
+    with db.session() as session:
+        new = interaction_store.count(session, since=engine.trained_at_)
+    if engine.needs_retrain(new):
+        return f"{new} new likes and dislikes since it was trained"
+    return None
 
 
 def engine_params(settings: Settings) -> dict[str, float | int | None]:
@@ -120,3 +158,52 @@ def engine_is_stale(engine: Engine, db: Database) -> bool:
     with db.session() as session:
         new = interaction_store.count(session, since=engine.trained_at_)
     return engine.needs_retrain(new)
+
+
+class BackgroundRetrainer:
+    """Retrains a stale engine off the request path, one retrain at a time per process.
+
+    The app keeps one of these (``st.cache_resource``) and calls :meth:`maybe_start` on each
+    run; visitors keep being served by the current model until the new one is saved, then
+    ``on_done`` lets the app drop its cached engine so the next run loads the new file.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.last_message: str | None = None
+        self.last_error: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def maybe_start(
+        self,
+        settings: Settings,
+        db: Database,
+        engine: Engine,
+        on_done: Callable[[], None],
+    ) -> bool:
+        """Start a retrain when ``engine`` is stale and none is running; True if started."""
+        with self._lock:
+            if self.running or not engine_is_stale(engine, db):
+                return False
+            self._thread = threading.Thread(
+                target=self._run, args=(settings, db, on_done), name="marquee-retrain", daemon=True
+            )
+            self._thread.start()
+            return True
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self, settings: Settings, db: Database, on_done: Callable[[], None]) -> None:
+        try:
+            self.last_message = load_or_train_engine(settings, db).message
+            self.last_error = None
+            on_done()
+        except Exception as exc:  # keep serving the old model; say why in the log
+            log.exception("background retrain failed")
+            self.last_error = str(exc)

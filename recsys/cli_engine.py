@@ -36,9 +36,16 @@ def _training_inputs(args: argparse.Namespace, settings: Settings):
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     from recsys.engine import Engine
 
+    if not args.movielens:  # the app's own model: same code path as the app's start
+        from recsys.bootstrap import load_or_train_engine
+        from recsys.store.db import Database
+
+        status = load_or_train_engine(settings, Database.from_settings(settings), force=True)
+        print(status.message)
+        print(f"saved in {settings.models_dir} (fingerprint {status.engine.fingerprint_[:12]})")
+        return 0
     catalog, ratings, tags, interactions = _training_inputs(args, settings)
     engine = Engine.from_settings(settings).fit(catalog, ratings, tags, interactions)
-    # The app reloads this artifact when its inputs are unchanged (same fingerprint).
     path = engine.save(Path(args.out) if args.out else settings.models_dir)
     print(f"trained on {len(ratings)} ratings, {len(catalog)} titles in {engine.fit_seconds_:.1f}s")
     print(f"saved {path} (fingerprint {engine.fingerprint_[:12]})")
@@ -97,7 +104,7 @@ def add_engine_commands(subparsers) -> None:
     p = subparsers.add_parser("train", help="fit the recommender and save it in the data dir")
     p.add_argument("--movielens", help="train from a MovieLens folder instead of the database")
     p.add_argument("--imdb", help="IMDb TSV folder for extra features (with --movielens)")
-    p.add_argument("--out", help="output directory (default: <data dir>/models)")
+    p.add_argument("--out", help="with --movielens: output directory (default: <data dir>/models)")
     p.set_defaults(handler=cmd_train)
 
     p = subparsers.add_parser("evaluate", help="offline evaluation protocol (issue 3)")

@@ -175,6 +175,9 @@ class Engine:
             self.content_.matrix_
         )
         self.fingerprint_ = fingerprint(catalog, ratings, tags, interactions)
+        # The inputs without our users' likes: the app reloads a saved model while these are
+        # unchanged and retrains on its own schedule (needs_retrain) as likes arrive.
+        self.catalog_fingerprint_ = fingerprint(catalog, ratings, tags, None)
         self.trained_at_ = datetime.now(UTC)
         self.n_interactions_ = 0 if interactions is None else len(interactions)
         self.fit_seconds_ = time.perf_counter() - start
@@ -318,6 +321,7 @@ class Engine:
         manifest = {
             "format": FORMAT_VERSION,
             "fingerprint": self.fingerprint_,
+            "catalog_fingerprint": self.catalog_fingerprint_,
             "trained_at": self.trained_at_.isoformat(),
             "n_interactions": self.n_interactions_,
             "fit_seconds": round(self.fit_seconds_, 3),
