@@ -64,6 +64,12 @@ def load_engine(url: str, data_dir: str, _settings: Settings, _db: Database) -> 
 
 
 @st.cache_resource(show_spinner=False)
+def model_retrainer(url: str) -> bootstrap.BackgroundRetrainer:
+    """Retrains a stale model in the background (50 new likes, or a week old)."""
+    return bootstrap.BackgroundRetrainer()
+
+
+@st.cache_resource(show_spinner=False)
 def load_art(url: str, key_set: bool, api_base: str, _settings: Settings, _db: Database) -> Any:
     if not key_set:
         return None
@@ -110,6 +116,11 @@ def main() -> None:
     if not bootstrap.catalog_ready(db):
         first_start(settings, db)
     engine = load_engine(settings.resolved_database_url, str(settings.data_dir), settings, db)
+    # Visitors keep the current model while a stale one retrains; then the cache is dropped
+    # and the next run loads the new artifact from disk.
+    model_retrainer(settings.resolved_database_url).maybe_start(
+        settings, db, engine, on_done=load_engine.clear
+    )
     art = load_art(
         settings.resolved_database_url, settings.tmdb_enabled, settings.tmdb_api_base, settings, db
     )
