@@ -20,7 +20,9 @@ with page_body("the log-in page"):
         log_in, register = st.tabs(["Log in", "Create an account"])
         with log_in:
             if _auth.render_login_form(ctx.auth, ctx.settings, ctx.cookie_key):
-                _auth.go("home")  # the cookie write is confirmed in app.py
+                # the page a logged-out deep link asked for (app.py's gate kept it), else Home;
+                # the cookie write is confirmed in app.py
+                _auth.go(st.session_state.pop("_marquee_next", "home"))
             message = st.session_state.get(_auth.LOGIN_MESSAGE_KEY)
             if message:
                 st.error(message, icon=":material/lock:")

@@ -19,7 +19,7 @@ PASSWORD = "Popcorn#2024"
 
 
 @pytest.fixture(autouse=True)
-def _navigation_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+def _browser_like_apptest(monkeypatch: pytest.MonkeyPatch) -> None:
     """Run every AppTest in the mode a ``streamlit run`` server settles on.
 
     A ``pages/`` folder beside app.py makes Streamlit guess legacy (v1) multipage mode
@@ -41,6 +41,19 @@ def _navigation_mode(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(app_test, "PagesManager", SteadyPagesManager)
     monkeypatch.setattr(PagesManager, "uses_pages_directory", False)
+
+    # ``at.switch_page(x)`` makes AppTest request page x on *every* later run, while a browser
+    # reruns the page the app last ended on (after an ``st.switch_page`` to Log in, it is on
+    # Log in). Forget the request once a run has used it, like the browser's URL does.
+    real_run = AppTest._run
+
+    def run_then_follow(self: AppTest, *args: object, **kwargs: object) -> AppTest:
+        try:
+            return real_run(self, *args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            self._page_hash = ""
+
+    monkeypatch.setattr(AppTest, "_run", run_then_follow)
 
 
 @pytest.fixture(scope="session")
@@ -64,6 +77,27 @@ def service(secrets: dict[str, str]) -> Marquee:
     db = Database.from_settings(settings)
     yield Marquee(settings, db)
     db.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(template: tuple[Path, dict[str, str]]):  # type: ignore[no-untyped-def]
+    """The template's fitted engine, loaded once (the app loads the same artifact)."""
+    from recsys import bootstrap
+
+    data_dir, base = template
+    settings = Settings.from_env(environ={}, secrets={**base, "MARQUEE_DATA_DIR": str(data_dir)})
+    db = Database.from_settings(settings)
+    try:
+        return bootstrap.load_or_train_engine(settings, db).engine
+    finally:
+        db.dispose()
+
+
+@pytest.fixture
+def engine_service(service: Marquee, engine) -> Marquee:  # type: ignore[no-untyped-def]
+    """``service`` with the engine, for tests that ask for recommendations or explanations."""
+    service.engine = engine
+    return service
 
 
 @pytest.fixture

@@ -11,9 +11,7 @@ from tests.app.conftest import add_user, keyed, logged_in, no_error
 
 def _rows(service, uid: int) -> dict[str, tuple[bool, object]]:  # type: ignore[no-untyped-def]
     with service.db.session() as session:
-        return {
-            r.tconst: (r.liked, r.updated_at) for r in interaction_store.for_user(session, uid)
-        }
+        return {r.tconst: (r.liked, r.updated_at) for r in interaction_store.for_user(session, uid)}
 
 
 def _html(at) -> str:  # type: ignore[no-untyped-def]
@@ -124,9 +122,7 @@ def test_search_finds_a_title_and_escapes_it(make_app, service) -> None:
     shown = set(keyed(at, "like"))
     rated = service.choices(uid)  # the onboarding picks
     target = next(
-        c
-        for c in service.search("Story", 50)
-        if c.tconst not in shown | set(rated) | set(HOSTILE)
+        c for c in service.search("Story", 50) if c.tconst not in shown | set(rated) | set(HOSTILE)
     )
     at.text_input(key="home_search").input(target.title).run()
     no_error(at)

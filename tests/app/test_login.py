@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.app.conftest import PASSWORD, log_in, texts
+import pytest
+
+from tests.app.conftest import PASSWORD, add_user, log_in, texts
 
 
 def _register(at, **fields):  # type: ignore[no-untyped-def]
@@ -20,13 +22,35 @@ def _register(at, **fields):  # type: ignore[no-untyped-def]
     return at.run()
 
 
-def test_logged_out_visitor_sees_only_login(make_app) -> None:
+@pytest.mark.parametrize(
+    "page",
+    ["pages/home.py", "pages/onboarding.py", "pages/explain.py", "pages/quality.py"],
+)
+def test_logged_out_visitor_sees_only_login(make_app, service, page: str) -> None:
+    add_user(service, onboarded=True)  # data to leak, if the gate let anything through
     at = make_app().run()
     assert not at.exception
     assert any(b.label == "Log in" for b in at.button)
-    at.switch_page("pages/home.py").run()
+    at.query_params["title"] = "tt9000001"
+    at.switch_page(page).run()
+    assert not at.exception
     assert any(b.label == "Log in" for b in at.button)
-    assert not any(str(b.key).startswith("like_") for b in at.button)
+    assert not [str(b.key) for b in at.button if str(b.key).startswith(("like_", "info_"))]
+    assert not at.get("plotly_chart") and not at.dataframe and not at.metric
+    assert not at.get("multiselect") and not at.get("toggle")
+    assert not at.sidebar.button  # no log-out, no page links
+    assert at.session_state["_marquee_next"] == page.removeprefix("pages/").removesuffix(".py")
+    # after logging in, the deep link is honoured (the onboarded user skips onboarding)
+    log_in(at, "robin")
+    assert not at.exception
+    titles = [t.value for t in at.title]
+    expected = {
+        "pages/home.py": "This week's picks",
+        "pages/onboarding.py": "This week's picks",
+        "pages/explain.py": "Why these picks",
+        "pages/quality.py": "Quality",
+    }[page]
+    assert expected in titles, titles
 
 
 def test_registration_errors_and_success(make_app, service) -> None:

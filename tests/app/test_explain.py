@@ -1,0 +1,62 @@
+"""Why these picks through AppTest: one title through ``?title=``, the charts, the picks."""
+
+from __future__ import annotations
+
+from tests.app.conftest import add_user, logged_in, no_error
+
+
+def _charts(at) -> list[str]:  # type: ignore[no-untyped-def]
+    return [str(c.key) for c in at.get("plotly_chart")]
+
+
+def test_explain_a_title_from_the_query(make_app, engine_service) -> None:
+    service = engine_service
+    uid = add_user(service, onboarded=True)
+    tconst = service.recommendations(uid, "movie", k=3, log_impressions=False)[-1].tconst
+    card = service.title_details(tconst)
+    at = logged_in(make_app)
+    at.query_params["title"] = tconst
+    at.switch_page("pages/explain.py").run()
+    no_error(at)
+    assert "Why these picks" in [t.value for t in at.title]
+    assert at.selectbox(key="explain_title").value == tconst
+    assert card.title in [s.value for s in at.subheader]
+    # the app retrains on its own database (with this user's likes), so compare the shape of
+    # the explanation, not its exact numbers
+    summary = service.explain(uid, tconst).summary
+    shown = [str(i.value) for i in at.info]
+    assert summary and len(shown) == 1
+    assert shown[0].split(" = ")[0].startswith("score ")
+    assert shown[0].split(";")[0].split(" = ")[1].count("x") == summary.split(";")[0].count("x")
+    charts = _charts(at)
+    assert charts[0] in ("explain_parts", "explain_weights"), charts
+    assert "explain_map" in charts  # the taste map: likes and picks
+    assert "Your likes that drove it" in [s.value for s in at.subheader]
+    chart = at.get("plotly_chart")[0].proto.spec
+    assert "Model" in chart  # the figure's title is in its JSON spec
+
+
+def test_explain_without_query_lists_the_picks_and_switches(make_app, service) -> None:
+    add_user(service, onboarded=True)
+    at = logged_in(make_app)  # Home computes this visit's picks
+    picks = [str(b.key)[5:] for b in at.button if str(b.key).startswith("like_")]
+    at.switch_page("pages/explain.py").run()
+    no_error(at)
+    box = at.selectbox(key="explain_title")
+    assert list(box.options) and len(box.options) == len(picks)
+    assert box.value == picks[0]
+    assert at.query_params["title"] == [picks[0]] or at.query_params["title"] == picks[0]
+    box.set_value(picks[3]).run()
+    no_error(at)
+    assert service.cards([picks[3]])[0].title in [s.value for s in at.subheader]
+    assert at.get("plotly_chart")
+
+
+def test_explain_unknown_title_falls_back(make_app, service) -> None:
+    add_user(service, onboarded=True)
+    at = logged_in(make_app)
+    at.query_params["title"] = "tt0000000"
+    at.switch_page("pages/explain.py").run()
+    no_error(at)
+    assert any("not in the catalog" in str(w.value) for w in at.warning)
+    assert at.selectbox(key="explain_title").value != "tt0000000"
