@@ -216,7 +216,7 @@ def more_info_dialog(tconst: str) -> None:
                 f'<div class="mq-meta" style="white-space:normal">{esc(details_line(card))}</div>'
             )
             if card.why:
-                st.info(card.why, icon=":material/lightbulb:")
+                st.info(md_escape(card.why), icon=":material/lightbulb:")
             st.text(card.overview or "No overview available yet.")
             rows = [
                 ("Directors", ", ".join(card.directors) or "—"),

@@ -82,8 +82,10 @@ with page_body("the explanations"):
         st.html(poster_html(card, compact=True))
     with right:
         st.subheader(card.title)
-        if getattr(exp, "summary", ""):
-            st.info(exp.summary, icon=":material/lightbulb:")
+        if getattr(exp, "reason", ""):
+            st.info(md_escape(exp.reason), icon=":material/lightbulb:")
+        if getattr(exp, "summary", "") and exp.summary != getattr(exp, "reason", ""):
+            st.caption(md_escape(exp.summary))
         if getattr(exp, "cold_start_reason", None):
             st.caption(exp.cold_start_reason)
         weights = dict(getattr(exp, "weights", {}) or {})

@@ -82,7 +82,7 @@ with page_body("your picks"):
             continue
         why = cards[0].why
         if why:
-            st.caption(why)
+            st.caption(md_escape(why))
         poster_grid(cards, choices, on_info=opened.append)
 
     liked = [t for t, v in choices.items() if v]
