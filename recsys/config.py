@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +18,6 @@ IMDB_DEFAULT_SOURCE = "https://datasets.imdbws.com/"
 MOVIELENS_DEFAULT_SOURCE = "https://files.grouplens.org/datasets/movielens/ml-latest-small.zip"
 TMDB_DEFAULT_API_BASE = "https://api.themoviedb.org"
 TMDB_DEFAULT_IMAGE_BASE = "https://image.tmdb.org/t/p/"
-
-
-def _as_bool(value: str) -> bool:
-    return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
 @dataclass(frozen=True)
@@ -46,7 +42,6 @@ class Settings:
     retrain_after_days: float = 7.0
     download_timeout_s: float = 60.0
     download_retries: int = 3
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ derived values
     @property
@@ -123,10 +118,12 @@ class Settings:
             retrain_after_interactions=int(
                 get("MARQUEE_RETRAIN_AFTER", str(defaults.retrain_after_interactions))
             ),
+            retrain_after_days=float(
+                get("MARQUEE_RETRAIN_AFTER_DAYS", str(defaults.retrain_after_days))
+            ),
             download_timeout_s=float(
                 get("MARQUEE_DOWNLOAD_TIMEOUT_S", str(defaults.download_timeout_s))
             ),
-            extra={k: v for k, v in env.items() if k.startswith("MARQUEE_E2E_")},
         )
 
 
@@ -135,4 +132,4 @@ def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://", "ftp://"))
 
 
-__all__ = ["Settings", "_as_bool", "is_url"]
+__all__ = ["Settings", "is_url"]
