@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -102,6 +103,16 @@ def first_start(settings: Settings, db: Database) -> None:
     st.rerun()
 
 
+def run_alone(body: Callable[[], None]) -> None:
+    """Show one page through ``st.navigation`` before the app proper can start.
+
+    Every run must call ``st.navigation``: until a process has seen it, Streamlit treats the
+    ``pages/`` folder as an old-style multipage app and would list (and run) every module in
+    it, helpers included.
+    """
+    st.navigation([st.Page(body, title="Marquee", default=True)], position="hidden").run()
+
+
 # ------------------------------------------------------------------------------ the run
 def main() -> None:
     inject_css()
@@ -110,11 +121,21 @@ def main() -> None:
         db = open_database(settings.resolved_database_url, settings)
         cookie_key = _auth.resolve_cookie_key(settings)
     except (StorageError, _auth.CookieKeyError) as exc:
-        st.error(str(exc), icon=":material/database:")
-        st.stop()
+        message = str(exc)
+
+        def storage_error() -> None:
+            st.error(message, icon=":material/database:")
+
+        run_alone(storage_error)
+        return
 
     if not bootstrap.catalog_ready(db):
-        first_start(settings, db)
+
+        def setting_up() -> None:
+            first_start(settings, db)
+
+        run_alone(setting_up)
+        return
     engine = load_engine(settings.resolved_database_url, str(settings.data_dir), settings, db)
     # Visitors keep the current model while a stale one retrains; then the cache is dropped
     # and the next run loads the new artifact from disk.

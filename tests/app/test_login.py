@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.conftest import PASSWORD, add_user, log_in, texts
+from tests.app.conftest import PASSWORD, ROOT, add_user, log_in, texts
 
 
 def _register(at, **fields):  # type: ignore[no-untyped-def]
@@ -116,3 +116,19 @@ def test_login_goes_to_onboarding_and_logout(make_app, service) -> None:
     assert not at.exception
     assert any(b.label == "Log in" for b in at.button)
     assert at.session_state["authentication_status"] is None
+
+
+def test_first_start_failure_shows_only_the_setup_page(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """With no catalog and unreachable sources: a clear message, nothing else, no traceback."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.secrets["MARQUEE_DATA_DIR"] = str(tmp_path / "data")
+    at.secrets["MARQUEE_IMDB_SOURCE"] = str(tmp_path / "missing-imdb")
+    at.secrets["MARQUEE_MOVIELENS_SOURCE"] = str(tmp_path / "missing-movielens")
+    at.secrets["MARQUEE_COOKIE_KEY"] = "test-key-" + "x" * 40
+    at.run()
+    assert not at.exception
+    assert any("could not be built" in e.value for e in at.error)
+    assert any("MARQUEE_IMDB_SOURCE" in i.value for i in at.info)
+    assert not at.text_input  # no login form, nothing else of the app
