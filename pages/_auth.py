@@ -206,6 +206,8 @@ def restore_from_cookie(auth: stauth.Authenticate, settings: Settings) -> None:
     """Log in from the cookie the browser sent (the library decodes and checks it)."""
     if st.session_state.get("authentication_status"):
         return
+    if not st.context.cookies.get(settings.cookie_name):
+        return  # nothing to restore (and the library would log a token error on every run)
     try:
         auth.login(location="unrendered")
     except LoginError:  # a valid token for a user who no longer exists
