@@ -43,6 +43,8 @@ PICKS_REQUIRED = 5
 COLD_START_LIKES = 5
 TRENDING_YEARS = 3
 SECTION_LABELS = {"movie": "Movies", "tv": "TV shows"}
+#: How many progress lines one run of the evaluation protocol logs (its grid is fixed).
+EVALUATION_LOG_LINES = 75
 
 
 @dataclass(frozen=True)
@@ -515,21 +517,36 @@ class Marquee:
             return None
 
     def run_evaluation(
-        self, progress: Callable[[str], None] | None = None, *, k: int = 10
+        self, progress: Callable[[str, float | None], None] | None = None, *, k: int = 10
     ) -> dict[str, Any]:
-        """Run the offline protocol on the configured MovieLens source and save the report."""
+        """Run the offline protocol on the configured MovieLens source and save the report.
+
+        ``progress(step, fraction)`` moves one bar: the protocol logs a fixed number of steps
+        (validation grid, fits, model rows), so the count of lines so far is the fraction.
+        """
         from recsys.evaluation import run_evaluation
         from recsys.pipeline import movielens_folder
 
+        step = "Evaluating every model on MovieLens"
+        done = 0
+
+        def log_line(_message: str) -> None:
+            nonlocal done
+            done += 1
+            if progress:
+                progress(step, min(0.99, done / EVALUATION_LOG_LINES))
+
+        if progress:
+            progress(step, 0.0)
         folder = movielens_folder(self.settings)
-        report = run_evaluation(
-            folder, ks=tuple(sorted({k, 10, 20})), log=progress or (lambda _msg: None)
-        )
+        report = run_evaluation(folder, ks=tuple(sorted({k, 10, 20})), log=log_line)
         path = self.evaluation_path
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(report, indent=2), encoding="utf-8")
         tmp.replace(path)
+        if progress:
+            progress(step, 1.0)
         return report
 
     def online_report(self) -> OnlineReport:

@@ -241,3 +241,13 @@ def test_engine_is_reloaded_not_retrained(served: Marquee) -> None:
     again = load_or_train_engine(served.settings, served.db)
     assert again.message == "Loaded the saved model." and not again.trained
     assert not engine_is_stale(again.engine, served.db)
+
+
+def test_run_evaluation_writes_the_report_the_quality_page_reads(service: Marquee) -> None:
+    seen: list[tuple[str, float | None]] = []
+    report = service.run_evaluation(lambda step, fraction: seen.append((step, fraction)))
+    assert set(report["models"]) >= {"popularity", "content", "svd", "hybrid"}
+    assert service.offline_report() == report
+    fractions = [f for _, f in seen]
+    assert fractions[0] == 0.0 and fractions[-1] == 1.0
+    assert fractions == sorted(fractions) and len({s for s, _ in seen}) == 1
