@@ -13,17 +13,18 @@ import json
 import logging
 import secrets
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
 import pandas as pd
 
 from recsys import accounts
+from recsys.cards import Section, TitleCard, card_from_title, split_list
 from recsys.config import Settings
 from recsys.models.base import UserHistory
-from recsys.placeholder import placeholder_data_uri
-from recsys.schema import GENRE_SEP, PEOPLE_SEP, SECTION_TYPES
+from recsys.online import OnlineReport, online_report
+from recsys.schema import SECTION_TYPES
 from recsys.store import catalog as catalog_store
 from recsys.store import impressions as impression_store
 from recsys.store import interactions as interaction_store
@@ -33,7 +34,6 @@ from recsys.store.models import Title, User, utcnow
 
 log = logging.getLogger(__name__)
 
-Section = Literal["movie", "tv"]
 Choice = Literal["like", "dislike"] | None
 
 #: How many favourite genres and onboarding picks per section the app asks for.
@@ -45,53 +45,6 @@ TRENDING_YEARS = 3
 SECTION_LABELS = {"movie": "Movies", "tv": "TV shows"}
 #: How many progress lines one run of the evaluation protocol logs (its grid is fixed).
 EVALUATION_LOG_LINES = 75
-
-
-@dataclass(frozen=True)
-class TitleCard:
-    """One title as a page shows it (escape every text field when rendering)."""
-
-    tconst: str
-    title: str
-    title_type: str
-    year: int | None = None
-    end_year: int | None = None
-    genres: tuple[str, ...] = ()
-    rating: float | None = None
-    votes: int = 0
-    runtime_minutes: int | None = None
-    poster_url: str | None = None
-    overview: str | None = None
-    directors: tuple[str, ...] = ()
-    writers: tuple[str, ...] = ()
-    cast: tuple[str, ...] = ()
-    rank: int | None = None
-    score: float | None = None
-    model_part: str | None = None
-    why: str = ""
-
-    @property
-    def imdb_url(self) -> str:
-        return f"https://www.imdb.com/title/{self.tconst}/"
-
-    @property
-    def poster_src(self) -> str:
-        """The TMDb poster, else a generated placeholder (never a broken image)."""
-        return self.poster_url or placeholder_data_uri(self.title, self.year, self.genres)
-
-    @property
-    def section(self) -> Section:
-        return "movie" if self.title_type == "movie" else "tv"
-
-    @property
-    def years_label(self) -> str:
-        if self.year is None:
-            return ""
-        if self.title_type != "movie" and self.end_year and self.end_year != self.year:
-            return f"{self.year}–{self.end_year}"
-        if self.title_type != "movie" and self.end_year is None:
-            return f"{self.year}–"
-        return str(self.year)
 
 
 @dataclass(frozen=True)
@@ -117,59 +70,6 @@ class OnboardingState:
     @property
     def can_finish(self) -> bool:
         return len(self.movie_picks) == PICKS_REQUIRED and len(self.tv_picks) == PICKS_REQUIRED
-
-
-@dataclass(frozen=True)
-class OnlineReport:
-    """What our own users did with what they were shown."""
-
-    users: int
-    interactions: int
-    likes: int
-    dislikes: int
-    impressions: int
-    by_section: pd.DataFrame = field(default_factory=pd.DataFrame)
-    by_model_part: pd.DataFrame = field(default_factory=pd.DataFrame)
-    by_week: pd.DataFrame = field(default_factory=pd.DataFrame)
-
-
-def _split(value: str | None, sep: str) -> tuple[str, ...]:
-    return tuple(v for v in (value or "").split(sep) if v)
-
-
-def card_from_title(title: Title, **extra: Any) -> TitleCard:
-    return TitleCard(
-        tconst=title.tconst,
-        title=title.primary_title,
-        title_type=title.title_type,
-        year=title.start_year,
-        end_year=title.end_year,
-        genres=_split(title.genres, GENRE_SEP),
-        rating=title.average_rating,
-        votes=title.num_votes or 0,
-        runtime_minutes=title.runtime_minutes,
-        directors=_split(title.directors, PEOPLE_SEP),
-        writers=_split(title.writers, PEOPLE_SEP),
-        cast=_split(title.top_cast, PEOPLE_SEP),
-        **extra,
-    )
-
-
-def _rate_table(frame: pd.DataFrame, by: str) -> pd.DataFrame:
-    """Shown / liked / disliked counts and rates grouped by one column."""
-    if frame.empty:
-        return pd.DataFrame(columns=[by, "shown", "liked", "disliked", "like_rate", "dislike_rate"])
-    grouped = frame.groupby(by, observed=True)
-    out = pd.DataFrame(
-        {
-            "shown": grouped.size(),
-            "liked": grouped["liked"].apply(lambda s: int((s == True).sum())),  # noqa: E712
-            "disliked": grouped["liked"].apply(lambda s: int((s == False).sum())),  # noqa: E712
-        }
-    ).reset_index()
-    out["like_rate"] = (out["liked"] / out["shown"]).round(4)
-    out["dislike_rate"] = (out["disliked"] / out["shown"]).round(4)
-    return out
 
 
 class Marquee:
@@ -285,7 +185,7 @@ class Marquee:
             username=user.username,
             name=user.name,
             email=user.email,
-            favorite_genres=_split(user.favorite_genres, ","),
+            favorite_genres=split_list(user.favorite_genres, ","),
             onboarded=user.onboarded_at is not None,
         )
 
@@ -340,7 +240,7 @@ class Marquee:
             types = {
                 t.tconst: t.title_type for t in catalog_store.titles_by_id(session, picks).values()
             }
-            genres = _split(user.favorite_genres, ",")
+            genres = split_list(user.favorite_genres, ",")
             done = user.onboarded_at is not None
         movie_picks = tuple(p for p in picks if types.get(p) == "movie")
         tv_picks = tuple(p for p in picks if types.get(p) in SECTION_TYPES["tv"])
@@ -395,7 +295,7 @@ class Marquee:
         with self.db.session() as session:
             user = user_store.by_id(session, user_id)
             rows = interaction_store.for_user(session, user_id)
-            genres = _split(user.favorite_genres, ",") if user else ()
+            genres = split_list(user.favorite_genres, ",") if user else ()
         frame = pd.DataFrame(
             [(r.tconst, r.liked, r.updated_at) for r in rows],
             columns=["tconst", "liked", "updated_at"],
@@ -550,28 +450,8 @@ class Marquee:
         return report
 
     def online_report(self) -> OnlineReport:
-        with self.db.session() as session:
-            users = user_store.count_users(session)
-            everything = interaction_store.frame(session)
-            shown = impression_store.outcomes(session)
-        likes = int(everything["liked"].astype(bool).sum()) if len(everything) else 0
-        if len(shown):
-            shown["week"] = (
-                pd.to_datetime(shown["shown_at"], utc=True)
-                .dt.tz_localize(None)
-                .dt.to_period("W-SUN")
-                .dt.start_time.dt.date.astype(str)
-            )
-        return OnlineReport(
-            users=users,
-            interactions=len(everything),
-            likes=likes,
-            dislikes=len(everything) - likes,
-            impressions=len(shown),
-            by_section=_rate_table(shown, "section"),
-            by_model_part=_rate_table(shown, "model_part"),
-            by_week=_rate_table(shown, "week"),
-        )
+        """What our own users liked and disliked of what they were shown."""
+        return online_report(self.db)
 
 
 def _why_line(source: str) -> str:
