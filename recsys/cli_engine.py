@@ -23,7 +23,8 @@ def _training_inputs(args: argparse.Namespace, settings: Settings):
         from recsys import evaluation as ev
 
         ml = ev.load_movielens(args.movielens)
-        catalog = ev.build_catalog(ml.movies, ml.ratings, ml.links, getattr(args, "imdb", None))
+        imdb = ev.imdb_features(getattr(args, "imdb", None), settings.downloads_dir)
+        catalog = ev.build_catalog(ml.movies, ml.ratings, ml.links, imdb)
         data = ev.training_data(ml.ratings, catalog, ev.aggregate_tags(ml.tags, ml.ratings))
         ratings = data.ratings.assign(user_id=ml.ratings["userId"].to_numpy())
         return catalog, ratings, data.tags, None
@@ -52,6 +53,25 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _imdb_for_evaluation(args: argparse.Namespace, settings: Settings):  # type: ignore[no-untyped-def]
+    """--imdb PATH, --imdb none, or (default) the stored catalog when one was ingested."""
+    if args.imdb and args.imdb.lower() != "none":
+        return args.imdb
+    if args.imdb:
+        return None
+    from recsys.store import catalog as catalog_store
+    from recsys.store.db import Database, StorageError
+
+    try:
+        db = Database.from_settings(settings)
+        with db.session() as session:
+            if catalog_store.has_catalog(session):
+                return catalog_store.load_catalog(session)
+    except StorageError:
+        return None
+    return None
+
+
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from recsys.evaluation import run_evaluation
     from recsys.pipeline import movielens_folder
@@ -60,7 +80,7 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
         settings = settings.with_overrides(movielens_source=args.movielens)
     source = movielens_folder(settings)
     ks = tuple(sorted({args.k, 10, 20}))
-    report = run_evaluation(source, ks=ks, imdb_dir=args.imdb, log=print)
+    report = run_evaluation(source, ks=ks, imdb_dir=_imdb_for_evaluation(args, settings), log=print)
     cols = ["ndcg@10", "precision@10", "recall@10", "ndcg@20", "coverage", "novelty"]
     cols += ["diversity", "fit_s", "ms_per_user"]
     if args.k not in (10, 20):
@@ -112,7 +132,11 @@ def add_engine_commands(subparsers) -> None:
         "--movielens",
         help="MovieLens folder, zip or URL (default: MARQUEE_MOVIELENS_SOURCE)",
     )
-    p.add_argument("--imdb", help="IMDb TSV folder (title.basics.tsv) joined via links.csv")
+    p.add_argument(
+        "--imdb",
+        help="IMDb folder whose features join via links.csv, or 'none' "
+        "(default: the stored catalog when one was ingested)",
+    )
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--json", help="write the report here (default: <data dir>/evaluation.json)")
     p.set_defaults(handler=cmd_evaluate)

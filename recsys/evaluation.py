@@ -104,9 +104,14 @@ def build_catalog(
     movies: pd.DataFrame,
     train: pd.DataFrame,
     links: pd.DataFrame | None = None,
-    imdb_dir: str | Path | None = None,
+    imdb: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """A catalog frame of the training items (ids ``ml<movieId>``), features from MovieLens."""
+    """A catalog frame of the training items (ids ``ml<movieId>``), features from MovieLens.
+
+    ``imdb`` is an IMDb catalog frame (CATALOG_COLUMNS: the stored catalog, or one read from an
+    IMDb folder); joined through ``links.csv`` it adds runtime, genres, directors, writers and
+    top cast wherever it has them.
+    """
     items = np.sort(train["movieId"].unique())
     stats = train.groupby("movieId")["rating"].agg(["mean", "size"])
     m = movies.set_index("movieId").reindex(items)
@@ -124,8 +129,8 @@ def build_catalog(
             "num_votes": stats["size"].reindex(items).fillna(0).astype("int64").to_numpy(),
         }
     )
-    if imdb_dir is not None and links is not None:
-        catalog = _join_imdb(catalog, items, links, Path(imdb_dir))
+    if imdb is not None and links is not None:
+        catalog = _join_imdb(catalog, items, links, imdb)
     for col in ("directors", "writers", "top_cast"):
         if col not in catalog.columns:
             catalog[col] = pd.array([pd.NA] * len(catalog), dtype="string")
@@ -133,27 +138,33 @@ def build_catalog(
 
 
 def _join_imdb(
-    catalog: pd.DataFrame, items: np.ndarray, links: pd.DataFrame, imdb_dir: Path
+    catalog: pd.DataFrame, items: np.ndarray, links: pd.DataFrame, imdb: pd.DataFrame
 ) -> pd.DataFrame:
-    """Add IMDb runtime/year/genres (and crew columns when the folder has them) via links."""
-    basics = pd.read_csv(
-        imdb_dir / "title.basics.tsv", sep="\t", na_values="\\N", quoting=3, dtype=str
-    )
-    tt = links.set_index("movieId")["imdbId"].reindex(items)
+    """Add IMDb runtime, genres and people (where the IMDb catalog has them) via links.csv."""
+    tt = links.set_index("movieId")["imdbId"].reindex(items).astype("string")
     tconst = ("tt" + tt.str.zfill(7)).to_numpy()
-    b = basics.set_index("tconst").reindex(tconst)
-    runtime = pd.to_numeric(b["runtimeMinutes"], errors="coerce").astype("Int64").to_numpy()
+    b = imdb.drop_duplicates("tconst").set_index("tconst").reindex(tconst)
+    runtime = pd.to_numeric(b["runtime_minutes"], errors="coerce").astype("Int64").to_numpy()
     catalog["runtime_minutes"] = runtime
     ml_genres = catalog["genres"].fillna("").str.split(",")
-    imdb_genres = b["genres"].fillna("").str.split(",").to_numpy()
+    imdb_genres = b["genres"].astype("string").fillna("").str.split(",").to_numpy()
     catalog["genres"] = [
         ",".join(sorted({g for g in a + list(i) if g})) or pd.NA
         for a, i in zip(ml_genres, imdb_genres, strict=True)
     ]
     for col in ("directors", "writers", "top_cast"):
         if col in b.columns:
-            catalog[col] = b[col].to_numpy()
+            catalog[col] = b[col].astype("string").to_numpy()
     return catalog
+
+
+def imdb_features(imdb: pd.DataFrame | str | Path | None, dest_dir: Path) -> pd.DataFrame | None:
+    """An IMDb catalog frame from a frame (used as is) or a folder (read by the ingest code)."""
+    if imdb is None or isinstance(imdb, pd.DataFrame):
+        return imdb
+    from recsys.ingest.imdb import read_imdb_catalog
+
+    return read_imdb_catalog(str(imdb), dest_dir, min_votes=0).frame
 
 
 def aggregate_tags(tags: pd.DataFrame | None, train: pd.DataFrame) -> pd.DataFrame | None:
@@ -295,8 +306,8 @@ class Fold:
     users: list[int]
 
 
-def make_fold(train, test, ml: MovieLensData, imdb_dir=None) -> Fold:
-    catalog = build_catalog(ml.movies, train, ml.links, imdb_dir)
+def make_fold(train, test, ml: MovieLensData, imdb: pd.DataFrame | None = None) -> Fold:
+    catalog = build_catalog(ml.movies, train, ml.links, imdb)
     data = training_data(train, catalog, aggregate_tags(ml.tags, train))
     relevant = relevant_sets(test)
     hist = histories(train)
@@ -387,19 +398,34 @@ def tune(folds: Fold | list[Fold], log: Callable[[str], None]) -> dict:
 def run_evaluation(
     src: str | Path,
     ks: tuple[int, ...] = KS,
-    imdb_dir: str | Path | None = None,
+    imdb_dir: pd.DataFrame | str | Path | None = None,
     log: Callable[[str], None] = lambda s: None,
 ) -> dict:
-    """Run the whole protocol and return the JSON-able report."""
+    """Run the whole protocol and return the JSON-able report.
+
+    ``imdb_dir``: IMDb features to join through links.csv: a catalog frame (the stored catalog)
+    or an IMDb folder; None uses MovieLens features only.
+    """
+    import tempfile
+
     ml = load_movielens(src)
+    imdb_label = (
+        None
+        if imdb_dir is None
+        else "the stored catalog"
+        if isinstance(imdb_dir, pd.DataFrame)
+        else str(imdb_dir)
+    )
+    with tempfile.TemporaryDirectory() as scratch:
+        imdb = imdb_features(imdb_dir, Path(scratch))
     train, test = split_by_time(ml.ratings)
-    fold = make_fold(train, test, ml, imdb_dir)
+    fold = make_fold(train, test, ml, imdb)
     folds = []
     v_train = train
     for _ in range(VALIDATION_FOLDS):
         v_train, v_test = split_by_time(v_train)
         log(f"validation fold: {len(v_train)} train / {len(v_test)} held-out ratings")
-        folds.append(make_fold(v_train, v_test, ml, imdb_dir))
+        folds.append(make_fold(v_train, v_test, ml, imdb))
     tuned = tune(folds, log)
     log(
         f"tuned: ease l2={tuned['ease_l2']:g} beta={tuned['beta']:g} "
@@ -469,7 +495,7 @@ def run_evaluation(
             "n_train_ratings": len(train),
             "n_test_ratings": len(test),
             "n_items": len(data.catalog),
-            "features_used": features_used(ml, imdb_dir),
+            "features_used": features_used(ml, imdb_label, fold.data.catalog),
             "tuning": "EASE l2, the sequential weight beta in the collaborative part and the "
             "hybrid w1/w2 chosen on a validation split carved from training with the same rule",
             "hybrid": "final = w1 * content + w2 * collaborative over the merged top-50 lists "
@@ -484,12 +510,26 @@ def run_evaluation(
     }
 
 
-def features_used(ml: MovieLensData, imdb_dir) -> list[str]:
+def features_used(
+    ml: MovieLensData, imdb_label: str | None, catalog: pd.DataFrame | None = None
+) -> list[str]:
+    """What the content model saw, with how many titles carried each IMDb feature."""
     used = ["movies.csv genres", "movies.csv year"]
     if ml.tags is not None:
         used.append("tags.csv (applied before each tagger's test period)")
-    if imdb_dir is not None and ml.links is not None:
-        used.append(f"IMDb basics via links.csv ({imdb_dir}): runtime, genres")
+    if imdb_label is not None and ml.links is not None and catalog is not None:
+        counts = {
+            name: int(catalog[col].notna().sum())
+            for name, col in (
+                ("runtime", "runtime_minutes"),
+                ("directors", "directors"),
+                ("writers", "writers"),
+                ("top cast", "top_cast"),
+            )
+            if col in catalog.columns
+        }
+        have = ", ".join(f"{name} ({n} titles)" for name, n in counts.items() if n)
+        used.append(f"IMDb via links.csv from {imdb_label}: {have or 'no matching titles'}")
     return used
 
 

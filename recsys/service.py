@@ -439,7 +439,11 @@ class Marquee:
         if progress:
             progress(step, 0.0)
         folder = movielens_folder(self.settings)
-        report = run_evaluation(folder, ks=tuple(sorted({k, 10, 20})), log=log_line)
+        with self.db.session() as session:
+            imdb = (
+                catalog_store.load_catalog(session) if catalog_store.has_catalog(session) else None
+            )
+        report = run_evaluation(folder, ks=tuple(sorted({k, 10, 20})), imdb_dir=imdb, log=log_line)
         path = self.evaluation_path
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".json.tmp")

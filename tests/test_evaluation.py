@@ -78,3 +78,39 @@ def test_protocol_on_movielens_small():
     tuned = report["protocol"]["tuned"]
     assert 0 < tuned["w1"] < 1 and tuned["w1"] + tuned["w2"] == pytest.approx(1.0)
     assert len(report["sweep"]) == 11
+
+
+def test_imdb_catalog_features_join_through_links_and_are_reported() -> None:
+    import pandas as pd
+
+    from recsys import evaluation as ev
+
+    movies = pd.DataFrame(
+        {"movieId": [1, 2], "title": ["A (1999)", "B (2001)"], "genres": ["Drama", "Comedy"]}
+    )
+    train = pd.DataFrame(
+        {"userId": [1, 1, 2], "movieId": [1, 2, 1], "rating": [4.0, 3.0, 5.0],
+         "timestamp": [1, 2, 3]}
+    )  # fmt: skip
+    links = pd.DataFrame({"movieId": [1, 2], "imdbId": ["0111161", "12345678"]})
+    imdb = pd.DataFrame(
+        {
+            "tconst": ["tt0111161", "tt12345678"],
+            "runtime_minutes": pd.array([142, pd.NA], dtype="Int64"),
+            "genres": ["Crime,Drama", pd.NA],
+            "directors": ["Frank Darabont", pd.NA],
+            "writers": [pd.NA, pd.NA],
+            "top_cast": ["Tim Robbins|Morgan Freeman", "Someone"],
+        }
+    )
+    catalog = ev.build_catalog(movies, train, links, imdb)
+    first, second = catalog.iloc[0], catalog.iloc[1]
+    assert first["genres"] == "Crime,Drama" and first["runtime_minutes"] == 142
+    assert first["directors"] == "Frank Darabont"
+    assert second["top_cast"] == "Someone" and second["genres"] == "Comedy"
+    ml = ev.MovieLensData(train, movies, None, links)
+    used = ev.features_used(ml, "the stored catalog", catalog)
+    assert used[-1] == (
+        "IMDb via links.csv from the stored catalog: runtime (1 titles), directors (1 titles), "
+        "top cast (2 titles)"
+    )
