@@ -92,7 +92,7 @@ with page_body("your picks"):
             if not group:
                 continue
             st.markdown(f"**{title}**")
-            names = service.cards(group[-30:])
+            names = service.cards(group[-30:], art=False)  # names only
             st.markdown(
                 " · ".join(
                     f"{md_escape(c.title)} ({c.year})" if c.year else md_escape(c.title)

@@ -361,12 +361,13 @@ class Marquee:
             cards = [card_from_title(t) for t in catalog_store.search(session, text, limit=limit)]
         return self.with_art(cards)
 
-    def cards(self, tconsts: Iterable[str]) -> list[TitleCard]:
+    def cards(self, tconsts: Iterable[str], *, art: bool = True) -> list[TitleCard]:
+        """Cards for known titles, in the given order (``art=False``: no TMDb lookups)."""
         wanted = list(tconsts)
         with self.db.session() as session:
             titles = catalog_store.titles_by_id(session, wanted)
             cards = [card_from_title(titles[t]) for t in wanted if t in titles]
-        return self.with_art(cards)
+        return self.with_art(cards) if art else cards
 
     def with_art(self, cards: list[TitleCard]) -> list[TitleCard]:
         """Fill posters and overviews from TMDb (cache first); failures leave placeholders."""
