@@ -21,6 +21,10 @@ What it does, in order, all on loopback and inside a temporary folder it removes
    click Like or Dislike (alternating; a third of the clicks go back to a title it already rated,
    i.e. it changes its mind or takes the rating back), rerun, and every few clicks
    "New picks" (a full Home render with fresh recommendations);
+   With ``--driver ws`` (the command line's default; ``run_load(driver=...)`` defaults to
+   ``apptest``) the sessions are instead websocket clients of the ``streamlit run`` server
+   speaking Streamlit's own protocol (``benchmarks/ws_driver.py``), so the figures are the real
+   server's; they also reconnect with the log-in cookie at the end and must land on Home;
 5. compares what was sent with what is stored, and checks after every run that the session sees
    only its own account and its own choices.
 
@@ -505,9 +509,17 @@ def run_load(
     timeout: float = 120.0,
     seed: int = 0,
     keep: bool = False,
+    driver: str = "apptest",
     log: Callable[[str], None] = lambda m: print(m, file=sys.stderr, flush=True),
 ) -> dict[str, Any]:
-    """Prepare, serve, drive, verify; returns the report (see the module docstring)."""
+    """Prepare, serve, drive, verify; returns the report (see the module docstring).
+
+    ``driver="ws"`` drives the ``streamlit run`` server itself over Streamlit's websocket
+    protocol (``benchmarks/ws_driver.py``) instead of in-process AppTest sessions."""
+    if driver not in ("apptest", "ws"):
+        raise ValueError(f"unknown driver {driver!r}")
+    if driver == "ws" and not serve:
+        raise ValueError("the ws driver needs the server (serve=True)")
     root = Path(tempfile.mkdtemp(prefix="marquee-load-"))
     server: AppServer | None = None
     prepared: Prepared | None = None
@@ -522,26 +534,50 @@ def run_load(
             report["server"] = {"port": server.port, **ready}
             log(f"streamlit run answers on {server.base}: {ready}")
 
-        # The in-process sessions: same data, one process-wide cache (engine, database pool).
-        os.environ.update({k: prepared.env[k] for k in saved_env})
-        make_apptest_thread_safe(prepared.env)
-        from streamlit.testing.v1 import AppTest
+        if driver == "ws":
+            ws_driver = _ws_driver()
+            assert server is not None
+            report["warmup_s"] = round(ws_driver.warm_up(server.port, timeout), 2)
+        else:
+            # The in-process sessions: same data, one process-wide cache (engine, db pool).
+            os.environ.update({k: prepared.env[k] for k in saved_env})
+            make_apptest_thread_safe(prepared.env)
+            from streamlit.testing.v1 import AppTest
 
-        t0 = time.perf_counter()
-        warm = AppTest.from_file(str(APP), default_timeout=timeout).run()  # loads the engine once
-        if warm.exception:
-            raise RuntimeError(f"the app failed on its first run: {warm.exception[0].value}")
-        report["warmup_s"] = round(time.perf_counter() - t0, 2)
+            t0 = time.perf_counter()
+            warm = AppTest.from_file(str(APP), default_timeout=timeout).run()  # loads the engine
+            if warm.exception:
+                raise RuntimeError(f"the app failed on its first run: {warm.exception[0].value}")
+            report["warmup_s"] = round(time.perf_counter() - t0, 2)
 
         user_ids = [int(u["id"]) for u in prepared.users]
         start_choices = initial_choices(prepared.url, user_ids)
         run_started = datetime.now(UTC)
         deadline = time.monotonic() + seconds
-        workers = [
-            Session(u, [o for o in prepared.users if o is not u], deadline, seed + i, timeout)
-            for i, u in enumerate(prepared.users)
-        ]
-        results: list[SessionResult | None] = [None] * len(workers)
+        workers: list[Any]
+        if driver == "ws":
+            assert server is not None
+            workers = [
+                ws_driver.WsSession(
+                    server.port,
+                    u,
+                    [o for o in prepared.users if o is not u],
+                    deadline,
+                    seed + i,
+                    timeout,
+                    password=PASSWORD,
+                    refresh_every=REFRESH_EVERY,
+                    revisit_share=REVISIT_SHARE,
+                    max_actions=MAX_ACTIONS_PER_SESSION,
+                )
+                for i, u in enumerate(prepared.users)
+            ]
+        else:
+            workers = [
+                Session(u, [o for o in prepared.users if o is not u], deadline, seed + i, timeout)
+                for i, u in enumerate(prepared.users)
+            ]
+        results: list[Any] = [None] * len(workers)
 
         def work(i: int) -> None:
             results[i] = workers[i].run(start_choices[int(workers[i].user["id"])])
@@ -601,7 +637,11 @@ def run_load(
                 "hung_sessions": hung,
                 "wall_s": round(wall, 1),
                 "catalog": "world" if imdb is None else f"{imdb} + {movielens}",
-                "driver": "AppTest sessions in threads (one process, shared cache_resource)",
+                "driver": (
+                    "websocket clients speaking Streamlit's protocol to `streamlit run`"
+                    if driver == "ws"
+                    else "AppTest sessions in threads (one process, shared cache_resource)"
+                ),
                 "app": _app_version(),
                 "prepare_s": {k: round(v, 1) for k, v in prepared.timings.items()},
                 "cpus": os.cpu_count(),
@@ -631,6 +671,21 @@ def run_load(
             log(f"kept {root}")
         else:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def _ws_driver() -> Any:
+    """``benchmarks/ws_driver.py``, next to this file (also when run as a script)."""
+    import importlib.util
+
+    name = "marquee_ws_driver"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("ws_driver.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def _app_version() -> str:
@@ -713,6 +768,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument(
+        "--driver",
+        choices=["apptest", "ws"],
+        default="ws",
+        help="ws (default): websocket clients of `streamlit run` (benchmarks/ws_driver.py); "
+        "apptest: in-process AppTest sessions against the same data",
+    )
+    parser.add_argument(
         "--ref", help="benchmark the app as committed at this git ref (default: working tree)"
     )
     args = parser.parse_args(argv)
@@ -720,6 +782,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--imdb and --movielens go together")
     if args.sessions < 1 or args.seconds <= 0:
         parser.error("--sessions >= 1 and --seconds > 0")
+    if args.no_serve and args.driver == "ws":
+        parser.error("--no-serve needs --driver apptest (the ws driver talks to the server)")
     import logging
 
     logging.basicConfig(level=logging.WARNING)
@@ -736,6 +800,7 @@ def main(argv: list[str] | None = None) -> int:
         timeout=args.timeout,
         seed=args.seed,
         keep=args.keep,
+        driver=args.driver,
     )
     text = json.dumps(report, indent=2, default=str)
     if args.json:

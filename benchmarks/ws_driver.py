@@ -1,0 +1,413 @@
+"""A browser-less Streamlit client: the load benchmark's sessions over the real websocket protocol.
+
+``benchmarks/load.py --driver ws`` uses this instead of in-process ``AppTest`` sessions, so the
+figures measure the ``streamlit run`` server itself (its script threads, its session manager,
+its one process-wide ``st.cache_resource`` engine and database pool).
+
+What a browser tab does, and what this client does in its place (learnt from Streamlit's Python
+side: ``web/server/starlette/starlette_websocket.py``, ``runtime/app_session.py``,
+``runtime/state/session_state.py`` and the ``BackMsg``/``ForwardMsg``/``ClientState``/
+``WidgetStates`` protos):
+
+* open ``ws://host:port/_stcore/stream`` with the subprotocol ``streamlit`` (the second entry of
+  ``Sec-WebSocket-Protocol`` would be the XSRF token; the server only checks it before reading
+  Streamlit's own ``st.user`` cookie, which this app does not use, so none is sent). Cookies the
+  "browser" holds go in the ``Cookie`` header: that is what ``st.context.cookies`` reads;
+* send ``BackMsg.rerun_script`` with a ``ClientState``: the current page's ``page_script_hash``
+  (taken from the last ``new_session`` message, as the frontend does), and ``widget_states``:
+  a button click is ``trigger_value = True`` on the button's id, a form submit is the form's
+  text inputs (``string_value``) plus ``trigger_value`` on the form's submit button, a
+  components-v2 state change is ``json_value``;
+* read ``ForwardMsg``s: ``new_session`` starts a run (``st.switch_page``/``st.rerun`` end a run
+  with ``FINISHED_EARLY_FOR_RERUN`` and start another), ``delta`` carries the elements
+  (``new_element``, ``add_block``) at a ``delta_path`` (a later delta at the same path replaces
+  the earlier one, as in the browser), ``script_finished`` with any other status ends the
+  interaction. Widget ids look like ``$$ID-<hash>-<user key>``, so ``like_<tconst>`` is found by
+  its key; the log-in form's inputs have no key and are found through the form's submit button.
+
+The app writes its log-in cookie with a tiny components-v2 element (``pages/_auth.py``); this
+client plays the browser's part: it stores the cookie it is asked to set and reports the
+operation's nonce back (``json_value`` ``{"done": nonce}``), as the component's JavaScript does.
+
+Each session runs in its own thread with the synchronous ``websockets`` client.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import time
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+ID_PREFIX = "$$ID-"
+FINAL_STATUSES = {
+    ForwardMsg.FINISHED_SUCCESSFULLY,
+    ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
+}
+COOKIE_WRITER_KEY = "marquee_cookie_writer"  # pages/_auth.py
+
+
+class ProtocolError(RuntimeError):
+    """The server closed the connection or did not finish a run in time."""
+
+
+def user_key(widget_id: str) -> str | None:
+    """The user key in a generated widget id (``$$ID-<hash>-<key>``), None without one."""
+    if not widget_id.startswith(ID_PREFIX):
+        return widget_id or None
+    parts = widget_id.split("-", 2)
+    if len(parts) < 3 or parts[2] == "None":
+        return None
+    return parts[2]
+
+
+# ------------------------------------------------------------------------------ a rendered page
+@dataclass
+class Page:
+    """What one finished run left on the screen (elements by delta path, as the browser)."""
+
+    page_script_hash: str = ""
+    elements: dict[tuple[int, ...], Any] = field(default_factory=dict)  # Element protos
+    blocks: dict[tuple[int, ...], Any] = field(default_factory=dict)  # Block protos
+    runs: int = 0  # script runs it took (switch_page / rerun add one each)
+    status: int | None = None
+
+    def of_type(self, kind: str) -> list[Any]:
+        return [
+            getattr(e, kind)
+            for _p, e in sorted(self.elements.items())
+            if e.WhichOneof("type") == kind
+        ]
+
+    def widget(self, kind: str, key: str) -> Any | None:
+        for w in self.of_type(kind):
+            if user_key(w.id) == key:
+                return w
+        return None
+
+    def buttons_with_prefix(self, prefix: str) -> list[Any]:
+        return [b for b in self.of_type("button") if (user_key(b.id) or "").startswith(prefix)]
+
+    def texts(self) -> list[str]:
+        out = [m.body for m in self.of_type("markdown")]
+        out += [h.body for h in self.of_type("html")]
+        out += [h.body for h in self.of_type("heading")]
+        return out
+
+    def expander_labels(self) -> list[str]:
+        return [
+            b.expandable.label for b in self.blocks.values() if b.WhichOneof("type") == "expandable"
+        ]
+
+    def exceptions(self) -> list[str]:
+        return [f"{e.type}: {e.message}" for e in self.of_type("exception")]
+
+
+class StreamlitClient:
+    """One browser tab on ``ws://127.0.0.1:<port>/_stcore/stream``."""
+
+    def __init__(self, port: int, timeout: float, cookies: dict[str, str] | None = None) -> None:
+        from websockets.sync.client import connect
+        from websockets.typing import Subprotocol
+
+        self.timeout = timeout
+        self.cookies = dict(cookies or {})
+        headers = {}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        # websockets >= 17.1 wants connect() used as a context manager; the stack closes it
+        self._stack = contextlib.ExitStack()
+        self.ws = self._stack.enter_context(
+            connect(
+                f"ws://127.0.0.1:{port}/_stcore/stream",
+                subprotocols=[Subprotocol("streamlit")],
+                additional_headers=headers,
+                origin=None,
+                max_size=None,
+                open_timeout=timeout,
+                close_timeout=2,
+            )
+        )
+        self.page = Page()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):  # best effort
+            self._stack.close()
+
+    def rerun(self, widget_states: Iterable[WidgetState] = ()) -> Page:
+        """Send one ``rerun_script`` and wait until the run (and any rerun it asked for) ends."""
+        msg = BackMsg()
+        state = msg.rerun_script
+        state.query_string = ""
+        state.page_script_hash = self.page.page_script_hash
+        state.page_name = ""
+        for ws in widget_states:
+            state.widget_states.widgets.append(ws)
+        self.ws.send(msg.SerializeToString())
+        return self._read_until_finished()
+
+    def _read_until_finished(self) -> Page:
+        deadline = time.monotonic() + self.timeout
+        page = Page(page_script_hash=self.page.page_script_hash)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ProtocolError(f"no script_finished within {self.timeout:.0f} s")
+            try:
+                data = self.ws.recv(timeout=left)
+            except TimeoutError as exc:
+                raise ProtocolError(f"no script_finished within {self.timeout:.0f} s") from exc
+            except Exception as exc:
+                raise ProtocolError(f"connection lost: {exc!r}") from exc
+            if isinstance(data, str):
+                continue
+            fwd = ForwardMsg()
+            fwd.ParseFromString(data)
+            kind = fwd.WhichOneof("type")
+            if kind == "new_session":
+                # a (re)run starts: the browser clears stale elements at its end
+                page = Page(page_script_hash=fwd.new_session.page_script_hash, runs=page.runs + 1)
+            elif kind == "delta":
+                path = tuple(fwd.metadata.delta_path)
+                delta = fwd.delta
+                which = delta.WhichOneof("type")
+                if which == "new_element":
+                    page.elements[path] = delta.new_element
+                    page.blocks.pop(path, None)
+                elif which == "add_block":
+                    page.blocks[path] = delta.add_block
+                    page.elements.pop(path, None)
+            elif kind == "script_finished":
+                page.status = fwd.script_finished
+                if fwd.script_finished in FINAL_STATUSES:
+                    self.page = page
+                    return page
+            elif kind == "ref_hash":  # only if the client claimed cached messages: never here
+                raise ProtocolError("unexpected ref_hash message")
+
+    # -- browser behaviour ---------------------------------------------------------------
+    def acknowledge_cookie(self) -> bool:
+        """Play the cookie writer's JavaScript: keep the cookie, report the nonce. True if
+        there was something to do (one more run, as the browser's setStateValue causes)."""
+        for comp in self.page.of_type("bidi_component"):
+            if user_key(comp.id) != COOKIE_WRITER_KEY:
+                continue
+            try:
+                data = json.loads(comp.json or "null")
+            except ValueError:
+                data = None
+            if not isinstance(data, dict) or not data.get("nonce"):
+                return False
+            if data.get("op") == "set":
+                self.cookies[str(data["name"])] = str(data["value"])
+            else:
+                self.cookies.pop(str(data.get("name")), None)
+            self.rerun([WidgetState(id=comp.id, json_value=json.dumps({"done": data["nonce"]}))])
+            return True
+        return False
+
+
+def click(button: Any) -> WidgetState:
+    return WidgetState(id=button.id, trigger_value=True)
+
+
+# ------------------------------------------------------------------------------ a visitor
+@dataclass
+class WsSessionResult:
+    """The same fields as ``load.SessionResult`` (``run_load`` reads them)."""
+
+    username: str
+    user_id: int
+    like_ms: list[float] = field(default_factory=list)
+    home_ms: list[float] = field(default_factory=list)
+    sent: int = 0
+    intended: dict[str, bool | None] = field(default_factory=dict)
+    touched: set[str] = field(default_factory=set)
+    leaks: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    logged_in: bool = False
+    cookie_set: bool = False
+
+
+def choice_shown(page: Page, tconst: str) -> bool | None:
+    like = page.widget("button", f"like_{tconst}")
+    dislike = page.widget("button", f"dislike_{tconst}")
+    if like is not None and like.label == "Liked":
+        return True
+    if dislike is not None and dislike.label == "Disliked":
+        return False
+    return None
+
+
+def log_in(client: StreamlitClient, username: str, password: str) -> Page:
+    """Fill the library's log-in form (key ``login_form``) and submit it."""
+    page = client.page
+    submit = next(
+        (b for b in page.of_type("button") if b.is_form_submitter and b.label == "Log in"), None
+    )
+    if submit is None:
+        raise ProtocolError("no log-in form on the page")
+    inputs = {t.label: t for t in page.of_type("text_input") if t.form_id == submit.form_id}
+    if "Username" not in inputs or "Password" not in inputs:
+        raise ProtocolError(f"log-in form inputs not found: {sorted(inputs)}")
+    return client.rerun(
+        [
+            WidgetState(id=inputs["Username"].id, string_value=username),
+            WidgetState(id=inputs["Password"].id, string_value=password),
+            click(submit),
+        ]
+    )
+
+
+class WsSession:
+    """One simulated visitor over the websocket: log in, open Home, like/dislike until the
+    deadline (the same walk as ``load.Session``)."""
+
+    def __init__(
+        self,
+        port: int,
+        user: dict[str, Any],
+        others: list[dict[str, Any]],
+        deadline: float,
+        seed: int,
+        timeout: float,
+        *,
+        password: str,
+        refresh_every: int = 8,
+        revisit_share: float = 0.33,
+        max_actions: int = 5_000,
+    ) -> None:
+        self.port = port
+        self.user = user
+        self.others = others
+        self.deadline = deadline
+        self.rng = random.Random(seed)
+        self.timeout = timeout
+        self.password = password
+        self.refresh_every = refresh_every
+        self.revisit_share = revisit_share
+        self.max_actions = max_actions
+        self.result = WsSessionResult(user["username"], int(user["id"]))
+
+    def _check(self, page: Page, where: str) -> None:
+        """The page shows this user's account and this user's choices, nobody else's."""
+        r = self.result
+        problems = page.exceptions()
+        if problems:
+            r.errors.append(f"{where}: {problems[0]}"[:500])
+            return
+        texts = " ".join(page.texts())
+        if f"(@{r.username})" not in texts:
+            r.leaks.append(f"{where}: page does not show @{r.username}")
+        for other in self.others:
+            if f"@{other['username']})" in texts or other["name"].split(" ")[0] in texts:
+                r.leaks.append(f"{where}: page shows {other['username']}")
+        for button in page.buttons_with_prefix("like_"):
+            tconst = (user_key(button.id) or "")[5:]
+            seen = choice_shown(page, tconst)
+            mine = r.intended.get(tconst)
+            if seen != mine:
+                r.leaks.append(f"{where}: {tconst} shown as {seen}, own state {mine}")
+        liked = sum(1 for v in r.intended.values() if v is True)
+        disliked = sum(1 for v in r.intended.values() if v is False)
+        label = f"Your ratings: {liked} liked, {disliked} disliked"
+        labels = page.expander_labels()
+        if label not in labels:
+            r.leaks.append(f"{where}: expected {label!r}, page has {labels}")
+
+    def run(self, initial: dict[str, bool]) -> WsSessionResult:
+        r = self.result
+        r.intended = dict(initial)
+        client: StreamlitClient | None = None
+        try:
+            client = StreamlitClient(self.port, self.timeout)
+            client.rerun()  # open "/": the gate sends a visitor to /login
+            t0 = time.perf_counter()
+            page = log_in(client, r.username, self.password)  # -> st.switch_page -> Home
+            r.home_ms.append((time.perf_counter() - t0) * 1000)
+            if page.widget("button", "home_refresh") is None:
+                shown = " | ".join(page.texts())[:300]
+                r.errors.append(f"log-in did not reach Home: {page.exceptions()} {shown}")
+                return r
+            r.logged_in = True
+            r.cookie_set = client.acknowledge_cookie()
+            page = client.page
+            self._check(page, "home")
+            actions = 0
+            while time.monotonic() < self.deadline and actions < self.max_actions:
+                cards = [(user_key(b.id) or "")[5:] for b in page.buttons_with_prefix("like_")]
+                if not cards:
+                    r.errors.append("Home shows no cards")
+                    break
+                revisit = [t for t in r.touched if t in cards]
+                if revisit and self.rng.random() < self.revisit_share:
+                    tconst = self.rng.choice(revisit)
+                else:
+                    tconst = self.rng.choice(cards)
+                action = "like" if actions % 2 == 0 else "dislike"
+                current = choice_shown(page, tconst)
+                if action == "like":
+                    after = None if current is True else True
+                else:
+                    after = None if current is False else False
+                button = page.widget("button", f"{action}_{tconst}")
+                t0 = time.perf_counter()
+                page = client.rerun([click(button)])
+                r.like_ms.append((time.perf_counter() - t0) * 1000)
+                r.sent += 1
+                r.touched.add(tconst)
+                r.intended[tconst] = after
+                actions += 1
+                self._check(page, f"click {actions}")
+                if page.exceptions():
+                    break
+                if actions % self.refresh_every == 0 and time.monotonic() < self.deadline:
+                    refresh = page.widget("button", "home_refresh")
+                    t0 = time.perf_counter()
+                    page = client.rerun([click(refresh)])
+                    r.home_ms.append((time.perf_counter() - t0) * 1000)
+                    self._check(page, f"new picks after {actions}")
+                    if page.exceptions():
+                        break
+            if r.cookie_set and not r.errors:
+                self._reconnect(client.cookies)
+        except Exception as exc:  # the driver itself failed: report, never hang
+            r.errors.append(f"ws driver: {exc!r} {traceback.format_exc(limit=3)}"[:1000])
+        finally:
+            if client is not None:
+                client.close()
+        return r
+
+    def _reconnect(self, cookies: dict[str, str]) -> None:
+        """A reload: a new connection with the cookie the app had the browser store must
+        land on Home, logged in as this user, with this user's choices (not timed)."""
+        client = StreamlitClient(self.port, self.timeout, cookies=cookies)
+        try:
+            page = client.rerun()
+            if page.widget("button", "home_refresh") is None:
+                self.result.errors.append("reconnect with the cookie did not restore the log-in")
+                return
+            self._check(page, "reconnect")
+        finally:
+            client.close()
+
+
+def warm_up(port: int, timeout: float) -> float:
+    """One visit to "/" so the server loads the engine before the clock starts; seconds."""
+    t0 = time.perf_counter()
+    client = StreamlitClient(port, timeout)
+    try:
+        page = client.rerun()
+        if page.exceptions():
+            raise RuntimeError(f"the app failed on its first run: {page.exceptions()[0]}")
+    finally:
+        client.close()
+    return time.perf_counter() - t0
