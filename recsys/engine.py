@@ -242,16 +242,6 @@ class Engine:
         )
         return explain_title(self.model_, self.svd_, self.titles_, history, tconst, types)
 
-    def predict_ratings(self, history: UserHistory, tconsts: Sequence[str]) -> dict[str, float]:
-        """SVD-predicted ratings (0.5-5, clipped) for titles with collaborative factors."""
-        scores = self.svd_.score(history)
-        out = {}
-        for t in tconsts:
-            i = self.svd_.index_.get(t)
-            if i is not None and np.isfinite(scores[i]):
-                out[t] = float(np.clip(scores[i], 0.5, 5.0))
-        return out
-
     def similar_titles(self, tconst: str, k: int = 10) -> list[tuple[str, float]]:
         """Content neighbours of one title (cosine), best first."""
         self.check_is_fitted()
@@ -330,16 +320,6 @@ class Engine:
         (path / MANIFEST).write_text(json.dumps(manifest, indent=2))
         return path / ARTIFACT
 
-    @staticmethod
-    def saved_fingerprint(directory: str | Path) -> str | None:
-        try:
-            manifest = json.loads((Path(directory) / MANIFEST).read_text())
-        except (OSError, ValueError):
-            return None
-        if manifest.get("format") != FORMAT_VERSION:
-            return None
-        return manifest.get("fingerprint")
-
     @classmethod
     def load(cls, directory: str | Path) -> Engine:
         # Only our own artifacts, written by save() into the app's data dir, are loaded.
@@ -347,27 +327,4 @@ class Engine:
             engine = pickle.load(fh)
         if not isinstance(engine, cls):
             raise TypeError(f"{directory} does not hold an Engine")
-        return engine
-
-    @classmethod
-    def load_or_fit(
-        cls,
-        directory: str | Path,
-        catalog: pd.DataFrame,
-        ratings: pd.DataFrame,
-        tags: pd.DataFrame | None = None,
-        interactions: pd.DataFrame | None = None,
-        **params,
-    ) -> Engine:
-        """Reload the saved engine when its inputs are unchanged, else fit and save anew."""
-        wanted = fingerprint(catalog, ratings, tags, interactions)
-        if cls.saved_fingerprint(directory) == wanted:
-            try:
-                engine = cls.load(directory)
-                if all(getattr(engine, k) == v for k, v in params.items()):
-                    return engine
-            except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
-                pass
-        engine = cls(**params).fit(catalog, ratings, tags, interactions)
-        engine.save(directory)
         return engine

@@ -3,7 +3,7 @@
 Nothing here touches the database; :mod:`recsys.store` writes what these functions return.
 """
 
-from recsys.ingest.download import fetch, terminal_progress
+from recsys.ingest.download import fetch
 from recsys.ingest.errors import (
     CorruptFileError,
     DownloadError,
@@ -22,5 +22,4 @@ __all__ = [
     "SourceNotFoundError",
     "fetch",
     "read_imdb_catalog",
-    "terminal_progress",
 ]

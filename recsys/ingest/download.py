@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import gzip
 import os
-import sys
 import time
 import zipfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
 from urllib.parse import urlsplit
 
 import requests
@@ -295,50 +293,11 @@ def _get_into(
         return new_etag
 
 
-def terminal_progress(
-    stream: TextIO | None = None, *, min_interval: float = 0.25, width: int = 30
-) -> ProgressFactory:
-    """A progress-bar factory for the terminal: plain text on stderr, no dependencies.
-
-    ``bar = terminal_progress(); cb = bar("download title.basics.tsv.gz"); cb(done, total)``.
-    Updates are throttled to ``min_interval`` seconds; the line ends when ``done == total``.
-    """
-    out = stream if stream is not None else sys.stderr
-
-    def factory(label: str) -> ProgressFn:
-        started = time.monotonic()
-        last = [0.0]
-
-        def update(done: int, total: int | None) -> None:
-            now = time.monotonic()
-            finished = total is not None and done >= total
-            if not finished and now - last[0] < min_interval:
-                return
-            last[0] = now
-            rate = done / max(now - started, 1e-6) / 1e6
-            if total:
-                filled = int(width * min(done / total, 1.0))
-                bar = "#" * filled + "." * (width - filled)
-                text = (
-                    f"\r{label} [{bar}] {100 * done / total:5.1f}% "
-                    f"{done / 1e6:,.1f}/{total / 1e6:,.1f} MB {rate:,.1f} MB/s"
-                )
-            else:
-                text = f"\r{label} {done / 1e6:,.1f} MB {rate:,.1f} MB/s"
-            out.write(text + ("\n" if finished else ""))
-            out.flush()
-
-        return update
-
-    return factory
-
-
 __all__ = [
     "ProgressFactory",
     "ProgressFn",
     "fetch",
     "find_local",
     "resolve_url",
-    "terminal_progress",
     "verify",
 ]

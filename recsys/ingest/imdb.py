@@ -111,7 +111,7 @@ def read_imdb_catalog(
 
     ``progress`` is a factory: ``progress("download title.basics.tsv.gz")`` or
     ``progress("read title.principals.tsv.gz")`` returns a ``(done, total)`` byte callback for
-    that stage (:func:`recsys.ingest.download.terminal_progress` makes one for the terminal).
+    that stage (``recsys.pipeline`` adapts it to the CLI's and the app's progress bars).
     ``dest_dir`` receives downloads when ``source`` is a URL; local folders are read in place.
 
     Raises :class:`~recsys.ingest.errors.IngestError` subclasses naming the file and problem.

@@ -61,10 +61,3 @@ def outcomes(session: Session) -> pd.DataFrame:
     merged = frame.merge(choices, on=["user_id", "tconst"], how="left")
     merged["liked"] = merged["liked"].astype("boolean")
     return merged
-
-
-def count_since(session: Session, days: int = 7) -> int:
-    from datetime import timedelta
-
-    since = utcnow() - timedelta(days=days)
-    return len(session.execute(select(Impression.id).where(Impression.shown_at >= since)).all())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from recsys.store.db import Database
@@ -57,10 +57,3 @@ class DatabaseArtCache:
                         setattr(row, key, value)
         except IntegrityError:
             pass  # another session cached the same title a moment earlier: theirs is as good
-
-    def purge_expired(self) -> int:
-        with self.db.session() as session:
-            result = session.execute(
-                delete(TmdbCacheEntry).where(TmdbCacheEntry.expires_at <= utcnow())
-            )
-            return result.rowcount or 0

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import gzip
-import io
 import os
 import socket
 from pathlib import Path
 
 import pytest
 
-from recsys.ingest.download import fetch, find_local, resolve_url, terminal_progress, verify
+from recsys.ingest.download import fetch, find_local, resolve_url, verify
 from recsys.ingest.errors import CorruptFileError, DownloadError, SourceNotFoundError
 
 BODY = gzip.compress(os.urandom(1 << 19) + b"tconst\ttitleType\n" * 50_000, mtime=0)
@@ -182,16 +181,3 @@ def test_verify_zip(tmp_path: Path) -> None:
     bad.write_bytes(good.read_bytes()[:-30])
     with pytest.raises(CorruptFileError, match=r"b\.zip"):
         verify(bad)
-
-
-def test_terminal_progress_bar() -> None:
-    out = io.StringIO()
-    update = terminal_progress(out, min_interval=0.0)("download x")
-    update(50, 100)
-    update(100, 100)
-    update_unknown = terminal_progress(out, min_interval=0.0)("download y")
-    update_unknown(2_000_000, None)
-    text = out.getvalue()
-    assert "download x [" in text and " 50.0%" in text and "100.0%" in text
-    assert text.count("\n") == 1
-    assert "download y 2.0 MB" in text
