@@ -134,14 +134,7 @@ def _reason_to_train(
         return unusable
     if getattr(engine, "catalog_fingerprint_", None) != fingerprint(catalog, ratings, tags, None):
         return "the data changed"
-    age = datetime.now(UTC) - engine.trained_at_
-    if age >= timedelta(days=engine.retrain_after_days):
-        return f"it was {age.days} days old"
-    with db.session() as session:
-        new = interaction_store.count(session, since=engine.trained_at_)
-    if engine.needs_retrain(new):
-        return f"{new} new likes and dislikes since it was trained"
-    return None
+    return stale_reason(engine, db)
 
 
 def engine_params(settings: Settings) -> dict[str, float | int | None]:
@@ -153,11 +146,21 @@ def engine_params(settings: Settings) -> dict[str, float | int | None]:
     }
 
 
-def engine_is_stale(engine: Engine, db: Database) -> bool:
-    """Enough new likes/dislikes since training, or the model is a week old."""
+def stale_reason(engine: Engine, db: Database) -> str | None:
+    """Why ``engine`` is due for retraining (a week old, or enough new likes), else None."""
+    age = datetime.now(UTC) - engine.trained_at_
+    if age >= timedelta(days=engine.retrain_after_days):
+        return f"it was {age.days} days old"
     with db.session() as session:
         new = interaction_store.count(session, since=engine.trained_at_)
-    return engine.needs_retrain(new)
+    if engine.needs_retrain(new):
+        return f"{new} new likes and dislikes since it was trained"
+    return None
+
+
+def engine_is_stale(engine: Engine, db: Database) -> bool:
+    """Enough new likes/dislikes since training, or the model is a week old."""
+    return stale_reason(engine, db) is not None
 
 
 class BackgroundRetrainer:

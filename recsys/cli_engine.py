@@ -7,7 +7,6 @@ argparse namespace and a :class:`recsys.config.Settings`.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -73,7 +72,7 @@ def _imdb_for_evaluation(args: argparse.Namespace, settings: Settings):  # type:
 
 
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
-    from recsys.evaluation import run_evaluation
+    from recsys.evaluation import run_evaluation, save_report
     from recsys.pipeline import movielens_folder
 
     if args.movielens:
@@ -95,11 +94,8 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     print(
         "w1 sweep (test): " + ", ".join(f"{s['w1']:g}:{s['ndcg@10']:.4f}" for s in report["sweep"])
     )
-    out = Path(args.json) if args.json else settings.data_dir / "evaluation.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(json.dumps(report, indent=2))
-    tmp.replace(out)
+    out = Path(args.json) if args.json else settings.evaluation_path
+    save_report(report, out)
     print(f"wrote {out} (the app's Quality page reads <data dir>/evaluation.json)")
     return 0
 

@@ -66,6 +66,11 @@ class Settings:
         return self.data_dir / "models"
 
     @property
+    def evaluation_path(self) -> Path:
+        """The latest offline evaluation report (the Quality page reads it)."""
+        return self.data_dir / "evaluation.json"
+
+    @property
     def tmdb_enabled(self) -> bool:
         return bool(self.tmdb_api_key)
 

@@ -20,6 +20,7 @@ same validation split (README).
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable, Iterable
@@ -544,3 +545,12 @@ def svd_accuracy(svd: SVDRecommender, test: pd.DataFrame) -> tuple[float, float]
     )
     err = preds - test["rating"].to_numpy()
     return float(math.sqrt(np.mean(err**2))), float(np.mean(np.abs(err)))
+
+
+def save_report(report: dict, path: Path) -> Path:
+    """Write the report atomically (the Quality page may be reading the old one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -404,7 +404,7 @@ class Marquee:
     # ------------------------------------------------------------------ quality
     @property
     def evaluation_path(self):  # type: ignore[no-untyped-def]
-        return self.settings.data_dir / "evaluation.json"
+        return self.settings.evaluation_path
 
     def offline_report(self) -> dict[str, Any] | None:
         """The latest ``python -m recsys evaluate`` JSON, or None when it was never run."""
@@ -425,7 +425,7 @@ class Marquee:
         ``progress(step, fraction)`` moves one bar: the protocol logs a fixed number of steps
         (validation grid, fits, model rows), so the count of lines so far is the fraction.
         """
-        from recsys.evaluation import run_evaluation
+        from recsys.evaluation import run_evaluation, save_report
         from recsys.pipeline import movielens_folder
 
         step = "Evaluating every model on MovieLens"
@@ -445,11 +445,7 @@ class Marquee:
                 catalog_store.load_catalog(session) if catalog_store.has_catalog(session) else None
             )
         report = run_evaluation(folder, ks=tuple(sorted({k, 10, 20})), imdb_dir=imdb, log=log_line)
-        path = self.evaluation_path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(report, indent=2), encoding="utf-8")
-        tmp.replace(path)
+        save_report(report, self.evaluation_path)
         if progress:
             progress(step, 1.0)
         return report
