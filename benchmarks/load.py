@@ -427,17 +427,14 @@ class Session:
                 if not cards:
                     r.errors.append("Home shows no cards")
                     break
-                revisit = [t for t in r.touched if t in cards]
-                if revisit and self.rng.random() < REVISIT_SHARE:
-                    tconst = self.rng.choice(revisit)
-                else:
-                    tconst = self.rng.choice(cards)
-                action = "like" if actions % 2 == 0 else "dislike"
-                current = _choice_shown(at, tconst)
-                if action == "like":
-                    after = None if current is True else True
-                else:
-                    after = None if current is False else False
+                tconst, action, after = _ws_driver().next_click(
+                    self.rng,
+                    cards,
+                    r.touched,
+                    actions,
+                    REVISIT_SHARE,
+                    lambda t, at=at: _choice_shown(at, t),
+                )
                 at.button(key=f"{action}_{tconst}").click()
                 t0 = time.perf_counter()
                 at.run()

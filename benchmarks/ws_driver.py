@@ -237,6 +237,29 @@ class WsSessionResult:
     cookie_set: bool = False
 
 
+def next_click(
+    rng: random.Random,
+    cards: list[str],
+    touched: set[str],
+    clicks_done: int,
+    revisit_share: float,
+    shown: Any,
+) -> tuple[str, str, bool | None]:
+    """The next click of a session: which card, "like" or "dislike", and the state it leaves.
+
+    Likes and dislikes alternate; ``revisit_share`` of the clicks go back to a title already
+    rated (so changing one's mind and taking a choice back are exercised). ``shown(tconst)``
+    is the choice the page shows now; clicking the active choice again takes it back.
+    Both drivers (AppTest and websocket) use this, so they send the same kind of traffic.
+    """
+    revisit = [t for t in touched if t in cards]
+    go_back = bool(revisit) and rng.random() < revisit_share
+    tconst = rng.choice(revisit if go_back else cards)
+    action = "like" if clicks_done % 2 == 0 else "dislike"
+    wanted = action == "like"
+    return tconst, action, None if shown(tconst) is wanted else wanted
+
+
 def choice_shown(page: Page, tconst: str) -> bool | None:
     like = page.widget("button", f"like_{tconst}")
     dislike = page.widget("button", f"dislike_{tconst}")
@@ -347,17 +370,14 @@ class WsSession:
                 if not cards:
                     r.errors.append("Home shows no cards")
                     break
-                revisit = [t for t in r.touched if t in cards]
-                if revisit and self.rng.random() < self.revisit_share:
-                    tconst = self.rng.choice(revisit)
-                else:
-                    tconst = self.rng.choice(cards)
-                action = "like" if actions % 2 == 0 else "dislike"
-                current = choice_shown(page, tconst)
-                if action == "like":
-                    after = None if current is True else True
-                else:
-                    after = None if current is False else False
+                tconst, action, after = next_click(
+                    self.rng,
+                    cards,
+                    r.touched,
+                    actions,
+                    self.revisit_share,
+                    lambda t, page=page: choice_shown(page, t),
+                )
                 button = page.widget("button", f"{action}_{tconst}")
                 t0 = time.perf_counter()
                 page = client.rerun([click(button)])
