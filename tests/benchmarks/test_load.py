@@ -6,8 +6,6 @@ the working tree's, served by ``streamlit run`` on loopback while the sessions r
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,22 +16,15 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
-def _load_module():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("marquee_load", ROOT / "benchmarks" / "load.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
-def test_concurrent_sessions_lose_nothing_and_see_only_their_own(backend: str) -> None:
+def test_concurrent_sessions_lose_nothing_and_see_only_their_own(
+    backend: str, load_benchmark
+) -> None:  # type: ignore[no-untyped-def]
     if backend == "postgresql" and find_bindir() is None:
         pytest.skip("PostgreSQL server binaries not installed (Debian package 'postgresql')")
-    load = _load_module()
+    load = load_benchmark
     report = load.run_load(4, 8.0, backend, timeout=60.0, log=lambda _m: None)
     assert report["sessions_logged_in"] == 4, report
     assert report["likes_sent"] > 0, report

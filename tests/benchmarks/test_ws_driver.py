@@ -7,8 +7,6 @@ Nothing sent may be lost or duplicated and no session may see another user's dat
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,18 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
-def _load_module():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("marquee_load", ROOT / "benchmarks" / "load.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_websocket_sessions_lose_nothing_and_see_only_their_own() -> None:
+def test_websocket_sessions_lose_nothing_and_see_only_their_own(load_benchmark) -> None:  # type: ignore[no-untyped-def]
     pytest.importorskip("websockets")
-    load = _load_module()
+    load = load_benchmark
     report = load.run_load(3, 6.0, "sqlite", timeout=60.0, driver="ws", log=lambda _m: None)
     assert report["sessions_logged_in"] == 3, report
     assert report["likes_sent"] > 0, report
@@ -40,9 +29,8 @@ def test_websocket_sessions_lose_nothing_and_see_only_their_own() -> None:
     assert report["p95_like_ms"] is not None and report["p95_home_ms"] is not None
 
 
-def test_widget_keys_are_read_from_generated_ids() -> None:
-    load = _load_module()
-    ws = load._ws_driver()
+def test_widget_keys_are_read_from_generated_ids(load_benchmark) -> None:  # type: ignore[no-untyped-def]
+    ws = load_benchmark._ws_driver()
     assert ws.user_key("$$ID-0123abcd-like_tt0000041") == "like_tt0000041"
     assert ws.user_key("$$ID-0123abcd-None") is None
     assert ws.user_key("$$ID-0123abcd-FormSubmitter:login_form-Log in") == (
