@@ -6,13 +6,10 @@ the working tree's, served by ``streamlit run`` on loopback while the sessions r
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.pg_server import find_bindir
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 

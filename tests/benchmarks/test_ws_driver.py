@@ -7,11 +7,8 @@ Nothing sent may be lost or duplicated and no session may see another user's dat
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
