@@ -18,7 +18,9 @@ import pandas as pd
 
 from recsys.config import Settings
 from recsys.engine import ARTIFACT, FORMAT_VERSION, MANIFEST, Engine, fingerprint
-from recsys.pipeline import IngestReport, Progress, run_ingest
+from recsys.graph import ModelParams
+from recsys.pipeline import IngestReport, run_ingest
+from recsys.progress import Progress, silent
 from recsys.store import catalog as catalog_store
 from recsys.store import interactions as interaction_store
 from recsys.store.db import Database
@@ -71,27 +73,30 @@ def load_or_train_engine(
     """The fitted engine for the stored catalog: the saved one when it is still good.
 
     The saved model is reused while the catalog and MovieLens data it was fitted on are
-    unchanged, its settings match and it is not stale (enough new likes/dislikes, or a week
-    old: :meth:`Engine.needs_retrain`). A missing, corrupt or mismatched artifact is rebuilt,
-    and the status message says which of these happened.
+    unchanged, its parameters equal the configured ones and it is not stale (enough new
+    likes/dislikes, or a week old: :func:`stale_reason`). A missing, corrupt or mismatched
+    artifact is rebuilt, and the status message says which of these happened.
     """
     step = "Training the recommender"
-    if progress:
-        progress(step, 0.0)
+    progress = progress or silent
+    progress(step, 0.0)
     catalog, ratings, tags, interactions = training_inputs(db)
     if catalog.empty:
         raise RuntimeError("The catalog is empty: run `python -m recsys ingest` first.")
     directory = settings.models_dir
-    params = engine_params(settings)
-    reason = "forced" if force else _reason_to_train(directory, catalog, ratings, tags, params, db)
+    params = ModelParams.from_settings(settings)
+    reason = (
+        "forced"
+        if force
+        else _reason_to_train(directory, catalog, ratings, tags, params, settings, db)
+    )
     if reason is None:
         engine = Engine.load(directory)
-        if progress:
-            progress(step, 1.0)
+        progress(step, 1.0)
         return EngineStatus(engine=engine, trained=False, message="Loaded the saved model.")
-    engine = Engine(**params).fit(catalog, ratings, tags, interactions)
+    engine = Engine(params).fit(catalog, ratings, tags, interactions)
     engine.save(directory)
-    seconds = getattr(engine, "fit_seconds_", 0.0) or 0.0
+    seconds = engine.fit_seconds_
     verb = (
         "Trained a new model"
         if reason == "no saved model found"
@@ -101,8 +106,7 @@ def load_or_train_engine(
     )
     message = f"{verb} in {seconds:.1f} s ({reason})."
     log.info(message)
-    if progress:
-        progress(step, 1.0)
+    progress(step, 1.0)
     return EngineStatus(engine=engine, trained=True, message=message)
 
 
@@ -111,7 +115,8 @@ def _reason_to_train(
     catalog: pd.DataFrame,
     ratings: pd.DataFrame,
     tags: pd.DataFrame,
-    params: dict[str, float | int | None],
+    params: ModelParams,
+    settings: Settings,
     db: Database,
 ) -> str | None:
     """Why the saved model cannot be used as it is, or None when it can."""
@@ -128,39 +133,42 @@ def _reason_to_train(
     if (
         not isinstance(manifest, dict)
         or manifest.get("format") != FORMAT_VERSION
-        or manifest.get("fingerprint") != getattr(engine, "fingerprint_", None)
-        or any(getattr(engine, key, object()) != value for key, value in params.items())
+        or manifest.get("fingerprint") != engine.fingerprint_
+        or manifest.get("params") != params.to_dict()
+        or engine.params != params
     ):
         return unusable
-    if getattr(engine, "catalog_fingerprint_", None) != fingerprint(catalog, ratings, tags, None):
+    if engine.catalog_fingerprint_ != fingerprint(catalog, ratings, tags, None):
         return "the data changed"
-    return stale_reason(engine, db)
+    return stale_reason(engine, settings, db)
 
 
-def engine_params(settings: Settings) -> dict[str, float | int | None]:
-    return {
-        "w1": settings.hybrid_w1,
-        "w2": settings.hybrid_w2,
-        "retrain_after_interactions": settings.retrain_after_interactions,
-        "retrain_after_days": settings.retrain_after_days,
-    }
+def retrain_due(
+    settings: Settings, trained_at: datetime, new_interactions: int, now: datetime | None = None
+) -> str | None:
+    """Why a model trained at ``trained_at`` is due for retraining, or None.
 
-
-def stale_reason(engine: Engine, db: Database) -> str | None:
-    """Why ``engine`` is due for retraining (a week old, or enough new likes), else None."""
-    age = datetime.now(UTC) - engine.trained_at_
-    if age >= timedelta(days=engine.retrain_after_days):
+    Due when it is ``retrain_after_days`` old, or ``retrain_after_interactions`` likes and
+    dislikes arrived since (both from the settings).
+    """
+    age = (now or datetime.now(UTC)) - trained_at
+    if age >= timedelta(days=settings.retrain_after_days):
         return f"it was {age.days} days old"
-    with db.session() as session:
-        new = interaction_store.count(session, since=engine.trained_at_)
-    if engine.needs_retrain(new):
-        return f"{new} new likes and dislikes since it was trained"
+    if new_interactions >= settings.retrain_after_interactions:
+        return f"{new_interactions} new likes and dislikes since it was trained"
     return None
 
 
-def engine_is_stale(engine: Engine, db: Database) -> bool:
+def stale_reason(engine: Engine, settings: Settings, db: Database) -> str | None:
+    """Why ``engine`` is due for retraining (a week old, or enough new likes), else None."""
+    with db.session() as session:
+        new = interaction_store.count(session, since=engine.trained_at_)
+    return retrain_due(settings, engine.trained_at_, new)
+
+
+def engine_is_stale(engine: Engine, settings: Settings, db: Database) -> bool:
     """Enough new likes/dislikes since training, or the model is a week old."""
-    return stale_reason(engine, db) is not None
+    return stale_reason(engine, settings, db) is not None
 
 
 class BackgroundRetrainer:
@@ -190,7 +198,7 @@ class BackgroundRetrainer:
     ) -> bool:
         """Start a retrain when ``engine`` is stale and none is running; True if started."""
         with self._lock:
-            if self.running or not engine_is_stale(engine, db):
+            if self.running or not engine_is_stale(engine, settings, db):
                 return False
             self._thread = threading.Thread(
                 target=self._run, args=(settings, db, on_done), name="marquee-retrain", daemon=True

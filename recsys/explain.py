@@ -14,26 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-import numpy as np
-
-from recsys.models.base import UserHistory
-from recsys.models.blend import CollaborativeBlend
-from recsys.models.coldstart import ColdStart
+from recsys.models.base import Contribution, ListEntry, Recommender, ScoreAccount, UserHistory
 from recsys.models.collaborative import SVDRecommender
-from recsys.models.content import ContentRecommender
-from recsys.models.ease import EASERecommender
-from recsys.models.hybrid import HybridRecommender
-
-
-@dataclass(frozen=True)
-class ListEntry:
-    """The title's place in one part's list (rank 0: not in that part's top ``depth``)."""
-
-    part: str
-    rank: int
-    rank_score: float
-    raw_score: float | None
-    weight: float
 
 
 @dataclass(frozen=True)
@@ -121,7 +103,7 @@ def _split_features(features: Iterable[str]) -> dict[str, tuple[str, ...]]:
 
 
 def explain_title(
-    model: ColdStart,
+    model: Recommender,
     svd: SVDRecommender | None,
     titles: Mapping[str, str],
     history: UserHistory,
@@ -130,125 +112,73 @@ def explain_title(
     top_contributors: int = 5,
     n_neighbours: int = 5,
 ) -> Explanation:
-    """Explain ``tconst`` for ``history`` within the section holding ``title_types``."""
+    """Explain ``tconst`` for ``history`` within the section holding ``title_types``.
+
+    ``model`` (the served model) gives its own account of the score; this function only adds
+    titles, sorts the shared features into genres, people and tags, and writes the sentences.
+    """
     title = titles.get(tconst, tconst)
     i = model.index_.get(tconst)
     if i is None:
         return Explanation(tconst, title, "not_ranked", None, summary="title not in the catalog")
-    if model.is_cold(history):
-        scores = model.cold_scores(history)
-        fav = set(history.favorite_genres) & model.genres_of(i)
-        reason = f"only {len(history.likes)} like(s) (< {model.min_likes}): popular titles" + (
-            f" in your favourite genres ({', '.join(sorted(fav))})" if fav else ""
-        )
+    mask = model.candidate_mask(history, title_types)
+    account = model.account(history, i, mask, top_contributors)
+    if account.source == "cold_start":
         return Explanation(
             tconst,
             title,
             "cold_start",
-            float(scores[i]),
-            cold_start_reason=reason,
-            summary=reason,
+            account.score,
+            cold_start_reason=account.note,
+            summary=account.note,
         )
-    hybrid = model.personal
-    if not isinstance(hybrid, HybridRecommender):  # pragma: no cover - engine always hybrid
-        raise TypeError("explanations need a HybridRecommender behind the cold start")
-    mask = hybrid.candidate_mask(history, title_types)
-    fused = hybrid.fuse(history, mask)
-    lists = tuple(
-        ListEntry(
-            name,
-            int(fused.rank[name][i]),
-            float(fused.rank_score[name][i]),
-            None if not np.isfinite(fused.raw[name][i]) else float(fused.raw[name][i]),
-            hybrid.weights[name],
-        )
-        for name in hybrid.parts
-    )
-    final = fused.final[i]
-    if not np.isfinite(final):
+    if account.score is None:
         return Explanation(
-            tconst,
-            title,
-            "not_ranked",
-            None,
-            hybrid.weights,
-            lists,
-            summary="not in the top lists of either part for this user",
-        )
-    contributors: list[Contributor] = []
-    content = hybrid.content
-    if isinstance(content, ContentRecommender) and fused.rank["content"][i] > 0:
-        for t, c in sorted(content.contributions(history, i), key=lambda x: -x[1]):
-            if c <= 0 or len([x for x in contributors if x.part == "content"]) >= top_contributors:
-                continue
-            shared = _split_features(content.shared_features(i, content.index_[t]))
-            contributors.append(
-                Contributor(
-                    t,
-                    titles.get(t, t),
-                    "content",
-                    c,
-                    shared["genres"],
-                    shared["people"],
-                    shared["tags"],
-                    shared["other"],
-                )
-            )
-    collab = hybrid.collaborative
-    if isinstance(collab, CollaborativeBlend) and fused.rank["collaborative"][i] > 0:
-        detail = collab.contributions_detail(history, i)
-        ranked = sorted(detail.items(), key=lambda x: -sum(x[1].values()))
-        contributors.extend(
-            Contributor(t, titles.get(t, t), "collaborative", sum(d.values()), detail=dict(d))
-            for t, d in ranked[:top_contributors]
-            if sum(d.values()) > 0
-        )
-    elif isinstance(collab, EASERecommender) and fused.rank["collaborative"][i] > 0:
-        ranked = sorted(collab.contributions(history, i), key=lambda x: -x[1])
-        contributors.extend(
-            Contributor(t, titles.get(t, t), "collaborative", c)
-            for t, c in ranked[:top_contributors]
-            if c > 0
+            tconst, title, "not_ranked", None, account.weights, account.lists, summary=account.note
         )
     neighbours: tuple[Neighbour, ...] = ()
     if svd is not None:
-        neighbours = svd_neighbours(svd, titles, history, i, n_neighbours)
-    source = hybrid.source_of(fused, i)
-    in_lists = ", ".join(f"{e.part} #{e.rank}" for e in lists if e.rank)
-    summary = (
-        f"score {final:.3f} = "
-        + " + ".join(f"{e.weight:g} x {e.rank_score:.3f} ({e.part})" for e in lists)
-        + f"; ranked by {in_lists}"
-    )
+        neighbours = tuple(
+            Neighbour(t, titles.get(t, ""), similarity)
+            for t, similarity in svd.neighbours(history, i, n_neighbours)
+        )
     return Explanation(
         tconst,
         title,
-        source,
-        float(final),
-        hybrid.weights,
-        lists,
-        tuple(contributors),
+        account.source,
+        account.score,
+        account.weights,
+        account.lists,
+        tuple(_contributor(part, c, titles) for part, c in account.contributions),
         neighbours,
         None,
-        summary,
+        _summary(account),
     )
 
 
-def svd_neighbours(
-    svd: SVDRecommender, titles: Mapping[str, str], history: UserHistory, item: int, n: int
-) -> tuple[Neighbour, ...]:
-    """Liked titles with the highest cosine to ``item`` in the SVD item-factor space."""
-    liked = svd.indices(history.likes)
-    if liked.size == 0 or svd.factor_row_[item] < 0:
-        return ()
-    target = svd.item_vectors(np.asarray([item]))[0]
-    vecs = svd.item_vectors(liked)
-    norms = np.linalg.norm(vecs, axis=1) * (np.linalg.norm(target) or 1.0)
-    sims = np.where(norms > 0, vecs @ target / np.where(norms > 0, norms, 1.0), np.nan)
-    order = [j for j in np.argsort(-np.nan_to_num(sims, nan=-2.0)) if np.isfinite(sims[j])][:n]
-    return tuple(
-        Neighbour(
-            str(svd.items_[liked[j]]), titles.get(str(svd.items_[liked[j]]), ""), float(sims[j])
-        )
-        for j in order
+def _contributor(part: str, c: Contribution, titles: Mapping[str, str]) -> Contributor:
+    shared = _split_features(c.shared)
+    return Contributor(
+        c.tconst,
+        titles.get(c.tconst, c.tconst),
+        part,
+        c.value,
+        shared["genres"],
+        shared["people"],
+        shared["tags"],
+        shared["other"],
+        detail=dict(c.detail),
     )
+
+
+def _summary(account: ScoreAccount) -> str:
+    """The arithmetic of the score, for the curious: weights, part scores, list ranks."""
+    in_lists = ", ".join(f"{e.part} #{e.rank}" for e in account.lists if e.rank)
+    return (
+        f"score {account.score:.3f} = "
+        + " + ".join(f"{e.weight:g} x {e.rank_score:.3f} ({e.part})" for e in account.lists)
+        + f"; ranked by {in_lists}"
+    )
+
+
+__all__ = ["Contributor", "Explanation", "ListEntry", "Neighbour", "explain_title"]

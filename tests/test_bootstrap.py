@@ -59,10 +59,10 @@ def test_enough_new_likes_make_it_stale_and_retrain(world_db) -> None:  # type: 
     settings, db = world_db
     engine = load_or_train_engine(settings, db).engine
     _like(db, 3)
-    assert engine_is_stale(engine, db)
+    assert engine_is_stale(engine, settings, db)
     status = load_or_train_engine(settings, db)
     assert status.trained and "3 new likes and dislikes" in status.message
-    assert not engine_is_stale(status.engine, db)
+    assert not engine_is_stale(status.engine, settings, db)
     assert status.engine.n_interactions_ == 3  # the likes are in the new model
 
 

@@ -5,7 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from recsys.bootstrap import retrain_due
+from recsys.config import Settings
 from recsys.engine import MANIFEST, Engine, fingerprint
+from recsys.graph import ModelParams
 from recsys.models import UserHistory
 from tests.models.conftest import make_catalog, make_interactions, make_ratings, make_tags
 
@@ -22,7 +25,7 @@ def inputs():
 
 @pytest.fixture(scope="module")
 def engine(inputs):
-    return Engine(ease_l2=1.0).fit(*inputs)
+    return Engine(ModelParams(ease_l2=1.0)).fit(*inputs)
 
 
 def test_sections_and_exclusions(engine, inputs):
@@ -64,9 +67,10 @@ def test_fingerprint(inputs):
 
 
 def test_needs_retrain(engine):
-    assert not engine.needs_retrain(0)
-    assert engine.needs_retrain(engine.retrain_after_interactions)
-    assert engine.needs_retrain(0, now=datetime.now(UTC) + timedelta(days=8))
+    settings = Settings()
+    assert not retrain_due(settings, engine.trained_at_, 0)
+    assert retrain_due(settings, engine.trained_at_, settings.retrain_after_interactions)
+    assert retrain_due(settings, engine.trained_at_, 0, now=datetime.now(UTC) + timedelta(days=8))
 
 
 def test_map_points_and_similar(engine):
@@ -79,5 +83,5 @@ def test_map_points_and_similar(engine):
 
 
 def test_weights_from_constructor(inputs):
-    eng = Engine(w1=0.7, w2=0.3, ease_l2=1.0).fit(*inputs)
-    assert eng.hybrid_.weights == {"content": 0.7, "collaborative": 0.3}
+    eng = Engine(ModelParams(w1=0.7, w2=0.3, ease_l2=1.0)).fit(*inputs)
+    assert eng.graph_.hybrid.weights == {"content": 0.7, "collaborative": 0.3}

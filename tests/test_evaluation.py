@@ -60,7 +60,7 @@ def test_metrics_hand_computed():
 @pytest.mark.skipif(not ML_SMALL.exists(), reason="../shared/data/movielens-small absent")
 def test_protocol_on_movielens_small():
     report = run_evaluation(ML_SMALL)
-    models = report["models"]
+    models = report.models
     assert set(models) >= {
         "popularity",
         "content",
@@ -74,10 +74,26 @@ def test_protocol_on_movielens_small():
     best = max(models, key=lambda m: models[m]["ndcg@10"])
     assert best == "hybrid", {m: round(r["ndcg@10"], 4) for m, r in models.items()}
     assert models["hybrid"]["ndcg@10"] >= 0.13
-    assert report["svd"]["rmse"] <= 0.89
-    tuned = report["protocol"]["tuned"]
-    assert 0 < tuned["w1"] < 1 and tuned["w1"] + tuned["w2"] == pytest.approx(1.0)
-    assert len(report["sweep"]) == 11
+    assert report.svd.rmse <= 0.89
+    tuned = report.protocol.tuned
+    assert 0 < tuned.w1 < 1 and tuned.w1 + tuned.w2 == pytest.approx(1.0)
+    assert len(report.sweep) == 11
+    # the app serves the graph with exactly the parameters this protocol chose
+    from recsys.evaluation.tuning import tuned_params
+    from recsys.graph import ModelParams
+
+    assert tuned_params(tuned) == ModelParams()
+
+
+def test_report_round_trips_through_json(tmp_path: Path) -> None:
+    from recsys.evaluation.report import EvaluationReport, ProtocolInfo, SweepPoint, Tuning
+
+    report = EvaluationReport(
+        protocol=ProtocolInfo(source="x", ks=(10, 20), n_users_evaluated=3, tuned=Tuning(w1=0.1)),
+        models={"hybrid": {"ndcg@10": 0.13, "fit_s": 1.0}},
+        sweep=(SweepPoint(0.1, 0.9, 0.13),),
+    )
+    assert EvaluationReport.load(report.save(tmp_path / "r.json")) == report
 
 
 def test_imdb_catalog_features_join_through_links_and_are_reported() -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from recsys.engine import Engine
+from recsys.graph import ModelParams
 from recsys.models import UserHistory
 from tests.models.conftest import make_catalog, make_interactions, make_ratings, make_tags
 
@@ -14,7 +15,7 @@ WARM = UserHistory(
 
 @pytest.fixture(scope="module")
 def engine():
-    return Engine(ease_l2=1.0).fit(make_catalog(), make_ratings(), make_tags(), make_interactions())
+    return Engine(ModelParams(ease_l2=1.0)).fit(make_catalog(), make_ratings(), make_tags(), make_interactions())
 
 
 @pytest.mark.parametrize("section", ["movie", "tv"])
@@ -31,14 +32,14 @@ def test_explanation_agrees_with_score(engine, section):
 
 def test_contributions_sum_to_part_scores(engine):
     rec = engine.recommend(WARM, "movie", 1)[0]
-    i = engine.content_.index_[rec.tconst]
-    content = engine.content_.contributions(WARM, i)
-    assert sum(c for _, c in content) == pytest.approx(engine.content_.score(WARM)[i])
-    ease = engine.ease_.contributions(WARM, i)
-    assert sum(c for _, c in ease) == pytest.approx(engine.ease_.score(WARM)[i], abs=1e-5)
-    collab = engine.collaborative_.contributions(WARM, i)
+    i = engine.graph_.content.index_[rec.tconst]
+    content = engine.graph_.content.contributions(WARM, i)
+    assert sum(c for _, c in content) == pytest.approx(engine.graph_.content.score(WARM)[i])
+    ease = engine.graph_.ease.contributions(WARM, i)
+    assert sum(c for _, c in ease) == pytest.approx(engine.graph_.ease.score(WARM)[i], abs=1e-5)
+    collab = engine.graph_.collaborative.contributions(WARM, i)
     assert sum(c for _, c in collab) == pytest.approx(
-        engine.collaborative_.score(WARM)[i], abs=1e-5
+        engine.graph_.collaborative.score(WARM)[i], abs=1e-5
     )
     exp = engine.explain(WARM, rec.tconst)
     for c in exp.contributors:

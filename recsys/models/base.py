@@ -87,6 +87,53 @@ class Recommendation:
 
 
 @dataclass(frozen=True)
+class Contribution:
+    """One history title's share of a model's score for an item (implicit's ``explain``).
+
+    ``value`` is the title's exact share: a model's contributions sum to its score. ``detail``
+    splits ``value`` by signal where a model blends several (``{"ease": .., "sequential": ..}``);
+    ``shared`` names the features the two titles have in common where a model knows them.
+    """
+
+    tconst: str
+    value: float
+    detail: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    shared: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    """An item's place in one part's list (rank 0: not in that part's top ``depth``).
+
+    ``rank_score`` is the part's fused score of the item, ``raw_score`` the part's own score.
+    """
+
+    part: str
+    rank: int
+    rank_score: float
+    raw_score: float | None
+    weight: float
+
+
+@dataclass(frozen=True)
+class ScoreAccount:
+    """A model's own account of one item's score for one user (what explanations compose).
+
+    ``source`` is "hybrid", "content", "collaborative", "cold_start", a leaf model's name, or
+    "not_ranked" (``score`` None); ``contributions`` pairs each :class:`Contribution` with the
+    part that made it; ``note`` says in words why the item is (not) ranked when that is all
+    there is to say.
+    """
+
+    source: str
+    score: float | None
+    weights: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    lists: tuple[ListEntry, ...] = ()
+    contributions: tuple[tuple[str, Contribution], ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class TrainingData:
     """Everything a model may learn from; models use the parts they need.
 
@@ -217,13 +264,78 @@ class Recommender:
         exclude: Iterable[str] = (),
     ) -> list[Recommendation]:
         """The top ``k`` titles for ``history``, best first."""
+        return self.rank(history, self.candidate_mask(history, title_types, exclude), k)
+
+    def recommend_groups(
+        self,
+        history: UserHistory,
+        groups: Mapping[str, Sequence[str]],
+        k: int = 10,
+        exclude: Iterable[str] = (),
+    ) -> dict[str, list[Recommendation]]:
+        """Top ``k`` per group of title types (the app's sections) for one history.
+
+        Composites override it to score the user once for every group.
+        """
+        exclude = tuple(exclude)
+        return {
+            name: self.recommend(history, k, title_types=types, exclude=exclude)
+            for name, types in groups.items()
+        }
+
+    def rank(self, history: UserHistory, mask: np.ndarray, k: int) -> list[Recommendation]:
+        """The ``k`` best candidates of ``mask`` as :class:`Recommendation` values."""
         scores = self.score(history)
-        mask = self.candidate_mask(history, title_types, exclude)
-        top = top_k(scores, mask, k)
         return [
             Recommendation(str(self.items_[i]), r + 1, float(scores[i]), self.name)
-            for r, i in enumerate(top)
+            for r, i in enumerate(top_k(scores, mask, k))
         ]
+
+    # ------------------------------------------------------------------ explaining
+    def contributions(self, history: UserHistory, item: int) -> list[tuple[str, float]]:
+        """Each history title's share of ``score(history)[item]``; empty when the model's
+        score is not a sum over the user's titles (popularity, SVD)."""
+        return []
+
+    def explain(self, history: UserHistory, item: int, top: int = 5) -> tuple[Contribution, ...]:
+        """The ``top`` history titles that raised ``item``'s score most, largest first."""
+        ranked = sorted(self.contributions(history, item), key=lambda x: -x[1])
+        return tuple(
+            Contribution(t, c, shared=self.shared_with(item, t)) for t, c in ranked[:top] if c > 0
+        )
+
+    def account(
+        self, history: UserHistory, item: int, mask: np.ndarray, top: int = 5
+    ) -> ScoreAccount:
+        """Why ``item`` scores what it does for ``history`` among the candidates ``mask``."""
+        score = self.score(history)[item]
+        if not (mask[item] and np.isfinite(score)):
+            return ScoreAccount("not_ranked", None, note=f"{self.name} does not rank this title")
+        explained = tuple((self.name, c) for c in self.explain(history, item, top))
+        return ScoreAccount(self.name, float(score), contributions=explained)
+
+    def shared_with(self, item: int, tconst: str) -> tuple[str, ...]:
+        """Features ``item`` shares with the history title ``tconst`` (none by default)."""
+        return ()
+
+
+class Composite(Recommender):
+    """A model that combines other, already fitted models (LensKit's composite scorers).
+
+    Composites never fit their parts: the model graph (:mod:`recsys.graph`) fits every node
+    once, in dependency order, so a part shared by two composites is trained once and the
+    rows of the evaluation measure the very objects the app serves.
+    """
+
+    @property
+    def parts(self) -> dict[str, Recommender]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _fit(self, data: TrainingData) -> None:
+        for name, part in self.parts.items():
+            part.check_is_fitted()
+            if len(part.items_) != len(self.items_):
+                raise ValueError(f"{self.name}: part {name!r} was fitted on another catalog")
 
 
 def top_k(scores: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
@@ -246,9 +358,13 @@ def top_k(scores: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
 __all__ = [
     "DISLIKE_RATING",
     "LIKE_RATING",
+    "Composite",
+    "Contribution",
+    "ListEntry",
     "NotFittedError",
     "Recommendation",
     "Recommender",
+    "ScoreAccount",
     "TrainingData",
     "UserHistory",
     "merge_interactions",

@@ -13,11 +13,11 @@ shows liked) the sequential part answers alone.
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import numpy as np
 
-from recsys.models.base import Recommender, TrainingData, UserHistory
-from recsys.models.ease import EASERecommender
-from recsys.models.sequential import SequentialRecommender
+from recsys.models.base import Composite, Contribution, Recommender, UserHistory
 
 
 def _scale(values: np.ndarray) -> float:
@@ -28,36 +28,28 @@ def _scale(values: np.ndarray) -> float:
     return s if s > 1e-12 else 1.0
 
 
-class CollaborativeBlend(Recommender):
+class CollaborativeBlend(Composite):
     """``EASE / s_ease + beta * sequential / s_seq`` (per-user scales).
 
-    Attributes are those of the two parts (``ease``, ``sequential``).
+    Parameters
+    ----------
+    ease, sequential : Recommender
+        Fitted parts (an :class:`EASERecommender` and a :class:`SequentialRecommender` in the
+        model graph).
+    beta : float
+        Weight of the sequential signal (validation-tuned).
     """
 
     name = "collaborative"
 
-    def __init__(
-        self,
-        ease: Recommender | None = None,
-        sequential: Recommender | None = None,
-        beta: float = 0.35,
-        refit_parts: bool = True,
-    ):
+    def __init__(self, ease: Recommender, sequential: Recommender, beta: float = 0.35):
         self.ease = ease
         self.sequential = sequential
         self.beta = beta
-        self.refit_parts = refit_parts
 
-    def _fit(self, data: TrainingData) -> None:
-        if self.ease is None:
-            self.ease = EASERecommender()
-        if self.sequential is None:
-            self.sequential = SequentialRecommender()
-        for part in (self.ease, self.sequential):
-            if self.refit_parts or not hasattr(part, "items_"):
-                part.fit(data)
-            if len(part.items_) != len(self.items_):
-                raise ValueError("collaborative parts must be fitted on the same catalog")
+    @property
+    def parts(self) -> dict[str, Recommender]:
+        return {"ease": self.ease, "sequential": self.sequential}
 
     def part_scores(self, history: UserHistory) -> tuple[np.ndarray, np.ndarray]:
         return self.ease.score(history), self.sequential.score(history)
@@ -67,9 +59,12 @@ class CollaborativeBlend(Recommender):
         seq_active = seq[active] if active is not None else seq
         return _scale(ease), _scale(seq_active)
 
-    def combine(self, ease: np.ndarray, seq: np.ndarray) -> np.ndarray:
+    def combine(self, ease: np.ndarray, seq: np.ndarray, beta: float | None = None) -> np.ndarray:
+        """The blend of precomputed part scores (``beta`` overrides the fitted weight, so the
+        tuning can try every weight on one set of part scores)."""
+        beta = self.beta if beta is None else beta
         se, ss = self.scales(ease, seq)
-        seq_part = np.nan_to_num(seq, nan=0.0) * (self.beta / ss)
+        seq_part = np.nan_to_num(seq, nan=0.0) * (beta / ss)
         if np.isfinite(ease).any():
             return ease / se + seq_part  # NaN where EASE has no model of the item
         if np.isfinite(seq).any():
@@ -102,3 +97,13 @@ class CollaborativeBlend(Recommender):
         """Each title's share of ``score(history)[item]`` (they sum to it)."""
         detail = self.contributions_detail(history, item)
         return [(t, float(sum(d.values()))) for t, d in detail.items()]
+
+    def explain(self, history: UserHistory, item: int, top: int = 5) -> tuple[Contribution, ...]:
+        """The titles that raised ``item`` most, each split into its EASE and sequential share."""
+        detail = self.contributions_detail(history, item)
+        ranked = sorted(detail.items(), key=lambda x: -sum(x[1].values()))
+        return tuple(
+            Contribution(t, float(sum(d.values())), MappingProxyType(dict(d)))
+            for t, d in ranked[:top]
+            if sum(d.values()) > 0
+        )

@@ -7,22 +7,24 @@ first; otherwise the ``personal`` model answers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
 
 import numpy as np
 import scipy.sparse as sp
 
 from recsys.models.base import (
+    Composite,
     Recommendation,
     Recommender,
+    ScoreAccount,
     TrainingData,
     UserHistory,
     split_genres,
 )
 
 
-class ColdStart(Recommender):
+class ColdStart(Composite):
     """Popularity within favourite genres below ``min_likes`` likes, ``personal`` above.
 
     Attributes
@@ -33,22 +35,17 @@ class ColdStart(Recommender):
 
     name = "cold_start"
 
-    def __init__(
-        self,
-        popular: Recommender,
-        personal: Recommender,
-        min_likes: int = 5,
-        refit_parts: bool = True,
-    ):
+    def __init__(self, popular: Recommender, personal: Recommender, min_likes: int = 5):
         self.popular = popular
         self.personal = personal
         self.min_likes = min_likes
-        self.refit_parts = refit_parts
+
+    @property
+    def parts(self) -> dict[str, Recommender]:
+        return {"popular": self.popular, "personal": self.personal}
 
     def _fit(self, data: TrainingData) -> None:
-        for part in (self.popular, self.personal):
-            if self.refit_parts or not hasattr(part, "items_"):
-                part.fit(data)
+        super()._fit(data)
         rows, cols, names = [], [], {}
         for i, g in enumerate(data.catalog["genres"].tolist()):
             for name in split_genres(g):
@@ -90,16 +87,35 @@ class ColdStart(Recommender):
             return self.cold_scores(history)
         return self.personal.score(history)
 
-    def recommend(
-        self,
-        history: UserHistory,
-        k: int = 10,
-        *,
-        title_types: Sequence[str] | None = None,
-        exclude: Iterable[str] = (),
-    ) -> list[Recommendation]:
+    def rank(self, history: UserHistory, mask: np.ndarray, k: int) -> list[Recommendation]:
         self.check_is_fitted()
         if not self.is_cold(history):
-            return self.personal.recommend(history, k, title_types=title_types, exclude=exclude)
-        recs = Recommender.recommend(self, history, k, title_types=title_types, exclude=exclude)
-        return [replace(r, parts={"popularity": r.score}) for r in recs]
+            return self.personal.rank(history, mask, k)
+        return [
+            Recommendation(
+                r.tconst, r.rank, r.score, r.source, MappingProxyType({"popularity": r.score})
+            )
+            for r in super().rank(history, mask, k)
+        ]
+
+    def recommend_groups(
+        self,
+        history: UserHistory,
+        groups: Mapping[str, Sequence[str]],
+        k: int = 10,
+        exclude: Iterable[str] = (),
+    ) -> dict[str, list[Recommendation]]:
+        if self.is_cold(history):
+            return super().recommend_groups(history, groups, k, exclude)
+        return self.personal.recommend_groups(history, groups, k, exclude)
+
+    def account(
+        self, history: UserHistory, item: int, mask: np.ndarray, top: int = 5
+    ) -> ScoreAccount:
+        if not self.is_cold(history):
+            return self.personal.account(history, item, mask, top)
+        fav = set(history.favorite_genres) & self.genres_of(item)
+        reason = f"only {len(history.likes)} like(s) (< {self.min_likes}): popular titles" + (
+            f" in your favourite genres ({', '.join(sorted(fav))})" if fav else ""
+        )
+        return ScoreAccount("cold_start", float(self.cold_scores(history)[item]), note=reason)

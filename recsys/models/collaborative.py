@@ -138,3 +138,15 @@ class SVDRecommender(Recommender):
         ok = rows >= 0
         out[ok] = self.qi_[rows[ok]]
         return out
+
+    def neighbours(self, history: UserHistory, item: int, n: int = 5) -> list[tuple[str, float]]:
+        """Liked titles with the highest cosine to ``item`` in the item-factor space."""
+        liked = self.indices(history.likes)
+        if liked.size == 0 or self.factor_row_[item] < 0:
+            return []
+        target = self.item_vectors(np.asarray([item]))[0]
+        vecs = self.item_vectors(liked)
+        norms = np.linalg.norm(vecs, axis=1) * (np.linalg.norm(target) or 1.0)
+        sims = np.where(norms > 0, vecs @ target / np.where(norms > 0, norms, 1.0), np.nan)
+        order = [j for j in np.argsort(-np.nan_to_num(sims, nan=-2.0)) if np.isfinite(sims[j])]
+        return [(str(self.items_[liked[j]]), float(sims[j])) for j in order[:n]]

@@ -19,13 +19,23 @@ their ``source`` says ``"content"`` (``source`` names the lists a title made).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
 
-from recsys.models.base import Recommendation, Recommender, TrainingData, UserHistory, top_k
+from recsys.models.base import (
+    Composite,
+    ListEntry,
+    Recommendation,
+    Recommender,
+    ScoreAccount,
+    UserHistory,
+    top_k,
+)
+
+FUSIONS = ("minmax", "rank")
 
 
 @dataclass(frozen=True)
@@ -38,7 +48,7 @@ class FusedScores:
     rank_score: dict[str, np.ndarray]  # the part's fused score in [0, 1] (see ``fusion``)
 
 
-class HybridRecommender(Recommender):
+class HybridRecommender(Composite):
     """``w1 * content + w2 * collaborative`` over the merged top-``depth`` lists."""
 
     name = "hybrid"
@@ -50,7 +60,6 @@ class HybridRecommender(Recommender):
         w1: float = 0.5,
         w2: float = 0.5,
         depth: int = 50,
-        refit_parts: bool = True,
         fusion: str = "minmax",
     ):
         self.content = content
@@ -58,7 +67,6 @@ class HybridRecommender(Recommender):
         self.w1 = w1
         self.w2 = w2
         self.depth = depth
-        self.refit_parts = refit_parts
         self.fusion = fusion
 
     @property
@@ -68,13 +76,6 @@ class HybridRecommender(Recommender):
     @property
     def weights(self) -> dict[str, float]:
         return {"content": float(self.w1), "collaborative": float(self.w2)}
-
-    def _fit(self, data: TrainingData) -> None:
-        for part in self.parts.values():
-            if self.refit_parts or not hasattr(part, "items_"):
-                part.fit(data)
-            if len(part.items_) != len(self.items_):
-                raise ValueError("hybrid parts must be fitted on the same catalog")
 
     def part_scores(self, history: UserHistory) -> dict[str, np.ndarray]:
         """Each part's raw scores; compute once and reuse across sections."""
@@ -87,38 +88,30 @@ class HybridRecommender(Recommender):
         part_scores: dict[str, np.ndarray] | None = None,
     ) -> FusedScores:
         part_scores = part_scores or self.part_scores(history)
-        if self.fusion not in ("minmax", "rank"):
-            raise ValueError(f"unknown fusion {self.fusion!r}; expected 'minmax' or 'rank'")
+        if self.fusion not in FUSIONS:
+            raise ValueError(f"unknown fusion {self.fusion!r}; expected one of {FUSIONS}")
         n = len(self.items_)
         listed = np.zeros(n, dtype=bool)
-        raw, ranks, tops = {}, {}, {}
+        ranks, tops = {}, {}
         for name in self.parts:
-            scores = part_scores[name]
-            top = top_k(scores, mask, self.depth)
+            top = top_k(part_scores[name], mask, self.depth)
             rank = np.zeros(n, dtype=np.int32)
             rank[top] = np.arange(1, top.size + 1)
             listed[top] = True
-            raw[name], ranks[name], tops[name] = scores, rank, top
+            ranks[name], tops[name] = rank, top
         merged = np.flatnonzero(listed)
         final = np.zeros(n)
         rank_scores = {}
         for name in self.parts:
-            rs = np.zeros(n)
             if self.fusion == "rank":
-                top = tops[name]
-                rs[top] = (self.depth - ranks[name][top] + 1) / self.depth
+                rs = np.zeros(n)
+                rs[tops[name]] = (self.depth - ranks[name][tops[name]] + 1) / self.depth
             else:
-                vals = raw[name][merged]
-                ok = np.isfinite(vals)
-                if ok.any():
-                    lo, hi = vals[ok].min(), vals[ok].max()
-                    span = hi - lo
-                    normed = (vals - lo) / span if span > 0 else np.ones_like(vals)
-                    rs[merged[ok]] = normed[ok]
+                rs = _minmax_over(part_scores[name], merged)
             final += self.weights[name] * rs
             rank_scores[name] = rs
         final[~listed] = np.nan
-        return FusedScores(final, raw, ranks, rank_scores)
+        return FusedScores(final, part_scores, ranks, rank_scores)
 
     def score(self, history: UserHistory) -> np.ndarray:
         self.check_is_fitted()
@@ -129,28 +122,79 @@ class HybridRecommender(Recommender):
         in_lists = [name for name in self.parts if fused.rank[name][i] > 0]
         return "hybrid" if len(in_lists) > 1 else in_lists[0]
 
-    def recommend(
+    def rank(
         self,
         history: UserHistory,
-        k: int = 10,
-        *,
-        title_types: Sequence[str] | None = None,
-        exclude: Iterable[str] = (),
+        mask: np.ndarray,
+        k: int,
         part_scores: dict[str, np.ndarray] | None = None,
     ) -> list[Recommendation]:
         self.check_is_fitted()
-        mask = self.candidate_mask(history, title_types, exclude)
         fused = self.fuse(history, mask, part_scores)
-        out = []
-        for r, i in enumerate(top_k(fused.final, mask, k)):
-            parts = {name: float(fused.rank_score[name][i]) for name in self.parts}
-            out.append(
-                Recommendation(
-                    str(self.items_[i]),
-                    r + 1,
-                    float(fused.final[i]),
-                    self.source_of(fused, i),
-                    MappingProxyType(parts),
-                )
+        return [
+            Recommendation(
+                str(self.items_[i]),
+                r + 1,
+                float(fused.final[i]),
+                self.source_of(fused, i),
+                MappingProxyType({n: float(fused.rank_score[n][i]) for n in self.parts}),
             )
-        return out
+            for r, i in enumerate(top_k(fused.final, mask, k))
+        ]
+
+    def recommend_groups(
+        self,
+        history: UserHistory,
+        groups: Mapping[str, Sequence[str]],
+        k: int = 10,
+        exclude: Iterable[str] = (),
+    ) -> dict[str, list[Recommendation]]:
+        """Every group from one scoring of the user by each part."""
+        exclude = tuple(exclude)
+        scores = self.part_scores(history)
+        return {
+            name: self.rank(history, self.candidate_mask(history, types, exclude), k, scores)
+            for name, types in groups.items()
+        }
+
+    def account(
+        self, history: UserHistory, item: int, mask: np.ndarray, top: int = 5
+    ) -> ScoreAccount:
+        """The item's place in each part's list, the fused score and each part's reasons."""
+        fused = self.fuse(history, mask)
+        lists = tuple(
+            ListEntry(
+                name,
+                int(fused.rank[name][item]),
+                float(fused.rank_score[name][item]),
+                float(fused.raw[name][item]) if np.isfinite(fused.raw[name][item]) else None,
+                self.weights[name],
+            )
+            for name in self.parts
+        )
+        final = fused.final[item]
+        if not np.isfinite(final):
+            note = "not in the top lists of either part for this user"
+            return ScoreAccount("not_ranked", None, self.weights, lists, note=note)
+        explained = tuple(
+            (name, c)
+            for name, part in self.parts.items()
+            if fused.rank[name][item] > 0
+            for c in part.explain(history, item, top)
+        )
+        return ScoreAccount(
+            self.source_of(fused, item), float(final), self.weights, lists, explained
+        )
+
+
+def _minmax_over(scores: np.ndarray, merged: np.ndarray) -> np.ndarray:
+    """``scores`` min-max scaled over the ``merged`` items (0 elsewhere and where missing)."""
+    out = np.zeros(len(scores))
+    vals = scores[merged]
+    ok = np.isfinite(vals)
+    if ok.any():
+        lo, hi = vals[ok].min(), vals[ok].max()
+        span = hi - lo
+        normed = (vals - lo) / span if span > 0 else np.ones_like(vals)
+        out[merged[ok]] = normed[ok]
+    return out

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
-from recsys.models import (
-    ColdStart,
-    CollaborativeBlend,
-    ContentRecommender,
-    EASERecommender,
-    HybridRecommender,
-    PopularityRecommender,
-    Recommender,
-    SequentialRecommender,
-    SVDRecommender,
-    UserHistory,
-)
+from recsys.graph import ModelParams, build_graph
+from recsys.models import PopularityRecommender, Recommender, UserHistory
 
 LOW = UserHistory(
     likes=("tt0000000", "tt0000001", "tt0000002", "tt0000004", "tt0000005", "tt0000016"),
@@ -30,33 +22,33 @@ HIGH = UserHistory(
 COLD = UserHistory(likes=("tt0000000",), favorite_genres=("Horror",))
 
 
+#: The app's graph, sized for the 24-title fixture (every node is built by recsys.graph).
+SMALL = ModelParams(
+    content_min_df=1, ease_l2=1.0, ease_min_support=1, seq_window=3, svd_factors=4, svd_epochs=10
+)
+VARIANTS = {
+    "hybrid": SMALL,
+    "hybrid_blend": SMALL,
+    "hybrid_even": replace(SMALL, w1=0.5, w2=0.5),
+    "hybrid_rank": replace(SMALL, fusion="rank"),
+}
+
+
 def build(name: str) -> Recommender:
-    if name == "popularity":
-        return PopularityRecommender()
-    if name == "content":
-        return ContentRecommender(min_df=1)
-    if name == "svd":
-        return SVDRecommender(n_factors=4, n_epochs=10)
-    if name == "ease":
-        return EASERecommender(l2=1.0, min_support=1)
-    if name == "sequential":
-        return SequentialRecommender(window=3)
-    if name == "collaborative":
-        return CollaborativeBlend(
-            EASERecommender(l2=1.0, min_support=1), SequentialRecommender(window=3)
-        )
-    hybrid = HybridRecommender(ContentRecommender(min_df=1), EASERecommender(l2=1.0, min_support=1))
-    if name == "hybrid":
-        return hybrid
-    if name == "hybrid_blend":
-        return HybridRecommender(
-            ContentRecommender(min_df=1), build("collaborative"), w1=0.1, w2=0.9
-        )
-    if name == "hybrid_rank":
-        return HybridRecommender(
-            ContentRecommender(min_df=1), build("collaborative"), fusion="rank"
-        )
-    return ColdStart(PopularityRecommender(), hybrid)
+    """A fresh, unfitted node of the graph (a variant's hybrid for the hybrid_* names)."""
+    graph = build_graph(VARIANTS.get(name, SMALL))
+    node = "hybrid" if name.startswith("hybrid") else "served" if name == "cold_start" else name
+    return _Fitting(graph, node)
+
+
+class _Fitting:
+    """``build(name).fit(data)``: fits the node with the parts it needs, returns the node."""
+
+    def __init__(self, graph, node: str) -> None:  # type: ignore[no-untyped-def]
+        self.graph, self.node = graph, node
+
+    def fit(self, data) -> Recommender:  # type: ignore[no-untyped-def]
+        return self.graph.fit(data, targets=[self.node]).nodes[self.node]
 
 
 MODELS = [
@@ -68,6 +60,7 @@ MODELS = [
     "collaborative",
     "hybrid",
     "hybrid_blend",
+    "hybrid_even",
     "hybrid_rank",
     "cold_start",
 ]

@@ -60,9 +60,21 @@ def test_explicit_ratings_order_is_the_sequence():
     assert np.isnan(seq.score(UserHistory())).all()
 
 
+def fitted_blend(data, ease_l2: float = 1.0) -> CollaborativeBlend:
+    """A blend of freshly fitted parts (composites combine fitted models)."""
+    ease = EASERecommender(l2=ease_l2, min_support=1).fit(data)
+    return CollaborativeBlend(ease, SequentialRecommender().fit(data)).fit(data)
+
+
+def test_composites_need_fitted_parts(data):
+    with pytest.raises(RuntimeError, match="not fitted"):
+        CollaborativeBlend(EASERecommender(), SequentialRecommender()).fit(data)
+
+
 def test_blend_is_scaled_sum_with_exact_contributions(data):
-    ease = EASERecommender(l2=1.0, min_support=1)
-    blend = CollaborativeBlend(ease, SequentialRecommender(window=3), beta=0.5).fit(data)
+    ease = EASERecommender(l2=1.0, min_support=1).fit(data)
+    seq = SequentialRecommender(window=3).fit(data)
+    blend = CollaborativeBlend(ease, seq, beta=0.5).fit(data)
     e, s = blend.part_scores(LIKES)
     se, ss = blend.scales(e, s)
     expected = e / se + 0.5 * np.nan_to_num(s) / ss
@@ -77,8 +89,7 @@ def test_blend_is_scaled_sum_with_exact_contributions(data):
 
 
 def test_blend_falls_back_to_sequential_without_ease_likes(data):
-    blend = CollaborativeBlend(EASERecommender(l2=1.0, min_support=1), SequentialRecommender())
-    blend.fit(data)
+    blend = fitted_blend(data)
     only_disliked = UserHistory(ratings={"tt0000001": 1.0, "tt0000003": 1.5})
     assert np.isnan(blend.ease.score(only_disliked)).all()
     assert blend.recommend(only_disliked, k=3)
@@ -86,9 +97,9 @@ def test_blend_falls_back_to_sequential_without_ease_likes(data):
 
 @pytest.mark.parametrize("fusion", ["minmax", "rank"])
 def test_hybrid_fusion_scores(data, fusion):
-    collab = CollaborativeBlend(EASERecommender(l2=1.0, min_support=1), SequentialRecommender())
+    content = ContentRecommender(min_df=1).fit(data)
     hybrid = HybridRecommender(
-        ContentRecommender(min_df=1), collab, w1=0.3, w2=0.7, depth=5, fusion=fusion
+        content, fitted_blend(data), w1=0.3, w2=0.7, depth=5, fusion=fusion
     ).fit(data)
     mask = hybrid.candidate_mask(LIKES)
     fused = hybrid.fuse(LIKES, mask)
@@ -104,9 +115,8 @@ def test_hybrid_fusion_scores(data, fusion):
 
 
 def test_unknown_fusion(data):
-    hybrid = HybridRecommender(
-        ContentRecommender(min_df=1), EASERecommender(l2=1.0, min_support=1), fusion="x"
-    ).fit(data)
+    content = ContentRecommender(min_df=1).fit(data)
+    hybrid = HybridRecommender(content, fitted_blend(data), fusion="x").fit(data)
     with pytest.raises(ValueError):
         hybrid.recommend(LIKES)
 
@@ -117,8 +127,8 @@ def test_blend_without_ease_likes_ranks_only_titles_the_history_leads_to(data):
     Regression: zeros used to rank, so a new user whose likes MovieLens does not know got a
     "collaborative" list of ties in catalog order (the oldest titles first).
     """
-    ease_knows_nothing = EASERecommender(min_support=10_000)
-    blend = CollaborativeBlend(ease_knows_nothing, SequentialRecommender()).fit(data)
+    ease_knows_nothing = EASERecommender(min_support=10_000).fit(data)
+    blend = CollaborativeBlend(ease_knows_nothing, SequentialRecommender().fit(data)).fit(data)
     history = UserHistory(likes=("tt0000001", "tt0000002"))
     assert np.isnan(blend.ease.score(history)).all()
     scores = blend.score(history)

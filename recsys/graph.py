@@ -1,0 +1,252 @@
+"""The one place that wires the models (LensKit's ``topn_pipeline`` is the example).
+
+:class:`ModelParams` holds every hyper-parameter of the recommender; :func:`build_graph` turns
+it into the graph the app serves::
+
+    popularity ─────────────────────────────────┐
+    content ─────────────────────┐               ├─ served (cold start below min_likes likes)
+    ease ───────┐                ├─ hybrid ──────┘
+    sequential ─┴─ collaborative ┘
+    svd (rating prediction; explanations' neighbours)
+
+The engine (serving), the evaluation and its tuning, the CLI and the tests all build through
+here, so the model the Quality page measures is, by construction, the model users get, and the
+saved model records its parameters whole.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, TypeVar
+
+from recsys.models.base import Recommender, TrainingData
+from recsys.models.blend import CollaborativeBlend
+from recsys.models.coldstart import ColdStart
+from recsys.models.collaborative import SVDRecommender
+from recsys.models.content import ContentRecommender
+from recsys.models.ease import EASERecommender
+from recsys.models.hybrid import HybridRecommender
+from recsys.models.popularity import PopularityRecommender
+from recsys.models.sequential import SequentialRecommender
+
+_R = TypeVar("_R", bound=Recommender)
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    """Every hyper-parameter of the model graph.
+
+    The defaults are the ones ``python -m recsys evaluate`` chose on its validation split (see
+    README): test NDCG@10 on ml-latest-small hybrid 0.1319, collaborative 0.1313, EASE 0.1259.
+    """
+
+    #: Hybrid weights of the content and the collaborative part.
+    w1: float = 0.1
+    w2: float = 0.9
+    #: How many titles each part contributes to the hybrid's merged list.
+    depth: int = 50
+    #: How the hybrid scores a merged title: "minmax" (raw scores) or "rank".
+    fusion: str = "minmax"
+    #: Below this many likes a user is served popular titles of their favourite genres.
+    min_likes: int = 5
+    #: The content profile is built from this many most recent likes.
+    profile_likes: int = 15
+    #: A content feature must occur in this many titles to count.
+    content_min_df: int = 2
+    #: EASE's L2 regularisation and the fewest likes an item needs to be modelled.
+    ease_l2: float = 400.0
+    ease_min_support: int = 3
+    #: Weight of the sequential signal inside the collaborative part, and its window.
+    seq_beta: float = 0.35
+    seq_window: int = 20
+    #: Surprise SVD's size and training length.
+    svd_factors: int = 50
+    svd_epochs: int = 30
+    random_state: int = 0
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> ModelParams:
+        """The defaults with the deployer's hybrid weights (``MARQUEE_HYBRID_W1``/``W2``)."""
+        base = cls()
+        return replace(
+            base,
+            w1=base.w1 if settings.hybrid_w1 is None else float(settings.hybrid_w1),
+            w2=base.w2 if settings.hybrid_w2 is None else float(settings.hybrid_w2),
+        )
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> ModelParams:
+        """Parameters as a manifest stored them (unknown keys: a different version)."""
+        names = {f.name for f in fields(cls)}
+        unknown = set(raw) - names
+        if unknown:
+            raise ValueError(f"unknown model parameters: {sorted(unknown)}")
+        return cls(**raw)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+#: Nodes in fitting order; each composite comes after its parts.
+NODES = (
+    "popularity",
+    "content",
+    "ease",
+    "sequential",
+    "collaborative",
+    "svd",
+    "hybrid",
+    "served",
+)
+DEPENDS: dict[str, tuple[str, ...]] = {
+    "collaborative": ("ease", "sequential"),
+    "hybrid": ("content", "collaborative"),
+    "served": ("popularity", "hybrid"),
+}
+#: The parameters each node is built from: a node of an earlier graph is reused when these
+#: and its parts are unchanged (the tuning refits only what a candidate setting changes).
+READS: dict[str, tuple[str, ...]] = {
+    "popularity": (),
+    "content": ("profile_likes", "content_min_df"),
+    "ease": ("ease_l2", "ease_min_support"),
+    "sequential": ("seq_window",),
+    "collaborative": ("seq_beta",),
+    "svd": ("svd_factors", "svd_epochs", "random_state"),
+    "hybrid": ("w1", "w2", "depth", "fusion"),
+    "served": ("min_likes",),
+}
+
+
+def _makers(p: ModelParams, n: dict[str, Recommender]) -> dict[str, Callable[[], Recommender]]:
+    """How to construct each node from the parameters and the nodes before it."""
+    return {
+        "popularity": PopularityRecommender,
+        "content": lambda: ContentRecommender(n_likes=p.profile_likes, min_df=p.content_min_df),
+        "ease": lambda: EASERecommender(l2=p.ease_l2, min_support=p.ease_min_support),
+        "sequential": lambda: SequentialRecommender(window=p.seq_window),
+        "collaborative": lambda: CollaborativeBlend(n["ease"], n["sequential"], beta=p.seq_beta),
+        "svd": lambda: SVDRecommender(
+            n_factors=p.svd_factors, n_epochs=p.svd_epochs, random_state=p.random_state
+        ),
+        "hybrid": lambda: HybridRecommender(
+            n["content"], n["collaborative"], w1=p.w1, w2=p.w2, depth=p.depth, fusion=p.fusion
+        ),
+        "served": lambda: ColdStart(n["popularity"], n["hybrid"], min_likes=p.min_likes),
+    }
+
+
+class ModelGraph:
+    """The wired models of one :class:`ModelParams`; :meth:`fit` trains each node once.
+
+    Attributes
+    ----------
+    fit_seconds_ : dict[str, float]
+        Each fitted node's own fit time (see :meth:`fit_seconds` for a node with its parts).
+    """
+
+    def __init__(self, params: ModelParams, nodes: dict[str, Recommender]) -> None:
+        self.params = params
+        self.nodes = nodes
+        self.fit_seconds_: dict[str, float] = {}
+
+    # typed access to the nodes
+    @property
+    def popularity(self) -> PopularityRecommender:
+        return self._node("popularity", PopularityRecommender)
+
+    @property
+    def content(self) -> ContentRecommender:
+        return self._node("content", ContentRecommender)
+
+    @property
+    def ease(self) -> EASERecommender:
+        return self._node("ease", EASERecommender)
+
+    @property
+    def sequential(self) -> SequentialRecommender:
+        return self._node("sequential", SequentialRecommender)
+
+    @property
+    def collaborative(self) -> CollaborativeBlend:
+        return self._node("collaborative", CollaborativeBlend)
+
+    @property
+    def svd(self) -> SVDRecommender:
+        return self._node("svd", SVDRecommender)
+
+    @property
+    def hybrid(self) -> HybridRecommender:
+        return self._node("hybrid", HybridRecommender)
+
+    @property
+    def served(self) -> ColdStart:
+        return self._node("served", ColdStart)
+
+    def _node(self, name: str, kind: type[_R]) -> _R:
+        node = self.nodes[name]
+        if not isinstance(node, kind):  # pragma: no cover - build_graph makes every node
+            raise TypeError(f"node {name!r} is a {type(node).__name__}, not a {kind.__name__}")
+        return node
+
+    def fit(self, data: TrainingData, targets: Iterable[str] = NODES) -> ModelGraph:
+        """Fit ``targets`` and the nodes they depend on, each once, parts first."""
+        wanted = closure(targets)
+        for name in NODES:
+            node = self.nodes[name]
+            if name not in wanted or hasattr(node, "items_"):
+                continue  # not asked for, or reused already fitted from an earlier graph
+            start = time.perf_counter()
+            node.fit(data)
+            self.fit_seconds_[name] = time.perf_counter() - start
+        return self
+
+    def fit_seconds(self, name: str) -> float:
+        """Seconds to fit ``name`` with every part it needs (each part counted once)."""
+        return sum(self.fit_seconds_.get(n, 0.0) for n in closure([name]))
+
+
+def closure(targets: Iterable[str]) -> set[str]:
+    """``targets`` and every node they depend on."""
+    out: set[str] = set()
+    todo = list(targets)
+    while todo:
+        name = todo.pop()
+        if name not in NODES:
+            raise ValueError(f"unknown model {name!r}; expected one of {NODES}")
+        if name not in out:
+            out.add(name)
+            todo.extend(DEPENDS.get(name, ()))
+    return out
+
+
+def build_graph(params: ModelParams | None = None, reuse: ModelGraph | None = None) -> ModelGraph:
+    """The model graph of ``params``.
+
+    ``reuse``: an earlier graph fitted on the same data; its nodes whose parameters and parts
+    are unchanged are taken over as they are (fitted), the others are built anew.
+    """
+    params = params or ModelParams()
+    nodes: dict[str, Recommender] = {}
+    makers = _makers(params, nodes)
+    for name in NODES:
+        if reuse is not None and _unchanged(name, params, reuse, nodes):
+            nodes[name] = reuse.nodes[name]
+        else:
+            nodes[name] = makers[name]()
+    graph = ModelGraph(params, nodes)
+    if reuse is not None:
+        graph.fit_seconds_ = {
+            n: s for n, s in reuse.fit_seconds_.items() if nodes[n] is reuse.nodes[n]
+        }
+    return graph
+
+
+def _unchanged(name: str, params: ModelParams, reuse: ModelGraph, built: dict) -> bool:
+    same_params = all(getattr(params, f) == getattr(reuse.params, f) for f in READS[name])
+    same_parts = all(built[d] is reuse.nodes[d] for d in DEPENDS.get(name, ()))
+    return same_params and same_parts
+
+
+__all__ = ["DEPENDS", "NODES", "ModelGraph", "ModelParams", "build_graph", "closure"]
