@@ -122,7 +122,7 @@ READS: dict[str, tuple[str, ...]] = {
 def _makers(p: ModelParams, n: dict[str, Recommender]) -> dict[str, Callable[[], Recommender]]:
     """How to construct each node from the parameters and the nodes before it."""
     return {
-        "popularity": PopularityRecommender,
+        "popularity": lambda: PopularityRecommender(),
         "content": lambda: ContentRecommender(n_likes=p.profile_likes, min_df=p.content_min_df),
         "ease": lambda: EASERecommender(l2=p.ease_l2, min_support=p.ease_min_support),
         "sequential": lambda: SequentialRecommender(window=p.seq_window),

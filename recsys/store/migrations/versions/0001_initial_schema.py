@@ -19,6 +19,14 @@ TS = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
+    _accounts()
+    _catalog()
+    _interactions()
+    _training_data()
+    _runs_and_caches()
+
+
+def _accounts() -> None:
     op.create_table(
         "users",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -34,6 +42,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("username", name="uq_users_username"),
         sa.UniqueConstraint("email", name="uq_users_email"),
     )
+
+
+def _catalog() -> None:
     op.create_table(
         "titles",
         sa.Column("tconst", sa.String(16), nullable=False),
@@ -53,6 +64,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_titles_type_votes", "titles", ["title_type", "num_votes"])
     op.create_index("ix_titles_start_year", "titles", ["start_year"])
+
+
+def _interactions() -> None:
     op.create_table(
         "interactions",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -71,6 +85,26 @@ def upgrade() -> None:
     op.create_index("ix_interactions_user_id", "interactions", ["user_id"])
     op.create_index("ix_interactions_tconst", "interactions", ["tconst"])
     op.create_table(
+        "impressions",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("tconst", sa.String(16), nullable=False),
+        sa.Column("section", sa.String(16), nullable=False),
+        sa.Column("rank", sa.Integer(), nullable=False),
+        sa.Column("model_part", sa.String(32), nullable=False),
+        sa.Column("shown_at", TS, nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_impressions"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name="fk_impressions_user_id_users", ondelete="CASCADE"
+        ),
+    )
+    op.create_index("ix_impressions_user_id", "impressions", ["user_id"])
+    op.create_index("ix_impressions_tconst", "impressions", ["tconst"])
+    op.create_index("ix_impressions_shown_at", "impressions", ["shown_at"])
+
+
+def _training_data() -> None:
+    op.create_table(
         "training_ratings",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -88,6 +122,9 @@ def upgrade() -> None:
         sa.Column("count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("tconst", "tag", name="pk_title_tags"),
     )
+
+
+def _runs_and_caches() -> None:
     op.create_table(
         "ingest_runs",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -107,23 +144,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tconst", name="pk_tmdb_cache"),
     )
     op.create_index("ix_tmdb_cache_expires_at", "tmdb_cache", ["expires_at"])
-    op.create_table(
-        "impressions",
-        sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("tconst", sa.String(16), nullable=False),
-        sa.Column("section", sa.String(16), nullable=False),
-        sa.Column("rank", sa.Integer(), nullable=False),
-        sa.Column("model_part", sa.String(32), nullable=False),
-        sa.Column("shown_at", TS, nullable=False),
-        sa.PrimaryKeyConstraint("id", name="pk_impressions"),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name="fk_impressions_user_id_users", ondelete="CASCADE"
-        ),
-    )
-    op.create_index("ix_impressions_user_id", "impressions", ["user_id"])
-    op.create_index("ix_impressions_tconst", "impressions", ["tconst"])
-    op.create_index("ix_impressions_shown_at", "impressions", ["shown_at"])
 
 
 def downgrade() -> None:
