@@ -16,7 +16,7 @@ from recsys.config import Settings
 from recsys.pipeline import run_ingest
 from recsys.store import interactions, users
 from recsys.store.db import Database
-from tests.world import write_world
+from testkit.world import write_world
 
 
 @pytest.fixture
@@ -99,3 +99,20 @@ def test_background_retrainer_swaps_only_when_stale(world_db) -> None:  # type: 
     assert done == [True] and retrainer.last_error is None
     assert "Retrained" in (retrainer.last_message or "")
     assert load_or_train_engine(settings, db).message == "Loaded the saved model."
+
+
+def test_other_model_parameters_rebuild_and_the_manifest_stores_them_whole(world_db) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from recsys.engine import MANIFEST
+    from recsys.graph import ModelParams
+
+    settings, db = world_db
+    load_or_train_engine(settings, db)
+    manifest = json.loads((settings.models_dir / MANIFEST).read_text())
+    assert ModelParams.from_dict(manifest["params"]) == ModelParams()
+    changed = settings.with_overrides(hybrid_w1=0.3, hybrid_w2=0.7)
+    status = load_or_train_engine(changed, db)
+    assert status.trained and "other settings" in status.message
+    assert status.engine.graph_.hybrid.weights == {"content": 0.3, "collaborative": 0.7}
+    assert load_or_train_engine(changed, db).message == "Loaded the saved model."
