@@ -1,7 +1,10 @@
-"""Resilience for calls to an outside service: a circuit breaker and a retry policy.
+"""Resilience for calls to an outside service: a circuit breaker, a shared rate-limit pause and
+a retry policy.
 
 Kept apart from the TMDb client so the rules (when to stop calling, how hard to try) read on
-their own and can serve any other remote source.
+their own and can serve any other remote source. None of the three is in urllib3's ``Retry``:
+it works per request, so it cannot stop other threads (pause, breaker) or keep a time budget
+(see ``TmdbClient._attempts`` for the measurements).
 """
 
 from __future__ import annotations
@@ -78,6 +81,34 @@ class CircuitBreaker:
             until = self.clock() + for_s
             self._open_until = max(until, self._open_until or until)
             self._probing = False
+
+
+class RateLimitPause:
+    """A pause every caller honours: one 429's ``Retry-After`` holds all threads off, not just
+    the one that got it (so a page of parallel lookups does not keep hammering a rate limit).
+    """
+
+    def __init__(self, max_s: float = 600.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_s = max_s
+        self.clock = clock
+        self._not_before = 0.0
+        self._lock = threading.Lock()
+
+    def hold(self, seconds: float) -> None:
+        """Nobody calls for ``seconds`` (at most ``max_s``); a longer pause already set stays."""
+        with self._lock:
+            self._not_before = max(self._not_before, self.clock() + min(seconds, self.max_s))
+
+    def wait(self, deadline: float) -> bool:
+        """Sleep out the pause; ``False`` at once if it would end at or after ``deadline``."""
+        with self._lock:
+            pause = self._not_before - self.clock()
+        if pause <= 0:
+            return True
+        if self.clock() + pause >= deadline:
+            return False
+        time.sleep(pause)
+        return True
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -12,16 +12,20 @@ from email.utils import format_datetime
 import pytest
 
 from recsys.config import Settings
+from recsys.store.db import Database
+from recsys.store.tmdb_cache import DatabaseArtCache
 from recsys.tmdb import (
     HIT_TTL_S,
     MISS_TTL_S,
     TMDB_ATTRIBUTION,
     CircuitBreaker,
     MemoryArtCache,
+    RateLimitPause,
     RetryPolicy,
     TitleArt,
     TmdbClient,
     _retry_after_s,
+    parse_find,
 )
 from tests.tmdb_server import FakeTmdb
 
@@ -165,9 +169,14 @@ def test_memory_cache_is_bounded() -> None:
     assert len(cache) == 2 and cache.get("tt1") is None and cache.get("tt3") is not None
 
 
-def test_a_broken_cache_does_not_break_lookups(tmdb: FakeTmdb) -> None:
+def test_a_broken_cache_does_not_break_lookups(
+    tmdb: FakeTmdb, caplog: pytest.LogCaptureFixture
+) -> None:
     class Broken:
         def get(self, tconst: str) -> TitleArt | None:
+            raise RuntimeError("db down")
+
+        def get_many(self, tconsts: Sequence[str]) -> dict[str, TitleArt]:
             raise RuntimeError("db down")
 
         def put(self, tconst: str, art: TitleArt, ttl_seconds: float) -> None:
@@ -175,7 +184,44 @@ def test_a_broken_cache_does_not_break_lookups(tmdb: FakeTmdb) -> None:
 
     client = TmdbClient(tmdb.settings(tmdb_timeout_s=0.3), Broken(), retry=FAST)
     assert client.fetch("tt0000005").found
-    assert client.fetch_many(["tt0000005", "tt0000006"])["tt0000006"].found
+    with caplog.at_level(logging.ERROR, logger="recsys.tmdb"):
+        arts = client.fetch_many(["tt0000005", "tt0000006"])
+    assert arts["tt0000005"].found and arts["tt0000006"].found
+    assert len([r for r in caplog.records if "batch read failed" in r.getMessage()]) == 1
+
+
+def test_cache_hits_come_from_one_get_many_call(tmdb: FakeTmdb) -> None:
+    """``get_many`` is part of the protocol: a page of hits never falls back to ``get``."""
+
+    class BatchOnly:
+        def __init__(self, arts: dict[str, TitleArt]) -> None:
+            self.arts = arts
+
+        def get(self, tconst: str) -> TitleArt | None:
+            raise AssertionError("per-title read for a cached title")
+
+        def get_many(self, tconsts: Sequence[str]) -> dict[str, TitleArt]:
+            return {t: self.arts[t] for t in tconsts if t in self.arts}
+
+        def put(self, tconst: str, art: TitleArt, ttl_seconds: float) -> None:
+            raise AssertionError("nothing to store")
+
+    cache = BatchOnly({t: TitleArt(t, found=True, title=t) for t in ("tt0000021", "tt0000022")})
+    client = TmdbClient(tmdb.settings(tmdb_timeout_s=0.3), cache, retry=FAST)
+    arts = client.fetch_many(["tt0000022", "tt0000021"])
+    assert list(arts) == ["tt0000022", "tt0000021"] and all(a.found for a in arts.values())
+    assert tmdb.count() == 0
+
+
+def test_memory_cache_get_many_returns_live_entries_only() -> None:
+    clock = Clock()
+    cache = MemoryArtCache(clock=clock)
+    cache.put("tt1", TitleArt("tt1"), 10)
+    cache.put("tt2", TitleArt("tt2", found=True), 100)
+    assert cache.get_many([]) == {}
+    assert set(cache.get_many(["tt1", "tt2", "tt3"])) == {"tt1", "tt2"}
+    clock.now += 50
+    assert cache.get_many(["tt1", "tt2", "tt3"]) == {"tt2": TitleArt("tt2", found=True)}
 
 
 # ---------------------------------------------------------------------- failures
@@ -266,12 +312,11 @@ def test_garbage_body_is_a_failure_not_a_crash(tmdb: FakeTmdb) -> None:
     assert client.fetch("tt0000017").found  # the failure was not cached
 
 
-def test_wrong_json_shape_is_a_failure(tmdb: FakeTmdb, monkeypatch: pytest.MonkeyPatch) -> None:
-    client = client_for(tmdb)
+def test_wrong_json_shape_is_a_failure() -> None:
     for payload in ([1, 2], {"movie_results": "nope"}, "text"):
         with pytest.raises(ValueError):
-            client._parse("tt1", payload)
-    assert client._parse("tt1", {"movie_results": [None, 3]}) == TitleArt("tt1")
+            parse_find("tt1", payload, "https://img/")
+    assert parse_find("tt1", {"movie_results": [None, 3]}, "https://img/") == TitleArt("tt1")
 
 
 def test_unreachable_server_is_a_connection_failure() -> None:
@@ -383,6 +428,20 @@ def test_retry_after_parsing() -> None:
     assert 25 < (_retry_after_s(later) or 0) <= 30
 
 
+def test_rate_limit_pause_is_shared_capped_and_kept_within_the_deadline() -> None:
+    clock = Clock()
+    pause = RateLimitPause(max_s=60.0, clock=clock)
+    assert pause.wait(deadline=clock.now)  # no pause: go at once
+    pause.hold(30)
+    pause.hold(5)  # a shorter Retry-After does not shorten the pause already set
+    assert not pause.wait(deadline=clock.now + 29)  # would end after the deadline: give up now
+    clock.now += 30
+    assert pause.wait(deadline=clock.now + 1)
+    pause.hold(3600)  # capped at max_s
+    clock.now += 60
+    assert pause.wait(deadline=clock.now + 0.1)
+
+
 def test_late_results_do_not_undo_an_open_breaker() -> None:
     clock = Clock()
     breaker = CircuitBreaker(threshold=1, cooldown_s=10, clock=clock)
@@ -421,8 +480,18 @@ def test_fetch_many_reads_the_cache_in_one_batch(tmdb: FakeTmdb) -> None:
     assert cache.batches == 2 and tmdb.count() == 2
 
 
-def test_with_the_database_cache(tmdb: FakeTmdb, db: object) -> None:
-    from recsys.store.tmdb_cache import DatabaseArtCache
+def test_database_cache_get_many(db: Database) -> None:
+    cache = DatabaseArtCache(db)
+    art = TitleArt("tt8000001", "https://i/w342/a.jpg", "Ça", True, 7, "movie", "T")
+    cache.put("tt8000001", art, 60)
+    cache.put("tt8000002", TitleArt("tt8000002"), 60)
+    cache.put("tt8000003", TitleArt("tt8000003", found=True), -1)  # already expired
+    assert cache.get_many([]) == {}
+    found = cache.get_many(["tt8000001", "tt8000002", "tt8000003", "tt8000004"])
+    assert found == {"tt8000001": art, "tt8000002": TitleArt("tt8000002")}
+
+
+def test_with_the_database_cache(tmdb: FakeTmdb, db: Database) -> None:
 
     tmdb.add("tt7000001", title="Über <Film>", overview="Ça & ça", poster_path="/p.jpg")
     tmdb.behave("tt7000002", "404")

@@ -23,6 +23,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from sklearn.feature_extraction import DictVectorizer
+from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.preprocessing import normalize
 
 from recsys.models.base import Recommender, TrainingData, UserHistory, split_genres
@@ -150,6 +152,27 @@ def title_tokens(catalog: pd.DataFrame, tags: pd.DataFrame | None) -> list[dict[
     return rows
 
 
+def tfidf_matrix(
+    token_rows: list[dict[str, float]], min_df: int, field_weights: Mapping[str, float]
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """L2-normalised, field-weighted TF-IDF rows and their feature names (column order).
+
+    scikit-learn does the counting and weighting: ``DictVectorizer(sort=False)`` keeps the
+    first-seen column order, and ``TfidfTransformer(sublinear_tf=True, smooth_idf=True)`` is
+    ``(1 + log tf) * (log((1 + n) / (1 + df)) + 1)``. Its own norm is off because the field
+    weights go in between TF-IDF and the L2 norm. Features in fewer than ``min_df`` rows go.
+    """
+    vectorizer = DictVectorizer(dtype=np.float64, sort=False)
+    counts = vectorizer.fit_transform(token_rows)
+    features = np.asarray(vectorizer.feature_names_, dtype=object)
+    keep = np.flatnonzero(np.bincount(counts.indices, minlength=counts.shape[1]) >= min_df)
+    counts, features = counts[:, keep], features[keep]
+    counts = TfidfTransformer(norm=None, smooth_idf=True, sublinear_tf=True).fit_transform(counts)
+    field_w = np.asarray([field_weights.get(f.split(":", 1)[0], 1.0) for f in features])
+    matrix = counts @ sp.diags(field_w)
+    return normalize(sp.csr_matrix(matrix, dtype=np.float32), norm="l2", copy=False), features
+
+
 class ContentRecommender(Recommender):
     """Cosine similarity between TF-IDF title vectors and the user's recent-likes profile.
 
@@ -180,29 +203,9 @@ class ContentRecommender(Recommender):
     def _fit(self, data: TrainingData) -> None:
         weights = dict(DEFAULT_FIELD_WEIGHTS)
         weights.update(self.field_weights or {})
-        token_rows = title_tokens(data.catalog, data.tags)
-        vocab: dict[str, int] = {}
-        indptr, indices, values = [0], [], []
-        for tok in token_rows:
-            for name, count in tok.items():
-                j = vocab.setdefault(name, len(vocab))
-                indices.append(j)
-                values.append(1.0 + math.log(count) if count > 0 else 0.0)
-            indptr.append(len(indices))
-        n_items = len(token_rows)
-        counts = sp.csr_matrix(
-            (np.asarray(values, dtype=np.float32), indices, indptr), shape=(n_items, len(vocab))
+        self.matrix_, features = tfidf_matrix(
+            title_tokens(data.catalog, data.tags), self.min_df, weights
         )
-        features = np.empty(len(vocab), dtype=object)
-        for name, j in vocab.items():
-            features[j] = name
-        df = np.bincount(counts.indices, minlength=len(vocab))
-        keep = np.flatnonzero(df >= self.min_df)
-        counts, features, df = counts[:, keep], features[keep], df[keep]
-        idf = np.log((1 + n_items) / (1 + df)) + 1.0
-        field_w = np.asarray([weights.get(f.split(":", 1)[0], 1.0) for f in features])
-        matrix = counts @ sp.diags((idf * field_w).astype(np.float32))
-        self.matrix_ = normalize(matrix.tocsr().astype(np.float32), norm="l2", copy=False)
         self.features_ = features
         votes = data.catalog["num_votes"].fillna(0).to_numpy(dtype=np.float64)
         top = np.log1p(votes.max()) if len(votes) and votes.max() > 0 else 1.0

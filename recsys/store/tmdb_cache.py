@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from recsys.store.db import Database
 from recsys.store.models import TmdbCacheEntry, utcnow
+from recsys.tmdb import TitleArt
 
 
 class DatabaseArtCache:
@@ -18,18 +19,15 @@ class DatabaseArtCache:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def get(self, tconst: str) -> Any | None:
-        from recsys.tmdb import TitleArt
-
+    def get(self, tconst: str) -> TitleArt | None:
         with self.db.session() as session:
             row = session.get(TmdbCacheEntry, tconst)
             if row is None or row.expires_at <= utcnow():
                 return None
             return TitleArt.from_json(row.payload)
 
-    def get_many(self, tconsts: list[str]) -> dict[str, Any]:
-        from recsys.tmdb import TitleArt
-
+    def get_many(self, tconsts: Sequence[str]) -> dict[str, TitleArt]:
+        """Live entries among ``tconsts`` in one query (a page of cards is one round trip)."""
         if not tconsts:
             return {}
         with self.db.session() as session:
@@ -40,7 +38,7 @@ class DatabaseArtCache:
             )
             return {row.tconst: TitleArt.from_json(row.payload) for row in rows}
 
-    def put(self, tconst: str, art: Any, ttl_seconds: float) -> None:
+    def put(self, tconst: str, art: TitleArt, ttl_seconds: float) -> None:
         now = utcnow()
         values = {
             "payload": art.to_json(),
