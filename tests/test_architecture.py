@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LIBRARY = sorted((ROOT / "recsys").rglob("*.py"))
-UI = sorted((ROOT / "pages").glob("*.py")) + [ROOT / "app.py"]
+UI = [*sorted((ROOT / "pages").glob("*.py")), ROOT / "app.py"]
 MAX_CLASS_LINES = 250
 MAX_FUNCTION_LINES = 80
 MODEL_CLASSES = {

@@ -254,3 +254,7 @@ class ContentRecommender(Recommender):
         fa = set(self.matrix_[a].indices)
         common = [j for j in self.matrix_[b].indices if j in fa]
         return sorted(str(self.features_[j]) for j in common)
+
+    def shared_with(self, item: int, tconst: str) -> tuple[str, ...]:
+        other = self.index_.get(tconst)
+        return () if other is None else tuple(self.shared_features(item, other))
