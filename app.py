@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -18,8 +18,16 @@ from pages import _auth
 from pages._widgets import StepProgress, footer, inject_css
 from recsys import bootstrap
 from recsys.config import Settings
-from recsys.service import Marquee
-from recsys.store.db import Database, StorageError
+from recsys.services import Database, Marquee, StorageError, open_database
+from recsys.services.accounts import UserProfile
+from recsys.services.art import tmdb_art
+
+if TYPE_CHECKING:
+    import streamlit_authenticator as stauth
+    from streamlit.navigation.page import StreamlitPage
+
+    from recsys.engine import Engine
+    from recsys.tmdb import TmdbClient
 
 log = logging.getLogger("marquee.app")
 
@@ -49,8 +57,8 @@ def load_settings() -> Settings:
 
 
 @st.cache_resource(show_spinner=False)
-def open_database(url: str, _settings: Settings) -> Database:
-    return Database.from_settings(_settings)
+def database(url: str, _settings: Settings) -> Database:
+    return open_database(_settings)
 
 
 @st.cache_resource(show_spinner=False)
@@ -60,7 +68,7 @@ def build_lock(url: str) -> threading.Lock:
 
 
 @st.cache_resource(show_spinner="Loading the recommender…")
-def load_engine(url: str, data_dir: str, _settings: Settings, _db: Database) -> Any:
+def load_engine(url: str, data_dir: str, _settings: Settings, _db: Database) -> Engine:
     return bootstrap.load_or_train_engine(_settings, _db).engine
 
 
@@ -71,13 +79,11 @@ def model_retrainer(url: str) -> bootstrap.BackgroundRetrainer:
 
 
 @st.cache_resource(show_spinner=False)
-def load_art(url: str, key_set: bool, api_base: str, _settings: Settings, _db: Database) -> Any:
-    if not key_set:
-        return None
-    from recsys.store.tmdb_cache import DatabaseArtCache
-    from recsys.tmdb import TmdbClient
-
-    return TmdbClient(_settings, DatabaseArtCache(_db))
+def load_art(
+    url: str, key_set: bool, api_base: str, _settings: Settings, _db: Database
+) -> TmdbClient | None:
+    """TMDb through its database cache, or None without a key (``key_set`` keys the cache)."""
+    return tmdb_art(_settings, _db)
 
 
 def first_start(settings: Settings, db: Database) -> None:
@@ -118,7 +124,7 @@ def main() -> None:
     inject_css()
     settings = load_settings()
     try:
-        db = open_database(settings.resolved_database_url, settings)
+        db = database(settings.resolved_database_url, settings)
         cookie_key = _auth.resolve_cookie_key(settings)
     except (StorageError, _auth.CookieKeyError) as exc:
         message = str(exc)
@@ -136,6 +142,33 @@ def main() -> None:
 
         run_alone(setting_up)
         return
+    service = build_service(settings, db)
+
+    _auth.render_cookie_writer()
+    auth = _auth.make_authenticator(settings, service.accounts, cookie_key)
+    _auth.restore_from_cookie(auth, settings)
+    user = None
+    if st.session_state.get("authentication_status") and st.session_state.get("username"):
+        user = service.accounts.user(st.session_state["username"])
+        if user is None:  # account removed since the cookie was written
+            _auth.logout(auth, settings)
+    pages = register_pages()
+    _auth.set_context(_auth.AppContext(settings, service, user, auth, cookie_key, pages))
+    # Every page is registered every run; the gate below decides what a visitor may open, and
+    # the sidebar lists only those pages.
+    nav = st.navigation(list(pages.values()), position="hidden")
+    current = nav.url_path or ""
+    gate(user, current, pages)
+    st.session_state["_marquee_page_prev"] = st.session_state.get("_marquee_page")
+    st.session_state["_marquee_page"] = current
+    if user is not None:
+        sidebar(user, pages, auth, settings)
+    nav.run()
+    footer(settings)
+
+
+def build_service(settings: Settings, db: Database) -> Marquee:
+    """This run's services over the process-wide engine and TMDb client."""
     engine = load_engine(settings.resolved_database_url, str(settings.data_dir), settings, db)
     # Visitors keep the current model while a stale one retrains; then the cache is dropped
     # and the next run loads the new artifact from disk.
@@ -145,17 +178,12 @@ def main() -> None:
     art = load_art(
         settings.resolved_database_url, settings.tmdb_enabled, settings.tmdb_api_base, settings, db
     )
-    service = Marquee(settings, db, engine, art)
+    return Marquee(settings, db, engine, art)
 
-    _auth.render_cookie_writer()
-    auth = _auth.make_authenticator(settings, service, cookie_key)
-    _auth.restore_from_cookie(auth, settings)
-    user = None
-    if st.session_state.get("authentication_status") and st.session_state.get("username"):
-        user = service.user(st.session_state["username"])
-        if user is None:  # account removed since the cookie was written
-            _auth.logout(auth, settings)
-    pages = {
+
+def register_pages() -> dict[str, StreamlitPage]:
+    """Every page by its URL path (registered on every run, so deep links always resolve)."""
+    return {
         # "/" only routes: to Home when logged in, else to Log in (the default page of
         # st.navigation always lives at "/", so the five real pages keep their own paths).
         "": st.Page(_landing, title="Marquee", icon=":material/movie:", default=True),
@@ -179,13 +207,10 @@ def main() -> None:
             "pages/quality.py", title="Quality", icon=":material/monitoring:", url_path="quality"
         ),
     }
-    _auth.set_context(_auth.AppContext(settings, service, user, auth, cookie_key, pages))
-    # Every page is registered every run; the gate below decides what a visitor may open, and
-    # the sidebar (built below) lists only those pages.
-    nav = st.navigation(list(pages.values()), position="hidden")
-    current = nav.url_path or ""
 
-    # ---------------------------------------------------------------- the gate
+
+def gate(user: UserProfile | None, current: str, pages: dict[str, StreamlitPage]) -> None:
+    """Send a visitor to the page they may see: Log in, onboarding, or where they were going."""
     if user is None and current != "login":
         if current:
             st.session_state["_marquee_next"] = current
@@ -199,27 +224,26 @@ def main() -> None:
         if user.onboarded and current == "onboarding":
             st.switch_page(pages["home"])
 
-    st.session_state["_marquee_page_prev"] = st.session_state.get("_marquee_page")
-    st.session_state["_marquee_page"] = current
 
-    if user is not None:
-        with st.sidebar:
-            st.markdown("### :material/movie: Marquee")
-            if user.onboarded:
-                for key in ("home", "explain", "quality"):
-                    st.page_link(pages[key])
-            else:
-                st.page_link(pages["onboarding"])
-            st.divider()
-            st.caption(f"Signed in as **{_md(user.name)}** (@{_md(user.username)})")
-            if st.button(
-                "Log out", key="sidebar_logout", icon=":material/logout:", width="stretch"
-            ):
-                _auth.logout(auth, settings)
-                st.switch_page(pages["login"])
-
-    nav.run()
-    footer(settings)
+def sidebar(
+    user: UserProfile,
+    pages: dict[str, StreamlitPage],
+    auth: stauth.Authenticate,
+    settings: Settings,
+) -> None:
+    """The pages this user may open, who is signed in, and Log out."""
+    with st.sidebar:
+        st.markdown("### :material/movie: Marquee")
+        if user.onboarded:
+            for key in ("home", "explain", "quality"):
+                st.page_link(pages[key])
+        else:
+            st.page_link(pages["onboarding"])
+        st.divider()
+        st.caption(f"Signed in as **{_md(user.name)}** (@{_md(user.username)})")
+        if st.button("Log out", key="sidebar_logout", icon=":material/logout:", width="stretch"):
+            _auth.logout(auth, settings)
+            st.switch_page(pages["login"])
 
 
 def _landing() -> None:

@@ -21,7 +21,7 @@ What it does, inside a temporary folder it removes at the end (``--keep`` keeps 
    * ``rerun``: a plain rerun of Home (what every like/dislike click costs on top of its write),
      the lists kept for the visit;
    and reports p50/p95/mean/max of each, the share of time spent in
-   ``Marquee.recommendations`` and the number of requests FakeTmdb saw while timing (0 means
+   ``Recommendations.home_sections`` and the number of requests FakeTmdb saw while timing (0 means
    the cache was warm).
 
 A render is the AppTest script run, app.py through Home's last element: the server-side time
@@ -115,7 +115,7 @@ class Timer:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from benchmarks.load import PASSWORD, prepare
-    from recsys.service import Marquee
+    from recsys.services.recommendations import Recommendations
     from tests.tmdb_server import FakeTmdb
 
     root = Path(tempfile.mkdtemp(prefix="marquee-home-"))
@@ -159,7 +159,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             _check_home(at)
         requests_before = tmdb.count()
 
-        timer = Timer(Marquee, "recommendations")
+        timer = Timer(Recommendations, "home_sections")
         new_picks: list[float] = []
         recs_ms: list[float] = []
         reruns: list[float] = []

@@ -126,7 +126,8 @@ def prepare(
     """Catalog, users (registered + onboarded) and a trained engine in ``root/data``."""
     from recsys import bootstrap
     from recsys.config import Settings
-    from recsys.service import GENRES_REQUIRED, PICKS_REQUIRED, Marquee
+    from recsys.services import Marquee
+    from recsys.services.onboarding import GENRES_REQUIRED, PICKS_REQUIRED
     from recsys.store.db import Database
 
     pg = None
@@ -175,8 +176,8 @@ def prepare(
 
         t0 = time.perf_counter()
         service = Marquee(settings, db)
-        genres = service.available_genres()[:GENRES_REQUIRED]
-        picks = {s: [c.tconst for c in service.trending(s, 50)] for s in ("movie", "tv")}
+        genres = service.onboarding.available_genres()[:GENRES_REQUIRED]
+        picks = {s: [c.tconst for c in service.onboarding.trending(s, 50)] for s in ("movie", "tv")}
         for section, found in picks.items():
             if len(found) < PICKS_REQUIRED:
                 raise RuntimeError(f"fewer than {PICKS_REQUIRED} trending titles: {section}")
@@ -184,9 +185,11 @@ def prepare(
         for i in range(sessions):
             username = f"loadu{i:03d}"
             name = f"Viewer{i:03d} Load"
-            uid = service.register(name, f"{username}@example.com", username, PASSWORD, PASSWORD)
-            service.set_favorite_genres(uid, genres)
-            service.complete_onboarding(
+            uid = service.accounts.register(
+                name, f"{username}@example.com", username, PASSWORD, PASSWORD
+            )
+            service.onboarding.set_favorite_genres(uid, genres)
+            service.onboarding.complete_onboarding(
                 uid,
                 rng.sample(picks["movie"], PICKS_REQUIRED),
                 rng.sample(picks["tv"], PICKS_REQUIRED),

@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 import streamlit as st
@@ -39,6 +39,11 @@ import streamlit_authenticator as stauth
 from streamlit_authenticator.utilities import LoginError
 
 from recsys.config import Settings
+from recsys.services import Marquee
+from recsys.services.accounts import Accounts, UserProfile
+
+if TYPE_CHECKING:
+    from streamlit.navigation.page import StreamlitPage
 
 log = logging.getLogger(__name__)
 
@@ -169,12 +174,14 @@ def _note_failure(message: str) -> None:
     st.session_state[LOGIN_MESSAGE_KEY] = message
 
 
-def make_authenticator(settings: Settings, service: Any, cookie_key: str) -> stauth.Authenticate:
+def make_authenticator(
+    settings: Settings, accounts: Accounts, cookie_key: str
+) -> stauth.Authenticate:
     """The library's authenticator over our users; its password check goes through
-    ``service.check_login`` (bcrypt + the per-username lockout in the database) and a
+    ``accounts.check_login`` (bcrypt + the per-username lockout in the database) and a
     per-session limit."""
     auth = stauth.Authenticate(
-        service.credentials(),
+        accounts.credentials(),
         cookie_name=settings.cookie_name,
         cookie_key=cookie_key,
         cookie_expiry_days=settings.cookie_expiry_days,
@@ -189,7 +196,7 @@ def make_authenticator(settings: Settings, service: Any, cookie_key: str) -> sta
                 f"Too many failed attempts in this session. Try again in {int(remaining) + 1} s."
             )
             return False
-        result = service.check_login(username, password)
+        result = accounts.check_login(username, password)
         if result.ok:
             st.session_state.pop(SESSION_FAILURES_KEY, None)
             st.session_state.pop(LOGIN_MESSAGE_KEY, None)
@@ -256,17 +263,17 @@ class AppContext:
     """What a page needs, built by app.py on every run (per session, never shared)."""
 
     settings: Settings
-    service: Any
-    user: Any | None  # recsys.service.UserProfile
-    auth: Any = None  # streamlit_authenticator.Authenticate for this run
-    cookie_key: str = ""
-    pages: Any = None  # url path -> st.Page registered by app.py in this run
+    service: Marquee
+    user: UserProfile | None
+    auth: stauth.Authenticate  # the library's authenticator for this run
+    cookie_key: str
+    pages: Mapping[str, StreamlitPage]  # url path -> the st.Page app.py registered this run
 
     @property
     def user_id(self) -> int:
         if self.user is None:
             raise RuntimeError("not logged in")
-        return int(self.user.id)
+        return self.user.id
 
 
 def set_context(ctx: AppContext) -> None:
@@ -286,8 +293,7 @@ def go(url_path: str) -> None:
     Always through the ``st.Page`` object: a file path such as ``"pages/home.py"`` can resolve to
     Streamlit's legacy ``pages/`` folder mode, which would run the page without app.py.
     """
-    pages = context().pages or {}
-    st.switch_page(pages[url_path])
+    st.switch_page(context().pages[url_path])
 
 
 def require_user() -> AppContext:

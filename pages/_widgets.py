@@ -15,8 +15,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from pages._auth import context
+from recsys.cards import TitleCard
+from recsys.config import Settings
+from recsys.services.ratings import Choice, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -52,24 +56,23 @@ def page_body(what: str = "this page") -> Iterator[None]:
 
 
 # ------------------------------------------------------------------------------ card pieces
-def card_meta(card: Any) -> str:
+def card_meta(card: TitleCard) -> str:
     """One line: year · genres · ★ rating."""
     bits = []
-    years = getattr(card, "years_label", None) or (str(card.year) if card.year else "")
-    if years:
-        bits.append(years)
+    if card.years_label:
+        bits.append(card.years_label)
     if card.genres:
         bits.append(", ".join(card.genres[:3]))
     return " · ".join(bits)
 
 
-def rating_text(card: Any) -> str:
+def rating_text(card: TitleCard) -> str:
     if card.rating is None:
         return "No IMDb rating"
     return f"★ {card.rating:.1f}  ({card.votes:,} votes)"
 
 
-def poster_html(card: Any, choice: bool | None = None, *, compact: bool = False) -> str:
+def poster_html(card: TitleCard, choice: bool | None = None, *, compact: bool = False) -> str:
     """Poster and caption of a card as escaped HTML."""
     badge = ""
     if choice is True:
@@ -77,7 +80,7 @@ def poster_html(card: Any, choice: bool | None = None, *, compact: bool = False)
     elif choice is False:
         badge = '<span class="mq-badge mq-dislike">Disliked</span>'
     rank = ""
-    if getattr(card, "rank", None) and not compact:
+    if card.rank and not compact:
         rank = f'<span class="mq-rank">#{int(card.rank)}</span>'
     rating = (
         f'<span class="mq-rating">★ {card.rating:.1f}</span>' if card.rating is not None else ""
@@ -123,9 +126,9 @@ def inject_css() -> None:
 
 
 # ------------------------------------------------------------------------------ rating actions
-def _rate(tconst: str, title: str, choice: str | None) -> None:
+def _rate(tconst: str, title: str, choice: Choice) -> None:
     ctx = context()
-    ctx.service.rate(ctx.user_id, tconst, choice)
+    ctx.service.ratings.rate(ctx.user_id, tconst, choice)
     choices = st.session_state.setdefault("_marquee_home_choices", {})
     if choice is None:
         choices.pop(tconst, None)
@@ -136,8 +139,33 @@ def _rate(tconst: str, title: str, choice: str | None) -> None:
         st.toast(f"{word} {title}", icon=":material/check:")
 
 
+#: The Like and Dislike buttons: (label, label when chosen, icon, help, the choice they stand for).
+_VERDICT_BUTTONS: dict[Verdict, tuple[str, str, str, str, bool]] = {
+    "like": ("Like", "Liked", ":material/thumb_up:", "I like this", True),
+    "dislike": ("Dislike", "Disliked", ":material/thumb_down:", "Not for me", False),
+}
+
+
+def _verdict_button(
+    column: DeltaGenerator, card: TitleCard, choice: bool | None, verdict: Verdict
+) -> None:
+    """Like or Dislike (key ``<verdict>_<tconst>``); clicking it when active takes it back."""
+    label, chosen_label, icon, offer, liked = _VERDICT_BUTTONS[verdict]
+    active = choice is liked
+    column.button(
+        chosen_label if active else label,
+        key=f"{verdict}_{card.tconst}",
+        icon=icon,
+        type="primary" if active else "secondary",
+        help="Take back" if active else offer,
+        on_click=_rate,
+        args=(card.tconst, card.title, None if active else verdict),
+        width="stretch",
+    )
+
+
 def poster_card(
-    card: Any,
+    card: TitleCard,
     choice: bool | None,
     *,
     on_info: Callable[[str], None] | None = None,
@@ -151,26 +179,8 @@ def poster_card(
         if not actions:
             return
         like, dislike, info = st.columns(3, gap="small")
-        like.button(
-            "Liked" if choice is True else "Like",
-            key=f"like_{t}",
-            icon=":material/thumb_up:",
-            type="primary" if choice is True else "secondary",
-            help="Take back" if choice is True else "I like this",
-            on_click=_rate,
-            args=(t, card.title, None if choice is True else "like"),
-            width="stretch",
-        )
-        dislike.button(
-            "Disliked" if choice is False else "Dislike",
-            key=f"dislike_{t}",
-            icon=":material/thumb_down:",
-            type="primary" if choice is False else "secondary",
-            help="Take back" if choice is False else "Not for me",
-            on_click=_rate,
-            args=(t, card.title, None if choice is False else "dislike"),
-            width="stretch",
-        )
+        _verdict_button(like, card, choice, "like")
+        _verdict_button(dislike, card, choice, "dislike")
         if (
             info.button(
                 "Info", key=f"info_{t}", icon=":material/info:", help="More info", width="stretch"
@@ -181,7 +191,7 @@ def poster_card(
 
 
 def poster_grid(
-    cards: Sequence[Any],
+    cards: Sequence[TitleCard],
     choices: dict[str, bool],
     *,
     on_info: Callable[[str], None] | None = None,
@@ -200,7 +210,7 @@ def poster_grid(
 def more_info_dialog(tconst: str) -> None:
     ctx = context()
     with page_body("this title"):
-        card = ctx.service.title_details(tconst, ctx.user_id if ctx.user else None)
+        card = ctx.service.picks.title_details(tconst, ctx.user_id if ctx.user else None)
         if card is None:
             st.warning("That title is no longer in the catalog.")
             return
@@ -231,8 +241,8 @@ def more_info_dialog(tconst: str) -> None:
             st.link_button("Open on IMDb", card.imdb_url, icon=":material/open_in_new:")
 
 
-def details_line(card: Any) -> str:
-    bits = [getattr(card, "years_label", "") or (str(card.year) if card.year else "")]
+def details_line(card: TitleCard) -> str:
+    bits = [card.years_label]
     if card.runtime_minutes:
         bits.append(f"{card.runtime_minutes} min")
     bits.append({"movie": "Movie"}.get(card.title_type, "TV"))
@@ -261,11 +271,11 @@ class StepProgress:
 
 
 # ------------------------------------------------------------------------------ footer
-def footer(settings: Any) -> None:
+def footer(settings: Settings) -> None:
     st.divider()
     notice = (
         "Title data: IMDb non-commercial datasets. Ratings for training: MovieLens (GroupLens)."
     )
-    if getattr(settings, "tmdb_enabled", False):
+    if settings.tmdb_enabled:
         notice = f"{TMDB_NOTICE} Posters and overviews: TMDB. {notice}"
     st.caption(notice)

@@ -1,8 +1,8 @@
 """Home (``/home``): this week's picks (Movies, TV shows), search, More info.
 
-The lists are computed once per visit (each computation logs what was shown), kept for the
-visit so a like or dislike shows on its card and can be changed or taken back, and refreshed on
-the next visit or with "New picks", without the titles already rated.
+The lists are computed once per visit (one scoring of the user for both sections, logged as
+shown), kept for the visit so a like or dislike shows on its card and can be changed or taken
+back, and refreshed on the next visit or with "New picks", without the titles already rated.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import streamlit as st
 
 from pages import _auth
 from pages._widgets import esc, md_escape, more_info_dialog, page_body, poster_grid
-from recsys.service import SECTION_LABELS
+from recsys.cards import SECTION_LABELS, TitleCard
 
 ctx = _auth.require_user()
 service, user_id = ctx.service, ctx.user_id
@@ -23,13 +23,12 @@ def _refresh() -> None:
     st.session_state.pop(RECS_KEY, None)
 
 
-def _recommendations() -> dict[str, list]:
+def _recommendations() -> dict[str, list[TitleCard]]:
+    """This visit's lists (``RECS_KEY`` also holds ``_user``; the Explain page reads it)."""
     cached = st.session_state.get(RECS_KEY)
     arrived = st.session_state.get("_marquee_page_prev") != "home"
     if cached is None or cached.get("_user") != user_id or arrived:
-        cached = {"_user": user_id}
-        for section in SECTION_LABELS:
-            cached[section] = service.recommendations(user_id, section, k=PICKS_PER_SECTION)
+        cached = {"_user": user_id, **service.picks.home_sections(user_id, k=PICKS_PER_SECTION)}
         st.session_state[RECS_KEY] = cached
     return cached
 
@@ -53,7 +52,7 @@ with page_body("your picks"):
     )
 
     recs = _recommendations()
-    choices = service.choices(user_id)
+    choices = service.ratings.choices(user_id)
     opened: list[str] = []
 
     query = st.text_input(
@@ -65,7 +64,7 @@ with page_body("your picks"):
     )
     shown = {c.tconst for s in SECTION_LABELS for c in recs[s]}
     if query.strip():
-        results = [c for c in service.search(query, 10) if c.tconst not in shown]
+        results = [c for c in service.picks.search(query, 10) if c.tconst not in shown]
         if results:
             plural = "es" if len(results) != 1 else ""
             st.caption(f"{len(results)} match{plural} for “{md_escape(query.strip())}”")
@@ -92,7 +91,7 @@ with page_body("your picks"):
             if not group:
                 continue
             st.markdown(f"**{title}**")
-            names = service.cards(group[-30:], art=False)  # names only
+            names = service.picks.cards(group[-30:], art=False)  # names only
             st.markdown(
                 " · ".join(
                     f"{md_escape(c.title)} ({c.year})" if c.year else md_escape(c.title)

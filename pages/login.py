@@ -55,7 +55,7 @@ with page_body("the log-in page"):
                 try:
                     if password != password.strip():
                         raise AccountError("Passwords cannot start or end with a space.")
-                    ctx.service.register(name, email, username, password, repeat)
+                    ctx.service.accounts.register(name, email, username, password, repeat)
                 except AccountError as exc:
                     st.error(str(exc), icon=":material/error:")
                 else:

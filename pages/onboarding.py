@@ -9,10 +9,11 @@ import streamlit as st
 
 from pages import _auth
 from pages._widgets import esc, md_escape, page_body, poster_html
-from recsys.service import GENRES_REQUIRED, PICKS_REQUIRED
+from recsys.cards import Section
+from recsys.services.onboarding import GENRES_REQUIRED, PICKS_REQUIRED
 
 ctx = _auth.require_user()
-service, user_id = ctx.service, ctx.user_id
+service, user_id = ctx.service.onboarding, ctx.user_id
 TRENDING_SHOWN = 20
 
 
@@ -20,7 +21,7 @@ def _toggle(tconst: str) -> None:
     service.pick(user_id, tconst, bool(st.session_state.get(f"pick_{tconst}")))
 
 
-def _section(section: str, label: str, picked: tuple[str, ...]) -> None:
+def _section(section: Section, label: str, picked: tuple[str, ...]) -> None:
     count = len(picked)
     st.subheader(f"{label}: {count} of {PICKS_REQUIRED} picked")
     st.progress(min(1.0, count / PICKS_REQUIRED))

@@ -7,9 +7,10 @@ import streamlit as st
 
 from pages import _auth
 from pages._widgets import StepProgress, page_body
+from recsys.evaluation.report import SWEEP_METRIC, EvaluationReport
 
 ctx = _auth.require_user()
-service = ctx.service
+quality = ctx.service.quality
 CHART_LAYOUT = {
     "template": "plotly_dark",
     "paper_bgcolor": "rgba(0,0,0,0)",
@@ -20,73 +21,77 @@ HEADLINE = ["precision@10", "recall@10", "ndcg@10", "hit@10", "map@10"]
 BEYOND = ["coverage", "novelty", "diversity"]
 
 
-def _offline(report: dict) -> None:
-    models: dict[str, dict] = report.get("models", {})
-    protocol = report.get("protocol", {})
-    if protocol:
+def _offline(report: EvaluationReport) -> None:
+    protocol = report.protocol
+    if protocol.n_users_evaluated is not None:
         st.caption(
-            f"{protocol.get('n_users_evaluated', '?')} users, "
-            f"{protocol.get('n_test_ratings', '?')} held-out ratings, "
-            f"{protocol.get('n_items', '?')} titles. Split: {protocol.get('split', '—')}. "
-            f"Relevant: {protocol.get('relevant', '—')}."
+            f"{_or_unknown(protocol.n_users_evaluated)} users, "
+            f"{_or_unknown(protocol.n_test_ratings)} held-out ratings, "
+            f"{_or_unknown(protocol.n_items)} titles. Split: {protocol.split or '—'}. "
+            f"Relevant: {protocol.relevant or '—'}."
         )
-    if models:
-        names = list(models)
-        metrics = sorted({m for row in models.values() for m in row})
-        ordered = [m for m in HEADLINE + BEYOND if m in metrics] + [
-            m for m in metrics if m not in HEADLINE + BEYOND
-        ]
-        st.dataframe(
-            {"metric": ordered, **{n: [models[n].get(m) for m in ordered] for n in names}},
-            hide_index=True,
-            width="stretch",
-            key="quality_models",
+    if report.models:
+        _model_table_and_charts(report)
+    if report.sweep:
+        fig = px.line(
+            x=[p.w1 for p in report.sweep],
+            y=[p.ndcg for p in report.sweep],
+            markers=True,
+            labels={"x": "w1 (content weight; collaborative = 1 − w1)", "y": SWEEP_METRIC},
+            title="Hybrid weight sweep",
         )
-        present = [m for m in HEADLINE if any(m in row for row in models.values())]
-        if present:
-            fig = px.bar(
-                x=[m for n in names for m in present],
-                y=[models[n].get(m, 0) for n in names for m in present],
-                color=[n for n in names for _ in present],
-                barmode="group",
-                labels={"x": "", "y": "", "color": "model"},
-                title="Ranking quality at 10 (higher is better)",
-            )
-            fig.update_layout(**CHART_LAYOUT, height=380)
-            st.plotly_chart(fig, key="quality_ranking")
-        beyond = [m for m in BEYOND if any(m in row for row in models.values())]
-        if beyond:
-            cols = st.columns(len(beyond))
-            for col, metric in zip(cols, beyond, strict=True):
-                fig = px.bar(
-                    x=names,
-                    y=[models[n].get(metric, 0) for n in names],
-                    labels={"x": "", "y": ""},
-                    title=metric.capitalize(),
-                )
-                fig.update_layout(**CHART_LAYOUT, height=300)
-                col.plotly_chart(fig, key=f"quality_{metric}")
-    sweep = report.get("sweep") or []
-    if sweep:
-        metric = next((k for k in sweep[0] if k not in ("w1", "w2")), None)
-        if metric:
-            fig = px.line(
-                x=[row["w1"] for row in sweep],
-                y=[row[metric] for row in sweep],
-                markers=True,
-                labels={"x": "w1 (content weight; collaborative = 1 − w1)", "y": metric},
-                title="Hybrid weight sweep",
-            )
-            tuned = protocol.get("tuned", {}).get("w1")
-            if tuned is not None:
-                fig.add_vline(x=tuned, line_dash="dash", annotation_text=f"chosen w1={tuned}")
-            fig.update_layout(**CHART_LAYOUT, height=360)
-            st.plotly_chart(fig, key="quality_sweep")
-    svd = report.get("svd")
-    if svd:
+        tuned = protocol.tuned.w1
+        if tuned is not None:
+            fig.add_vline(x=tuned, line_dash="dash", annotation_text=f"chosen w1={tuned}")
+        fig.update_layout(**CHART_LAYOUT, height=360)
+        st.plotly_chart(fig, key="quality_sweep")
+    if report.svd is not None:
         a, b = st.columns(2)
-        a.metric("SVD rating RMSE", f"{svd.get('rmse', float('nan')):.3f}")
-        b.metric("SVD rating MAE", f"{svd.get('mae', float('nan')):.3f}")
+        a.metric("SVD rating RMSE", f"{report.svd.rmse:.3f}")
+        b.metric("SVD rating MAE", f"{report.svd.mae:.3f}")
+
+
+def _or_unknown(value: int | None) -> str:
+    return "?" if value is None else str(value)
+
+
+def _model_table_and_charts(report: EvaluationReport) -> None:
+    """Every model side by side: the metric table, ranking quality, beyond-accuracy metrics."""
+    models, names = report.models, report.model_names
+    metrics = sorted({m for row in models.values() for m in row})
+    ordered = [m for m in HEADLINE + BEYOND if m in metrics] + [
+        m for m in metrics if m not in HEADLINE + BEYOND
+    ]
+    st.dataframe(
+        {"metric": ordered, **{n: [report.metric(n, m) for m in ordered] for n in names}},
+        hide_index=True,
+        width="stretch",
+        key="quality_models",
+    )
+    present = [m for m in HEADLINE if m in metrics]
+    if present:
+        fig = px.bar(
+            x=[m for n in names for m in present],
+            y=[models[n].get(m, 0) for n in names for m in present],
+            color=[n for n in names for _ in present],
+            barmode="group",
+            labels={"x": "", "y": "", "color": "model"},
+            title="Ranking quality at 10 (higher is better)",
+        )
+        fig.update_layout(**CHART_LAYOUT, height=380)
+        st.plotly_chart(fig, key="quality_ranking")
+    beyond = [m for m in BEYOND if m in metrics]
+    if beyond:
+        cols = st.columns(len(beyond))
+        for col, metric in zip(cols, beyond, strict=True):
+            fig = px.bar(
+                x=names,
+                y=[models[n].get(metric, 0) for n in names],
+                labels={"x": "", "y": ""},
+                title=metric.capitalize(),
+            )
+            fig.update_layout(**CHART_LAYOUT, height=300)
+            col.plotly_chart(fig, key=f"quality_{metric}")
 
 
 def _rates(frame, by: str, title: str, key: str) -> None:  # type: ignore[no-untyped-def]
@@ -116,7 +121,7 @@ with page_body("the quality report"):
     )
     offline_tab, online_tab = st.tabs(["Offline evaluation", "Online (our users)"])
     with offline_tab:
-        report = service.offline_report()
+        report = quality.offline_report()
         if report is None:
             st.info(
                 "No evaluation has been run yet. Run `python -m recsys evaluate`, or start it "
@@ -125,18 +130,17 @@ with page_body("the quality report"):
             )
         else:
             _offline(report)
-        runner = getattr(service, "run_evaluation", None)
-        if runner is not None and st.button(
-            "Run the evaluation again" if report else "Run the evaluation",
+        if st.button(
+            "Run the evaluation" if report is None else "Run the evaluation again",
             key="quality_run",
             icon=":material/play_arrow:",
         ):
             with st.status("Evaluating…", expanded=True) as status:
-                runner(StepProgress())
+                quality.run_evaluation(StepProgress())
                 status.update(label="Evaluation finished", state="complete")
             st.rerun()
     with online_tab:
-        online = service.online_report()
+        online = quality.online_report()
         cols = st.columns(5)
         cols[0].metric("Users", f"{online.users:,}")
         cols[1].metric("Likes + dislikes", f"{online.interactions:,}")

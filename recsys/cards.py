@@ -13,6 +13,8 @@ from recsys.schema import GENRE_SEP, PEOPLE_SEP
 from recsys.store.models import Title
 
 Section = Literal["movie", "tv"]
+#: The sections Home shows, in order, with their headings.
+SECTION_LABELS: dict[Section, str] = {"movie": "Movies", "tv": "TV shows"}
 
 
 @dataclass(frozen=True)

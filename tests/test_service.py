@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from recsys.accounts import AccountError
 from recsys.config import Settings
+from recsys.engine import Engine
 from recsys.pipeline import run_ingest
-from recsys.service import Marquee
+from recsys.services import Marquee
 from recsys.store.db import Database
+from recsys.store.models import Impression
 from tests.world import write_world
 
 PASSWORD = "Secret-pass1"
@@ -41,12 +46,12 @@ def service(db: Database, settings: Settings, world: tuple[Path, Path]) -> Marqu
 
 
 def test_register_and_login(service: Marquee) -> None:
-    uid = service.register("Ada Lovelace", "ada@example.com", "ada", PASSWORD, PASSWORD)
-    assert service.check_login("ada", PASSWORD).user_id == uid
-    assert service.check_login("ADA", PASSWORD).ok  # usernames are case-insensitive
-    creds = service.credentials()["usernames"]["ada"]
+    uid = service.accounts.register("Ada Lovelace", "ada@example.com", "ada", PASSWORD, PASSWORD)
+    assert service.accounts.check_login("ada", PASSWORD).user_id == uid
+    assert service.accounts.check_login("ADA", PASSWORD).ok  # usernames are case-insensitive
+    creds = service.accounts.credentials()["usernames"]["ada"]
     assert creds["password"].startswith("$2") and PASSWORD not in str(creds)
-    profile = service.user("ada")
+    profile = service.accounts.user("ada")
     assert profile is not None and profile.name == "Ada Lovelace" and not profile.onboarded
 
 
@@ -64,110 +69,112 @@ def test_register_and_login(service: Marquee) -> None:
 )
 def test_registration_errors_are_clear(service: Marquee, args: tuple, message: str) -> None:
     with pytest.raises(AccountError, match=message):
-        service.register(*args)
+        service.accounts.register(*args)
 
 
 def test_duplicates_are_refused_with_a_message(service: Marquee) -> None:
-    service.register("Ada", "ada@example.com", "ada", PASSWORD, PASSWORD)
+    service.accounts.register("Ada", "ada@example.com", "ada", PASSWORD, PASSWORD)
     with pytest.raises(AccountError, match="username is taken"):
-        service.register("Other", "other@example.com", "Ada", PASSWORD, PASSWORD)
+        service.accounts.register("Other", "other@example.com", "Ada", PASSWORD, PASSWORD)
     with pytest.raises(AccountError, match="already exists"):
-        service.register("Other", "ADA@example.com", "other", PASSWORD, PASSWORD)
+        service.accounts.register("Other", "ADA@example.com", "other", PASSWORD, PASSWORD)
 
 
 def test_lockout_after_repeated_failures(service: Marquee) -> None:
-    service.register("Ada", "ada@example.com", "ada", PASSWORD, PASSWORD)
+    service.accounts.register("Ada", "ada@example.com", "ada", PASSWORD, PASSWORD)
     for attempt in range(4):
-        result = service.check_login("ada", "wrong")
+        result = service.accounts.check_login("ada", "wrong")
         assert not result.ok and f"{4 - attempt} attempt" in result.message
-    locked = service.check_login("ada", "wrong")
+    locked = service.accounts.check_login("ada", "wrong")
     assert not locked.ok and "Try again in" in locked.message and locked.retry_after_s > 0
     # Even the right password is refused while locked, and the message says when to retry.
-    assert not service.check_login("ada", PASSWORD).ok
+    assert not service.accounts.check_login("ada", PASSWORD).ok
     service.clock.now += timedelta(minutes=6)  # type: ignore[attr-defined]
-    assert service.check_login("ada", PASSWORD).ok
-    assert "attempts left" in service.check_login("ada", "wrong").message  # counter was reset
+    assert service.accounts.check_login("ada", PASSWORD).ok
+    # the counter was reset
+    assert "attempts left" in service.accounts.check_login("ada", "wrong").message
 
 
 def test_unknown_user_gets_the_same_message(service: Marquee) -> None:
-    service.register("Ada", "ada@example.com", "ada", PASSWORD, PASSWORD)
-    unknown = service.check_login("nobody", "whatever")
-    wrong = service.check_login("ada", "whatever")
+    service.accounts.register("Ada", "ada@example.com", "ada", PASSWORD, PASSWORD)
+    unknown = service.accounts.check_login("nobody", "whatever")
+    wrong = service.accounts.check_login("ada", "whatever")
     assert unknown.message.split(".")[0] == wrong.message.split(".")[0]
 
 
 def test_onboarding_flow_survives_reload(service: Marquee) -> None:
-    uid = service.register("Ada", "ada@example.com", "ada", PASSWORD, PASSWORD)
-    assert service.onboarding_state(uid).step == 1
-    genres = service.available_genres()
+    uid = service.accounts.register("Ada", "ada@example.com", "ada", PASSWORD, PASSWORD)
+    assert service.onboarding.onboarding_state(uid).step == 1
+    genres = service.onboarding.available_genres()
     with pytest.raises(ValueError, match="exactly 5"):
-        service.set_favorite_genres(uid, genres[:4])
-    service.set_favorite_genres(uid, genres[:5])
-    state = service.onboarding_state(uid)
+        service.onboarding.set_favorite_genres(uid, genres[:4])
+    service.onboarding.set_favorite_genres(uid, genres[:5])
+    state = service.onboarding.onboarding_state(uid)
     assert state.step == 2 and state.genres == tuple(genres[:5])
 
-    movies = service.trending("movie", limit=8)
-    shows = service.trending("tv", limit=8)
+    movies = service.onboarding.trending("movie", limit=8)
+    shows = service.onboarding.trending("tv", limit=8)
     assert len(movies) >= 5 and len(shows) >= 5
-    year_from, year_to = service.trending_window()
+    year_from, year_to = service.onboarding.trending_window()
     assert (year_from, year_to) == (2024, 2026)
     assert all(c.title_type == "movie" and year_from <= c.year <= year_to for c in movies)
     assert all(c.title_type in ("tvSeries", "tvMiniSeries") for c in shows)
     assert [c.votes for c in movies] == sorted((c.votes for c in movies), reverse=True)
 
     for card in movies[:6]:
-        service.pick(uid, card.tconst, True)
-    service.pick(uid, movies[5].tconst, False)
+        service.onboarding.pick(uid, card.tconst, True)
+    service.onboarding.pick(uid, movies[5].tconst, False)
     for card in shows[:4]:
-        service.pick(uid, card.tconst, True)
-    state = service.onboarding_state(uid)  # a "reload": everything comes from the database
+        service.onboarding.pick(uid, card.tconst, True)
+    # a "reload": everything comes from the database
+    state = service.onboarding.onboarding_state(uid)
     assert len(state.movie_picks) == 5 and len(state.tv_picks) == 4 and not state.can_finish
     with pytest.raises(ValueError, match="exactly 5 movies and 5 TV shows"):
-        service.complete_onboarding(uid)
-    service.pick(uid, shows[4].tconst, True)
-    service.complete_onboarding(uid)
-    assert service.onboarding_state(uid).done
-    assert service.user("ada").onboarded  # type: ignore[union-attr]
-    likes = service.choices(uid)
+        service.onboarding.complete_onboarding(uid)
+    service.onboarding.pick(uid, shows[4].tconst, True)
+    service.onboarding.complete_onboarding(uid)
+    assert service.onboarding.onboarding_state(uid).done
+    assert service.accounts.user("ada").onboarded  # type: ignore[union-attr]
+    likes = service.ratings.choices(uid)
     assert len(likes) == 10 and all(likes.values())
 
 
 def test_rate_changes_and_takes_back(service: Marquee) -> None:
-    uid = service.register("Ada", "ada@example.com", "ada", PASSWORD, PASSWORD)
-    tconst = service.search("a", limit=1)[0].tconst
-    service.rate(uid, tconst, "like")
-    assert service.choices(uid) == {tconst: True}
-    service.rate(uid, tconst, "dislike")
-    assert service.choices(uid) == {tconst: False}
-    service.rate(uid, tconst, None)
-    assert service.choices(uid) == {}
+    uid = service.accounts.register("Ada", "ada@example.com", "ada", PASSWORD, PASSWORD)
+    tconst = service.picks.search("a", limit=1)[0].tconst
+    service.ratings.rate(uid, tconst, "like")
+    assert service.ratings.choices(uid) == {tconst: True}
+    service.ratings.rate(uid, tconst, "dislike")
+    assert service.ratings.choices(uid) == {tconst: False}
+    service.ratings.rate(uid, tconst, None)
+    assert service.ratings.choices(uid) == {}
     with pytest.raises(ValueError):
-        service.rate(uid, tconst, "love")  # type: ignore[arg-type]
+        service.ratings.rate(uid, tconst, "love")  # type: ignore[arg-type]
 
 
 def test_search_and_details_escape_nothing_and_find_quotes(service: Marquee) -> None:
-    found = service.search('"')
+    found = service.picks.search('"')
     assert found and all('"' in c.title for c in found)
-    assert service.search("") == [] and service.search("%") == []
-    card = service.title_details(found[0].tconst)
+    assert service.picks.search("") == [] and service.picks.search("%") == []
+    card = service.picks.title_details(found[0].tconst)
     assert card is not None and card.imdb_url.endswith(f"/title/{card.tconst}/")
     assert card.poster_src.startswith("data:image/svg+xml;base64,")  # no TMDb key: placeholder
     assert card.directors and card.cast
-    assert service.title_details("tt0000000x") is None
+    assert service.picks.title_details("tt0000000x") is None
 
 
 def test_online_report_counts_shown_and_liked(service: Marquee, db: Database) -> None:
     from recsys.store import impressions
 
-    uid = service.register("Ada", "ada@example.com", "ada", PASSWORD, PASSWORD)
-    cards = service.search("a", limit=4)
+    uid = service.accounts.register("Ada", "ada@example.com", "ada", PASSWORD, PASSWORD)
+    cards = service.picks.search("a", limit=4)
     with db.session() as s:
         impressions.log_shown(
             s, uid, "movie", [(c.tconst, i + 1, "hybrid") for i, c in enumerate(cards)]
         )
-    service.rate(uid, cards[0].tconst, "like")
-    service.rate(uid, cards[1].tconst, "dislike")
-    report = service.online_report()
+    service.ratings.rate(uid, cards[0].tconst, "like")
+    service.ratings.rate(uid, cards[1].tconst, "dislike")
+    report = service.quality.online_report()
     assert (report.users, report.interactions, report.likes, report.dislikes) == (1, 2, 1, 1)
     row = report.by_model_part.set_index("model_part").loc["hybrid"]
     assert (row["shown"], row["liked"], row["disliked"]) == (4, 1, 1)
@@ -182,32 +189,31 @@ def served(service: Marquee) -> Marquee:
 
     status = load_or_train_engine(service.settings, service.db)
     assert "Trained a new model" in status.message
-    service.engine = status.engine
-    return service
+    return Marquee(service.settings, service.db, status.engine, clock=service.clock)
 
 
 def _onboard(service: Marquee) -> int:
-    uid = service.register("Ada", "ada@example.com", "ada", PASSWORD, PASSWORD)
-    service.set_favorite_genres(uid, service.available_genres()[:5])
+    uid = service.accounts.register("Ada", "ada@example.com", "ada", PASSWORD, PASSWORD)
+    service.onboarding.set_favorite_genres(uid, service.onboarding.available_genres()[:5])
     for section in ("movie", "tv"):
-        for card in service.trending(section, limit=5):
-            service.pick(uid, card.tconst, True)
-    service.complete_onboarding(uid)
+        for card in service.onboarding.trending(section, limit=5):
+            service.onboarding.pick(uid, card.tconst, True)
+    service.onboarding.complete_onboarding(uid)
     return uid
 
 
 def test_cold_start_then_personal_recommendations(served: Marquee) -> None:
-    uid = served.register("Bo", "bo@example.com", "bob", PASSWORD, PASSWORD)
-    served.set_favorite_genres(uid, served.available_genres()[:5])
-    cold = served.recommendations(uid, "movie", k=5)
+    uid = served.accounts.register("Bo", "bo@example.com", "bob", PASSWORD, PASSWORD)
+    served.onboarding.set_favorite_genres(uid, served.onboarding.available_genres()[:5])
+    cold = served.picks.recommendations(uid, "movie", k=5)
     assert cold and all(c.model_part == "cold_start" for c in cold)
-    favourites = set(served.available_genres()[:5])
+    favourites = set(served.onboarding.available_genres()[:5])
     assert all(favourites & set(c.genres) for c in cold)
 
     uid = _onboard(served)
-    liked = set(served.choices(uid))
+    liked = set(served.ratings.choices(uid))
     for section, types in (("movie", {"movie"}), ("tv", {"tvSeries", "tvMiniSeries"})):
-        cards = served.recommendations(uid, section, k=6)
+        cards = served.picks.recommendations(uid, section, k=6)
         assert len(cards) == 6
         assert [c.rank for c in cards] == [1, 2, 3, 4, 5, 6]
         assert all(c.title_type in types for c in cards)
@@ -215,22 +221,67 @@ def test_cold_start_then_personal_recommendations(served: Marquee) -> None:
         assert all(c.model_part != "cold_start" and c.why for c in cards)
 
     # A dislike removes the title from the next list; impressions were logged.
-    first = served.recommendations(uid, "movie", k=6)[0]
-    served.rate(uid, first.tconst, "dislike")
-    assert first.tconst not in {c.tconst for c in served.recommendations(uid, "movie", k=6)}
-    report = served.online_report()
+    first = served.picks.recommendations(uid, "movie", k=6)[0]
+    served.ratings.rate(uid, first.tconst, "dislike")
+    assert first.tconst not in {c.tconst for c in served.picks.recommendations(uid, "movie", k=6)}
+    report = served.quality.online_report()
     assert report.impressions >= 12 and report.dislikes == 1
+
+
+class CountingEngine:
+    """A fitted engine that counts the scoring calls made through it (a spy)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.calls: Counter[str] = Counter()
+
+    def recommend(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls["recommend"] += 1
+        return self.engine.recommend(*args, **kwargs)
+
+    def recommend_sections(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls["recommend_sections"] += 1
+        return self.engine.recommend_sections(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.engine, name)
+
+
+def test_home_sections_score_the_user_once_and_log_both(served: Marquee) -> None:
+    uid = _onboard(served)
+    assert served.engine is not None
+    spy = CountingEngine(served.engine)
+    home = Marquee(served.settings, served.db, spy, clock=served.clock)  # type: ignore[arg-type]
+
+    sections = home.picks.home_sections(uid, k=6)
+    assert spy.calls == Counter({"recommend_sections": 1})  # one scoring for both sections
+    assert list(sections) == ["movie", "tv"]
+    assert all(c.title_type == "movie" for c in sections["movie"])
+    assert all(c.title_type in ("tvSeries", "tvMiniSeries") for c in sections["tv"])
+    for section, cards in sections.items():  # the same lists as one section at a time
+        alone = served.picks.recommendations(uid, section, k=6, log_impressions=False)
+        assert [c.tconst for c in cards] == [c.tconst for c in alone]
+        assert [c.rank for c in cards] == list(range(1, 7))
+
+    with served.db.session() as session:
+        rows = session.execute(
+            select(Impression.section, Impression.tconst, Impression.rank).where(
+                Impression.user_id == uid
+            )
+        ).all()
+    logged = {s: sorted((rank, t) for sec, t, rank in rows if sec == s) for s in sections}
+    assert logged == {s: [(c.rank, c.tconst) for c in cards] for s, cards in sections.items()}
 
 
 def test_explain_agrees_with_the_ranking_and_maps_the_taste(served: Marquee) -> None:
     uid = _onboard(served)
-    card = served.recommendations(uid, "movie", k=3)[0]
-    explanation = served.explain(uid, card.tconst)
+    card = served.picks.recommendations(uid, "movie", k=3)[0]
+    explanation = served.picks.explain(uid, card.tconst)
     assert explanation.tconst == card.tconst
     assert explanation.final_score == pytest.approx(card.score, rel=1e-6)
-    details = served.title_details(card.tconst, uid)
+    details = served.picks.title_details(card.tconst, uid)
     assert details is not None and details.why
-    points = served.taste_map(uid, [card.tconst])
+    points = served.picks.taste_map(uid, [card.tconst])
     assert set(points["kind"]) == {"liked", "recommended"}
     assert list(points.columns) == ["x", "y", "tconst", "title", "kind"]
 
@@ -245,9 +296,9 @@ def test_engine_is_reloaded_not_retrained(served: Marquee) -> None:
 
 def test_run_evaluation_writes_the_report_the_quality_page_reads(service: Marquee) -> None:
     seen: list[tuple[str, float | None]] = []
-    report = service.run_evaluation(lambda step, fraction: seen.append((step, fraction)))
-    assert set(report["models"]) >= {"popularity", "content", "svd", "hybrid"}
-    assert service.offline_report() == report
+    report = service.quality.run_evaluation(lambda step, fraction: seen.append((step, fraction)))
+    assert set(report.models) >= {"popularity", "content", "svd", "hybrid"}
+    assert service.quality.offline_report() == report
     fractions = [f for _, f in seen]
     assert fractions[0] == 0.0 and fractions[-1] == 1.0
     assert fractions == sorted(fractions) and len({s for s, _ in seen}) == 1

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from recsys.config import Settings
-from recsys.service import Marquee
+from recsys.services import Marquee
 from recsys.store.db import Database
 from tests.app.catalog_fixture import build_data_dir
 
@@ -96,8 +96,7 @@ def engine(template: tuple[Path, dict[str, str]]):  # type: ignore[no-untyped-de
 @pytest.fixture
 def engine_service(service: Marquee, engine) -> Marquee:  # type: ignore[no-untyped-def]
     """``service`` with the engine, for tests that ask for recommendations or explanations."""
-    service.engine = engine
-    return service
+    return Marquee(service.settings, service.db, engine, clock=service.clock)
 
 
 @pytest.fixture
@@ -134,17 +133,19 @@ def texts(at: AppTest) -> str:
 
 def add_user(service: Marquee, username: str = "robin", *, onboarded: bool = False) -> int:
     """Register a user straight through the service (and onboard them when asked)."""
-    from recsys.service import GENRES_REQUIRED, PICKS_REQUIRED
+    from recsys.services.onboarding import GENRES_REQUIRED, PICKS_REQUIRED
 
-    uid = service.register(
+    uid = service.accounts.register(
         username.capitalize(), f"{username}@example.com", username, PASSWORD, PASSWORD
     )
     if onboarded:
-        service.set_favorite_genres(uid, service.available_genres()[:GENRES_REQUIRED])
-        service.complete_onboarding(
+        service.onboarding.set_favorite_genres(
+            uid, service.onboarding.available_genres()[:GENRES_REQUIRED]
+        )
+        service.onboarding.complete_onboarding(
             uid,
-            [c.tconst for c in service.trending("movie", PICKS_REQUIRED)],
-            [c.tconst for c in service.trending("tv", PICKS_REQUIRED)],
+            [c.tconst for c in service.onboarding.trending("movie", PICKS_REQUIRED)],
+            [c.tconst for c in service.onboarding.trending("tv", PICKS_REQUIRED)],
         )
     return uid
 

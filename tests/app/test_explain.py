@@ -12,8 +12,8 @@ def _charts(at) -> list[str]:  # type: ignore[no-untyped-def]
 def test_explain_a_title_from_the_query(make_app, engine_service) -> None:
     service = engine_service
     uid = add_user(service, onboarded=True)
-    tconst = service.recommendations(uid, "movie", k=3, log_impressions=False)[-1].tconst
-    card = service.title_details(tconst)
+    tconst = service.picks.recommendations(uid, "movie", k=3, log_impressions=False)[-1].tconst
+    card = service.picks.title_details(tconst)
     at = logged_in(make_app)
     at.query_params["title"] = tconst
     at.switch_page("pages/explain.py").run()
@@ -23,7 +23,7 @@ def test_explain_a_title_from_the_query(make_app, engine_service) -> None:
     assert card.title in [s.value for s in at.subheader]
     # the app retrains on its own database (with this user's likes), so check that the
     # engine's explanation is shown, not its exact wording or numbers
-    assert service.explain(uid, tconst).summary
+    assert service.picks.explain(uid, tconst).summary
     shown = [str(i.value) for i in at.info]
     assert len(shown) == 1 and shown[0].strip()
     charts = _charts(at)
@@ -46,7 +46,7 @@ def test_explain_without_query_lists_the_picks_and_switches(make_app, service) -
     assert at.query_params["title"] == [picks[0]] or at.query_params["title"] == picks[0]
     box.set_value(picks[3]).run()
     no_error(at)
-    assert service.cards([picks[3]])[0].title in [s.value for s in at.subheader]
+    assert service.picks.cards([picks[3]])[0].title in [s.value for s in at.subheader]
     assert at.get("plotly_chart")
 
 

@@ -59,7 +59,7 @@ def test_like_and_dislike_reach_the_database(make_app, service) -> None:
     no_error(at)
     fresh = keyed(at, "like")
     assert fresh and liked not in fresh
-    assert not set(fresh) & set(service.choices(uid))
+    assert not set(fresh) & set(service.ratings.choices(uid))
     # and a new visit (another session) sees the stored choices
     again = logged_in(make_app)
     assert liked not in keyed(again, "like")
@@ -70,7 +70,7 @@ def test_more_info_dialog(make_app, service) -> None:
     add_user(service, onboarded=True)
     at = logged_in(make_app)
     tconst = keyed(at, "info")[0]
-    card = service.title_details(tconst)
+    card = service.picks.title_details(tconst)
     assert card is not None
     assert not _dialogs(at)
     at.button(key=f"info_{tconst}").click().run()
@@ -120,9 +120,11 @@ def test_search_finds_a_title_and_escapes_it(make_app, service) -> None:
     uid = add_user(service, onboarded=True)
     at = logged_in(make_app)
     shown = set(keyed(at, "like"))
-    rated = service.choices(uid)  # the onboarding picks
+    rated = service.ratings.choices(uid)  # the onboarding picks
     target = next(
-        c for c in service.search("Story", 50) if c.tconst not in shown | set(rated) | set(HOSTILE)
+        c
+        for c in service.picks.search("Story", 50)
+        if c.tconst not in shown | set(rated) | set(HOSTILE)
     )
     at.text_input(key="home_search").input(target.title).run()
     no_error(at)
@@ -131,11 +133,11 @@ def test_search_finds_a_title_and_escapes_it(make_app, service) -> None:
     assert at.button(key=f"like_{target.tconst}").label == "Like"
     at.button(key=f"like_{target.tconst}").click().run()
     no_error(at)
-    assert service.choices(uid)[target.tconst] is True
+    assert service.ratings.choices(uid)[target.tconst] is True
     assert at.button(key=f"like_{target.tconst}").label == "Liked"
     # a title rated during onboarding is found with its choice shown
     picked = next(iter(rated))
-    at.text_input(key="home_search").input(service.cards([picked])[0].title).run()
+    at.text_input(key="home_search").input(service.picks.cards([picked])[0].title).run()
     assert at.button(key=f"like_{picked}").label == "Liked"
 
     at.text_input(key="home_search").input("onerror").run()

@@ -65,7 +65,7 @@ def test_registration_errors_and_success(make_app, service) -> None:
     assert "Usernames are 3 to 32" in texts(at)
     _register(at)
     assert "Your account is ready" in texts(at)
-    assert service.user("robin") is not None
+    assert service.accounts.user("robin") is not None
     _register(at, email="other@example.com")
     assert "username is taken" in texts(at)
     _register(at, username="robin2")
@@ -73,7 +73,7 @@ def test_registration_errors_and_success(make_app, service) -> None:
 
 
 def test_login_errors_lockout_and_success(make_app, service) -> None:
-    service.register("Robin", "robin@example.com", "robin", PASSWORD, PASSWORD)
+    service.accounts.register("Robin", "robin@example.com", "robin", PASSWORD, PASSWORD)
     at = make_app().run()
     log_in(at, "nobody", "Whatever#123")
     assert "Username or password is incorrect" in texts(at)
@@ -98,7 +98,7 @@ def test_login_errors_lockout_and_success(make_app, service) -> None:
     with service.db.session() as session:
         from recsys.store import users as user_store
 
-        user_store.reset_login_failures(session, service.user("robin").id)
+        user_store.reset_login_failures(session, service.accounts.user("robin").id)
     fresh = make_app().run()
     log_in(fresh, "robin", PASSWORD)
     assert not fresh.exception
@@ -106,7 +106,7 @@ def test_login_errors_lockout_and_success(make_app, service) -> None:
 
 
 def test_login_goes_to_onboarding_and_logout(make_app, service) -> None:
-    service.register("Robin", "robin@example.com", "robin", PASSWORD, PASSWORD)
+    service.accounts.register("Robin", "robin@example.com", "robin", PASSWORD, PASSWORD)
     at = make_app().run()
     log_in(at, "robin")
     assert not at.exception

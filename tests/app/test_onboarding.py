@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from recsys.service import GENRES_REQUIRED, PICKS_REQUIRED
+from recsys.services.onboarding import GENRES_REQUIRED, PICKS_REQUIRED
 from tests.app.conftest import add_user, keyed, logged_in, no_error
 
 
@@ -27,14 +27,14 @@ def test_genres_must_be_exactly_five(make_app, service) -> None:
     # More than 5 cannot be chosen: the browser widget stops at max_selections (Streamlit
     # refuses a sixth value sent any other way), and nothing is stored until Continue.
     assert at.multiselect(key="onboarding_genres").proto.max_selections == GENRES_REQUIRED
-    assert service.onboarding_state(uid).step == 1
+    assert service.onboarding.onboarding_state(uid).step == 1
 
     at.multiselect(key="onboarding_genres").set_value(options[:GENRES_REQUIRED]).run()
     no_error(at)
     assert not _continue(at).disabled
     _continue(at).click().run()
     no_error(at)
-    state = service.onboarding_state(uid)
+    state = service.onboarding.onboarding_state(uid)
     assert state.step == 2
     assert list(state.genres) == options[:GENRES_REQUIRED]
     assert len(keyed(at, "pick", "toggle")) > 2 * PICKS_REQUIRED  # step 2 is open
@@ -42,11 +42,13 @@ def test_genres_must_be_exactly_five(make_app, service) -> None:
 
 def test_picks_are_likes_and_finish_needs_five_and_five(make_app, service) -> None:
     uid = add_user(service)
-    service.set_favorite_genres(uid, service.available_genres()[:GENRES_REQUIRED])
+    service.onboarding.set_favorite_genres(
+        uid, service.onboarding.available_genres()[:GENRES_REQUIRED]
+    )
     at = logged_in(make_app)
     no_error(at)
-    movies = [c.tconst for c in service.trending("movie", 20)]
-    shows = [c.tconst for c in service.trending("tv", 20)]
+    movies = [c.tconst for c in service.onboarding.trending("movie", 20)]
+    shows = [c.tconst for c in service.onboarding.trending("tv", 20)]
     shown = keyed(at, "pick", "toggle")
     assert set(movies[:PICKS_REQUIRED]) <= set(shown)
     assert set(shows[:PICKS_REQUIRED]) <= set(shown)
@@ -55,7 +57,7 @@ def test_picks_are_likes_and_finish_needs_five_and_five(make_app, service) -> No
     for tconst in movies[:PICKS_REQUIRED]:
         at.toggle(key=f"pick_{tconst}").set_value(True).run()
         no_error(at)
-    assert service.choices(uid) == dict.fromkeys(movies[:PICKS_REQUIRED], True)
+    assert service.ratings.choices(uid) == dict.fromkeys(movies[:PICKS_REQUIRED], True)
     # a full section disables the other movie toggles, but not its picks
     assert at.toggle(key=f"pick_{movies[PICKS_REQUIRED]}").disabled
     assert not at.toggle(key=f"pick_{movies[0]}").disabled
@@ -66,28 +68,30 @@ def test_picks_are_likes_and_finish_needs_five_and_five(make_app, service) -> No
     assert at.button(key="onboarding_finish").disabled  # 5 + 4
     # un-picking removes the like
     at.toggle(key=f"pick_{movies[0]}").set_value(False).run()
-    assert movies[0] not in service.choices(uid)
+    assert movies[0] not in service.ratings.choices(uid)
     at.toggle(key=f"pick_{movies[0]}").set_value(True).run()
     at.toggle(key=f"pick_{shows[PICKS_REQUIRED - 1]}").set_value(True).run()
     no_error(at)
-    state = service.onboarding_state(uid)
+    state = service.onboarding.onboarding_state(uid)
     assert len(state.movie_picks) == len(state.tv_picks) == PICKS_REQUIRED
-    assert service.choices(uid) == dict.fromkeys(movies[:5] + shows[:5], True)
+    assert service.ratings.choices(uid) == dict.fromkeys(movies[:5] + shows[:5], True)
     finish = at.button(key="onboarding_finish")
     assert not finish.disabled
     finish.click().run()
     no_error(at)
-    assert service.user("robin").onboarded
+    assert service.accounts.user("robin").onboarded
     assert keyed(at, "like")  # Home's cards
     assert not keyed(at, "pick", "toggle")
 
 
 def test_progress_survives_a_new_session(make_app, service) -> None:
     uid = add_user(service)
-    service.set_favorite_genres(uid, service.available_genres()[:GENRES_REQUIRED])
-    first = [c.tconst for c in service.trending("movie", 2)]
+    service.onboarding.set_favorite_genres(
+        uid, service.onboarding.available_genres()[:GENRES_REQUIRED]
+    )
+    first = [c.tconst for c in service.onboarding.trending("movie", 2)]
     for tconst in first:
-        service.pick(uid, tconst, True)
+        service.onboarding.pick(uid, tconst, True)
     at = logged_in(make_app)
     no_error(at)
     assert all(at.toggle(key=f"pick_{t}").value for t in first)

@@ -80,7 +80,7 @@ def test_quality_offline_report_and_online_figures(make_app, service, secrets) -
     by_section = _frame(at, "section").set_index("section")
     assert by_section.loc["movie", "like_rate"] > 0
     assert by_section.loc["tv", "dislike_rate"] > 0
-    assert service.online_report().likes == 12
+    assert service.quality.online_report().likes == 12
     assert uid
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from recsys.config import Settings
 from recsys.pipeline import run_ingest
-from recsys.service import Marquee
+from recsys.services import Marquee
 from recsys.store.db import Database
 from tests.world import write_world
 
@@ -32,9 +32,11 @@ def make_service(db: Database, settings: Settings) -> Marquee:
     settings = settings.with_overrides(database_url=db.url)
     run_ingest(settings, db)
     marquee = Marquee(settings, db)
-    uid = marquee.register("Ada", "ada@example.com", "ada", PASSWORD, PASSWORD)
-    for card, choice in zip(marquee.search("a", limit=3), ("like", "like", "dislike"), strict=True):
-        marquee.rate(uid, card.tconst, choice)
+    uid = marquee.accounts.register("Ada", "ada@example.com", "ada", PASSWORD, PASSWORD)
+    for card, choice in zip(
+        marquee.picks.search("a", limit=3), ("like", "like", "dislike"), strict=True
+    ):
+        marquee.ratings.rate(uid, card.tconst, choice)
     return marquee
 
 

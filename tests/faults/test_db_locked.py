@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from recsys.service import Marquee
+from recsys.services import Marquee
 from recsys.store import db as db_module
 from recsys.store.db import Database, StorageError
 
@@ -52,17 +52,17 @@ class WriteLock:
 
 
 def test_rate_waits_for_a_brief_lock(sqlite_service: Marquee) -> None:
-    uid = sqlite_service.user("ada").id  # type: ignore[union-attr]
-    tconst = sqlite_service.search("e", limit=5)[-1].tconst
+    uid = sqlite_service.accounts.user("ada").id  # type: ignore[union-attr]
+    tconst = sqlite_service.picks.search("e", limit=5)[-1].tconst
     with WriteLock(_db_path(sqlite_service), 1.5):
         started = time.monotonic()
-        sqlite_service.rate(uid, tconst, "like")
+        sqlite_service.ratings.rate(uid, tconst, "like")
         waited = time.monotonic() - started
         # Reads are not blocked by the writer (WAL).
-        assert sqlite_service.search("e", limit=1)
+        assert sqlite_service.picks.search("e", limit=1)
     assert waited >= 1.0, "rate() should have waited for the other writer"
-    assert sqlite_service.choices(uid)[tconst] is True
-    assert sqlite_service.user("ada").name == "Ada!"  # type: ignore[union-attr]
+    assert sqlite_service.ratings.choices(uid)[tconst] is True
+    assert sqlite_service.accounts.user("ada").name == "Ada!"  # type: ignore[union-attr]
 
 
 def test_lock_longer_than_timeout_is_a_clear_error(
@@ -71,21 +71,21 @@ def test_lock_longer_than_timeout_is_a_clear_error(
     monkeypatch.setattr(db_module, "SQLITE_BUSY_TIMEOUT_MS", 300)
     impatient = Database.from_settings(sqlite_service.settings)
     marquee = Marquee(sqlite_service.settings, impatient)
-    uid = marquee.user("ada").id  # type: ignore[union-attr]
-    before = marquee.choices(uid)
-    tconst = next(c.tconst for c in marquee.search("o", limit=20) if c.tconst not in before)
+    uid = marquee.accounts.user("ada").id  # type: ignore[union-attr]
+    before = marquee.ratings.choices(uid)
+    tconst = next(c.tconst for c in marquee.picks.search("o", limit=20) if c.tconst not in before)
     try:
         with WriteLock(_db_path(marquee), 2.0):
             started = time.monotonic()
             with pytest.raises(StorageError, match=r"busy|locked") as info:
-                marquee.rate(uid, tconst, "like")
+                marquee.ratings.rate(uid, tconst, "like")
             assert time.monotonic() - started < 1.9
         assert "try again" in str(info.value).lower()
         # Nothing half-written: the failed like is absent, earlier ones untouched.
-        assert marquee.choices(uid) == before
+        assert marquee.ratings.choices(uid) == before
         # And the database is fine afterwards.
-        marquee.rate(uid, tconst, "like")
-        assert marquee.choices(uid)[tconst] is True
+        marquee.ratings.rate(uid, tconst, "like")
+        assert marquee.ratings.choices(uid)[tconst] is True
         with impatient.engine.connect() as conn:
             assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
     finally:

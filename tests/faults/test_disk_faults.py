@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from recsys.config import Settings
-from recsys.service import Marquee
+from recsys.services import Marquee
 from recsys.store.db import Database
 from tests.faults.conftest import make_service, snapshot
 from tests.faults.test_ingest_killed import write_big_imdb
@@ -141,7 +141,7 @@ def test_disk_full_during_the_database_write(
         settings = world_settings.with_overrides(data_dir=data_dir)
         db = Database.from_settings(settings)
         marquee: Marquee = make_service(db, settings)
-        assert marquee.available_genres()
+        assert marquee.onboarding.available_genres()
         before = snapshot(db)
         db.dispose()
         result = run_cli(data_dir, big, world[1], prelude="" if tmpfs else MAX_PAGES)

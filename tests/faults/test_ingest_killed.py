@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from recsys.config import Settings
 from recsys.pipeline import run_ingest
-from recsys.service import Marquee
+from recsys.services import Marquee
 from recsys.store import catalog as catalog_store
 from recsys.store.db import Database
 from tests.faults.conftest import snapshot
@@ -128,7 +128,7 @@ def test_killed_ingest_leaves_everything_intact(
 ) -> None:
     settings, db = sqlite_service.settings, sqlite_service.db
     before = snapshot(db)
-    info_before = sqlite_service.available_genres()
+    info_before = sqlite_service.onboarding.available_genres()
     db.dispose()  # the CLI process is the only one touching the file now
 
     _ingest_and_kill(settings, big_imdb, world[1], marker, delay)
@@ -139,8 +139,8 @@ def test_killed_ingest_leaves_everything_intact(
         with after_db.engine.connect() as conn:
             assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
         marquee = Marquee(settings, after_db)
-        assert marquee.available_genres() == info_before
-        assert marquee.check_login("ada", "Secret-pass1").ok
+        assert marquee.onboarding.available_genres() == info_before
+        assert marquee.accounts.check_login("ada", "Secret-pass1").ok
         # The database is not left locked: a new ingest of the small world goes through.
         run_ingest(settings, after_db)
     finally:

@@ -9,7 +9,7 @@ import pytest
 
 from recsys.bootstrap import load_or_train_engine
 from recsys.engine import ARTIFACT, MANIFEST, Engine
-from recsys.service import Marquee
+from recsys.services import Marquee
 
 
 @pytest.fixture

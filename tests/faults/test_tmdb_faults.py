@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from recsys.config import Settings
-from recsys.service import Marquee
+from recsys.services import Marquee
 from recsys.tmdb import MemoryArtCache, TmdbClient
 from tests.tmdb_server import DEFAULT_KEY, FakeTmdb
 
@@ -34,9 +34,9 @@ def _with_client(service: Marquee, settings: Settings) -> tuple[Marquee, TmdbCli
 
 def _assert_placeholders(marquee: Marquee) -> None:
     started = time.monotonic()
-    found = marquee.search("a", limit=6)
-    cards = marquee.cards([c.tconst for c in found])
-    details = marquee.title_details(found[0].tconst)
+    found = marquee.picks.search("a", limit=6)
+    cards = marquee.picks.cards([c.tconst for c in found])
+    details = marquee.picks.title_details(found[0].tconst)
     elapsed = time.monotonic() - started
     assert found and cards and details is not None
     for card in [*found, *cards, details]:
@@ -80,10 +80,10 @@ def test_tmdb_recovers_after_garbage(sqlite_service: Marquee, fake: FakeTmdb) ->
     fake.behave(None, "garbage")
     settings = fake.settings(sqlite_service.settings, tmdb_timeout_s=TIMEOUT_S)
     marquee, _ = _with_client(sqlite_service, settings)
-    tconst = marquee.search("a", limit=1)[0].tconst
-    assert marquee.cards([tconst])[0].poster_url is None
+    tconst = marquee.picks.search("a", limit=1)[0].tconst
+    assert marquee.picks.cards([tconst])[0].poster_url is None
     fake.behave(None, "ok")
-    card = marquee.cards([tconst])[0]
+    card = marquee.picks.cards([tconst])[0]
     assert card.poster_url is not None and card.poster_url.startswith(fake.image_base)
 
 
@@ -98,5 +98,5 @@ class _Exploding:
 
 def test_art_source_crash_leaves_placeholders(sqlite_service: Marquee) -> None:
     marquee = Marquee(sqlite_service.settings, sqlite_service.db, art=_Exploding())
-    cards = marquee.search("a", limit=4)
+    cards = marquee.picks.search("a", limit=4)
     assert cards and all(c.poster_src.startswith("data:image/svg+xml") for c in cards)

@@ -17,7 +17,7 @@ from recsys import accounts
 from recsys.config import Settings
 from recsys.pipeline import run_ingest
 from recsys.placeholder import placeholder_svg
-from recsys.service import Marquee
+from recsys.services import Marquee
 from recsys.store.db import Database
 from tests.world import write_world
 
@@ -63,7 +63,7 @@ def test_search_with_hostile_text(marquee: Marquee) -> None:
     @DB_SETTINGS
     @given(query=SEARCH_TEXT)
     def check(query: str) -> None:
-        cards = marquee.search(query)
+        cards = marquee.picks.search(query)
         needle = query.strip()[:200].lower()
         for card in cards:
             assert (
@@ -74,12 +74,12 @@ def test_search_with_hostile_text(marquee: Marquee) -> None:
 
     check()
     assert _counts(marquee.db) == before
-    assert marquee.search("Night") or marquee.search("a")  # still searchable
+    assert marquee.picks.search("Night") or marquee.picks.search("a")  # still searchable
 
 
 @pytest.mark.parametrize("query", ["\x00", "zzz\x00", "\x00zzz"])
 def test_search_with_nul_byte_finds_only_matches(marquee: Marquee, query: str) -> None:
-    cards = marquee.search(query)
+    cards = marquee.picks.search(query)
     assert all(query.lower() in c.title.lower() for c in cards)
 
 
@@ -109,27 +109,27 @@ def test_register_with_arbitrary_fields(marquee: Marquee) -> None:
         except accounts.AccountError:
             cleaned = None
         try:
-            uid = marquee.register(name, email, username, password, password)
+            uid = marquee.accounts.register(name, email, username, password, password)
         except accounts.AccountError:
             return
         assert isinstance(uid, int) and cleaned is not None
-        profile = marquee.user_by_id(uid)
+        profile = marquee.accounts.user_by_id(uid)
         assert profile is not None
         assert (profile.name, profile.email, profile.username) == cleaned
         seen.add(profile.username)
 
     check()
     for username in seen:
-        assert marquee.user(username) is not None
+        assert marquee.accounts.user(username) is not None
 
 
 def test_check_login_with_arbitrary_input(marquee: Marquee) -> None:
-    marquee.register("Ada", "ada@example.com", "ada", "Secret-pass1", "Secret-pass1")
+    marquee.accounts.register("Ada", "ada@example.com", "ada", "Secret-pass1", "Secret-pass1")
 
     @DB_SETTINGS
     @given(username=st.one_of(SEARCH_TEXT, st.just("ada")), password=ANY_TEXT)
     def check(username: str, password: str) -> None:
-        result = marquee.check_login(username, password)
+        result = marquee.accounts.check_login(username, password)
         assert isinstance(result, accounts.LoginResult)
         assert not result.ok
         assert "<" not in result.message  # nothing the user typed is echoed back
@@ -140,10 +140,12 @@ def test_check_login_with_arbitrary_input(marquee: Marquee) -> None:
 @pytest.mark.parametrize("where", ["login", "register"])
 def test_nul_in_username_or_email_is_a_message(marquee: Marquee, where: str) -> None:
     if where == "login":
-        assert not marquee.check_login("ad\x00a", "Secret-pass1").ok
+        assert not marquee.accounts.check_login("ad\x00a", "Secret-pass1").ok
     else:
         with pytest.raises(accounts.AccountError):
-            marquee.register("Ann", "a\x00b@example.com", "ann", "Secret-pass1", "Secret-pass1")
+            marquee.accounts.register(
+                "Ann", "a\x00b@example.com", "ann", "Secret-pass1", "Secret-pass1"
+            )
 
 
 @settings(max_examples=150, deadline=None)

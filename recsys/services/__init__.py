@@ -1,0 +1,87 @@
+"""The app's operations: one small service per topic, composed once per script run.
+
+Pages call ``marquee.accounts.register(...)``, ``marquee.picks.home_sections(...)`` and so on.
+Each service holds only what it needs (the database, the fitted engine, the art source, the
+clock), so a test can build one alone and an HTTP API could wrap them without touching the
+engine. ``Marquee`` is cheap to build for each script run from long-lived parts, which the app
+caches once per process and never mutates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from recsys.config import Settings
+from recsys.services.accounts import Accounts, UserProfile
+from recsys.services.art import ArtProvider
+from recsys.services.onboarding import Onboarding, OnboardingState
+from recsys.services.quality import Quality
+from recsys.services.ratings import Choice, Ratings, Verdict
+from recsys.services.recommendations import Recommendations
+from recsys.store.db import Database, StorageError
+from recsys.store.models import utcnow
+
+if TYPE_CHECKING:
+    from recsys.engine import Engine
+
+
+@dataclass(frozen=True)
+class Marquee:
+    """The topic services over one database, engine and art source.
+
+    Frozen: the services are built from these parts once, so replacing a part afterwards
+    (``marquee.engine = ...``) would leave them on the old one; build a new ``Marquee``.
+    """
+
+    settings: Settings
+    db: Database
+    engine: Engine | None = None
+    art: ArtProvider | None = None
+    _: KW_ONLY
+    clock: Callable[[], datetime] = utcnow
+    accounts: Accounts = field(init=False, repr=False)
+    onboarding: Onboarding = field(init=False, repr=False)
+    ratings: Ratings = field(init=False, repr=False)
+    picks: Recommendations = field(init=False, repr=False)
+    quality: Quality = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        ratings = Ratings(self.db)
+        services = {
+            "accounts": Accounts(self.db, self.clock),
+            "onboarding": Onboarding(self.db, self.art, self.clock),
+            "ratings": ratings,
+            "picks": Recommendations(self.db, ratings, self.engine, self.art),
+            "quality": Quality(self.settings, self.db),
+        }
+        for name, service in services.items():
+            object.__setattr__(self, name, service)  # the dataclass is frozen
+
+
+def open_database(settings: Settings) -> Database:
+    """The configured database, migrated to the current schema.
+
+    Raises :class:`StorageError` with a message to show when it cannot be opened or upgraded.
+    """
+    return Database.from_settings(settings)
+
+
+__all__ = [
+    "Accounts",
+    "ArtProvider",
+    "Choice",
+    "Database",
+    "Marquee",
+    "Onboarding",
+    "OnboardingState",
+    "Quality",
+    "Ratings",
+    "Recommendations",
+    "StorageError",
+    "UserProfile",
+    "Verdict",
+    "open_database",
+]

@@ -1,0 +1,164 @@
+"""Picks and everything else the pages show as cards: details, search, explanations.
+
+Each list is scored by the engine, turned into cards from the catalog, logged as shown (the
+impressions the Quality page's online figures come from) and dressed with TMDb art.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from recsys.accounts import has_control_characters
+from recsys.cards import SECTION_LABELS, Section, TitleCard, card_from_title
+from recsys.services.art import ArtProvider, with_art
+from recsys.services.ratings import Ratings
+from recsys.store import catalog as catalog_store
+from recsys.store import impressions as impression_store
+from recsys.store.db import Database
+from recsys.store.models import Title
+
+if TYPE_CHECKING:
+    from recsys.engine import Engine
+    from recsys.explain import Explanation
+    from recsys.models.base import Recommendation
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Recommendations:
+    """The user's picks and the cards around them.
+
+    ``engine`` is None until the app has loaded (or trained) one; the catalog reads (search,
+    cards, details) work without it.
+    """
+
+    db: Database
+    ratings: Ratings
+    engine: Engine | None = None
+    art: ArtProvider | None = None
+
+    def _engine(self) -> Engine:
+        if self.engine is None:
+            raise RuntimeError("The recommender is not loaded yet.")
+        return self.engine
+
+    def recommendations(
+        self, user_id: int, section: Section, k: int = 10, *, log_impressions: bool = True
+    ) -> list[TitleCard]:
+        """This week's picks for one section, best first (and logged as shown)."""
+        engine = self._engine()
+        recs = engine.recommend(self.ratings.history(user_id), section, k=k)
+        return self._serve(user_id, {section: recs}, log_impressions)[section]
+
+    def home_sections(
+        self, user_id: int, k: int = 10, *, log_impressions: bool = True
+    ) -> dict[Section, list[TitleCard]]:
+        """Home's lists (Movies, TV shows), best first, each logged as shown.
+
+        The engine scores the user once for both sections: the parts' scores do not depend on
+        the section, only the final filter does.
+        """
+        engine = self._engine()
+        sections: tuple[Section, ...] = tuple(SECTION_LABELS)
+        recs = engine.recommend_sections(self.ratings.history(user_id), sections, k)
+        return self._serve(user_id, {s: recs.get(s, []) for s in sections}, log_impressions)
+
+    def _serve(
+        self,
+        user_id: int,
+        recs: Mapping[Section, Sequence[Recommendation]],
+        log_impressions: bool,
+    ) -> dict[Section, list[TitleCard]]:
+        """Cards for ranked titles (one catalog read, one art batch), impressions logged."""
+        min_likes = self._engine().params.min_likes
+        with self.db.session() as session:
+            titles = catalog_store.titles_by_id(
+                session, [r.tconst for rows in recs.values() for r in rows]
+            )
+            if log_impressions:
+                for section, rows in recs.items():
+                    shown = [(r.tconst, r.rank, r.source) for r in rows if r.tconst in titles]
+                    impression_store.log_shown(session, user_id, section, shown)
+        cards = {
+            section: [
+                card_from_title(
+                    titles[r.tconst],
+                    rank=r.rank,
+                    score=float(r.score),
+                    model_part=r.source,
+                    why=_why_line(r.source, min_likes),
+                )
+                for r in rows
+                if r.tconst in titles
+            ]
+            for section, rows in recs.items()
+        }
+        # with_art keeps order and length: one batch for all sections, split back in order.
+        dressed = iter(with_art([c for group in cards.values() for c in group], self.art))
+        return {section: [next(dressed) for _ in group] for section, group in cards.items()}
+
+    def title_details(self, tconst: str, user_id: int | None = None) -> TitleCard | None:
+        """Everything the More-info dialog shows, with a one-line reason when we can."""
+        with self.db.session() as session:
+            title = session.get(Title, tconst)
+            if title is None:
+                return None
+            card = card_from_title(title)
+        if user_id is not None and self.engine is not None:
+            try:
+                explanation = self.engine.explain(self.ratings.history(user_id), tconst)
+                card = replace(card, why=explanation.reason)
+            except Exception:  # an explanation is a nicety; the dialog still opens
+                log.exception("explanation failed for %s", tconst)
+        return with_art([card], self.art)[0]
+
+    def search(self, query: str, limit: int = 20) -> list[TitleCard]:
+        """Catalog titles whose name contains the query."""
+        text = (query or "").strip()[:200]
+        if not text or has_control_characters(text):
+            return []  # titles hold no control characters (and PostgreSQL refuses NUL)
+        with self.db.session() as session:
+            cards = [card_from_title(t) for t in catalog_store.search(session, text, limit=limit)]
+        return with_art(cards, self.art)
+
+    def cards(self, tconsts: Iterable[str], *, art: bool = True) -> list[TitleCard]:
+        """Cards for known titles, in the given order (``art=False``: no TMDb lookups)."""
+        wanted = list(tconsts)
+        with self.db.session() as session:
+            titles = catalog_store.titles_by_id(session, wanted)
+            cards = [card_from_title(titles[t]) for t in wanted if t in titles]
+        return with_art(cards, self.art) if art else cards
+
+    def explain(self, user_id: int, tconst: str) -> Explanation:
+        """The engine's account of why ``tconst`` ranks where it does for this user."""
+        return self._engine().explain(self.ratings.history(user_id), tconst)
+
+    def taste_map(self, user_id: int, recommended: Sequence[str] = ()) -> pd.DataFrame:
+        """2-D coordinates of the user's likes, dislikes and recommendations (a scatter plot).
+
+        Columns: x, y, tconst, title, kind ("liked" | "disliked" | "recommended").
+        """
+        points = self._engine().map_points(self.ratings.history(user_id), list(recommended))
+        return pd.DataFrame(
+            [(p.x, p.y, p.tconst, p.title, p.kind) for p in points],
+            columns=["x", "y", "tconst", "title", "kind"],
+        )
+
+
+def _why_line(source: str, min_likes: int) -> str:
+    """The caption above a list: which part of the recommender chose it, in plain words."""
+    if source == "cold_start":
+        return f"Popular in your favourite genres (personal picks start after {min_likes} likes)"
+    if source == "content":
+        return "Similar to titles you liked"
+    if source == "collaborative":
+        return "People with your taste liked it"
+    if source == "hybrid":
+        return "Similar to your likes, and liked by people with your taste"
+    return "Recommended for you"
