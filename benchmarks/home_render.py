@@ -1,6 +1,6 @@
 """Home render time with warm models and a warm TMDb cache (the issue's "under 1 s" target).
 
-    .venv/bin/python benchmarks/home_render.py                      # tests/world.py's world
+    .venv/bin/python benchmarks/home_render.py                      # testkit.world's world
     .venv/bin/python benchmarks/home_render.py --imdb /work/shared/data/imdb-derived \\
         --movielens /work/shared/data/movielens-small --json test-output/home_render.json
 
@@ -8,7 +8,7 @@ What it does, inside a temporary folder it removes at the end (``--keep`` keeps 
 
 1. builds a catalog in a fresh data dir on SQLite (``benchmarks/load.py``'s ``prepare``: ingest,
    one registered and onboarded user, then the engine trained once, so nothing retrains later);
-2. starts ``tests/tmdb_server.FakeTmdb`` on loopback and configures its key, API base and image
+2. starts ``testkit.tmdb_server.FakeTmdb`` on loopback and configures its key, API base and image
    base, so every card's poster and overview go through the real TMDb client and its database
    cache (``recsys/tmdb.py`` + ``recsys/store/tmdb_cache.py``);
 3. drives the real ``app.py`` with Streamlit's ``AppTest`` (no browser): log in through the form,
@@ -116,7 +116,7 @@ class Timer:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from benchmarks.load import PASSWORD, prepare
     from recsys.services.recommendations import Recommendations
-    from tests.tmdb_server import FakeTmdb
+    from testkit.tmdb_server import FakeTmdb
 
     root = Path(tempfile.mkdtemp(prefix="marquee-home-"))
     tmdb = FakeTmdb().start()
@@ -182,8 +182,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         return {
             "benchmark": "home_render",
             "catalog": {
-                "imdb": args.imdb or "tests/world.py",
-                "movielens": args.movielens or "tests/world.py",
+                "imdb": args.imdb or "testkit.world",
+                "movielens": args.movielens or "testkit.world",
                 "titles": titles,
             },
             "driver": "streamlit AppTest on app.py (server-side rerun time, no browser)",
@@ -255,7 +255,7 @@ def _log(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--imdb", help="IMDb folder (default: the tests/world.py world)")
+    parser.add_argument("--imdb", help="IMDb folder (default: the testkit.world world)")
     parser.add_argument("--movielens", help="MovieLens folder (with --imdb)")
     parser.add_argument("--min-votes", type=int, help="MARQUEE_MIN_VOTES for the catalog")
     parser.add_argument("--renders", type=int, default=30, help="timed renders of each kind")

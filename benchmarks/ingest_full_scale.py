@@ -36,6 +36,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from testkit.layout import IMDB_GENRES as GENRES  # noqa: E402
+
 FULL = {"titles": 12_800_000, "names": 14_000_000, "principals_per_title": 7.0}
 CHUNK_TITLES = 400_000
 NULL = "\\N"
@@ -60,36 +65,6 @@ RATED_OTHER = 0.11
 VOTES_MU = {"movie": 4.95, "tvSeries": 4.95, "tvMiniSeries": 4.95}
 VOTES_MU_OTHER = 3.0
 VOTES_SIGMA = 1.9
-GENRES = [
-    "Action",
-    "Adult",
-    "Adventure",
-    "Animation",
-    "Biography",
-    "Comedy",
-    "Crime",
-    "Documentary",
-    "Drama",
-    "Family",
-    "Fantasy",
-    "Film-Noir",
-    "Game-Show",
-    "History",
-    "Horror",
-    "Music",
-    "Musical",
-    "Mystery",
-    "News",
-    "Reality-TV",
-    "Romance",
-    "Sci-Fi",
-    "Short",
-    "Sport",
-    "Talk-Show",
-    "Thriller",
-    "War",
-    "Western",
-]
 WORDS = [
     "The",
     "A",
@@ -580,7 +555,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _has_pipeline() -> bool:
     """True once ``recsys.pipeline.run_ingest`` (the full ingest into the database) exists."""
-    sys.path.insert(0, str(ROOT))
     try:
         from recsys.pipeline import run_ingest  # noqa: F401
     except ImportError:

@@ -6,9 +6,9 @@
 
 What it does, in order, all on loopback and inside a temporary folder it removes at the end:
 
-1. builds a catalog (``tests/world.py``'s tiny world by default, or ``--imdb/--movielens``) in a
+1. builds a catalog (``testkit.world``'s tiny world by default, or ``--imdb/--movielens``) in a
    fresh data dir, on SQLite (WAL + busy timeout) or on a private PostgreSQL server it starts
-   (``tests/pg_server.PostgresServer``) and stops at the end;
+   (``testkit.pg_server.PostgresServer``) and stops at the end;
 2. registers N users through ``Marquee.register`` and onboards them through the service
    (5 genres, 5 movies, 5 shows), then trains the engine once (after onboarding, so the
    engine's input fingerprint matches and no process retrains it);
@@ -62,6 +62,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -69,11 +70,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from testkit.visits import SessionResult  # noqa: E402
+
 APP = ROOT / "app.py"
 SNAPSHOT_REF = ""
-#: What --ref copies out of git (the app, its pages, the package and the test helpers used here).
-SNAPSHOT_PATHS = ["app.py", "pages", "recsys", ".streamlit", "tests/__init__.py", "tests/world.py",
-                  "tests/pg_server.py"]  # fmt: skip
+#: What --ref copies out of git: the app, its pages and its package. The helpers used here
+#: (``testkit``) come from the working tree, which stays on ``sys.path`` behind the copy.
+SNAPSHOT_PATHS = ["app.py", "pages", "recsys", ".streamlit"]
 PASSWORD = "Popcorn#2024!"
 #: Hard bounds: no session clicks more than this, whatever --seconds says.
 MAX_ACTIONS_PER_SESSION = 5_000
@@ -132,7 +135,7 @@ def prepare(
 
     pg = None
     if backend == "postgresql":
-        from tests.pg_server import PostgresServer, find_bindir
+        from testkit.pg_server import PostgresServer, find_bindir
 
         bindir = find_bindir()
         if bindir is None:
@@ -150,7 +153,7 @@ def prepare(
         raise ValueError(f"unknown backend {backend!r}")
 
     if imdb is None or movielens is None:
-        from tests.world import write_world
+        from testkit.world import write_world
 
         imdb_dir, ml_dir = write_world(root / "sources")
         imdb, movielens = str(imdb_dir), str(ml_dir)
@@ -330,6 +333,11 @@ def make_apptest_thread_safe(env: dict[str, str]) -> None:
     _patched = True
 
 
+def _cards(at: Any) -> list[str]:
+    """The tconsts of the cards on the page (their Like buttons' keys are ``like_<tconst>``)."""
+    return [b.key[5:] for b in at.button if str(b.key).startswith("like_")]
+
+
 def _choice_shown(at: Any, tconst: str) -> bool | None:
     like = at.button(key=f"like_{tconst}")
     dislike = at.button(key=f"dislike_{tconst}")
@@ -338,20 +346,6 @@ def _choice_shown(at: Any, tconst: str) -> bool | None:
     if dislike.label == "Disliked":
         return False
     return None
-
-
-@dataclass
-class SessionResult:
-    username: str
-    user_id: int
-    like_ms: list[float] = field(default_factory=list)
-    home_ms: list[float] = field(default_factory=list)
-    sent: int = 0
-    intended: dict[str, bool | None] = field(default_factory=dict)  # tconst -> final intent
-    touched: set[str] = field(default_factory=set)
-    leaks: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    logged_in: bool = False
 
 
 class Session:
@@ -383,24 +377,14 @@ class Session:
         if state["username"] != r.username:
             r.leaks.append(f"{where}: session_state username {state['username']!r}")
         captions = " ".join(str(c.value) for c in at.sidebar.caption)
-        if f"(@{r.username})" not in captions:
-            r.leaks.append(f"{where}: sidebar does not show @{r.username}: {captions[:120]!r}")
-        page = captions + " " + " ".join(str(h.value) for h in at.get("html"))
-        for other in self.others:
-            if f"@{other['username']})" in page or other["name"].split(" ")[0] in page:
-                r.leaks.append(f"{where}: page shows {other['username']}")
-        shown = [b.key[5:] for b in at.button if str(b.key).startswith("like_")]
-        for tconst in shown:
-            seen = _choice_shown(at, tconst)
-            mine = r.intended.get(tconst)
-            if seen != mine:
-                r.leaks.append(f"{where}: {tconst} shown as {seen}, own state {mine}")
-        liked = sum(1 for v in r.intended.values() if v is True)
-        disliked = sum(1 for v in r.intended.values() if v is False)
-        label = f"Your ratings: {liked} liked, {disliked} disliked"
-        labels = [str(e.label) for e in at.expander]
-        if not any(lab == label for lab in labels):
-            r.leaks.append(f"{where}: expected {label!r}, page has {labels}")
+        r.check_page(
+            where,
+            account=captions,  # the sidebar names who is logged in
+            text=captions + " " + " ".join(str(h.value) for h in at.get("html")),
+            shown={tconst: _choice_shown(at, tconst) for tconst in _cards(at)},
+            labels=[str(e.label) for e in at.expander],
+            others=self.others,
+        )
 
     # -- the visit -----------------------------------------------------------------------
     def run(self, initial: dict[str, bool]) -> SessionResult:
@@ -426,25 +410,15 @@ class Session:
             self._check(at, "home")
             actions = 0
             while time.monotonic() < self.deadline and actions < MAX_ACTIONS_PER_SESSION:
-                cards = [b.key[5:] for b in at.button if str(b.key).startswith("like_")]
-                if not cards:
-                    r.errors.append("Home shows no cards")
+                shown = partial(_choice_shown, at)
+                picked = r.pick(self.rng, _cards(at), REVISIT_SHARE, shown)
+                if picked is None:
                     break
-                tconst, action, after = _ws_driver().next_click(
-                    self.rng,
-                    cards,
-                    r.touched,
-                    actions,
-                    REVISIT_SHARE,
-                    lambda t, at=at: _choice_shown(at, t),
-                )
+                tconst, action, after = picked
                 at.button(key=f"{action}_{tconst}").click()
                 t0 = time.perf_counter()
                 at.run()
-                r.like_ms.append((time.perf_counter() - t0) * 1000)
-                r.sent += 1
-                r.touched.add(tconst)
-                r.intended[tconst] = after
+                r.clicked(tconst, after, (time.perf_counter() - t0) * 1000)
                 actions += 1
                 self._check(at, f"click {actions}")
                 if at.exception:
@@ -760,7 +734,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--json", help="write the report to this file")
-    parser.add_argument("--imdb", help="IMDb folder (default: the tests/world.py world)")
+    parser.add_argument("--imdb", help="IMDb folder (default: the testkit.world world)")
     parser.add_argument("--movielens", help="MovieLens folder (with --imdb)")
     parser.add_argument("--min-votes", type=int, help="MARQUEE_MIN_VOTES for the catalog")
     parser.add_argument("--no-serve", action="store_true", help="skip `streamlit run`")

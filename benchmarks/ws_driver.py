@@ -41,11 +41,14 @@ import time
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+from testkit.visits import SessionResult
 
 ID_PREFIX = "$$ID-"
 FINAL_STATUSES = {
@@ -220,44 +223,9 @@ def click(button: Any) -> WidgetState:
 
 
 # ------------------------------------------------------------------------------ a visitor
-@dataclass
-class WsSessionResult:
-    """The same fields as ``load.SessionResult`` (``run_load`` reads them)."""
-
-    username: str
-    user_id: int
-    like_ms: list[float] = field(default_factory=list)
-    home_ms: list[float] = field(default_factory=list)
-    sent: int = 0
-    intended: dict[str, bool | None] = field(default_factory=dict)
-    touched: set[str] = field(default_factory=set)
-    leaks: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    logged_in: bool = False
-    cookie_set: bool = False
-
-
-def next_click(
-    rng: random.Random,
-    cards: list[str],
-    touched: set[str],
-    clicks_done: int,
-    revisit_share: float,
-    shown: Any,
-) -> tuple[str, str, bool | None]:
-    """The next click of a session: which card, "like" or "dislike", and the state it leaves.
-
-    Likes and dislikes alternate; ``revisit_share`` of the clicks go back to a title already
-    rated (so changing one's mind and taking a choice back are exercised). ``shown(tconst)``
-    is the choice the page shows now; clicking the active choice again takes it back.
-    Both drivers (AppTest and websocket) use this, so they send the same kind of traffic.
-    """
-    revisit = [t for t in touched if t in cards]
-    go_back = bool(revisit) and rng.random() < revisit_share
-    tconst = rng.choice(revisit if go_back else cards)
-    action = "like" if clicks_done % 2 == 0 else "dislike"
-    wanted = action == "like"
-    return tconst, action, None if shown(tconst) is wanted else wanted
+def cards(page: Page) -> list[str]:
+    """The tconsts of the cards on the page (their Like buttons' keys are ``like_<tconst>``)."""
+    return [(user_key(b.id) or "")[5:] for b in page.buttons_with_prefix("like_")]
 
 
 def choice_shown(page: Page, tconst: str) -> bool | None:
@@ -318,7 +286,7 @@ class WsSession:
         self.refresh_every = refresh_every
         self.revisit_share = revisit_share
         self.max_actions = max_actions
-        self.result = WsSessionResult(user["username"], int(user["id"]))
+        self.result = SessionResult(user["username"], int(user["id"]))
 
     def _check(self, page: Page, where: str) -> None:
         """The page shows this user's account and this user's choices, nobody else's."""
@@ -328,25 +296,16 @@ class WsSession:
             r.errors.append(f"{where}: {problems[0]}"[:500])
             return
         texts = " ".join(page.texts())
-        if f"(@{r.username})" not in texts:
-            r.leaks.append(f"{where}: page does not show @{r.username}")
-        for other in self.others:
-            if f"@{other['username']})" in texts or other["name"].split(" ")[0] in texts:
-                r.leaks.append(f"{where}: page shows {other['username']}")
-        for button in page.buttons_with_prefix("like_"):
-            tconst = (user_key(button.id) or "")[5:]
-            seen = choice_shown(page, tconst)
-            mine = r.intended.get(tconst)
-            if seen != mine:
-                r.leaks.append(f"{where}: {tconst} shown as {seen}, own state {mine}")
-        liked = sum(1 for v in r.intended.values() if v is True)
-        disliked = sum(1 for v in r.intended.values() if v is False)
-        label = f"Your ratings: {liked} liked, {disliked} disliked"
-        labels = page.expander_labels()
-        if label not in labels:
-            r.leaks.append(f"{where}: expected {label!r}, page has {labels}")
+        r.check_page(
+            where,
+            account=texts,
+            text=texts,
+            shown={tconst: choice_shown(page, tconst) for tconst in cards(page)},
+            labels=page.expander_labels(),
+            others=self.others,
+        )
 
-    def run(self, initial: dict[str, bool]) -> WsSessionResult:
+    def run(self, initial: dict[str, bool]) -> SessionResult:
         r = self.result
         r.intended = dict(initial)
         client: StreamlitClient | None = None
@@ -366,25 +325,15 @@ class WsSession:
             self._check(page, "home")
             actions = 0
             while time.monotonic() < self.deadline and actions < self.max_actions:
-                cards = [(user_key(b.id) or "")[5:] for b in page.buttons_with_prefix("like_")]
-                if not cards:
-                    r.errors.append("Home shows no cards")
+                shown = partial(choice_shown, page)
+                picked = r.pick(self.rng, cards(page), self.revisit_share, shown)
+                if picked is None:
                     break
-                tconst, action, after = next_click(
-                    self.rng,
-                    cards,
-                    r.touched,
-                    actions,
-                    self.revisit_share,
-                    lambda t, page=page: choice_shown(page, t),
-                )
+                tconst, action, after = picked
                 button = page.widget("button", f"{action}_{tconst}")
                 t0 = time.perf_counter()
                 page = client.rerun([click(button)])
-                r.like_ms.append((time.perf_counter() - t0) * 1000)
-                r.sent += 1
-                r.touched.add(tconst)
-                r.intended[tconst] = after
+                r.clicked(tconst, after, (time.perf_counter() - t0) * 1000)
                 actions += 1
                 self._check(page, f"click {actions}")
                 if page.exceptions():

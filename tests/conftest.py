@@ -1,26 +1,29 @@
-"""Shared fixtures: settings in a temp dir, and a migrated database on SQLite and PostgreSQL.
+"""Shared fixtures: settings in a temp dir, a migrated database on SQLite and PostgreSQL, the
+world, the service on it and a fitted engine (each built by :mod:`testkit.factories`).
 
 Every test that takes ``db`` runs twice, once per backend. PostgreSQL runs come from a private
 server this test run starts itself; where the binaries are missing they are skipped with the
-reason.
+reason. ``service`` is defined here once: a folder whose tests need another catalog overrides
+what it is built from (``service_settings``, ``db``, ``clock``), as ``tests/app`` does.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from recsys.config import Settings
+from recsys.engine import Engine
+from recsys.services import Marquee
+from recsys.store.db import Database
+from testkit import factories
+from testkit.pg_server import PostgresServer, find_bindir
+from testkit.world import write_world
+
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from recsys.config import Settings  # noqa: E402
-from recsys.store.db import Database  # noqa: E402
-from tests.pg_server import PostgresServer, find_bindir  # noqa: E402
-
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
@@ -65,6 +68,43 @@ def db(database_url: str, settings: Settings) -> Iterator[Database]:
     database = Database.from_settings(settings.with_overrides(database_url=database_url))
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> tuple[Path, Path]:
+    """The default world's ``imdb`` and ``movielens`` folders (:func:`testkit.world.world`)."""
+    return write_world(tmp_path / "world")
+
+
+@pytest.fixture
+def world_settings(settings: Settings, world: tuple[Path, Path]) -> Settings:
+    return factories.world_settings(settings, *world)
+
+
+@pytest.fixture
+def service_settings(db: Database, world_settings: Settings) -> Settings:
+    """Settings whose catalog is in ``db``: here the world, ingested (on both backends)."""
+    return factories.ingest(world_settings, db)
+
+
+@pytest.fixture
+def clock() -> Callable[[], datetime] | None:
+    """The service's clock: 2026-11-25 12:00 UTC until a test moves it (``clock.now += ...``)."""
+    return factories.FixedClock()
+
+
+@pytest.fixture
+def service(
+    service_settings: Settings, db: Database, clock: Callable[[], datetime] | None
+) -> Marquee:
+    """The service facade over ``service_settings``' catalog in ``db``, on ``clock``."""
+    return factories.service(service_settings, db, clock=clock)
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    """An engine fitted on the tiny frames of :mod:`testkit.frames` (one per test module)."""
+    return factories.tiny_engine()
 
 
 def shared_data(*parts: str) -> Path:

@@ -10,7 +10,7 @@ from recsys.config import Settings
 from recsys.engine import MANIFEST, Engine, fingerprint
 from recsys.graph import ModelParams
 from recsys.models import UserHistory
-from tests.models.conftest import make_catalog, make_interactions, make_ratings, make_tags
+from testkit.frames import training_inputs
 
 WARM = UserHistory(
     likes=("tt0000000", "tt0000001", "tt0000002", "tt0000004", "tt0000005"),
@@ -20,12 +20,8 @@ WARM = UserHistory(
 
 @pytest.fixture(scope="module")
 def inputs():
-    return make_catalog(), make_ratings(), make_tags(), make_interactions()
-
-
-@pytest.fixture(scope="module")
-def engine(inputs):
-    return Engine(ModelParams(ease_l2=1.0)).fit(*inputs)
+    """The frames the shared ``engine`` fixture (tests/conftest.py) is fitted on."""
+    return training_inputs()
 
 
 def test_sections_and_exclusions(engine, inputs):

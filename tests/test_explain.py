@@ -2,20 +2,12 @@ from __future__ import annotations
 
 import pytest
 
-from recsys.engine import Engine
-from recsys.graph import ModelParams
 from recsys.models import UserHistory
-from tests.models.conftest import make_catalog, make_interactions, make_ratings, make_tags
 
 WARM = UserHistory(
     likes=("tt0000000", "tt0000001", "tt0000002", "tt0000004", "tt0000005", "tt0000016"),
     dislikes=("tt0000012",),
 )
-
-
-@pytest.fixture(scope="module")
-def engine():
-    return Engine(ModelParams(ease_l2=1.0)).fit(make_catalog(), make_ratings(), make_tags(), make_interactions())
 
 
 @pytest.mark.parametrize("section", ["movie", "tv"])

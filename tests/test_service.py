@@ -3,46 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from recsys.accounts import AccountError
-from recsys.config import Settings
 from recsys.engine import Engine
-from recsys.pipeline import run_ingest
 from recsys.services import Marquee
 from recsys.store.db import Database
 from recsys.store.models import Impression
-from tests.world import write_world
 
 PASSWORD = "Secret-pass1"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> tuple[Path, Path]:
-    return write_world(tmp_path / "world")
-
-
-@pytest.fixture
-def service(db: Database, settings: Settings, world: tuple[Path, Path]) -> Marquee:
-    imdb, ml = world
-    settings = settings.with_overrides(
-        imdb_source=str(imdb), movielens_source=str(ml), database_url=db.url
-    )
-    run_ingest(settings, db)
-    return Marquee(settings, db, clock=Clock())
 
 
 def test_register_and_login(service: Marquee) -> None:

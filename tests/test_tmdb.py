@@ -1,4 +1,4 @@
-"""The TMDb client against a local fake TMDb (tests/tmdb_server.py)."""
+"""The TMDb client against a local fake TMDb (testkit/tmdb_server.py)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from recsys.tmdb import (
     _retry_after_s,
     parse_find,
 )
-from tests.tmdb_server import FakeTmdb
+from testkit.tmdb_server import FakeTmdb
 
 JWT = "eyJhbGciOiJIUzI1NiJ9." + "a" * 120 + ".signature_part_0123456789"
 FAST = RetryPolicy(attempts=3, backoff_s=0.02, backoff_max_s=0.05, retry_after_cap_s=2.0)

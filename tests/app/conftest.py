@@ -1,18 +1,23 @@
-"""AppTest fixtures: one fixture catalog built once, copied into a fresh data dir per test."""
+"""AppTest fixtures: one app catalog built once, copied into a fresh data dir per test.
+
+The shared ``service`` fixture (``tests/conftest.py``) runs here on that copy: this folder
+overrides what it is built from (``service_settings``, ``db``, ``clock``).
+"""
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from recsys.config import Settings
+from recsys.engine import Engine
 from recsys.services import Marquee
 from recsys.store.db import Database
-from tests.app.catalog_fixture import build_data_dir
+from testkit import factories
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Popcorn#2024"
@@ -59,7 +64,7 @@ def _browser_like_apptest(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     root = tmp_path_factory.mktemp("catalog")
-    secrets = build_data_dir(root / "data", root / "sources")
+    secrets = factories.build_data_dir(root / "data", root / "sources")
     return root / "data", secrets
 
 
@@ -72,31 +77,41 @@ def secrets(template: tuple[Path, dict[str, str]], tmp_path: Path) -> dict[str, 
 
 
 @pytest.fixture
-def service(secrets: dict[str, str]) -> Marquee:
-    settings = Settings.from_env(environ={}, secrets=secrets)
-    db = Database.from_settings(settings)
-    yield Marquee(settings, db)
-    db.dispose()
+def service_settings(secrets: dict[str, str]) -> Settings:
+    """The app's settings on this test's copy of the template (its catalog is built)."""
+    return factories.settings_from_secrets(secrets)
+
+
+@pytest.fixture
+def db(service_settings: Settings) -> Iterator[Database]:
+    """The copy's SQLite database, the one the pages open."""
+    database = factories.database(service_settings)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def clock() -> None:
+    """None: the service keeps its own clock, the real one the pages use."""
+    return None
 
 
 @pytest.fixture(scope="session")
-def engine(template: tuple[Path, dict[str, str]]):  # type: ignore[no-untyped-def]
+def template_engine(template: tuple[Path, dict[str, str]]) -> Engine:
     """The template's fitted engine, loaded once (the app loads the same artifact)."""
-    from recsys import bootstrap
-
     data_dir, base = template
-    settings = Settings.from_env(environ={}, secrets={**base, "MARQUEE_DATA_DIR": str(data_dir)})
-    db = Database.from_settings(settings)
+    settings = factories.settings_from_secrets({**base, "MARQUEE_DATA_DIR": str(data_dir)})
+    db = factories.database(settings)
     try:
-        return bootstrap.load_or_train_engine(settings, db).engine
+        return factories.trained_engine(settings, db)
     finally:
         db.dispose()
 
 
 @pytest.fixture
-def engine_service(service: Marquee, engine) -> Marquee:  # type: ignore[no-untyped-def]
+def engine_service(service: Marquee, template_engine: Engine) -> Marquee:
     """``service`` with the engine, for tests that ask for recommendations or explanations."""
-    return Marquee(service.settings, service.db, engine, clock=service.clock)
+    return factories.service(service.settings, service.db, engine=template_engine)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from recsys.store import interactions as interaction_store
-from tests.app.catalog_fixture import HOSTILE
+from testkit.world import HOSTILE
 from tests.app.conftest import add_user, keyed, logged_in, no_error
 
 

@@ -1,4 +1,5 @@
-"""``benchmarks/load.py`` imported as a module (it is a script, not part of a package)."""
+"""``benchmarks/load.py`` imported as a module (it is a script, not part of a package), and the
+checks every load run must pass."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -23,3 +25,15 @@ def load_benchmark() -> ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def assert_nothing_lost(report: dict[str, Any], sessions: int) -> None:
+    """All ``sessions`` logged in and clicked; nothing lost, duplicated or leaked; no errors."""
+    assert report["sessions_logged_in"] == sessions, report
+    assert report["likes_sent"] > 0, report
+    assert report["lost"] == 0, report
+    assert report["duplicated"] == 0, report
+    assert report["cross_user_leaks"] == 0, report
+    assert report["errors"] == 0, report
+    assert report["likes_stored"] == report["expected_rows"], report
+    assert report["p95_like_ms"] is not None and report["p95_home_ms"] is not None

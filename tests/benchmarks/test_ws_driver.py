@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.benchmarks.conftest import assert_nothing_lost
+
 pytestmark = pytest.mark.slow
 
 
@@ -16,14 +18,7 @@ def test_websocket_sessions_lose_nothing_and_see_only_their_own(load_benchmark) 
     pytest.importorskip("websockets")
     load = load_benchmark
     report = load.run_load(3, 6.0, "sqlite", timeout=60.0, driver="ws", log=lambda _m: None)
-    assert report["sessions_logged_in"] == 3, report
-    assert report["likes_sent"] > 0, report
-    assert report["lost"] == 0, report
-    assert report["duplicated"] == 0, report
-    assert report["cross_user_leaks"] == 0, report
-    assert report["errors"] == 0, report
-    assert report["likes_stored"] == report["expected_rows"], report
-    assert report["p95_like_ms"] is not None and report["p95_home_ms"] is not None
+    assert_nothing_lost(report, 3)
 
 
 def test_widget_keys_are_read_from_generated_ids(load_benchmark) -> None:  # type: ignore[no-untyped-def]

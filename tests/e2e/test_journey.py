@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from testkit.world import write_sources
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 OUT = ROOT / "test-output" / "e2e"
@@ -35,9 +37,6 @@ if not CHROMIUM.exists():
         allow_module_level=True,
     )
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-
-sys.path.insert(0, str(ROOT))
-from tests.app.catalog_fixture import write_sources  # noqa: E402
 
 
 def _free_port() -> int:

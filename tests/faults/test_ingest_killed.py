@@ -20,7 +20,8 @@ from recsys.pipeline import run_ingest
 from recsys.services import Marquee
 from recsys.store import catalog as catalog_store
 from recsys.store.db import Database
-from tests.faults.conftest import snapshot
+from testkit.world import write_world
+from tests.faults.conftest import add_ada, snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 BIG_TITLES = 250_000
@@ -153,7 +154,7 @@ def test_exception_inside_replace_catalog_rolls_back(
     service: Marquee, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """On both backends: a failure after the old rows were deleted and some new ones inserted."""
-    db = service.db
+    db = add_ada(service).db
     before = snapshot(db)
     calls = {"n": 0}
     real_insert = catalog_store._bulk_insert
@@ -163,8 +164,6 @@ def test_exception_inside_replace_catalog_rolls_back(
         calls["n"] += 1
         if calls["n"] == 2:  # ...then the training ratings, then it dies
             raise RuntimeError("simulated crash inside replace_catalog")
-
-    from tests.world import write_world
 
     imdb, ml = write_world(tmp_path / "newer", movies=30, shows=10, seed=99)
     settings = service.settings.with_overrides(imdb_source=str(imdb), movielens_source=str(ml))

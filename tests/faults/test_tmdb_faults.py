@@ -15,7 +15,7 @@ import pytest
 from recsys.config import Settings
 from recsys.services import Marquee
 from recsys.tmdb import MemoryArtCache, TmdbClient
-from tests.tmdb_server import DEFAULT_KEY, FakeTmdb
+from testkit.tmdb_server import DEFAULT_KEY, FakeTmdb
 
 #: A page may wait for posters a little longer than the per-title budget, never much more.
 TIMEOUT_S = 0.5

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from recsys.graph import ModelParams, build_graph
+from recsys.graph import NODES, ModelParams, build_graph
 from recsys.models import PopularityRecommender, Recommender, UserHistory
 
 LOW = UserHistory(
@@ -51,14 +51,9 @@ class _Fitting:
         return self.graph.fit(data, targets=[self.node]).nodes[self.node]
 
 
+#: Every node of the app's graph (its "served" node as "cold_start"), and the hybrid variants.
 MODELS = [
-    "popularity",
-    "content",
-    "svd",
-    "ease",
-    "sequential",
-    "collaborative",
-    "hybrid",
+    *(node for node in NODES if node != "served"),
     "hybrid_blend",
     "hybrid_even",
     "hybrid_rank",

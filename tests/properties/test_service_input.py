@@ -6,7 +6,6 @@ DB-backed properties run on both backends (``db`` fixture) with few examples eac
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,12 +13,9 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from recsys import accounts
-from recsys.config import Settings
-from recsys.pipeline import run_ingest
 from recsys.placeholder import placeholder_svg
 from recsys.services import Marquee
 from recsys.store.db import Database
-from tests.world import write_world
 
 DB_SETTINGS = settings(
     max_examples=25,
@@ -40,13 +36,9 @@ SEARCH_TEXT = ANY_TEXT.map(lambda s: s.replace("\x00", ""))
 
 
 @pytest.fixture
-def marquee(db: Database, settings: Settings, tmp_path: Path) -> Marquee:
-    imdb, ml = write_world(tmp_path / "world")
-    settings = settings.with_overrides(
-        imdb_source=str(imdb), movielens_source=str(ml), database_url=db.url
-    )
-    run_ingest(settings, db)
-    return Marquee(settings, db)
+def marquee(service: Marquee) -> Marquee:
+    """The shared ``service`` (the world on both backends), by this module's name for it."""
+    return service
 
 
 def _counts(db: Database) -> dict[str, int]:

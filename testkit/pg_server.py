@@ -1,4 +1,4 @@
-"""A throw-away PostgreSQL server for the test run (Debian's ``postgresql`` binaries).
+"""A throw-away PostgreSQL server for a test run or a benchmark (Debian's ``postgresql`` binaries).
 
 Started once per test session in a temporary directory on a free loopback port; every test gets
 a fresh database in it. As root, the server runs as the unprivileged ``postgres`` user because

@@ -1,0 +1,116 @@
+"""Builders behind the test fixtures: settings on a world, a database, a service, an engine.
+
+Each is the one place a fixture (or a benchmark) gets that object from, so a change of a
+constructor in ``recsys`` is adapted here once instead of in every conftest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from recsys.config import Settings
+from recsys.engine import Engine
+from recsys.graph import ModelParams
+from recsys.services import Marquee
+from recsys.store.db import Database
+from testkit.frames import training_inputs
+from testkit.world import write_sources
+
+
+@dataclass
+class FixedClock:
+    """A clock that stands still until a test moves it (``clock.now += timedelta(...)``)."""
+
+    now: datetime = field(default_factory=lambda: datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+# ------------------------------------------------------------------------------ settings
+def world_settings(settings: Settings, imdb: Path, movielens: Path) -> Settings:
+    """``settings`` reading the IMDb and MovieLens folders of a world."""
+    return settings.with_overrides(imdb_source=str(imdb), movielens_source=str(movielens))
+
+
+def settings_from_secrets(secrets: Mapping[str, str]) -> Settings:
+    """The settings the app builds from these Streamlit secrets (no environment)."""
+    return Settings.from_env(environ={}, secrets=dict(secrets))
+
+
+# ------------------------------------------------------------------------------ database
+def database(settings: Settings) -> Database:
+    """The configured database, migrated to head (the caller disposes of it)."""
+    return Database.from_settings(settings)
+
+
+def ingest(settings: Settings, db: Database) -> Settings:
+    """Ingest ``settings``' sources into ``db``; returns the settings pointed at ``db``."""
+    from recsys.pipeline import run_ingest
+
+    settings = settings.with_overrides(database_url=db.url)
+    run_ingest(settings, db)
+    return settings
+
+
+# ------------------------------------------------------------------------------ service
+def service(
+    settings: Settings,
+    db: Database,
+    *,
+    engine: Engine | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Marquee:
+    """The service facade on ``db`` (the app's own clock unless ``clock`` is given)."""
+    kwargs: dict[str, Any] = {} if clock is None else {"clock": clock}
+    return Marquee(settings, db, engine, **kwargs)
+
+
+# ------------------------------------------------------------------------------ engine
+def fitted_engine(
+    catalog: Any, ratings: Any, tags: Any = None, interactions: Any = None, **params: Any
+) -> Engine:
+    """An engine fitted in memory on these frames (``params``: :class:`ModelParams` fields)."""
+    return Engine(ModelParams(**params)).fit(catalog, ratings, tags, interactions)
+
+
+def tiny_engine() -> Engine:
+    """:func:`fitted_engine` on :mod:`testkit.frames`, with an EASE small enough for 24 titles."""
+    return fitted_engine(*training_inputs(), ease_l2=1.0)
+
+
+def trained_engine(settings: Settings, db: Database) -> Engine:
+    """The engine the app would use on this data: the saved one if still good, else trained."""
+    from recsys import bootstrap
+
+    return bootstrap.load_or_train_engine(settings, db).engine
+
+
+# ------------------------------------------------------------------------------ app data dir
+def build_data_dir(data_dir: Path, sources_root: Path) -> dict[str, str]:
+    """Write the app catalog (:func:`testkit.world.write_sources`) under ``sources_root``, ingest
+    it and train the engine into ``data_dir``; returns the secrets an app run on it uses."""
+    from recsys import bootstrap
+
+    imdb, ml = write_sources(sources_root)
+    secrets = {
+        "MARQUEE_DATA_DIR": str(data_dir),
+        "MARQUEE_IMDB_SOURCE": str(imdb),
+        "MARQUEE_MOVIELENS_SOURCE": str(ml),
+        "MARQUEE_MIN_VOTES": "1",
+        "MARQUEE_COOKIE_KEY": "test-cookie-key-" + "x" * 32,
+        "TMDB_API_KEY": "",
+        "DATABASE_URL": "",
+    }
+    settings = settings_from_secrets(secrets)
+    db = database(settings)
+    try:
+        bootstrap.build_catalog(settings, db)
+        bootstrap.load_or_train_engine(settings, db)
+    finally:
+        db.dispose()
+    return secrets
