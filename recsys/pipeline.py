@@ -8,7 +8,6 @@ catalog, users and interactions exactly as they were.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,30 +17,15 @@ import pandas as pd
 from recsys.config import Settings
 from recsys.ingest.imdb import read_imdb_catalog
 from recsys.ingest.movielens import read_movielens
+from recsys.progress import Progress, silent
 from recsys.schema import GENRE_SEP, TITLE_TYPES
 from recsys.store import catalog as catalog_store
 from recsys.store.db import Database
 
 log = logging.getLogger(__name__)
 
-#: ``progress(step, fraction)``: fraction in [0, 1] or None when unknown.
-Progress = Callable[[str, float | None], None]
-
-
-def _silent(_step: str, _fraction: float | None) -> None:
-    return None
-
-
-def _factory(progress: Progress):  # type: ignore[no-untyped-def]
-    """Adapt ``progress(step, fraction)`` to ingest's ``factory(label)(done, total)``."""
-
-    def make(label: str):  # type: ignore[no-untyped-def]
-        def update(done: int, total: int | None) -> None:
-            progress(label, min(1.0, done / total) if total else None)
-
-        return update
-
-    return make
+#: The step of the one database transaction (the faults tests kill an ingest during it).
+SAVE_STEP = "Saving catalog"
 
 
 @dataclass(frozen=True)
@@ -84,10 +68,14 @@ def run_ingest(
     settings: Settings,
     db: Database,
     *,
-    progress: Progress | None = None,
+    progress: Progress = silent,
 ) -> IngestReport:
-    """Download (when needed), parse, validate and store the catalog and training ratings."""
-    progress = progress or _silent
+    """Download (when needed), parse, validate and store the catalog and training ratings.
+
+    ``progress`` sees a step per file ("Downloading …", "Reading title.basics.tsv.gz",
+    "Reading MovieLens") and then "Saving catalog".
+    """
+    progress = progress or silent  # bootstrap.build_catalog still passes None
     dest = settings.downloads_dir
     dest.mkdir(parents=True, exist_ok=True)
 
@@ -95,7 +83,7 @@ def run_ingest(
         settings.imdb_source,
         dest,
         min_votes=settings.min_votes,
-        progress=_factory(progress),
+        progress=progress,
         timeout=settings.download_timeout_s,
         retries=settings.download_retries,
     )
@@ -104,13 +92,15 @@ def run_ingest(
         settings.movielens_source,
         dest,
         catalog_tconsts=set(catalog["tconst"].astype(str)),
-        progress=lambda done, total: progress("MovieLens ratings", done / total if total else None),
+        progress=progress,
+        timeout=settings.download_timeout_s,
+        retries=settings.download_retries,
     )
     summary = summarise(catalog, movielens.ratings, movielens.stats["unmapped_rows"])
     summary["files_used"] = {
         name: str(path) for name, path in {**imdb.files_used, **movielens.files_used}.items()
     }
-    progress("Saving catalog", 0.0)
+    progress(SAVE_STEP, 0.0)
     with db.session() as session:
         catalog_store.replace_catalog(
             session,
@@ -122,7 +112,7 @@ def run_ingest(
             min_votes=settings.min_votes,
             summary=summary,
         )
-    progress("Saving catalog", 1.0)
+    progress(SAVE_STEP, 1.0)
     log.info("catalog stored: %s titles", len(catalog))
     return IngestReport(summary=summary, files_used=summary["files_used"])
 

@@ -13,6 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+#: ``(done, total)`` of a counted job (bytes downloaded, bytes read); ``total`` None when unknown.
+#: The low-level readers (``recsys.ingest.download``, ``recsys.ingest.tsv``) report this way;
+#: :func:`counter` turns one into a labelled :class:`Progress` step.
+CountCallback = Callable[[int, int | None], None]
+
 
 class Progress(Protocol):
     """``progress(step, fraction)``: fraction in [0, 1], or None when unknown."""
@@ -24,7 +29,7 @@ def silent(_step: str, _fraction: float | None, /) -> None:
     """A :class:`Progress` that shows nothing (the default of every job)."""
 
 
-def counter(progress: Progress, step: str) -> Callable[[int, int | None], None]:
+def counter(progress: Progress, step: str) -> CountCallback:
     """A ``(done, total)`` callback (bytes downloaded, bytes read) that reports ``step``."""
 
     def update(done: int, total: int | None) -> None:
@@ -55,4 +60,4 @@ class Steps:
         self.progress(self.step, 1.0)
 
 
-__all__ = ["Progress", "Steps", "counter", "silent"]
+__all__ = ["CountCallback", "Progress", "Steps", "counter", "silent"]

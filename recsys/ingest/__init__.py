@@ -12,6 +12,13 @@ from recsys.ingest.errors import (
     SourceNotFoundError,
 )
 from recsys.ingest.imdb import CatalogResult, read_imdb_catalog
+from recsys.ingest.movielens import (
+    MovieLensFrames,
+    MovieLensResult,
+    aggregate_tags,
+    read_movielens,
+    read_movielens_frames,
+)
 
 __all__ = [
     "CatalogResult",
@@ -19,7 +26,12 @@ __all__ = [
     "DownloadError",
     "FormatError",
     "IngestError",
+    "MovieLensFrames",
+    "MovieLensResult",
     "SourceNotFoundError",
+    "aggregate_tags",
     "fetch",
     "read_imdb_catalog",
+    "read_movielens",
+    "read_movielens_frames",
 ]

@@ -14,7 +14,6 @@ import os
 import time
 import zipfile
 import zlib
-from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,11 +21,7 @@ import requests
 
 from recsys.config import is_url
 from recsys.ingest.errors import CorruptFileError, DownloadError, SourceNotFoundError
-
-#: ``progress(bytes_done, bytes_total_or_None)``; called often, must be cheap.
-ProgressFn = Callable[[int, int | None], None]
-#: Given a stage label ("download title.basics.tsv.gz"), returns the callback for that stage.
-ProgressFactory = Callable[[str], ProgressFn]
+from recsys.progress import CountCallback
 
 _CHUNK = 1 << 16
 _ARCHIVE_SUFFIXES = (".gz", ".zip", ".tsv", ".csv")
@@ -34,6 +29,11 @@ _ARCHIVE_SUFFIXES = (".gz", ".zip", ".tsv", ".csv")
 
 class _Retryable(Exception):
     """A failure worth another attempt (5xx, short body, damaged transfer)."""
+
+
+def download_step(name: str) -> str:
+    """The progress step of downloading ``name``: what the app's bar and the CLI line say."""
+    return f"Downloading {name}"
 
 
 def local_candidates(folder: Path, name: str) -> list[Path]:
@@ -67,7 +67,7 @@ def fetch(
     name: str,
     dest_dir: Path,
     *,
-    progress: ProgressFn | None = None,
+    progress: CountCallback | None = None,
     timeout: float = 60.0,
     retries: int = 3,
     backoff: float = 1.0,
@@ -88,7 +88,8 @@ def fetch(
     dest_dir:
         Where downloads go (created if needed). Unused for local sources.
     progress:
-        Called with (bytes done, total bytes or ``None``) while downloading.
+        Called with (bytes done, total bytes or ``None``) while downloading; called often, so
+        it must be cheap. Callers label it with :func:`recsys.progress.counter`.
     timeout, retries, backoff:
         Per-request timeout in seconds; extra attempts after the first; first back-off in
         seconds (doubling each time).
@@ -155,7 +156,7 @@ def _download(
     url: str,
     dest: Path,
     *,
-    progress: ProgressFn | None,
+    progress: CountCallback | None,
     timeout: float,
     retries: int,
     backoff: float,
@@ -249,7 +250,7 @@ def _get_into(
     part: Path,
     etag: str | None,
     *,
-    progress: ProgressFn | None,
+    progress: CountCallback | None,
     timeout: float,
     session: requests.Session,
 ) -> str | None:
@@ -294,8 +295,7 @@ def _get_into(
 
 
 __all__ = [
-    "ProgressFactory",
-    "ProgressFn",
+    "download_step",
     "fetch",
     "find_local",
     "resolve_url",

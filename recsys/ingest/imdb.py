@@ -16,6 +16,7 @@ the kept titles only.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from recsys.ingest.download import ProgressFactory, ProgressFn, fetch
+from recsys.ingest.download import download_step, fetch
 from recsys.ingest.errors import FormatError
 from recsys.ingest.tsv import (
     IdSet,
@@ -38,6 +39,7 @@ from recsys.ingest.tsv import (
     strings,
     types_mapper,
 )
+from recsys.progress import Progress, counter, silent
 from recsys.schema import CATALOG_COLUMNS, PEOPLE_SEP, TITLE_TYPES
 
 FILES: dict[str, str] = {
@@ -97,7 +99,7 @@ def read_imdb_catalog(
     dest_dir: Path,
     *,
     min_votes: int,
-    progress: ProgressFactory | None = None,
+    progress: Progress = silent,
     include_people: bool = True,
     timeout: float = 60.0,
     retries: int = 3,
@@ -109,10 +111,10 @@ def read_imdb_catalog(
     them (and ``include_people``); people are joined with :data:`PEOPLE_SEP`, and ids that
     name.basics cannot resolve are left out.
 
-    ``progress`` is a factory: ``progress("download title.basics.tsv.gz")`` or
-    ``progress("read title.principals.tsv.gz")`` returns a ``(done, total)`` byte callback for
-    that stage (``recsys.pipeline`` adapts it to the CLI's and the app's progress bars).
-    ``dest_dir`` receives downloads when ``source`` is a URL; local folders are read in place.
+    ``progress`` gets one step per file and stage, "Downloading title.basics.tsv.gz" (URL
+    sources only) and "Reading title.basics.tsv.gz", each moving by bytes, so the app and the
+    CLI show where a long ingest is. ``dest_dir`` receives downloads when ``source`` is a URL;
+    local folders are read in place.
 
     Raises :class:`~recsys.ingest.errors.IngestError` subclasses naming the file and problem.
     """
@@ -121,17 +123,13 @@ def read_imdb_catalog(
 
     def get(role: str, optional: bool) -> Path | None:
         name = FILES[role]
-        cb = progress(f"download {name}") if progress else None
         path = fetch(
-            source, name, dest_dir, progress=cb, timeout=timeout, retries=retries,
-            optional=optional,
+            source, name, dest_dir, progress=counter(progress, download_step(name)),
+            timeout=timeout, retries=retries, optional=optional,
         )  # fmt: skip
         if path is not None:
             files[role] = path
         return path
-
-    def reading(role: str) -> ProgressFn | None:
-        return progress(f"read {files[role].name}") if progress else None
 
     # With min_votes <= 0 a title without a ratings row (0 votes) still qualifies, so the
     # ratings file becomes optional (some real extracts have none).
@@ -141,13 +139,13 @@ def read_imdb_catalog(
 
     t0 = time.perf_counter()
     if ratings_path is not None:
-        ratings = read_ratings(ratings_path, min_votes=min_votes, stats=stats)
+        ratings = read_ratings(ratings_path, min_votes=min_votes, stats=stats, progress=progress)
     else:
         ratings = pd.DataFrame(
             {"tconst": pd.Series([], dtype="string"), "average_rating": [], "num_votes": []}
         )
     wanted = None if min_votes <= 0 else set(ratings["tconst"])
-    titles = read_basics(basics_path, wanted, stats=stats, progress=reading("basics"))
+    titles = read_basics(basics_path, wanted, stats=stats, progress=progress)
     # tconst is a key: a file repeating one must not yield two catalog rows (the database would
     # refuse them at the very end); the first row of each file wins.
     titles = titles.drop_duplicates("tconst", ignore_index=True)
@@ -160,20 +158,7 @@ def read_imdb_catalog(
 
     if include_people:
         t1 = time.perf_counter()
-        kept = pa.array(frame["tconst"].to_numpy(dtype=object), pa.string())
-        crew = principals = None
-        if get("crew", optional=True) is not None:
-            crew = read_crew(files["crew"], kept, stats=stats, progress=reading("crew"))
-        if get("principals", optional=True) is not None:
-            principals = read_principals(
-                files["principals"], kept, stats=stats, progress=reading("principals")
-            )
-        found = [f for f in (crew, principals) if f is not None]
-        links = pd.concat(found, ignore_index=True) if found else pd.DataFrame()
-        if len(links) and get("names", optional=True) is not None:
-            wanted = pa.array(links["nconst"].unique(), pa.string())
-            names = read_names(files["names"], wanted, stats=stats, progress=reading("names"))
-            frame = _attach_people(frame, links, names)
+        frame = _with_people(frame, get, files, stats, progress)
         stats["seconds_people"] = time.perf_counter() - t1
 
     frame = frame.sort_values("tconst", ignore_index=True)
@@ -182,12 +167,47 @@ def read_imdb_catalog(
     return CatalogResult(frame=frame, files_used=files, stats=stats)
 
 
+def read_step(path: Path) -> str:
+    """The progress step of reading ``path``."""
+    return f"Reading {path.name}"
+
+
+def _with_people(
+    frame: pd.DataFrame,
+    get: Callable[[str, bool], Path | None],
+    files: dict[str, Path],
+    stats: dict[str, float],
+    progress: Progress,
+) -> pd.DataFrame:
+    """``frame`` with directors, writers and top cast from whichever people files exist."""
+    kept = pa.array(frame["tconst"].to_numpy(dtype=object), pa.string())
+    crew = principals = None
+    if get("crew", True) is not None:
+        crew = read_crew(files["crew"], kept, stats=stats, progress=progress)
+    if get("principals", True) is not None:
+        principals = read_principals(files["principals"], kept, stats=stats, progress=progress)
+    found = [f for f in (crew, principals) if f is not None]
+    links = pd.concat(found, ignore_index=True) if found else pd.DataFrame()
+    if len(links) and get("names", True) is not None:
+        wanted = pa.array(links["nconst"].unique(), pa.string())
+        names = read_names(files["names"], wanted, stats=stats, progress=progress)
+        frame = _attach_people(frame, links, names)
+    return frame
+
+
 # --------------------------------------------------------------------------- per-file readers
-def read_ratings(path: Path, *, min_votes: int, stats: dict | None = None) -> pd.DataFrame:
+def read_ratings(
+    path: Path,
+    *,
+    min_votes: int,
+    stats: dict | None = None,
+    progress: Progress = silent,
+) -> pd.DataFrame:
     """title.ratings rows with ``numVotes >= min_votes``: tconst, average_rating, num_votes."""
     parts = []
     rows = 0
-    for batch in stream_tsv(path, COLUMNS["ratings"], stats=stats):
+    reading = counter(progress, read_step(path))
+    for batch in stream_tsv(path, COLUMNS["ratings"], progress=reading, stats=stats):
         rows += batch.num_rows
         votes = cast(batch, "numVotes", pa.int64(), path)
         mask = pc.greater_equal(votes, min_votes)
@@ -215,14 +235,16 @@ def read_basics(
     tconsts: set[str] | pa.Array | None,
     *,
     stats: dict | None = None,
-    progress: ProgressFn | None = None,
+    progress: Progress = silent,
 ) -> pd.DataFrame:
     """title.basics rows with a kept type and ``isAdult == 0`` (and in ``tconsts`` if given)."""
     wanted = None if tconsts is None else IdSet(as_array(tconsts), "tt")
     types = pa.array(TITLE_TYPES, pa.string())
     parts = []
     rows = 0
-    for batch in stream_tsv(path, COLUMNS["basics"], progress=progress, stats=stats):
+    for batch in stream_tsv(
+        path, COLUMNS["basics"], progress=counter(progress, read_step(path)), stats=stats
+    ):
         rows += batch.num_rows
         mask = pc.and_kleene(
             pc.is_in(batch.column("titleType"), value_set=types),
@@ -256,13 +278,15 @@ def read_crew(
     tconsts: set[str] | pa.Array,
     *,
     stats: dict | None = None,
-    progress: ProgressFn | None = None,
+    progress: Progress = silent,
 ) -> pd.DataFrame:
     """Directors and writers of ``tconsts`` as long rows: tconst, role, position, nconst."""
     wanted = IdSet(as_array(tconsts), "tt")
     parts = [
         batch.filter(wanted.mask(batch.column("tconst")))
-        for batch in stream_tsv(path, COLUMNS["crew"], progress=progress, stats=stats)
+        for batch in stream_tsv(
+            path, COLUMNS["crew"], progress=counter(progress, read_step(path)), stats=stats
+        )
     ]
     table = pa.Table.from_batches(parts, schema=schema(COLUMNS["crew"]))
     frames = []
@@ -283,16 +307,15 @@ def read_principals(
     *,
     top_n: int = TOP_CAST,
     stats: dict | None = None,
-    progress: ProgressFn | None = None,
+    progress: Progress = silent,
 ) -> pd.DataFrame:
     """Top-billed cast (lowest ``ordering``) of ``tconsts``: tconst, role, position, nconst."""
     cast = pa.array(CAST_CATEGORIES, pa.string())
     wanted = IdSet(as_array(tconsts), "tt")
     parts = []
     columns = COLUMNS["principals"]
-    for batch in stream_tsv(
-        path, columns, progress=progress, dictionary=("category",), stats=stats
-    ):
+    reading = counter(progress, read_step(path))
+    for batch in stream_tsv(path, columns, progress=reading, dictionary=("category",), stats=stats):
         # category is dictionary-encoded: test the few distinct values, then gather by index
         category = batch.column("category")
         is_cast = np.asarray(pc.is_in(category.dictionary, value_set=cast))
@@ -323,13 +346,15 @@ def read_names(
     nconsts: set[str] | pa.Array,
     *,
     stats: dict | None = None,
-    progress: ProgressFn | None = None,
+    progress: Progress = silent,
 ) -> pd.Series:
     """name.basics ``primaryName`` for ``nconsts``, as a Series indexed by nconst."""
     wanted = IdSet(as_array(nconsts), "nm")
     parts = [
         batch.filter(wanted.mask(batch.column("nconst")))
-        for batch in stream_tsv(path, COLUMNS["names"], progress=progress, stats=stats)
+        for batch in stream_tsv(
+            path, COLUMNS["names"], progress=counter(progress, read_step(path)), stats=stats
+        )
     ]
     table = pa.Table.from_batches(parts, schema=schema(COLUMNS["names"]))
     names = pd.Series(
@@ -367,5 +392,6 @@ __all__ = [
     "read_names",
     "read_principals",
     "read_ratings",
+    "read_step",
     "stream_tsv",
 ]

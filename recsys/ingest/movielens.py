@@ -1,9 +1,15 @@
-"""Readers for MovieLens (``ml-latest-small`` and its larger siblings).
+"""The one MovieLens reader (``ml-latest-small`` and its larger siblings).
 
-The ratings become the training set: MovieLens ``movieId`` is mapped to an IMDb ``tconst``
-through ``links.csv`` (``tt`` + ``imdbId`` zero-padded to at least 7 digits; ``imdbId`` is read
-as text because leading zeros matter and newer ids have 8 digits). Ratings whose movie has no
-link, or whose title is not in the catalog, are counted as unmapped and dropped.
+:func:`read_movielens_frames` reads the CSVs of a folder, a zip or a zip URL with explicit dtypes
+and clear errors, keeping MovieLens's own ids and columns; :func:`aggregate_tags` counts the
+normalised tags per movie. Ingest and the offline evaluation both build on these two, so the
+files are parsed, validated and the tags normalised one way.
+
+For ingest, :func:`read_movielens` turns the ratings into the training set: MovieLens
+``movieId`` is mapped to an IMDb ``tconst`` through ``links.csv`` (``tt`` + ``imdbId``
+zero-padded to at least 7 digits; ``imdbId`` is read as text because leading zeros matter and
+newer ids have 8 digits). Ratings whose movie has no link, or whose title is not in the
+catalog, are counted as unmapped and dropped.
 """
 
 from __future__ import annotations
@@ -18,12 +24,13 @@ from typing import IO
 import pandas as pd
 
 from recsys.config import is_url
-from recsys.ingest.download import ProgressFn, fetch
+from recsys.ingest.download import download_step, fetch
 from recsys.ingest.errors import FormatError, SourceNotFoundError
+from recsys.progress import Progress, Steps, counter, silent
 from recsys.schema import RATING_COLUMNS, TAG_COLUMNS
 
 SETTING = "MARQUEE_MOVIELENS_SOURCE"
-#: Required columns and their dtypes per file (read explicitly; nothing is inferred).
+#: Columns and dtypes per file, in file order (read explicitly; nothing is inferred).
 DTYPES: dict[str, dict[str, str]] = {
     "ratings.csv": {
         "userId": "int64",
@@ -35,8 +42,40 @@ DTYPES: dict[str, dict[str, str]] = {
     "movies.csv": {"movieId": "int64", "title": "string", "genres": "string"},
     "tags.csv": {"userId": "int64", "movieId": "int64", "tag": "string", "timestamp": "int64"},
 }
-REQUIRED = ("ratings.csv", "links.csv", "movies.csv")
+#: Files every source must have; links.csv and tags.csv may be absent (ingest needs links).
+REQUIRED = ("ratings.csv", "movies.csv")
+#: Columns of :func:`aggregate_tags`' result.
+TAG_COUNT_COLUMNS: dict[str, str] = {"movieId": "int64", "tag": "string", "count": "int64"}
 RATING_MIN, RATING_MAX = 0.5, 5.0
+#: The progress step of reading the CSVs (downloading a zip is its own step).
+READ_STEP = "Reading MovieLens"
+
+
+@dataclass(frozen=True)
+class MovieLensFrames:
+    """The MovieLens files as read: MovieLens ids and column names, dtypes of :data:`DTYPES`.
+
+    Attributes
+    ----------
+    ratings:
+        ``userId, movieId, rating, timestamp`` (int64, int64, float64, int64), every rating
+        within 0.5..5.0.
+    movies:
+        ``movieId, title, genres`` (int64, string, string).
+    tags:
+        ``userId, movieId, tag, timestamp`` with the tags as written, or None without tags.csv.
+    links:
+        ``movieId, imdbId, tmdbId`` (int64, string, string: ``imdbId`` keeps its leading
+        zeros), or None without links.csv.
+    origin:
+        The folder or zip read (the downloaded path for a URL); error messages name it.
+    """
+
+    ratings: pd.DataFrame
+    movies: pd.DataFrame
+    tags: pd.DataFrame | None = None
+    links: pd.DataFrame | None = None
+    origin: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,7 +88,7 @@ class MovieLensResult:
         :data:`recsys.schema.RATING_COLUMNS`, only titles in the catalog (when one was given),
         one row per (user, tconst) — the latest rating wins when two movieIds share a tconst.
     tags:
-        :data:`recsys.schema.TAG_COLUMNS`: lower-cased, stripped tags counted per title.
+        :data:`recsys.schema.TAG_COLUMNS`: :func:`aggregate_tags` counts per title.
     movies, links:
         ``movieId, title, genres`` and ``movieId, imdbId, tmdbId, tconst`` as in the files.
     stats:
@@ -72,27 +111,79 @@ def imdb_id_to_tconst(imdb_ids: pd.Series) -> pd.Series:
     return ("tt" + digits.str.zfill(7)).where(valid, pd.NA).astype("string")
 
 
+def read_movielens_frames(
+    source: str | Path,
+    *,
+    dest_dir: Path | None = None,
+    progress: Progress = silent,
+    timeout: float = 60.0,
+    retries: int = 3,
+) -> MovieLensFrames:
+    """Read MovieLens from a folder, a local zip or (with ``dest_dir``) a zip URL.
+
+    ``ratings.csv`` and ``movies.csv`` are required, ``links.csv`` and ``tags.csv`` optional.
+    A missing file or column, a value that is not a number, or a rating outside 0.5..5.0 raises
+    an :class:`~recsys.ingest.errors.IngestError` naming the file. ``progress`` reports
+    "Downloading <zip>" (URLs only) and "Reading MovieLens" (one tick per file).
+    """
+    opener, origin = _open_source(str(source), dest_dir, progress, timeout, retries)
+    reading = Steps(progress, READ_STEP, len(DTYPES))
+    frames: dict[str, pd.DataFrame | None] = {}
+    for name in DTYPES:
+        frames[name] = _read_csv(opener, name, origin, optional=name not in REQUIRED)
+        reading.advance()
+    ratings, movies = frames["ratings.csv"], frames["movies.csv"]
+    assert ratings is not None and movies is not None  # required: _read_csv raised otherwise
+    _check_ratings(ratings, f"{origin}/ratings.csv")
+    reading.finish()
+    return MovieLensFrames(
+        ratings=ratings,
+        movies=movies,
+        tags=frames["tags.csv"],
+        links=frames["links.csv"],
+        origin=origin,
+    )
+
+
+def aggregate_tags(tags: pd.DataFrame | None) -> pd.DataFrame:
+    """How often each tag was applied to each movie: ``movieId, tag, count``.
+
+    Tags are stripped and lower-cased so " Funny" and "FUNNY" are one tag; tags that are empty
+    or blank after that are dropped. Rows are ordered by (movieId, tag). Callers filter the
+    raw tags first (the evaluation by its training cutoff) and map ``movieId`` to their keys.
+    """
+    if tags is None or tags.empty:
+        return _empty(TAG_COUNT_COLUMNS)
+    frame = pd.DataFrame(
+        {"movieId": tags["movieId"], "tag": tags["tag"].astype("string").str.strip().str.lower()}
+    )
+    frame = frame[frame["tag"].notna() & (frame["tag"] != "")]
+    counted = frame.groupby(["movieId", "tag"], sort=True).size().rename("count").reset_index()
+    return counted[list(TAG_COUNT_COLUMNS)].astype(TAG_COUNT_COLUMNS)
+
+
 def read_movielens(
     source: str,
     dest_dir: Path,
     *,
     catalog_tconsts: set[str] | None,
-    progress: ProgressFn | None = None,
+    progress: Progress = silent,
     timeout: float = 60.0,
     retries: int = 3,
 ) -> MovieLensResult:
     """Read MovieLens from a zip URL, a local zip or a folder, mapped onto the catalog.
 
-    ``progress(bytes_done, total)`` follows the zip download (MovieLens is one small file, so
-    unlike :func:`recsys.ingest.imdb.read_imdb_catalog` it takes a callback, not a factory).
-    ``catalog_tconsts=None`` keeps every rating whose movie has an IMDb link.
+    ``catalog_tconsts=None`` keeps every rating whose movie has an IMDb link. ``progress`` as
+    in :func:`read_movielens_frames`; ``links.csv`` is required here.
     """
-    opener, origin = _open_source(source, dest_dir, progress, timeout, retries)
-    frames = {n: _read_csv(opener, n, origin, optional=n not in REQUIRED) for n in DTYPES}
-    ratings, links, movies = frames["ratings.csv"], frames["links.csv"], frames["movies.csv"]
-    _check_ratings(ratings, f"{origin}/ratings.csv")
-
-    links = links.assign(tconst=imdb_id_to_tconst(links["imdbId"]))
+    frames = read_movielens_frames(
+        source, dest_dir=dest_dir, progress=progress, timeout=timeout, retries=retries
+    )
+    origin, ratings = frames.origin, frames.ratings
+    if frames.links is None:
+        label = f"{origin}/links.csv"
+        raise SourceNotFoundError(f"{label}: missing from the MovieLens source", file=label)
+    links = frames.links.assign(tconst=imdb_id_to_tconst(frames.links["imdbId"]))
     tconst_of = links.dropna(subset=["tconst"]).drop_duplicates("movieId").set_index("movieId")
     mapped = ratings.assign(tconst=ratings["movieId"].map(tconst_of["tconst"]).astype("string"))
     keep = mapped["tconst"].notna()
@@ -107,7 +198,6 @@ def read_movielens(
         .sort_values(["user_id", "tconst"], ignore_index=True)
         .astype(RATING_COLUMNS)
     )
-    tags = _aggregate_tags(frames["tags.csv"], tconst_of["tconst"], catalog_tconsts)
     stats = {
         "rows": len(out),
         "users": int(out["user_id"].nunique()),
@@ -118,31 +208,31 @@ def read_movielens(
     }
     return MovieLensResult(
         ratings=out,
-        tags=tags,
-        movies=movies[["movieId", "title", "genres"]].reset_index(drop=True),
+        tags=_title_tags(aggregate_tags(frames.tags), tconst_of["tconst"], catalog_tconsts),
+        movies=frames.movies.reset_index(drop=True),
         links=links[["movieId", "imdbId", "tmdbId", "tconst"]].reset_index(drop=True),
         stats=stats,
         files_used={"source": origin},
     )
 
 
-def _aggregate_tags(
-    tags: pd.DataFrame | None, tconst_of: pd.Series, catalog: set[str] | None
+def _title_tags(
+    counts: pd.DataFrame, tconst_of: pd.Series, catalog: set[str] | None
 ) -> pd.DataFrame:
-    if tags is None or tags.empty:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in TAG_COLUMNS.items()})
-    frame = pd.DataFrame(
-        {
-            "tconst": tags["movieId"].map(tconst_of).astype("string"),
-            "tag": tags["tag"].str.strip().str.lower(),
-        }
-    ).dropna()
-    frame = frame[frame["tag"] != ""]
+    """Per-movie tag counts as per-title ones: movies sharing a tconst add up."""
+    frame = counts.assign(tconst=counts["movieId"].map(tconst_of).astype("string"))
+    frame = frame.dropna(subset=["tconst"])
     if catalog is not None:
         frame = frame[frame["tconst"].isin(catalog)]
-    counted = frame.groupby(["tconst", "tag"]).size().rename("count").reset_index()
-    counted = counted.sort_values(["tconst", "count", "tag"], ascending=[True, False, True])
-    return counted.reset_index(drop=True)[list(TAG_COLUMNS)].astype(TAG_COLUMNS)
+    if frame.empty:
+        return _empty(TAG_COLUMNS)
+    summed = frame.groupby(["tconst", "tag"])["count"].sum().reset_index()
+    summed = summed.sort_values(["tconst", "count", "tag"], ascending=[True, False, True])
+    return summed.reset_index(drop=True)[list(TAG_COLUMNS)].astype(TAG_COLUMNS)
+
+
+def _empty(columns: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
 
 
 def _check_ratings(ratings: pd.DataFrame, label: str) -> None:
@@ -162,17 +252,19 @@ Opener = Callable[[str], IO[bytes] | None]
 
 def _open_source(
     source: str,
-    dest_dir: Path,
-    progress: ProgressFn | None,
+    dest_dir: Path | None,
+    progress: Progress,
     timeout: float,
     retries: int,
 ) -> tuple[Opener, str]:
     """A function opening a member file by name (``None`` if absent), and a label for messages."""
     if is_url(source):
+        if dest_dir is None:
+            raise ValueError(f"{source}: a MovieLens URL needs a folder to download into")
         name = source.rstrip("/").rsplit("/", 1)[-1] or "movielens.zip"
         path = fetch(
             source, name, dest_dir, timeout=timeout, retries=retries, setting=SETTING,
-            progress=progress,
+            progress=counter(progress, download_step(name)),
         )  # fmt: skip
     else:
         path = Path(source).expanduser()
@@ -233,7 +325,14 @@ def _read_csv(opener: Opener, name: str, origin: str, *, optional: bool) -> pd.D
                 file=label,
             )
         frame[column] = values.astype(dtype)
-    return frame
+    return frame[list(dtypes)]
 
 
-__all__ = ["MovieLensResult", "imdb_id_to_tconst", "read_movielens"]
+__all__ = [
+    "MovieLensFrames",
+    "MovieLensResult",
+    "aggregate_tags",
+    "imdb_id_to_tconst",
+    "read_movielens",
+    "read_movielens_frames",
+]

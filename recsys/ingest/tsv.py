@@ -18,8 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from recsys.ingest.download import ProgressFn
 from recsys.ingest.errors import CorruptFileError, FormatError
+from recsys.progress import CountCallback
 
 #: Streaming block: 4 MB keeps the reader's read-ahead small (peak RSS) without slowing it.
 BLOCK_SIZE = 4 << 20
@@ -91,7 +91,7 @@ def stream_tsv(
     columns: Sequence[str],
     *,
     block_size: int = BLOCK_SIZE,
-    progress: ProgressFn | None = None,
+    progress: CountCallback | None = None,
     dictionary: Sequence[str] = (),
     stats: dict | None = None,
 ) -> Iterator[pa.RecordBatch]:

@@ -121,7 +121,7 @@ def _ingest_and_kill(settings: Settings, source: Path, ml: Path, marker: str, de
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("marker", "delay"),
-    [("read title.principals", 0.0), ("Saving catalog", 0.5)],
+    [("Reading title.principals", 0.0), ("Saving catalog", 0.5)],
     ids=["while-parsing", "while-writing"],
 )
 def test_killed_ingest_leaves_everything_intact(

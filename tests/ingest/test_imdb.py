@@ -104,14 +104,19 @@ def test_gzip_variant_gives_the_same_catalog(imdb_dir: Path, tmp_path: Path) -> 
 
 
 def test_progress_reports_reading(imdb_dir: Path, tmp_path: Path) -> None:
-    seen: dict[str, list] = {}
+    seen: dict[str, list[float | None]] = {}
 
-    def factory(label: str):
-        return lambda done, total: seen.setdefault(label, []).append((done, total))
+    def progress(step: str, fraction: float | None) -> None:
+        seen.setdefault(step, []).append(fraction)
 
-    read_imdb_catalog(str(imdb_dir), tmp_path, min_votes=100, progress=factory)
-    calls = seen["read title.basics.tsv"]
-    assert calls[-1][0] == calls[-1][1] > 0
+    read_imdb_catalog(str(imdb_dir), tmp_path, min_votes=100, progress=progress)
+    calls = seen["Reading title.basics.tsv"]
+    assert calls[-1] == 1.0  # the last report is all bytes read, of a known, non-zero size
+    assert all(f is not None and 0.0 <= f <= 1.0 for f in calls)
+    assert calls == sorted(calls)
+    # a local folder is read in place: nothing to download, so no download step
+    assert {s.split()[0] for s in seen} == {"Reading"}
+    assert "Reading title.principals.tsv" in seen
 
 
 # --------------------------------------------------------------------------- broken files

@@ -12,7 +12,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from recsys.ingest.errors import FormatError, SourceNotFoundError
-from recsys.ingest.movielens import imdb_id_to_tconst, read_movielens
+from recsys.ingest.movielens import (
+    DTYPES,
+    TAG_COUNT_COLUMNS,
+    aggregate_tags,
+    imdb_id_to_tconst,
+    read_movielens,
+    read_movielens_frames,
+)
 from recsys.schema import RATING_COLUMNS, TAG_COLUMNS
 
 from .conftest import FIXTURES
@@ -109,9 +116,17 @@ def test_zip_with_root_folder_equals_folder(tmp_path: Path) -> None:
 def test_downloaded_zip(tmp_path: Path, http_server) -> None:
     base, state = http_server
     state.files["/ml-latest-small.zip"] = _zip(tmp_path).read_bytes()
-    result = read_movielens(base + "ml-latest-small.zip", tmp_path / "dl", catalog_tconsts=None)
+    seen: dict[str, list[float | None]] = {}
+    result = read_movielens(
+        base + "ml-latest-small.zip",
+        tmp_path / "dl",
+        catalog_tconsts=None,
+        progress=lambda step, fraction: seen.setdefault(step, []).append(fraction),
+    )
     assert result.stats["rows"] == 8
     assert (tmp_path / "dl" / "ml-latest-small.zip").is_file()
+    assert list(seen) == ["Downloading ml-latest-small.zip", "Reading MovieLens"]
+    assert all(steps[-1] == 1.0 and steps == sorted(steps) for steps in seen.values())
 
 
 @pytest.mark.parametrize(
@@ -146,3 +161,92 @@ def test_missing_source_and_files(tmp_path: Path) -> None:
     broken.write_bytes(_zip(tmp_path).read_bytes()[:100])
     with pytest.raises(FormatError, match=r"broken\.zip"):
         read_movielens(str(broken), tmp_path, catalog_tconsts=None)
+
+
+# --------------------------------------------------------------------------- the shared reader
+def _dtypes(frame: pd.DataFrame) -> dict[str, str]:
+    return {c: str(t) for c, t in frame.dtypes.items()}
+
+
+def test_frames_keep_movielens_ids_columns_and_dtypes() -> None:
+    frames = read_movielens_frames(ML)
+    for name, frame in (
+        ("ratings.csv", frames.ratings),
+        ("movies.csv", frames.movies),
+        ("tags.csv", frames.tags),
+        ("links.csv", frames.links),
+    ):
+        assert frame is not None
+        assert _dtypes(frame) == DTYPES[name], name
+    assert frames.origin == str(ML)
+    assert len(frames.ratings) == 10 and frames.ratings["movieId"].tolist()[:3] == [1, 2, 3]
+    assert frames.links is not None and frames.links.loc[0, "imdbId"] == "0000001"
+    assert frames.tags is not None and frames.tags.loc[0, "tag"] == " Funny"  # as written
+
+
+def test_frames_from_a_zip_equal_the_folder(tmp_path: Path) -> None:
+    folder = read_movielens_frames(ML)
+    zipped = read_movielens_frames(_zip(tmp_path))
+    for name in ("ratings", "movies", "tags", "links"):
+        pd.testing.assert_frame_equal(getattr(folder, name), getattr(zipped, name))
+    assert zipped.origin == str(tmp_path / "ml.zip")
+
+
+def test_frames_without_links_or_tags(tmp_path: Path) -> None:
+    source = tmp_path / "ml"
+    source.mkdir()
+    for name in ("ratings.csv", "movies.csv"):
+        shutil.copy(ML / name, source / name)
+    frames = read_movielens_frames(source)
+    assert frames.tags is None and frames.links is None
+    with pytest.raises(SourceNotFoundError, match=r"links\.csv: missing"):
+        read_movielens(str(source), tmp_path, catalog_tconsts=None)
+
+
+def test_frames_validate_like_ingest(tmp_path: Path) -> None:
+    source = tmp_path / "ml"
+    shutil.copytree(ML, source)
+    (source / "ratings.csv").write_text("userId,movieId,rating,timestamp\n1,1,7.0,1\n")
+    with pytest.raises(FormatError, match=r"ratings\.csv: 1 rating\(s\) outside 0\.5\.\.5\.0"):
+        read_movielens_frames(source)
+    (source / "movies.csv").unlink()
+    with pytest.raises(SourceNotFoundError, match=r"movies\.csv"):
+        read_movielens_frames(source)
+
+
+def test_frames_from_a_url_need_a_download_folder() -> None:
+    with pytest.raises(ValueError, match="folder to download into"):
+        read_movielens_frames("https://example.invalid/ml-latest-small.zip")
+
+
+def test_aggregate_tags_normalises_and_counts_per_movie() -> None:
+    counts = aggregate_tags(read_movielens_frames(ML).tags)
+    assert _dtypes(counts) == TAG_COUNT_COLUMNS
+    assert list(counts.itertuples(index=False, name=None)) == [
+        (1, "funny", 3),
+        (1, "parody", 1),
+        (3, "dark", 1),
+        (5, "orphan tag", 1),
+    ]  # ordered by (movieId, tag); the blank tag of movie 2 is dropped
+
+
+def test_aggregate_tags_of_nothing() -> None:
+    empty = pd.DataFrame({"userId": [], "movieId": [], "tag": [], "timestamp": []})
+    for tags in (None, empty):
+        counts = aggregate_tags(tags)
+        assert counts.empty and _dtypes(counts) == TAG_COUNT_COLUMNS
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 4), st.sampled_from(["a", " A", "b ", "B", "Sci-Fi", "ÉTÉ", " "])),
+        max_size=30,
+    )
+)
+def test_aggregate_tags_matches_the_evaluation_rule(rows: list[tuple[int, str]]) -> None:
+    """The rule the offline evaluation used: astype(str).str.strip().str.lower(), then count."""
+    tags = pd.DataFrame(rows, columns=["movieId", "tag"]).astype({"movieId": "int64"})
+    rule = tags.assign(tag=tags["tag"].astype(str).str.strip().str.lower())
+    expected = rule[rule["tag"] != ""].groupby(["movieId", "tag"]).size()
+    counts = aggregate_tags(tags.astype({"tag": "string"}))
+    assert counts.set_index(["movieId", "tag"])["count"].to_dict() == expected.to_dict()

@@ -1,0 +1,106 @@
+"""``evaluate``: the offline protocol on MovieLens, printed as a table and saved as JSON.
+
+The Quality page reads the saved report (``<data dir>/evaluation.json`` by default).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from recsys.cli.progress import TerminalProgress
+from recsys.config import Settings
+
+if TYPE_CHECKING:
+    from recsys.evaluation.report import EvaluationReport
+
+#: The table's columns, in order; ``ndcg@<k>`` joins them for a ``--k`` other than 10 and 20.
+COLUMNS = (
+    "ndcg@10",
+    "precision@10",
+    "recall@10",
+    "ndcg@20",
+    "coverage",
+    "novelty",
+    "diversity",
+    "fit_s",
+    "ms_per_user",
+)
+
+
+def imdb_for_evaluation(imdb: str | None, settings: Settings) -> pd.DataFrame | str | None:
+    """--imdb PATH, --imdb none, or (default) the stored catalog when one was ingested."""
+    if imdb and imdb.lower() != "none":
+        return imdb
+    if imdb:
+        return None
+    from recsys.store import catalog as catalog_store
+    from recsys.store.db import Database, StorageError
+
+    try:
+        db = Database.from_settings(settings)
+        with db.session() as session:
+            if catalog_store.has_catalog(session):
+                return catalog_store.load_catalog(session)
+    except StorageError:
+        return None
+    return None
+
+
+def print_report(report: EvaluationReport, k: int) -> None:
+    """The metrics table, SVD's accuracy, the tuned parameters and the test-set w1 sweep."""
+    cols = list(COLUMNS)
+    if k not in (10, 20):
+        cols.insert(1, f"ndcg@{k}")
+    table = pd.DataFrame({name: dict(row) for name, row in report.models.items()}).T[cols]
+    print(table.to_string(float_format=lambda v: f"{v:.4f}"))
+    if report.svd is not None:
+        print(f"svd rmse={report.svd.rmse:.4f} mae={report.svd.mae:.4f}")
+    tuned = report.protocol.tuned
+    chosen = {
+        "ease_l2": tuned.ease_l2,
+        "beta": tuned.beta,
+        "w1": tuned.w1,
+        "w2": tuned.w2,
+        "validation_ndcg@10": tuned.validation_ndcg,
+        "n_validation_folds": tuned.n_validation_folds,
+    }
+    print(f"chosen on validation: {chosen}")
+    print("w1 sweep (test): " + ", ".join(f"{p.w1:g}:{p.ndcg:.4f}" for p in report.sweep))
+
+
+def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from recsys.evaluation import run_evaluation
+    from recsys.pipeline import movielens_folder
+
+    if args.movielens:
+        settings = settings.with_overrides(movielens_source=args.movielens)
+    source = movielens_folder(settings)
+    ks = tuple(sorted({args.k, 10, 20}))
+    imdb = imdb_for_evaluation(args.imdb, settings)
+    with TerminalProgress() as progress:
+        report = run_evaluation(source, ks=ks, imdb_dir=imdb, progress=progress)
+    print_report(report, args.k)
+    out = Path(args.json) if args.json else settings.evaluation_path
+    report.save(out)
+    print(f"wrote {out} (the app's Quality page reads <data dir>/evaluation.json)")
+    return 0
+
+
+def add_evaluate(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("evaluate", help="offline evaluation protocol (issue 3)")
+    p.add_argument(
+        "--movielens",
+        help="MovieLens folder, zip or URL (default: MARQUEE_MOVIELENS_SOURCE)",
+    )
+    p.add_argument(
+        "--imdb",
+        help="IMDb folder whose features join via links.csv, or 'none' "
+        "(default: the stored catalog when one was ingested)",
+    )
+    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--json", help="write the report here (default: <data dir>/evaluation.json)")
+    p.set_defaults(handler=cmd_evaluate)
