@@ -9,7 +9,7 @@ What it does, in order, all on loopback and inside a temporary folder it removes
 1. builds a catalog (``testkit.world``'s tiny world by default, or ``--imdb/--movielens``) in a
    fresh data dir, on SQLite (WAL + busy timeout) or on a private PostgreSQL server it starts
    (``testkit.pg_server.PostgresServer``) and stops at the end;
-2. registers N users through ``Marquee.register`` and onboards them through the service
+2. registers N users through ``marquee.accounts.register`` and onboards them through the service
    (5 genres, 5 movies, 5 shows), then trains the engine once (after onboarding, so the
    engine's input fingerprint matches and no process retrains it);
 3. starts the app with ``streamlit run app.py`` on a free loopback port, pointed at that data,
