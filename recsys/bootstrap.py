@@ -35,7 +35,7 @@ def catalog_ready(db: Database) -> bool:
 
 
 def build_catalog(
-    settings: Settings, db: Database, progress: Progress | None = None
+    settings: Settings, db: Database, progress: Progress = silent
 ) -> IngestReport:
     """Download (if needed) and ingest the configured sources."""
     return run_ingest(settings, db, progress=progress)
@@ -66,7 +66,7 @@ class EngineStatus:
 def load_or_train_engine(
     settings: Settings,
     db: Database,
-    progress: Progress | None = None,
+    progress: Progress = silent,
     *,
     force: bool = False,
 ) -> EngineStatus:
@@ -78,7 +78,6 @@ def load_or_train_engine(
     artifact is rebuilt, and the status message says which of these happened.
     """
     step = "Training the recommender"
-    progress = progress or silent
     progress(step, 0.0)
     catalog, ratings, tags, interactions = training_inputs(db)
     if catalog.empty:

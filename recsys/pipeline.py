@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -75,7 +74,6 @@ def run_ingest(
     ``progress`` sees a step per file ("Downloading …", "Reading title.basics.tsv.gz",
     "Reading MovieLens") and then "Saving catalog".
     """
-    progress = progress or silent  # bootstrap.build_catalog still passes None
     dest = settings.downloads_dir
     dest.mkdir(parents=True, exist_ok=True)
 
@@ -130,44 +128,3 @@ def catalog_info(db: Database) -> dict[str, Any] | None:
         info["sources"] = {"imdb": run.imdb_source, "movielens": run.movielens_source}
         info["min_votes"] = run.min_votes
         return info
-
-
-def movielens_folder(settings: Settings) -> Path:
-    """A local folder with the MovieLens CSVs (the offline evaluation reads files directly).
-
-    A folder source is used as is; a zip (local or downloaded) is extracted once into the
-    downloads folder.
-    """
-    import zipfile
-
-    from recsys.config import is_url
-    from recsys.ingest.download import fetch
-
-    source = settings.movielens_source
-    if not is_url(source) and Path(source).is_dir():
-        return Path(source)
-    dest = settings.downloads_dir
-    dest.mkdir(parents=True, exist_ok=True)
-    if is_url(source):
-        name = source.rstrip("/").rsplit("/", 1)[-1] or "movielens.zip"
-        archive_path = fetch(
-            source,
-            name,
-            dest,
-            timeout=settings.download_timeout_s,
-            retries=settings.download_retries,
-        )
-    else:
-        archive_path = Path(source)
-    target = dest / (archive_path.stem + "-extracted")
-    if not (target / "ratings.csv").exists():
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(archive_path) as archive:
-            for member in archive.namelist():
-                base = member.rsplit("/", 1)[-1]
-                if base.endswith(".csv"):
-                    (tmp / base).write_bytes(archive.read(member))
-        if not target.exists():
-            tmp.replace(target)
-    return target

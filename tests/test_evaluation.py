@@ -117,7 +117,9 @@ def test_imdb_catalog_features_join_through_links_and_are_reported() -> None:
     assert first["genres"] == "Crime,Drama" and first["runtime_minutes"] == 142
     assert first["directors"] == "Frank Darabont"
     assert second["top_cast"] == "Someone" and second["genres"] == "Comedy"
-    ml = ev.MovieLensData(train, movies, None, links)
+    from recsys.ingest.movielens import MovieLensFrames
+
+    ml = MovieLensFrames(train, movies, None, links)
     used = ev.features_used(ml, "the stored catalog", catalog)
     assert used[-1] == (
         "IMDb via links.csv from the stored catalog: runtime (1 titles), directors (1 titles), "

@@ -74,15 +74,19 @@ def print_report(report: EvaluationReport, k: int) -> None:
 
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from recsys.evaluation import run_evaluation
-    from recsys.pipeline import movielens_folder
 
     if args.movielens:
         settings = settings.with_overrides(movielens_source=args.movielens)
-    source = movielens_folder(settings)
     ks = tuple(sorted({args.k, 10, 20}))
     imdb = imdb_for_evaluation(args.imdb, settings)
     with TerminalProgress() as progress:
-        report = run_evaluation(source, ks=ks, imdb_dir=imdb, progress=progress)
+        report = run_evaluation(
+            settings.movielens_source,
+            ks=ks,
+            imdb_dir=imdb,
+            progress=progress,
+            downloads=settings.downloads_dir,
+        )
     print_report(report, args.k)
     out = Path(args.json) if args.json else settings.evaluation_path
     report.save(out)

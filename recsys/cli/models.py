@@ -31,9 +31,9 @@ def movielens_inputs(
     features = ev.imdb_features(imdb, settings.downloads_dir)
     catalog = ev.build_catalog(ml.movies, ml.ratings, ml.links, features)
     counts = aggregate_tags(ml.tags)
-    tags = pd.DataFrame(  # build_catalog's ids: "ml" + movieId
+    tags = pd.DataFrame(
         {
-            "tconst": "ml" + counts["movieId"].astype(str),
+            "tconst": ev.item_key(counts["movieId"]),
             "tag": counts["tag"],
             "count": counts["count"],
         }

@@ -5,11 +5,10 @@
 """
 
 from recsys.evaluation.data import (
-    MovieLensData,
     build_catalog,
     histories,
     imdb_features,
-    load_movielens,
+    item_key,
     make_fold,
     relevant_sets,
     split_by_time,
@@ -23,12 +22,11 @@ from recsys.evaluation.tuning import sweep_hybrid, tune
 __all__ = [
     "EvaluationReport",
     "ListContext",
-    "MovieLensData",
     "build_catalog",
     "features_used",
     "histories",
     "imdb_features",
-    "load_movielens",
+    "item_key",
     "make_fold",
     "rank_users",
     "ranking_metrics",

@@ -1,7 +1,8 @@
 """The evaluation's data: MovieLens read once, split by time, turned into model inputs.
 
-Items are keyed ``ml<movieId>`` so the protocol runs on MovieLens alone; IMDb features join
-through ``links.csv`` when an IMDb catalog is given.
+MovieLens is read by the ingest's one reader (:func:`recsys.ingest.movielens.read_movielens_frames`,
+a folder, zip or URL). Items are keyed ``ml<movieId>`` so the protocol runs on MovieLens
+alone; IMDb features join through ``links.csv`` when an IMDb catalog is given.
 """
 
 from __future__ import annotations
@@ -13,41 +14,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from recsys.ingest.movielens import MovieLensFrames, aggregate_tags
 from recsys.models.base import TrainingData, UserHistory
 
 TEST_FRACTION = 0.2
 RELEVANT_MIN = 4.0
 LIKE_MIN = 4.0
 DISLIKE_MAX = 2.0
-
-
-@dataclass(frozen=True)
-class MovieLensData:
-    ratings: pd.DataFrame  # userId, movieId, rating, timestamp
-    movies: pd.DataFrame  # movieId, title, genres
-    tags: pd.DataFrame | None = None  # userId, movieId, tag, timestamp
-    links: pd.DataFrame | None = None  # movieId, imdbId, tmdbId
-
-
-def load_movielens(src: str | Path) -> MovieLensData:
-    """Read an ml-latest layout folder (ratings.csv and movies.csv required)."""
-    root = Path(src)
-    ratings = pd.read_csv(
-        root / "ratings.csv",
-        dtype={"userId": "int64", "movieId": "int64", "rating": "float64", "timestamp": "int64"},
-    )
-    movies = pd.read_csv(
-        root / "movies.csv", dtype={"movieId": "int64", "title": str, "genres": str}
-    )
-    tags = links = None
-    if (root / "tags.csv").exists():
-        tags = pd.read_csv(
-            root / "tags.csv",
-            dtype={"userId": "int64", "movieId": "int64", "tag": str, "timestamp": "int64"},
-        )
-    if (root / "links.csv").exists():
-        links = pd.read_csv(root / "links.csv", dtype={"movieId": "int64", "imdbId": str})
-    return MovieLensData(ratings, movies, tags, links)
 
 
 def split_by_time(
@@ -134,15 +107,13 @@ def imdb_features(imdb: pd.DataFrame | str | Path | None, dest_dir: Path) -> pd.
     return read_imdb_catalog(str(imdb), dest_dir, min_votes=0).frame
 
 
-def aggregate_tags(tags: pd.DataFrame | None, train: pd.DataFrame) -> pd.DataFrame | None:
+def tags_before_test(tags: pd.DataFrame | None, train: pd.DataFrame) -> pd.DataFrame | None:
     """Tag counts per item, keeping only tags applied before the tagger's first test rating."""
     if tags is None or tags.empty:
         return None
     last_train = train.groupby("userId")["timestamp"].max()
     cutoff = tags["userId"].map(last_train)
-    keep = tags[cutoff.isna() | (tags["timestamp"] <= cutoff)]
-    keep = keep.assign(tag=keep["tag"].astype(str).str.strip().str.lower())
-    agg = keep.groupby(["movieId", "tag"]).size().reset_index(name="count")
+    agg = aggregate_tags(tags[cutoff.isna() | (tags["timestamp"] <= cutoff)])
     return pd.DataFrame(
         {"tconst": item_key(agg["movieId"]), "tag": agg["tag"], "count": agg["count"]}
     )
@@ -198,11 +169,11 @@ class Fold:
 def make_fold(
     train: pd.DataFrame,
     test: pd.DataFrame,
-    ml: MovieLensData,
+    ml: MovieLensFrames,
     imdb: pd.DataFrame | None = None,
 ) -> Fold:
     catalog = build_catalog(ml.movies, train, ml.links, imdb)
-    data = training_data(train, catalog, aggregate_tags(ml.tags, train))
+    data = training_data(train, catalog, tags_before_test(ml.tags, train))
     relevant = relevant_sets(test)
     hist = histories(train)
     users = sorted(u for u in relevant if u in hist)

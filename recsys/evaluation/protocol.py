@@ -31,9 +31,7 @@ from recsys.evaluation.data import (
     LIKE_MIN,
     RELEVANT_MIN,
     Fold,
-    MovieLensData,
     imdb_features,
-    load_movielens,
     make_fold,
     split_by_time,
 )
@@ -41,6 +39,7 @@ from recsys.evaluation.ranking import KS, ListContext, rank_users, ranking_metri
 from recsys.evaluation.report import EvaluationReport, ProtocolInfo, RatingAccuracy, Tuning
 from recsys.evaluation.tuning import STEPS_PER_FOLD, sweep_hybrid, tune, tuned_params
 from recsys.graph import ModelGraph, ModelParams, build_graph
+from recsys.ingest.movielens import MovieLensFrames, read_movielens_frames
 from recsys.models.collaborative import SVDRecommender
 from recsys.progress import Progress, Steps, silent
 
@@ -58,15 +57,16 @@ def run_evaluation(
     ks: tuple[int, ...] = KS,
     imdb_dir: pd.DataFrame | str | Path | None = None,
     progress: Progress = silent,
+    downloads: Path | None = None,
 ) -> EvaluationReport:
-    """Run the whole protocol on a MovieLens folder.
+    """Run the whole protocol on MovieLens (a folder, a zip, or a zip URL into ``downloads``).
 
     ``imdb_dir``: IMDb features to join through links.csv: a catalog frame (the stored catalog)
     or an IMDb folder; None uses MovieLens features only.
     """
     steps = Steps(progress, STEP, 3 + STEPS_PER_FOLD * VALIDATION_FOLDS + len(ROWS))
-    ml = load_movielens(src)
     with tempfile.TemporaryDirectory() as scratch:
+        ml = read_movielens_frames(src, dest_dir=downloads or Path(scratch))
         imdb = imdb_features(imdb_dir, Path(scratch))
     train, test = split_by_time(ml.ratings)
     fold = make_fold(train, test, ml, imdb)
@@ -104,7 +104,7 @@ def _within(steps: Steps) -> Progress:
 
 
 def _validation_folds(
-    train: pd.DataFrame, ml: MovieLensData, imdb: pd.DataFrame | None
+    train: pd.DataFrame, ml: MovieLensFrames, imdb: pd.DataFrame | None
 ) -> list[Fold]:
     folds = []
     v_train = train
@@ -164,7 +164,7 @@ def _protocol(
 
 
 def features_used(
-    ml: MovieLensData, imdb_label: str | None, catalog: pd.DataFrame | None = None
+    ml: MovieLensFrames, imdb_label: str | None, catalog: pd.DataFrame | None = None
 ) -> list[str]:
     """What the content model saw, with how many titles carried each IMDb feature."""
     used = ["movies.csv genres", "movies.csv year"]

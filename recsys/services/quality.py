@@ -41,15 +41,17 @@ class Quality:
         """
         # Imported here: the protocol's dependencies are needed only when someone runs it.
         from recsys.evaluation import run_evaluation
-        from recsys.pipeline import movielens_folder
 
-        folder = movielens_folder(self.settings)
         with self.db.session() as session:
             imdb = (
                 catalog_store.load_catalog(session) if catalog_store.has_catalog(session) else None
             )
         report = run_evaluation(
-            folder, ks=tuple(sorted({k, 10, 20})), imdb_dir=imdb, progress=progress
+            self.settings.movielens_source,
+            ks=tuple(sorted({k, 10, 20})),
+            imdb_dir=imdb,
+            progress=progress,
+            downloads=self.settings.downloads_dir,
         )
         report.save(self.settings.evaluation_path)
         return report

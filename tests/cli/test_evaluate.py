@@ -89,7 +89,7 @@ def test_evaluate_runs_the_protocol_and_saves_the_report(
     argv = ["evaluate", "--movielens", str(world[1]), "--imdb", "none", "--json", str(out)]
     assert main(argv, settings=settings) == 0
     (call,) = calls
-    assert call["src"] == world[1] and call["ks"] == (10, 20) and call["imdb_dir"] is None
+    assert Path(call["src"]) == world[1] and call["ks"] == (10, 20) and call["imdb_dir"] is None
     assert isinstance(call["progress"], TerminalProgress)
     printed, err = capsys.readouterr()
     assert printed.splitlines()[-1] == (
