@@ -264,7 +264,7 @@ def test_engine_is_reloaded_not_retrained(served: Marquee) -> None:
 
     again = load_or_train_engine(served.settings, served.db)
     assert again.message == "Loaded the saved model." and not again.trained
-    assert not engine_is_stale(again.engine, served.db)
+    assert not engine_is_stale(again.engine, served.settings, served.db)
 
 
 def test_run_evaluation_writes_the_report_the_quality_page_reads(service: Marquee) -> None:
