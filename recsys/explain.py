@@ -53,6 +53,7 @@ class Explanation:
     contributors: tuple[Contributor, ...] = ()
     neighbours: tuple[Neighbour, ...] = ()
     cold_start_reason: str | None = None
+    min_likes: int | None = None  # likes before personal picks start (cold start only)
     summary: str = ""
 
     @property
@@ -62,7 +63,7 @@ class Explanation:
             return (
                 "Popular with IMDb voters"
                 + (" in your favourite genres" if "favourite genres" in self.summary else "")
-                + " (personal picks start after five likes)"
+                + f" (personal picks start after {self.min_likes or 'a few'} likes)"
             )
         if not self.contributors:
             return self.summary
@@ -130,6 +131,7 @@ def explain_title(
             "cold_start",
             account.score,
             cold_start_reason=account.note,
+            min_likes=account.min_likes,
             summary=account.note,
         )
     if account.score is None:

@@ -46,6 +46,7 @@ def test_cold_start_explanation(engine):
     rec = engine.recommend(cold, "movie", 1)[0]
     exp = engine.explain(cold, rec.tconst)
     assert exp.source == "cold_start" and "favourite genres" in exp.cold_start_reason
+    assert "personal picks start after 5 likes" in exp.reason  # the graph's min_likes, once
     assert exp.final_score == pytest.approx(rec.score)
 
 

@@ -24,6 +24,11 @@ LIKE_RATING: float = 4.5
 DISLIKE_RATING: float = 1.5
 
 
+#: What :meth:`Recommender.prepare` computes once per request: an array of scores over the
+#: catalog, or (composites) each part's scores by part name.
+Scored = np.ndarray | Mapping[str, np.ndarray]
+
+
 class NotFittedError(RuntimeError):
     """A model was asked to recommend before :meth:`Recommender.fit`."""
 
@@ -131,6 +136,7 @@ class ScoreAccount:
     lists: tuple[ListEntry, ...] = ()
     contributions: tuple[tuple[str, Contribution], ...] = ()
     note: str = ""
+    min_likes: int | None = None  # the cold start's threshold, when the cold start answered
 
 
 @dataclass(frozen=True)
@@ -264,7 +270,8 @@ class Recommender:
         exclude: Iterable[str] = (),
     ) -> list[Recommendation]:
         """The top ``k`` titles for ``history``, best first."""
-        return self.rank(history, self.candidate_mask(history, title_types, exclude), k)
+        mask = self.candidate_mask(history, title_types, exclude)
+        return self.rank(history, mask, k, self.prepare(history))
 
     def recommend_groups(
         self,
@@ -273,19 +280,23 @@ class Recommender:
         k: int = 10,
         exclude: Iterable[str] = (),
     ) -> dict[str, list[Recommendation]]:
-        """Top ``k`` per group of title types (the app's sections) for one history.
-
-        Composites override it to score the user once for every group.
-        """
+        """Top ``k`` per group of title types (the app's sections); the user is scored once."""
         exclude = tuple(exclude)
+        scored = self.prepare(history)
         return {
-            name: self.recommend(history, k, title_types=types, exclude=exclude)
+            name: self.rank(history, self.candidate_mask(history, types, exclude), k, scored)
             for name, types in groups.items()
         }
 
-    def rank(self, history: UserHistory, mask: np.ndarray, k: int) -> list[Recommendation]:
-        """The ``k`` best candidates of ``mask`` as :class:`Recommendation` values."""
-        scores = self.score(history)
+    def prepare(self, history: UserHistory) -> Scored:
+        """The per-user work every list of one request shares: here, the scores."""
+        return self.score(history)
+
+    def rank(
+        self, history: UserHistory, mask: np.ndarray, k: int, scored: Scored
+    ) -> list[Recommendation]:
+        """The ``k`` best candidates of ``mask`` from :meth:`prepare`'s ``scored``."""
+        scores = np.asarray(scored)
         return [
             Recommendation(str(self.items_[i]), r + 1, float(scores[i]), self.name)
             for r, i in enumerate(top_k(scores, mask, k))
@@ -365,6 +376,7 @@ __all__ = [
     "Recommendation",
     "Recommender",
     "ScoreAccount",
+    "Scored",
     "TrainingData",
     "UserHistory",
     "merge_interactions",

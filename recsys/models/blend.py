@@ -13,6 +13,7 @@ shows liked) the sequential part answers alone.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
@@ -28,6 +29,7 @@ def _scale(values: np.ndarray) -> float:
     return s if s > 1e-12 else 1.0
 
 
+@dataclass(eq=False)
 class CollaborativeBlend(Composite):
     """``EASE / s_ease + beta * sequential / s_seq`` (per-user scales).
 
@@ -42,10 +44,9 @@ class CollaborativeBlend(Composite):
 
     name = "collaborative"
 
-    def __init__(self, ease: Recommender, sequential: Recommender, beta: float = 0.35):
-        self.ease = ease
-        self.sequential = sequential
-        self.beta = beta
+    ease: Recommender
+    sequential: Recommender
+    beta: float = 0.35
 
     @property
     def parts(self) -> dict[str, Recommender]:

@@ -7,7 +7,8 @@ first; otherwise the ``personal`` model answers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 import numpy as np
@@ -18,12 +19,14 @@ from recsys.models.base import (
     Recommendation,
     Recommender,
     ScoreAccount,
+    Scored,
     TrainingData,
     UserHistory,
     split_genres,
 )
 
 
+@dataclass(eq=False)
 class ColdStart(Composite):
     """Popularity within favourite genres below ``min_likes`` likes, ``personal`` above.
 
@@ -35,10 +38,9 @@ class ColdStart(Composite):
 
     name = "cold_start"
 
-    def __init__(self, popular: Recommender, personal: Recommender, min_likes: int = 5):
-        self.popular = popular
-        self.personal = personal
-        self.min_likes = min_likes
+    popular: Recommender
+    personal: Recommender
+    min_likes: int = 5
 
     @property
     def parts(self) -> dict[str, Recommender]:
@@ -87,27 +89,21 @@ class ColdStart(Composite):
             return self.cold_scores(history)
         return self.personal.score(history)
 
-    def rank(self, history: UserHistory, mask: np.ndarray, k: int) -> list[Recommendation]:
+    def prepare(self, history: UserHistory) -> Scored:
+        return (
+            self.cold_scores(history) if self.is_cold(history) else self.personal.prepare(history)
+        )
+
+    def rank(
+        self, history: UserHistory, mask: np.ndarray, k: int, scored: Scored
+    ) -> list[Recommendation]:
         self.check_is_fitted()
         if not self.is_cold(history):
-            return self.personal.rank(history, mask, k)
+            return self.personal.rank(history, mask, k, scored)
         return [
-            Recommendation(
-                r.tconst, r.rank, r.score, r.source, MappingProxyType({"popularity": r.score})
-            )
-            for r in super().rank(history, mask, k)
+            replace(r, parts=MappingProxyType({"popularity": r.score}))
+            for r in super().rank(history, mask, k, scored)
         ]
-
-    def recommend_groups(
-        self,
-        history: UserHistory,
-        groups: Mapping[str, Sequence[str]],
-        k: int = 10,
-        exclude: Iterable[str] = (),
-    ) -> dict[str, list[Recommendation]]:
-        if self.is_cold(history):
-            return super().recommend_groups(history, groups, k, exclude)
-        return self.personal.recommend_groups(history, groups, k, exclude)
 
     def account(
         self, history: UserHistory, item: int, mask: np.ndarray, top: int = 5
@@ -118,4 +114,5 @@ class ColdStart(Composite):
         reason = f"only {len(history.likes)} like(s) (< {self.min_likes}): popular titles" + (
             f" in your favourite genres ({', '.join(sorted(fav))})" if fav else ""
         )
-        return ScoreAccount("cold_start", float(self.cold_scores(history)[item]), note=reason)
+        score = float(self.cold_scores(history)[item])
+        return ScoreAccount("cold_start", score, note=reason, min_likes=self.min_likes)

@@ -12,6 +12,8 @@ at request time: with the item side fixed, ``[b_u, p_u]`` is the ridge-regressio
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from surprise import SVD, Dataset, Reader
@@ -19,6 +21,7 @@ from surprise import SVD, Dataset, Reader
 from recsys.models.base import Recommender, TrainingData, UserHistory
 
 
+@dataclass(eq=False)
 class SVDRecommender(Recommender):
     """Surprise SVD (explicit ratings) with vectorised scoring.
 
@@ -38,21 +41,12 @@ class SVDRecommender(Recommender):
 
     name = "svd"
 
-    def __init__(
-        self,
-        n_factors: int = 50,
-        n_epochs: int = 30,
-        lr_all: float = 0.007,
-        reg_all: float = 0.05,
-        fold_in_reg: float = 0.5,
-        random_state: int = 0,
-    ):
-        self.n_factors = n_factors
-        self.n_epochs = n_epochs
-        self.lr_all = lr_all
-        self.reg_all = reg_all
-        self.fold_in_reg = fold_in_reg
-        self.random_state = random_state
+    n_factors: int = 50
+    n_epochs: int = 30
+    lr_all: float = 0.007
+    reg_all: float = 0.05
+    fold_in_reg: float = 0.5
+    random_state: int = 0
 
     def _fit(self, data: TrainingData) -> None:
         ratings = data.ratings

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -173,6 +174,7 @@ def tfidf_matrix(
     return normalize(sp.csr_matrix(matrix, dtype=np.float32), norm="l2", copy=False), features
 
 
+@dataclass(eq=False)
 class ContentRecommender(Recommender):
     """Cosine similarity between TF-IDF title vectors and the user's recent-likes profile.
 
@@ -186,19 +188,11 @@ class ContentRecommender(Recommender):
 
     name = "content"
 
-    def __init__(
-        self,
-        n_likes: int = 15,
-        dislike_weight: float = 0.5,
-        field_weights: Mapping[str, float] | None = None,
-        min_df: int = 2,
-        popularity_prior: float = 1.0,
-    ):
-        self.n_likes = n_likes
-        self.dislike_weight = dislike_weight
-        self.field_weights = field_weights
-        self.min_df = min_df
-        self.popularity_prior = popularity_prior
+    n_likes: int = 15
+    dislike_weight: float = 0.5
+    field_weights: Mapping[str, float] | None = None
+    min_df: int = 2
+    popularity_prior: float = 1.0
 
     def _fit(self, data: TrainingData) -> None:
         weights = dict(DEFAULT_FIELD_WEIGHTS)

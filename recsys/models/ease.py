@@ -11,12 +11,15 @@ Memory is ``n^2`` floats, so only items with at least ``min_support`` likes take
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import scipy.sparse as sp
 
 from recsys.models.base import Recommender, TrainingData, UserHistory
 
 
+@dataclass(eq=False)
 class EASERecommender(Recommender):
     """Item-item ranking model on likes (the hybrid's collaborative part).
 
@@ -32,17 +35,10 @@ class EASERecommender(Recommender):
 
     name = "ease"
 
-    def __init__(
-        self,
-        l2: float = 300.0,
-        like_threshold: float = 4.0,
-        min_support: int = 3,
-        max_items: int = 8000,
-    ):
-        self.l2 = l2
-        self.like_threshold = like_threshold
-        self.min_support = min_support
-        self.max_items = max_items
+    l2: float = 300.0
+    like_threshold: float = 4.0
+    min_support: int = 3
+    max_items: int = 8000
 
     def _fit(self, data: TrainingData) -> None:
         r = data.ratings

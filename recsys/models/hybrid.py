@@ -19,7 +19,7 @@ their ``source`` says ``"content"`` (``source`` names the lists a title made).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -31,6 +31,7 @@ from recsys.models.base import (
     Recommendation,
     Recommender,
     ScoreAccount,
+    Scored,
     UserHistory,
     top_k,
 )
@@ -48,26 +49,18 @@ class FusedScores:
     rank_score: dict[str, np.ndarray]  # the part's fused score in [0, 1] (see ``fusion``)
 
 
+@dataclass(eq=False)
 class HybridRecommender(Composite):
     """``w1 * content + w2 * collaborative`` over the merged top-``depth`` lists."""
 
     name = "hybrid"
 
-    def __init__(
-        self,
-        content: Recommender,
-        collaborative: Recommender,
-        w1: float = 0.5,
-        w2: float = 0.5,
-        depth: int = 50,
-        fusion: str = "minmax",
-    ):
-        self.content = content
-        self.collaborative = collaborative
-        self.w1 = w1
-        self.w2 = w2
-        self.depth = depth
-        self.fusion = fusion
+    content: Recommender
+    collaborative: Recommender
+    w1: float = 0.5
+    w2: float = 0.5
+    depth: int = 50
+    fusion: str = "minmax"
 
     @property
     def parts(self) -> dict[str, Recommender]:
@@ -122,15 +115,14 @@ class HybridRecommender(Composite):
         in_lists = [name for name in self.parts if fused.rank[name][i] > 0]
         return "hybrid" if len(in_lists) > 1 else in_lists[0]
 
+    def prepare(self, history: UserHistory) -> Scored:
+        return self.part_scores(history)
+
     def rank(
-        self,
-        history: UserHistory,
-        mask: np.ndarray,
-        k: int,
-        part_scores: dict[str, np.ndarray] | None = None,
+        self, history: UserHistory, mask: np.ndarray, k: int, scored: Scored
     ) -> list[Recommendation]:
         self.check_is_fitted()
-        fused = self.fuse(history, mask, part_scores)
+        fused = self.fuse(history, mask, dict(scored) if isinstance(scored, Mapping) else None)
         return [
             Recommendation(
                 str(self.items_[i]),
@@ -141,21 +133,6 @@ class HybridRecommender(Composite):
             )
             for r, i in enumerate(top_k(fused.final, mask, k))
         ]
-
-    def recommend_groups(
-        self,
-        history: UserHistory,
-        groups: Mapping[str, Sequence[str]],
-        k: int = 10,
-        exclude: Iterable[str] = (),
-    ) -> dict[str, list[Recommendation]]:
-        """Every group from one scoring of the user by each part."""
-        exclude = tuple(exclude)
-        scores = self.part_scores(history)
-        return {
-            name: self.rank(history, self.candidate_mask(history, types, exclude), k, scores)
-            for name, types in groups.items()
-        }
 
     def account(
         self, history: UserHistory, item: int, mask: np.ndarray, top: int = 5

@@ -6,11 +6,14 @@ Why weighted: a title rated 9.5 by 12 people should not outrank one rated 8.7 by
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from recsys.models.base import Recommender, TrainingData, UserHistory
 
 
+@dataclass(eq=False)
 class PopularityRecommender(Recommender):
     """Non-personal ranking by weighted rating.
 
@@ -24,8 +27,7 @@ class PopularityRecommender(Recommender):
 
     name = "popularity"
 
-    def __init__(self, min_votes_quantile: float = 0.9):
-        self.min_votes_quantile = min_votes_quantile
+    min_votes_quantile: float = 0.9
 
     def _fit(self, data: TrainingData) -> None:
         catalog = data.catalog

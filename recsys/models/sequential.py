@@ -18,12 +18,15 @@ window 20, forward only, alpha 0.5, last 20 titles, decay 0.8.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import scipy.sparse as sp
 
 from recsys.models.base import Recommender, TrainingData, UserHistory
 
 
+@dataclass(eq=False)
 class SequentialRecommender(Recommender):
     """Item-to-item transition scores from the user's most recent titles.
 
@@ -37,19 +40,11 @@ class SequentialRecommender(Recommender):
 
     name = "sequential"
 
-    def __init__(
-        self,
-        window: int = 20,
-        backward: float = 0.0,
-        alpha: float = 0.5,
-        n_recent: int = 20,
-        decay: float = 0.8,
-    ):
-        self.window = window
-        self.backward = backward
-        self.alpha = alpha
-        self.n_recent = n_recent
-        self.decay = decay
+    window: int = 20
+    backward: float = 0.0
+    alpha: float = 0.5
+    n_recent: int = 20
+    decay: float = 0.8
 
     def _fit(self, data: TrainingData) -> None:
         r = data.ratings
