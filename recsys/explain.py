@@ -153,8 +153,7 @@ def explain_title(
         account.lists,
         tuple(_contributor(part, c, titles) for part, c in account.contributions),
         neighbours,
-        None,
-        _summary(account),
+        summary=_summary(account),
     )
 
 

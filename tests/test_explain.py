@@ -16,6 +16,7 @@ def test_explanation_agrees_with_score(engine, section):
         exp = engine.explain(WARM, rec.tconst)
         assert exp.final_score == pytest.approx(rec.score, abs=1e-12)
         assert exp.source == rec.source
+        assert exp.summary.startswith(f"score {rec.score:.3f} = ")
         total = sum(e.weight * e.rank_score for e in exp.lists)
         assert total == pytest.approx(rec.score)
         ranks = {e.part: e.rank for e in exp.lists}
