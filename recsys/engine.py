@@ -157,9 +157,6 @@ class Engine:
         groups = {s: section_types(s) for s in sections}
         return self.graph.served.recommend_groups(history, groups, k, exclude)
 
-    def is_cold(self, history: UserHistory) -> bool:
-        return self.graph.served.is_cold(history)
-
     def explain(self, history: UserHistory, tconst: str) -> Explanation:
         """Why ``tconst`` ranks where it does for ``history`` (within its own section)."""
         served = self.graph.served
