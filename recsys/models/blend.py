@@ -19,6 +19,8 @@ from types import MappingProxyType
 import numpy as np
 
 from recsys.models.base import Composite, Contribution, Recommender, UserHistory
+from recsys.models.ease import EASERecommender
+from recsys.models.sequential import SequentialRecommender
 
 
 def _scale(values: np.ndarray) -> float:
@@ -35,17 +37,16 @@ class CollaborativeBlend(Composite):
 
     Parameters
     ----------
-    ease, sequential : Recommender
-        Fitted parts (an :class:`EASERecommender` and a :class:`SequentialRecommender` in the
-        model graph).
+    ease, sequential : EASERecommender, SequentialRecommender
+        The fitted parts.
     beta : float
         Weight of the sequential signal (validation-tuned).
     """
 
     name = "collaborative"
 
-    ease: Recommender
-    sequential: Recommender
+    ease: EASERecommender
+    sequential: SequentialRecommender
     beta: float = 0.35
 
     @property
@@ -56,9 +57,7 @@ class CollaborativeBlend(Composite):
         return self.ease.score(history), self.sequential.score(history)
 
     def scales(self, ease: np.ndarray, seq: np.ndarray) -> tuple[float, float]:
-        active = getattr(self.sequential, "active_", None)
-        seq_active = seq[active] if active is not None else seq
-        return _scale(ease), _scale(seq_active)
+        return _scale(ease), _scale(seq[self.sequential.active_])
 
     def combine(self, ease: np.ndarray, seq: np.ndarray, beta: float | None = None) -> np.ndarray:
         """The blend of precomputed part scores (``beta`` overrides the fitted weight, so the
@@ -71,8 +70,7 @@ class CollaborativeBlend(Composite):
         if np.isfinite(seq).any():
             # Only titles the user's history actually leads to: a zero means "no transition",
             # and ranking those would fill the list with ties in catalog order.
-            active = getattr(self.sequential, "active_", True)
-            return np.where(active & (seq_part > 0), seq_part, np.nan)
+            return np.where(self.sequential.active_ & (seq_part > 0), seq_part, np.nan)
         return np.full(len(self.items_), np.nan)
 
     def score(self, history: UserHistory) -> np.ndarray:
