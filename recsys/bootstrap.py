@@ -34,9 +34,7 @@ def catalog_ready(db: Database) -> bool:
         return catalog_store.has_catalog(session)
 
 
-def build_catalog(
-    settings: Settings, db: Database, progress: Progress = silent
-) -> IngestReport:
+def build_catalog(settings: Settings, db: Database, progress: Progress = silent) -> IngestReport:
     """Download (if needed) and ingest the configured sources."""
     return run_ingest(settings, db, progress=progress)
 

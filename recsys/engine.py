@@ -100,12 +100,16 @@ class Engine:
         ratings: pd.DataFrame,
         tags: pd.DataFrame | None = None,
         interactions: pd.DataFrame | None = None,
+        *,
+        reuse: ModelGraph | None = None,
     ) -> Engine:
+        """Fit every model on the inputs; ``reuse``: a graph fitted on the same inputs whose
+        nodes with unchanged parameters are taken over (the evaluation's tuning)."""
         start = time.perf_counter()
         data = TrainingData(
             catalog.reset_index(drop=True), merge_interactions(ratings, interactions), tags
         )
-        self.graph_ = build_graph(self.params).fit(data)
+        self.graph_ = build_graph(self.params, reuse=reuse).fit(data)
         self.titles_ = dict(
             zip(
                 data.catalog["tconst"].astype(str),

@@ -3,10 +3,10 @@
 :class:`ModelParams` holds every hyper-parameter of the recommender; :func:`build_graph` turns
 it into the graph the app serves::
 
-    popularity ─────────────────────────────────┐
-    content ─────────────────────┐               ├─ served (cold start below min_likes likes)
-    ease ───────┐                ├─ hybrid ──────┘
-    sequential ─┴─ collaborative ┘
+    popularity ── prior (popular in favourite genres) ──────┬──────────┐
+    content ──────────────────────────────────┬───────────── hybrid ─── served (cold start
+    ease ── bridge (EASE + content stand-ins) ─┴ collaborative ┘            below min_likes)
+    sequential ─────────────────────────────────┘
     svd (rating prediction; explanations' neighbours)
 
 The engine (serving), the evaluation and its tuning, the CLI and the tests all build through
@@ -23,12 +23,14 @@ from typing import Any, TypeVar
 
 from recsys.models.base import Recommender, TrainingData
 from recsys.models.blend import CollaborativeBlend
+from recsys.models.bridge import ContentBridge
 from recsys.models.coldstart import ColdStart
 from recsys.models.collaborative import SVDRecommender
 from recsys.models.content import ContentRecommender
 from recsys.models.ease import EASERecommender
 from recsys.models.hybrid import HybridRecommender
 from recsys.models.popularity import PopularityRecommender
+from recsys.models.prior import GenrePrior
 from recsys.models.sequential import SequentialRecommender
 
 _R = TypeVar("_R", bound=Recommender)
@@ -51,6 +53,15 @@ class ModelParams:
     fusion: str = "minmax"
     #: Below this many likes a user is served popular titles of their favourite genres.
     min_likes: int = 5
+    #: Weight of that same prior inside the hybrid for a user whose likes the collaborative
+    #: part does not know, scaled by the share of ``trust_likes`` it does not know: 0 from
+    #: ``trust_likes`` known likes on. Below that, content neighbours also stand in for the
+    #: unknown likes in the collaborative part. Both chosen on the new-user protocol's
+    #: validation users, within the temporal protocol's validation noise.
+    w_prior: float = 2.0
+    trust_likes: int = 3
+    #: How many titles by content stand in for a like the collaborative part has never seen.
+    bridge_neighbours: int = 10
     #: The content profile is built from this many most recent likes.
     profile_likes: int = 15
     #: A content feature must occur in this many titles to count.
@@ -92,8 +103,10 @@ class ModelParams:
 #: Nodes in fitting order; each composite comes after its parts.
 NODES = (
     "popularity",
+    "prior",
     "content",
     "ease",
+    "bridge",
     "sequential",
     "collaborative",
     "svd",
@@ -101,20 +114,24 @@ NODES = (
     "served",
 )
 DEPENDS: dict[str, tuple[str, ...]] = {
-    "collaborative": ("ease", "sequential"),
-    "hybrid": ("content", "collaborative"),
-    "served": ("popularity", "hybrid"),
+    "prior": ("popularity",),
+    "bridge": ("ease", "content"),
+    "collaborative": ("bridge", "sequential"),
+    "hybrid": ("content", "collaborative", "prior"),
+    "served": ("prior", "hybrid"),
 }
 #: The parameters each node is built from: a node of an earlier graph is reused when these
 #: and its parts are unchanged (the tuning refits only what a candidate setting changes).
 READS: dict[str, tuple[str, ...]] = {
     "popularity": (),
+    "prior": (),
     "content": ("profile_likes", "content_min_df"),
     "ease": ("ease_l2", "ease_min_support"),
+    "bridge": ("bridge_neighbours", "trust_likes"),
     "sequential": ("seq_window",),
     "collaborative": ("seq_beta",),
     "svd": ("svd_factors", "svd_epochs", "random_state"),
-    "hybrid": ("w1", "w2", "depth", "fusion"),
+    "hybrid": ("w1", "w2", "depth", "fusion", "w_prior", "trust_likes"),
     "served": ("min_likes",),
 }
 
@@ -123,17 +140,29 @@ def _makers(p: ModelParams, n: dict[str, Recommender]) -> dict[str, Callable[[],
     """How to construct each node from the parameters and the nodes before it."""
     return {
         "popularity": lambda: PopularityRecommender(),
+        "prior": lambda: GenrePrior(n["popularity"]),
         "content": lambda: ContentRecommender(n_likes=p.profile_likes, min_df=p.content_min_df),
         "ease": lambda: EASERecommender(l2=p.ease_l2, min_support=p.ease_min_support),
+        "bridge": lambda: ContentBridge(
+            n["ease"], n["content"], p.bridge_neighbours, enough_likes=p.trust_likes
+        ),
         "sequential": lambda: SequentialRecommender(window=p.seq_window),
-        "collaborative": lambda: CollaborativeBlend(n["ease"], n["sequential"], beta=p.seq_beta),
+        "collaborative": lambda: CollaborativeBlend(n["bridge"], n["sequential"], beta=p.seq_beta),
         "svd": lambda: SVDRecommender(
             n_factors=p.svd_factors, n_epochs=p.svd_epochs, random_state=p.random_state
         ),
         "hybrid": lambda: HybridRecommender(
-            n["content"], n["collaborative"], w1=p.w1, w2=p.w2, depth=p.depth, fusion=p.fusion
+            n["content"],
+            n["collaborative"],
+            w1=p.w1,
+            w2=p.w2,
+            depth=p.depth,
+            fusion=p.fusion,
+            prior=n["prior"],
+            w_prior=p.w_prior,
+            trust_likes=p.trust_likes,
         ),
-        "served": lambda: ColdStart(n["popularity"], n["hybrid"], min_likes=p.min_likes),
+        "served": lambda: ColdStart(n["prior"], n["hybrid"], min_likes=p.min_likes),
     }
 
 
@@ -155,6 +184,14 @@ class ModelGraph:
     @property
     def popularity(self) -> PopularityRecommender:
         return self._node("popularity", PopularityRecommender)
+
+    @property
+    def prior(self) -> GenrePrior:
+        return self._node("prior", GenrePrior)
+
+    @property
+    def bridge(self) -> ContentBridge:
+        return self._node("bridge", ContentBridge)
 
     @property
     def content(self) -> ContentRecommender:

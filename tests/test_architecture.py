@@ -27,6 +27,8 @@ MODEL_CLASSES = {
     "SVDRecommender",
     "HybridRecommender",
     "ColdStart",
+    "GenrePrior",
+    "ContentBridge",
 }
 
 

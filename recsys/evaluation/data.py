@@ -56,13 +56,13 @@ def build_catalog(
     stats = train.groupby("movieId")["rating"].agg(["mean", "size"])
     m = movies.set_index("movieId").reindex(items)
     genres = m["genres"].fillna("").str.replace("(no genres listed)", "", regex=False)
-    year = m["title"].fillna("").str.extract(r"\((\d{4})\)\s*$")[0]
+    year = movie_years(m)
     catalog = pd.DataFrame(
         {
             "tconst": item_key(items),
             "title_type": "movie",
             "primary_title": m["title"].to_numpy(),
-            "start_year": pd.to_numeric(year, errors="coerce").astype("Int64").to_numpy(),
+            "start_year": year.astype("Int64").to_numpy(),
             "runtime_minutes": pd.array([pd.NA] * len(items), dtype="Int64"),
             "genres": genres.str.replace("|", ",", regex=False).replace("", pd.NA).to_numpy(),
             "average_rating": stats["mean"].reindex(items).to_numpy(),
@@ -75,6 +75,12 @@ def build_catalog(
         if col not in catalog.columns:
             catalog[col] = pd.array([pd.NA] * len(catalog), dtype="string")
     return catalog
+
+
+def movie_years(movies: pd.DataFrame) -> pd.Series:
+    """Release year from a movies.csv title ("Heat (1995)"); NaN where the title has none."""
+    year = movies["title"].fillna("").str.extract(r"\((\d{4})\)\s*$")[0]
+    return pd.to_numeric(year, errors="coerce")
 
 
 def _join_imdb(

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import math
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -35,9 +36,22 @@ from recsys.evaluation.data import (
     make_fold,
     split_by_time,
 )
+from recsys.evaluation.newusers import (
+    TRUST_GRID,
+    USER_FOLDS,
+    W_PRIOR_GRID,
+    run_new_users,
+    tune_new_users,
+)
 from recsys.evaluation.ranking import KS, ListContext, rank_users, ranking_metrics
 from recsys.evaluation.report import EvaluationReport, ProtocolInfo, RatingAccuracy, Tuning
-from recsys.evaluation.tuning import STEPS_PER_FOLD, sweep_hybrid, tune, tuned_params
+from recsys.evaluation.tuning import (
+    STEPS_PER_FOLD,
+    ValidationGuard,
+    sweep_hybrid,
+    tune,
+    tuned_params,
+)
 from recsys.graph import ModelGraph, ModelParams, build_graph
 from recsys.ingest.movielens import MovieLensFrames, read_movielens_frames
 from recsys.models.collaborative import SVDRecommender
@@ -64,19 +78,32 @@ def run_evaluation(
     ``imdb_dir``: IMDb features to join through links.csv: a catalog frame (the stored catalog)
     or an IMDb folder; None uses MovieLens features only.
     """
-    steps = Steps(progress, STEP, 3 + STEPS_PER_FOLD * VALIDATION_FOLDS + len(ROWS))
+    new_user_steps = len(W_PRIOR_GRID) * len(TRUST_GRID) + USER_FOLDS
+    steps = Steps(
+        progress, STEP, 3 + STEPS_PER_FOLD * VALIDATION_FOLDS + len(ROWS) + new_user_steps
+    )
     with tempfile.TemporaryDirectory() as scratch:
         ml = read_movielens_frames(src, dest_dir=downloads or Path(scratch))
         imdb = imdb_features(imdb_dir, Path(scratch))
     train, test = split_by_time(ml.ratings)
     fold = make_fold(train, test, ml, imdb)
     steps.advance()
-    tuning = tune(_validation_folds(train, ml, imdb), progress=_within(steps))
+    validation = _validation_folds(train, ml, imdb)
+    tuning = tune(validation, progress=_within(steps, STEPS_PER_FOLD * VALIDATION_FOLDS))
+    w_prior, trust, scores = tune_new_users(
+        ml,
+        tuned_params(tuning),
+        ValidationGuard(validation),
+        imdb,
+        _within(steps, new_user_steps - USER_FOLDS),
+    )
+    tuning = replace(tuning, w_prior=w_prior, trust_likes=trust, validation_new_users=scores)
     params = tuned_params(tuning)
     log.info("tuned: %s", params)
     graph = build_graph(params).fit(fold.data)
     steps.advance()
     models = _model_rows(graph, fold, ks, steps)
+    new_users = run_new_users(ml, params, imdb, _within(steps, USER_FOLDS))
     report = EvaluationReport(
         protocol=_protocol(
             src, ks, fold, features_used(ml, _imdb_label(imdb_dir), fold.data.catalog), tuning
@@ -84,18 +111,19 @@ def run_evaluation(
         models=models,
         sweep=tuple(sweep_hybrid(graph.hybrid, fold)),
         svd=svd_accuracy(graph.svd, test),
+        new_users=new_users,
     )
     steps.finish()
     return report
 
 
-def _within(steps: Steps) -> Progress:
-    """The tuning's own steps, shown as part of the protocol's one bar."""
+def _within(steps: Steps, n_steps: int) -> Progress:
+    """A sub-job of ``n_steps`` steps, shown as part of the protocol's one bar."""
     seen = 0
 
     def update(_step: str, fraction: float | None) -> None:
         nonlocal seen
-        done = round((fraction or 0.0) * STEPS_PER_FOLD * VALIDATION_FOLDS)
+        done = round((fraction or 0.0) * n_steps)
         if done > seen:
             steps.advance(done - seen)
             seen = done

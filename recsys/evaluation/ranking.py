@@ -34,12 +34,15 @@ class ListContext:
 
     @classmethod
     def of(cls, fold: Fold) -> ListContext:
-        catalog = fold.data.catalog
+        return cls.of_frames(fold.data.catalog, fold.data.ratings)
+
+    @classmethod
+    def of_frames(cls, catalog: pd.DataFrame, ratings: pd.DataFrame) -> ListContext:
+        """From a catalog and its training ratings (``user_id``, ``tconst``)."""
         genres = {
             t: frozenset(split_genres(g))
             for t, g in zip(catalog["tconst"], catalog["genres"], strict=True)
         }
-        ratings = fold.data.ratings
         share = ratings.groupby("tconst")["user_id"].nunique() / ratings["user_id"].nunique()
         return cls(len(catalog), _as_dict(share), genres)
 

@@ -46,6 +46,10 @@ class Tuning:
     validation_collaborative: Mapping[str, float] = field(default_factory=dict)
     n_validation_folds: int = 0
     sweep: tuple[SweepPoint, ...] = ()
+    #: Chosen on the new-user protocol's validation group (served / cold-start NDCG@10).
+    w_prior: float | None = None
+    trust_likes: int | None = None
+    validation_new_users: Mapping[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +60,9 @@ class Tuning:
             f"validation_{SWEEP_METRIC}": self.validation_ndcg,
             "validation_collaborative": dict(self.validation_collaborative),
             "n_validation_folds": self.n_validation_folds,
+            "w_prior": self.w_prior,
+            "trust_likes": self.trust_likes,
+            "validation_new_users": dict(self.validation_new_users),
         }
 
     @classmethod
@@ -69,6 +76,9 @@ class Tuning:
             validation_collaborative=dict(tuned.get("validation_collaborative") or {}),
             n_validation_folds=int(tuned.get("n_validation_folds") or 0),
             sweep=tuple(SweepPoint.from_dict(r) for r in sweep),
+            w_prior=tuned.get("w_prior"),
+            trust_likes=tuned.get("trust_likes"),
+            validation_new_users=dict(tuned.get("validation_new_users") or {}),
         )
 
 
@@ -121,6 +131,38 @@ class RatingAccuracy:
 
 
 @dataclass(frozen=True)
+class NewUserTable:
+    """One scenario of the new-user protocol: every row's metrics over its held-out users."""
+
+    scenario: str  # "recent" | "warm"
+    description: str
+    n_users: int
+    models: Mapping[str, Mapping[str, float]]
+    baseline: str = "popular_in_genres"
+
+    def ratio(self, model: str = "served", metric: str = SWEEP_METRIC) -> float | None:
+        """``model``'s metric over the baseline's (the cold-start list before onboarding)."""
+        base = self.models.get(self.baseline, {}).get(metric)
+        value = self.models.get(model, {}).get(metric)
+        return None if not base or value is None else float(value / base)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["models"] = {name: dict(row) for name, row in self.models.items()}
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> NewUserTable:
+        return cls(
+            scenario=str(raw["scenario"]),
+            description=str(raw.get("description", "")),
+            n_users=int(raw.get("n_users", 0)),
+            models={str(n): dict(r) for n, r in (raw.get("models") or {}).items()},
+            baseline=str(raw.get("baseline", "popular_in_genres")),
+        )
+
+
+@dataclass(frozen=True)
 class EvaluationReport:
     """Every model's metrics on one protocol, the test-set weight sweep and SVD accuracy.
 
@@ -132,6 +174,7 @@ class EvaluationReport:
     models: Mapping[str, Mapping[str, float]]
     sweep: tuple[SweepPoint, ...] = ()
     svd: RatingAccuracy | None = None
+    new_users: tuple[NewUserTable, ...] = ()
 
     @property
     def model_names(self) -> list[str]:
@@ -147,6 +190,7 @@ class EvaluationReport:
             "models": {name: dict(row) for name, row in self.models.items()},
             "sweep": [p.to_dict() for p in self.sweep],
             "svd": asdict(self.svd) if self.svd else None,
+            "new_users": [t.to_dict() for t in self.new_users],
         }
 
     @classmethod
@@ -157,6 +201,7 @@ class EvaluationReport:
             models={str(n): dict(row) for n, row in (raw.get("models") or {}).items()},
             sweep=tuple(SweepPoint.from_dict(r) for r in raw.get("sweep") or ()),
             svd=RatingAccuracy(float(svd["rmse"]), float(svd["mae"])) if svd else None,
+            new_users=tuple(NewUserTable.from_dict(t) for t in raw.get("new_users") or ()),
         )
 
     def save(self, path: Path) -> Path:

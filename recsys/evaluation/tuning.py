@@ -16,7 +16,7 @@ import numpy as np
 
 from recsys import metrics
 from recsys.evaluation.data import Fold
-from recsys.evaluation.ranking import mean_ndcg
+from recsys.evaluation.ranking import mean_ndcg, rank_users
 from recsys.evaluation.report import SweepPoint, Tuning
 from recsys.graph import ModelGraph, ModelParams, build_graph
 from recsys.models.base import top_k
@@ -48,9 +48,11 @@ def sweep_hybrid(
     for u in fold.users:
         mask = hybrid.candidate_mask(fold.hist[u])
         fused = hybrid.fuse(fold.hist[u], mask)
-        listed = (fused.rank["content"] > 0) | (fused.rank["collaborative"] > 0)
+        listed = np.isfinite(fused.final)
         for gi, w1 in enumerate(grid):
             final = w1 * fused.rank_score["content"] + (1 - w1) * fused.rank_score["collaborative"]
+            if "prior" in fused.weights:  # a user the collaborative part barely knows
+                final = final + fused.weights["prior"] * fused.rank_score["prior"]
             final[~listed] = np.nan
             top = top_k(final, mask, k)
             totals[gi] += metrics.ndcg_at_k([hybrid.items_[i] for i in top], fold.relevant[u], k)
@@ -127,6 +129,31 @@ def tune(
     )
 
 
+class ValidationGuard:
+    """NDCG@10 of the hybrid of any parameters on the temporal validation folds.
+
+    Settings tuned elsewhere (the new-user protocol's) must not cost the temporal protocol's
+    validation more than its noise; each fold's graph is fitted once and its unchanged nodes
+    reused for every candidate.
+    """
+
+    #: One fold's differences between neighbouring settings (see :func:`tune`).
+    TOLERANCE = 0.002
+
+    def __init__(self, folds: list[Fold]) -> None:
+        self.folds = folds
+        self.graphs: dict[int, ModelGraph] = {}
+
+    def ndcg(self, params: ModelParams) -> float:
+        values = []
+        for n, fold in enumerate(self.folds):
+            graph = build_graph(params, reuse=self.graphs.get(n)).fit(fold.data, ["hybrid"])
+            self.graphs.setdefault(n, graph)
+            lists, _ = rank_users(graph.hybrid, fold, 10)
+            values.append(mean_ndcg(lists, fold.relevant))
+        return float(np.mean(values))
+
+
 def tuned_params(tuning: Tuning, params: ModelParams | None = None) -> ModelParams:
     """``params`` with what the tuning chose."""
     params = params or ModelParams()
@@ -136,4 +163,8 @@ def tuned_params(tuning: Tuning, params: ModelParams | None = None) -> ModelPara
         seq_beta=float(tuning.beta if tuning.beta is not None else params.seq_beta),
         w1=float(tuning.w1 if tuning.w1 is not None else params.w1),
         w2=float(tuning.w2 if tuning.w2 is not None else params.w2),
+        w_prior=float(tuning.w_prior if tuning.w_prior is not None else params.w_prior),
+        trust_likes=int(
+            tuning.trust_likes if tuning.trust_likes is not None else params.trust_likes
+        ),
     )

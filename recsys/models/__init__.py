@@ -8,19 +8,23 @@ from recsys.models.base import (
     merge_interactions,
 )
 from recsys.models.blend import CollaborativeBlend
+from recsys.models.bridge import ContentBridge
 from recsys.models.coldstart import ColdStart
 from recsys.models.collaborative import SVDRecommender
 from recsys.models.content import ContentRecommender
 from recsys.models.ease import EASERecommender
 from recsys.models.hybrid import HybridRecommender
 from recsys.models.popularity import PopularityRecommender
+from recsys.models.prior import GenrePrior
 from recsys.models.sequential import SequentialRecommender
 
 __all__ = [
     "ColdStart",
     "CollaborativeBlend",
+    "ContentBridge",
     "ContentRecommender",
     "EASERecommender",
+    "GenrePrior",
     "HybridRecommender",
     "PopularityRecommender",
     "Recommendation",

@@ -302,6 +302,11 @@ class Recommender:
             for r, i in enumerate(top_k(scores, mask, k))
         ]
 
+    def known_likes(self, history: UserHistory) -> int:
+        """How many of the user's likes the model has learnt anything about (all, unless a
+        model says otherwise): what the hybrid weighs a part's say by."""
+        return len(history.likes)
+
     # ------------------------------------------------------------------ explaining
     def contributions(self, history: UserHistory, item: int) -> list[tuple[str, float]]:
         """Each history title's share of ``score(history)[item]``; empty when the model's

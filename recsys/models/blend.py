@@ -19,6 +19,7 @@ from types import MappingProxyType
 import numpy as np
 
 from recsys.models.base import Composite, Contribution, Recommender, UserHistory
+from recsys.models.bridge import ContentBridge
 from recsys.models.ease import EASERecommender
 from recsys.models.sequential import SequentialRecommender
 
@@ -37,21 +38,24 @@ class CollaborativeBlend(Composite):
 
     Parameters
     ----------
-    ease, sequential : EASERecommender, SequentialRecommender
-        The fitted parts.
+    ease, sequential : EASERecommender or ContentBridge, SequentialRecommender
+        The fitted parts (in the graph, EASE bridged to unknown likes through content).
     beta : float
         Weight of the sequential signal (validation-tuned).
     """
 
     name = "collaborative"
 
-    ease: EASERecommender
+    ease: EASERecommender | ContentBridge
     sequential: SequentialRecommender
     beta: float = 0.35
 
     @property
     def parts(self) -> dict[str, Recommender]:
         return {"ease": self.ease, "sequential": self.sequential}
+
+    def known_likes(self, history: UserHistory) -> int:
+        return self.ease.known_likes(history)
 
     def part_scores(self, history: UserHistory) -> tuple[np.ndarray, np.ndarray]:
         return self.ease.score(history), self.sequential.score(history)

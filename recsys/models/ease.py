@@ -69,10 +69,16 @@ class EASERecommender(Recommender):
         b[np.diag_indices_from(b)] = 0.0
         self.weights_ = b.astype(np.float32)
 
+    def liked(self, history: UserHistory) -> list[str]:
+        """The user's liked titles as EASE reads them (explicit ratings >= the threshold)."""
+        return sorted(t for t, r in history.explicit_ratings().items() if r >= self.like_threshold)
+
+    def known_likes(self, history: UserHistory) -> int:
+        return int(self.liked_rows(history)[1].size)
+
     def liked_rows(self, history: UserHistory) -> tuple[np.ndarray, np.ndarray]:
         """Catalog indices and ``weights_`` rows of the user's likes that the model knows."""
-        liked = [t for t, r in history.explicit_ratings().items() if r >= self.like_threshold]
-        idx = self.indices(sorted(liked))
+        idx = self.indices(self.liked(history))
         rows = self.row_[idx] if idx.size else np.empty(0, dtype=np.int32)
         keep = rows >= 0
         return idx[keep], rows[keep]

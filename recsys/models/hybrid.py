@@ -41,17 +41,28 @@ FUSIONS = ("minmax", "rank")
 
 @dataclass(frozen=True)
 class FusedScores:
-    """Per-item fusion detail, arrays over the catalog."""
+    """Per-item fusion detail, arrays over the catalog, and the request's part weights."""
 
-    final: np.ndarray  # NaN where the item is in neither list
+    final: np.ndarray  # NaN where the item is in no part's list
     raw: dict[str, np.ndarray]  # each part's own score
     rank: dict[str, np.ndarray]  # 1-based rank in the part's list, 0 when absent
     rank_score: dict[str, np.ndarray]  # the part's fused score in [0, 1] (see ``fusion``)
+    weights: dict[str, float]  # each part's weight for this request
 
 
 @dataclass(eq=False)
 class HybridRecommender(Composite):
-    """``w1 * content + w2 * collaborative`` over the merged top-``depth`` lists."""
+    """``w1 * content + w2 * collaborative (+ w_prior * (1 - c) * prior)`` over merged lists.
+
+    ``c``, the confidence in the collaborative part for this request, is the share of
+    ``trust_likes`` likes it knows (1 from ``trust_likes`` known likes on). A user whose likes
+    the collaborative part has never seen (c = 0) is carried by the ``prior`` (popular in their
+    favourite genres): its list is the candidate pool, and content and the collaborative part
+    (bridged to unknown likes through content) re-rank it. The other parts' lists shrink to
+    ``c * depth`` titles, so a part that knows little about this user adds few titles of its
+    own. From ``trust_likes`` known likes on (every MovieLens user of the temporal protocol)
+    the prior's weight and list are 0 and the hybrid is ``w1 * content + w2 * collaborative``.
+    """
 
     name = "hybrid"
 
@@ -61,14 +72,40 @@ class HybridRecommender(Composite):
     w2: float = 0.5
     depth: int = 50
     fusion: str = "minmax"
+    prior: Recommender | None = None
+    w_prior: float = 0.0
+    trust_likes: int = 5
 
     @property
     def parts(self) -> dict[str, Recommender]:
-        return {"content": self.content, "collaborative": self.collaborative}
+        parts = {"content": self.content, "collaborative": self.collaborative}
+        if self.prior is not None:
+            parts["prior"] = self.prior
+        return parts
 
     @property
     def weights(self) -> dict[str, float]:
+        """The configured weights of the two personal parts."""
         return {"content": float(self.w1), "collaborative": float(self.w2)}
+
+    def confidence(self, history: UserHistory) -> float:
+        """How far the collaborative part can be trusted for this user (0..1)."""
+        known = self.collaborative.known_likes(history)
+        return min(1.0, known / self.trust_likes) if self.trust_likes > 0 else 1.0
+
+    def request_plan(self, history: UserHistory) -> tuple[dict[str, float], dict[str, int]]:
+        """Each part's weight and list depth for this request (see the class docstring)."""
+        weights = dict(self.weights)
+        depths = {name: self.depth for name in weights}
+        if self.prior is not None:
+            doubt = 1.0 - self.confidence(history)
+            weights["prior"] = float(self.w_prior) * doubt
+            depths["prior"] = self.depth if weights["prior"] > 0 else 0
+            if weights["prior"] > 0:
+                depths = {
+                    n: d if n == "prior" else round(d * (1 - doubt)) for n, d in depths.items()
+                }
+        return weights, depths
 
     def part_scores(self, history: UserHistory) -> dict[str, np.ndarray]:
         """Each part's raw scores; compute once and reuse across sections."""
@@ -83,11 +120,12 @@ class HybridRecommender(Composite):
         part_scores = part_scores or self.part_scores(history)
         if self.fusion not in FUSIONS:
             raise ValueError(f"unknown fusion {self.fusion!r}; expected one of {FUSIONS}")
+        weights, depths = self.request_plan(history)
         n = len(self.items_)
         listed = np.zeros(n, dtype=bool)
         ranks, tops = {}, {}
         for name in self.parts:
-            top = top_k(part_scores[name], mask, self.depth)
+            top = top_k(part_scores[name], mask, depths[name])
             rank = np.zeros(n, dtype=np.int32)
             rank[top] = np.arange(1, top.size + 1)
             listed[top] = True
@@ -98,13 +136,14 @@ class HybridRecommender(Composite):
         for name in self.parts:
             if self.fusion == "rank":
                 rs = np.zeros(n)
-                rs[tops[name]] = (self.depth - ranks[name][tops[name]] + 1) / self.depth
+                d = max(depths[name], 1)
+                rs[tops[name]] = (d - ranks[name][tops[name]] + 1) / d
             else:
                 rs = _minmax_over(part_scores[name], merged)
-            final += self.weights[name] * rs
+            final += weights[name] * rs
             rank_scores[name] = rs
         final[~listed] = np.nan
-        return FusedScores(final, part_scores, ranks, rank_scores)
+        return FusedScores(final, part_scores, ranks, rank_scores, weights)
 
     def score(self, history: UserHistory) -> np.ndarray:
         self.check_is_fitted()
@@ -112,7 +151,10 @@ class HybridRecommender(Composite):
         return self.fuse(history, mask).final
 
     def source_of(self, fused: FusedScores, i: int) -> str:
-        in_lists = [name for name in self.parts if fused.rank[name][i] > 0]
+        """The personal lists a title made ("hybrid": both), else "prior"."""
+        in_lists = [n for n in ("content", "collaborative") if fused.rank[n][i] > 0]
+        if not in_lists:
+            return "prior"
         return "hybrid" if len(in_lists) > 1 else in_lists[0]
 
     def prepare(self, history: UserHistory) -> Scored:
@@ -145,22 +187,22 @@ class HybridRecommender(Composite):
                 int(fused.rank[name][item]),
                 float(fused.rank_score[name][item]),
                 float(fused.raw[name][item]) if np.isfinite(fused.raw[name][item]) else None,
-                self.weights[name],
+                fused.weights[name],
             )
             for name in self.parts
         )
         final = fused.final[item]
         if not np.isfinite(final):
             note = "not in the top lists of either part for this user"
-            return ScoreAccount("not_ranked", None, self.weights, lists, note=note)
+            return ScoreAccount("not_ranked", None, fused.weights, lists, note=note)
         explained = tuple(
             (name, c)
             for name, part in self.parts.items()
-            if fused.rank[name][item] > 0
+            if fused.weights[name] * fused.rank_score[name][item] > 0
             for c in part.explain(history, item, top)
         )
         return ScoreAccount(
-            self.source_of(fused, item), float(final), self.weights, lists, explained
+            self.source_of(fused, item), float(final), fused.weights, lists, explained
         )
 
 

@@ -1,0 +1,312 @@
+"""The new-user protocol: people who join today and like titles MovieLens has never seen.
+
+Marquee's users are new accounts whose onboarding picks are recent titles. The temporal
+protocol cannot see that (its users are all in training), so this one simulates them:
+
+* users are split into ``USER_FOLDS + 1`` groups (seeded): group 0 is the **validation**
+  group (tuning looks only at it), groups 1.. are **test** folds, each held out of training in
+  turn (cross-validated);
+* the movies of the newest ``RECENT_YEARS`` years lose every rating from training but keep
+  their catalog row, with votes and mean rating counted from everyone not held out (as IMDb
+  keeps them), genres and tags;
+* *recent-title onboarding*: a held-out user onboards with their first 5 liked (>= 4.0) recent
+  movies, the dislikes (<= 2.0) before the 5th, and the 5 genres most common among those
+  picks; *warm onboarding*: the first 10 liked movies of any year, the same way;
+* relevant = the user's other ratings >= 4.0; full ranking of the movie section through
+  :meth:`Engine.recommend`, the app's own serving path.
+
+Rows: ``served`` (what the app shows), each part of the hybrid alone, ``popularity``, and
+``popular_in_genres``: the cold-start list the same user saw before onboarding.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from recsys import metrics
+from recsys.engine import Engine
+from recsys.evaluation.data import (
+    DISLIKE_MAX,
+    LIKE_MIN,
+    RELEVANT_MIN,
+    build_catalog,
+    item_key,
+    movie_years,
+)
+from recsys.evaluation.ranking import ListContext, ranking_metrics
+from recsys.evaluation.report import NewUserTable
+from recsys.evaluation.tuning import ValidationGuard
+from recsys.graph import ModelParams
+from recsys.ingest.movielens import MovieLensFrames, aggregate_tags
+from recsys.models.base import Recommendation, UserHistory, split_genres
+from recsys.progress import Progress, Steps, silent
+
+log = logging.getLogger(__name__)
+
+RECENT_YEARS = 8
+W_PRIOR_GRID = (0.5, 1.0, 2.0, 4.0)
+TRUST_GRID = (3, 5, 10)
+USER_FOLDS = 5
+SEED = 42
+GENRES = 5
+#: scenario -> (how many likes onboard the user, whether they must be recent titles)
+SCENARIOS: dict[str, tuple[int, bool]] = {"recent": (5, True), "warm": (10, False)}
+DESCRIPTIONS = {
+    "recent": "onboards with their first 5 liked movies of the newest {years} years "
+    "(titles without any training rating)",
+    "warm": "onboards with their first 10 liked movies of any year",
+}
+BASELINE = "popular_in_genres"
+SECTION = "movie"
+K = 20
+
+
+@dataclass(frozen=True)
+class Onboarded:
+    """One held-out user as the app would see them after onboarding."""
+
+    user: int
+    history: UserHistory
+    relevant: frozenset[str]
+
+
+@dataclass(frozen=True)
+class UserFold:
+    """Training inputs without the held-out users and without any rating of a recent movie."""
+
+    held_out: frozenset[int]
+    catalog: pd.DataFrame
+    ratings: pd.DataFrame  # user_id, tconst, rating, timestamp (Engine.fit's layout)
+    tags: pd.DataFrame
+
+
+def user_groups(
+    users: Iterable[int], n_folds: int = USER_FOLDS, seed: int = SEED
+) -> list[set[int]]:
+    """Group 0 validates, groups 1..n_folds are the test folds (a seeded shuffle)."""
+    order = np.random.default_rng(seed).permutation(np.asarray(sorted(users)))
+    return [set(map(int, part)) for part in np.array_split(order, n_folds + 1)]
+
+
+def recent_movies(movies: pd.DataFrame, years: int = RECENT_YEARS) -> set[int]:
+    """movieIds of the newest ``years`` release years in movies.csv."""
+    year = movie_years(movies)
+    return set(movies.loc[year >= year.max() - years + 1, "movieId"].astype(int))
+
+
+def make_user_fold(
+    ml: MovieLensFrames,
+    held_out: set[int] | frozenset[int],
+    recent: set[int],
+    imdb: pd.DataFrame | None = None,
+) -> UserFold:
+    """The training side of one fold (catalog over every rated movie, IMDb features joined
+    through links.csv when ``imdb`` is given)."""
+    others = ml.ratings[~ml.ratings["userId"].isin(held_out)]
+    catalog = build_catalog(ml.movies, ml.ratings, ml.links, imdb)
+    stats = others.groupby("movieId")["rating"].agg(["mean", "size"])
+    ids = catalog["tconst"].str.slice(2).astype(int)
+    catalog["average_rating"] = ids.map(stats["mean"]).to_numpy()
+    catalog["num_votes"] = ids.map(stats["size"]).fillna(0).astype("int64").to_numpy()
+    train = others[~others["movieId"].isin(recent)]
+    ratings = pd.DataFrame(
+        {
+            "user_id": train["userId"].to_numpy(),
+            "tconst": item_key(train["movieId"]),
+            "rating": train["rating"].to_numpy(),
+            "timestamp": train["timestamp"].to_numpy(),
+        }
+    )
+    tags = ml.tags if ml.tags is not None else pd.DataFrame(columns=["userId", "movieId", "tag"])
+    counts = aggregate_tags(tags[~tags["userId"].isin(held_out)])
+    item_tags = pd.DataFrame(
+        {"tconst": item_key(counts["movieId"]), "tag": counts["tag"], "count": counts["count"]}
+    )
+    return UserFold(frozenset(held_out), catalog, ratings, item_tags)
+
+
+def onboard(
+    ratings: pd.DataFrame,
+    genres: Mapping[int, list[str]],
+    n_likes: int,
+    recent: set[int] | None,
+) -> Onboarded | None:
+    """One user's onboarding (None when they never liked ``n_likes`` eligible movies)."""
+    frame = ratings.sort_values(["timestamp", "movieId"], kind="stable")
+    movie, rating = frame["movieId"].to_numpy(), frame["rating"].to_numpy()
+    eligible = rating >= LIKE_MIN
+    if recent is not None:
+        eligible &= np.isin(movie, list(recent))
+    picks = np.flatnonzero(eligible)[:n_likes]
+    if len(picks) < n_likes:
+        return None
+    before = np.arange(len(frame)) < picks[-1]
+    dislikes = movie[before & (rating <= DISLIKE_MAX)]
+    liked = movie[picks]
+    relevant = set(movie[rating >= RELEVANT_MIN]) - set(liked)
+    if not relevant:
+        return None
+    counts: dict[str, int] = {}
+    for m in liked:
+        for g in genres.get(int(m), ()):
+            counts[g] = counts.get(g, 0) + 1
+    favourite = sorted(counts, key=lambda g: (-counts[g], g))[:GENRES]
+    history = UserHistory(
+        likes=tuple(item_key(liked)),
+        dislikes=tuple(item_key(dislikes)),
+        favorite_genres=tuple(favourite),
+    )
+    return Onboarded(int(frame["userId"].iloc[0]), history, frozenset(item_key(relevant)))
+
+
+def onboard_all(
+    ml: MovieLensFrames, users: Iterable[int], scenario: str, recent: set[int]
+) -> list[Onboarded]:
+    n_likes, only_recent = SCENARIOS[scenario]
+    genres = {
+        int(m): split_genres(str(g).replace("|", ","))
+        for m, g in zip(ml.movies["movieId"], ml.movies["genres"], strict=True)
+    }
+    wanted = set(users)
+    out = []
+    for _, frame in ml.ratings[ml.ratings["userId"].isin(wanted)].groupby("userId"):
+        found = onboard(frame, genres, n_likes, recent if only_recent else None)
+        if found is not None:
+            out.append(found)
+    return out
+
+
+def served_lists(engine: Engine, user: Onboarded, k: int = K) -> dict[str, list[str]]:
+    """Every row's list for one user, each through the engine's own objects."""
+    h = user.history
+    graph = engine.graph
+    movies = ("movie",)
+
+    def ids(recs: list[Recommendation]) -> list[str]:
+        return [r.tconst for r in recs]
+
+    before = UserHistory(favorite_genres=h.favorite_genres)
+    return {
+        "served": ids(engine.recommend(h, SECTION, k)),
+        "content": ids(graph.content.recommend(h, k, title_types=movies)),
+        "collaborative": ids(graph.collaborative.recommend(h, k, title_types=movies)),
+        "popularity": ids(graph.popularity.recommend(h, k, title_types=movies)),
+        BASELINE: ids(engine.recommend(before, SECTION, k, exclude=h.seen)),
+    }
+
+
+def evaluate_users(
+    engine: Engine, users: list[Onboarded], fold: UserFold
+) -> tuple[dict[str, dict[int, list[str]]], dict[int, set[str]], ListContext]:
+    lists: dict[str, dict[int, list[str]]] = {}
+    for u in users:
+        for row, ranked in served_lists(engine, u).items():
+            lists.setdefault(row, {})[u.user] = ranked
+    context = ListContext.of_frames(fold.catalog, fold.ratings)
+    return lists, {u.user: set(u.relevant) for u in users}, context
+
+
+def tune_new_users(
+    ml: MovieLensFrames,
+    params: ModelParams,
+    guard: ValidationGuard,
+    imdb: pd.DataFrame | None = None,
+    progress: Progress = silent,
+) -> tuple[float, int, dict[str, float]]:
+    """Choose the prior's weight and the likes that earn full trust on validation users only.
+
+    A candidate's score is its served list's NDCG@10 over the cold-start list's on the
+    validation group, averaged over the two scenarios; candidates that lower the temporal
+    protocol's validation NDCG@10 by more than its noise (``guard``) are not eligible.
+    Returns the chosen ``w_prior``, ``trust_likes`` and every candidate's scores.
+    """
+    recent = recent_movies(ml.movies)
+    fold = make_user_fold(ml, user_groups(ml.ratings["userId"].unique())[0], recent, imdb)
+    users = {sc: onboard_all(ml, fold.held_out, sc, recent) for sc in SCENARIOS}
+    base = fit_fold(fold, params)
+    floor = guard.ndcg(replace(params, w_prior=0.0)) - guard.TOLERANCE
+    steps = Steps(progress, "New users: tuning", len(W_PRIOR_GRID) * len(TRUST_GRID))
+    scores: dict[str, float] = {}
+    eligible: dict[tuple[float, int], float] = {}
+    for w_prior, trust in itertools.product(W_PRIOR_GRID, TRUST_GRID):
+        candidate = replace(params, w_prior=w_prior, trust_likes=trust)
+        engine = Engine(candidate).fit(fold.catalog, fold.ratings, fold.tags, reuse=base.graph)
+        ratio = float(
+            np.mean(
+                [
+                    _ndcg(engine, users[sc], "served") / _ndcg(engine, users[sc], BASELINE)
+                    for sc in SCENARIOS
+                ]
+            )
+        )
+        temporal = guard.ndcg(candidate)
+        key = f"w_prior={w_prior:g},trust_likes={trust}"
+        scores[f"{key}: served/cold-start"] = ratio
+        scores[f"{key}: temporal ndcg@10"] = temporal
+        if temporal >= floor:
+            eligible[(w_prior, trust)] = ratio
+        log.info("new users, validation %s: ratio %.3f, temporal %.4f", key, ratio, temporal)
+        steps.advance()
+    steps.finish()
+    if not eligible:
+        return params.w_prior, params.trust_likes, scores
+    best = max(eligible, key=lambda k: (round(eligible[k], 4), -k[1], -k[0]))
+    return best[0], best[1], scores
+
+
+def _ndcg(engine: Engine, users: list[Onboarded], row: str) -> float:
+    total = 0.0
+    for u in users:
+        total += metrics.ndcg_at_k(served_lists(engine, u)[row], set(u.relevant), 10)
+    return total / max(len(users), 1)
+
+
+def run_new_users(
+    ml: MovieLensFrames,
+    params: ModelParams,
+    imdb: pd.DataFrame | None = None,
+    progress: Progress = silent,
+) -> tuple[NewUserTable, ...]:
+    """Both scenarios over the test folds (the validation group is left to tuning)."""
+    recent = recent_movies(ml.movies)
+    groups = user_groups(ml.ratings["userId"].unique())
+    steps = Steps(progress, "New users: held-out folds", len(groups) - 1)
+    per_row: dict[str, dict[str, list[tuple[int, dict[str, float]]]]] = {}
+    for held_out in groups[1:]:
+        fold = make_user_fold(ml, held_out, recent, imdb)
+        engine = fit_fold(fold, params)
+        for scenario in SCENARIOS:
+            users = onboard_all(ml, held_out, scenario, recent)
+            if not users:
+                continue
+            lists, relevant, context = evaluate_users(engine, users, fold)
+            for row, by_user in lists.items():
+                metrics = ranking_metrics(by_user, relevant, context)
+                per_row.setdefault(scenario, {}).setdefault(row, []).append((len(users), metrics))
+        steps.advance()
+    steps.finish()
+    return tuple(
+        NewUserTable(
+            scenario=scenario,
+            description=DESCRIPTIONS[scenario].format(years=RECENT_YEARS),
+            n_users=sum(n for n, _ in next(iter(rows.values()))),
+            models={row: _weighted(parts) for row, parts in rows.items()},
+        )
+        for scenario, rows in per_row.items()
+    )
+
+
+def fit_fold(fold: UserFold, params: ModelParams) -> Engine:
+    return Engine(params).fit(fold.catalog, fold.ratings, fold.tags)
+
+
+def _weighted(parts: list[tuple[int, dict[str, float]]]) -> dict[str, float]:
+    """Per-user means over folds (each fold's mean weighted by its number of users)."""
+    total = sum(n for n, _ in parts)
+    return {m: float(sum(n * row[m] for n, row in parts) / total) for m in parts[0][1]}
