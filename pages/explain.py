@@ -19,6 +19,7 @@ PART_LABELS = {
     "content": "Content (genres, people, tags)",
     "collaborative": "Collaborative (people with your taste)",
     "cold_start": "Popular in your genres",
+    "prior": "Popular in your genres",
     "popularity": "Popularity",
 }
 CHART_LAYOUT = {

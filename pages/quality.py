@@ -6,7 +6,7 @@ import plotly.express as px
 import streamlit as st
 
 from pages import _auth
-from pages._widgets import StepProgress, page_body
+from pages._widgets import StepProgress, md_escape, page_body
 from recsys.evaluation.report import SWEEP_METRIC, EvaluationReport
 
 ctx = _auth.require_user()
@@ -49,6 +49,40 @@ def _offline(report: EvaluationReport) -> None:
         a, b = st.columns(2)
         a.metric("SVD rating RMSE", f"{report.svd.rmse:.3f}")
         b.metric("SVD rating MAE", f"{report.svd.mae:.3f}")
+    if report.new_users:
+        _new_users(report)
+
+
+NEW_USER_COLUMNS = ["ndcg@10", "precision@10", "recall@10", "coverage"]
+
+
+def _new_users(report: EvaluationReport) -> None:
+    """The new-user protocol: what a brand-new account gets after onboarding."""
+    st.subheader("New users")
+    st.caption(
+        "MovieLens users held out of training, onboarding as Marquee's users do; the recent "
+        "titles they pick have no training ratings. Relevant: their other ratings ≥ 4. "
+        "“× cold start” compares each list with the popular-in-your-genres list the same "
+        "user saw before onboarding."
+    )
+    for table in report.new_users:
+        ratio = table.ratio()
+        st.markdown(
+            f"**{table.scenario.capitalize()} onboarding** — {table.n_users} users "
+            f"{md_escape(table.description)}"
+            + (f"; served list **{ratio:.2f}×** the cold-start list" if ratio else "")
+        )
+        names = list(table.models)
+        st.dataframe(
+            {
+                "list": names,
+                **{m: [table.models[n].get(m) for n in names] for m in NEW_USER_COLUMNS},
+                "× cold start": [table.ratio(n) for n in names],
+            },
+            hide_index=True,
+            width="stretch",
+            key=f"quality_new_users_{table.scenario}",
+        )
 
 
 def _or_unknown(value: int | None) -> str:

@@ -55,6 +55,12 @@ class Explanation:
     cold_start_reason: str | None = None
     min_likes: int | None = None  # likes before personal picks start (cold start only)
     summary: str = ""
+    genres: tuple[str, ...] = ()  # favourite genres the title shares, when the prior spoke
+
+    @property
+    def prior_share(self) -> float:
+        """The popular-in-your-genres part's share of the score (new users' picks)."""
+        return sum(e.weight * e.rank_score for e in self.lists if e.part == "prior")
 
     @property
     def reason(self) -> str:
@@ -65,6 +71,8 @@ class Explanation:
                 + (" in your favourite genres" if "favourite genres" in self.summary else "")
                 + f" (personal picks start after {self.min_likes or 'a few'} likes)"
             )
+        if self.prior_share > 0:
+            return self._new_user_reason()
         if not self.contributors:
             return self.summary
         picked: list[Contributor] = []
@@ -83,6 +91,22 @@ class Explanation:
         if any(c.part == "collaborative" for c in picked):
             them = "them" if len(picked) > 1 else "it"
             sentence += f"; people who liked {them} liked this too"
+        return sentence + "."
+
+    def _new_user_reason(self) -> str:
+        """ "Popular with people who like Drama, and close to “Oppenheimer”.": the prior and
+        the liked title that pulled the pick up most."""
+        genres = " and ".join(self.genres[:2])
+        sentence = (
+            f"Popular with people who like {genres}" if genres else "Popular with IMDb voters"
+        )
+        best = max(
+            (c for c in self.contributors if c.contribution > 0),
+            key=lambda c: c.contribution,
+            default=None,
+        )
+        if best is not None:
+            sentence += f", and close to “{best.title}”"
         return sentence + "."
 
 
@@ -154,6 +178,7 @@ def explain_title(
         tuple(_contributor(part, c, titles) for part, c in account.contributions),
         neighbours,
         summary=_summary(account),
+        genres=account.genres,
     )
 
 

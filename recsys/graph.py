@@ -55,13 +55,19 @@ class ModelParams:
     min_likes: int = 5
     #: Weight of that same prior inside the hybrid for a user whose likes the collaborative
     #: part does not know, scaled by the share of ``trust_likes`` it does not know: 0 from
-    #: ``trust_likes`` known likes on. Below that, content neighbours also stand in for the
-    #: unknown likes in the collaborative part. Both chosen on the new-user protocol's
-    #: validation users, within the temporal protocol's validation noise.
+    #: ``trust_likes`` known likes on. Both chosen on the new-user protocol's validation
+    #: users, within the temporal protocol's validation noise.
     w_prior: float = 2.0
-    trust_likes: int = 3
-    #: How many titles by content stand in for a like the collaborative part has never seen.
+    trust_likes: int = 5
+    #: A liked title counts fully towards that trust from this many training likes on (fewer:
+    #: in proportion). Chosen on the validation group's flywheel simulation: titles a handful
+    #: of users liked must not yet silence the prior.
+    full_support: int = 50
+    #: How many titles by content stand in for a like the collaborative part has never seen,
+    #: while it models fewer than ``bridge_until`` of the user's likes (3: from there on the
+    #: temporal protocol's validation prefers EASE's own rows; 1-3 give the same figures).
     bridge_neighbours: int = 10
+    bridge_until: int = 3
     #: The content profile is built from this many most recent likes.
     profile_likes: int = 15
     #: A content feature must occur in this many titles to count.
@@ -126,8 +132,8 @@ READS: dict[str, tuple[str, ...]] = {
     "popularity": (),
     "prior": (),
     "content": ("profile_likes", "content_min_df"),
-    "ease": ("ease_l2", "ease_min_support"),
-    "bridge": ("bridge_neighbours", "trust_likes"),
+    "ease": ("ease_l2", "ease_min_support", "full_support"),
+    "bridge": ("bridge_neighbours", "bridge_until"),
     "sequential": ("seq_window",),
     "collaborative": ("seq_beta",),
     "svd": ("svd_factors", "svd_epochs", "random_state"),
@@ -142,9 +148,11 @@ def _makers(p: ModelParams, n: dict[str, Recommender]) -> dict[str, Callable[[],
         "popularity": lambda: PopularityRecommender(),
         "prior": lambda: GenrePrior(n["popularity"]),
         "content": lambda: ContentRecommender(n_likes=p.profile_likes, min_df=p.content_min_df),
-        "ease": lambda: EASERecommender(l2=p.ease_l2, min_support=p.ease_min_support),
+        "ease": lambda: EASERecommender(
+            l2=p.ease_l2, min_support=p.ease_min_support, full_support=p.full_support
+        ),
         "bridge": lambda: ContentBridge(
-            n["ease"], n["content"], p.bridge_neighbours, enough_likes=p.trust_likes
+            n["ease"], n["content"], p.bridge_neighbours, enough_likes=p.bridge_until
         ),
         "sequential": lambda: SequentialRecommender(window=p.seq_window),
         "collaborative": lambda: CollaborativeBlend(n["bridge"], n["sequential"], beta=p.seq_beta),

@@ -15,7 +15,7 @@ from recsys.cli.progress import TerminalProgress
 from recsys.config import Settings
 
 if TYPE_CHECKING:
-    from recsys.evaluation.report import EvaluationReport
+    from recsys.evaluation.report import EvaluationReport, NewUserTable
 
 #: The table's columns, in order; ``ndcg@<k>`` joins them for a ``--k`` other than 10 and 20.
 COLUMNS = (
@@ -67,9 +67,22 @@ def print_report(report: EvaluationReport, k: int) -> None:
         "w2": tuned.w2,
         "validation_ndcg@10": tuned.validation_ndcg,
         "n_validation_folds": tuned.n_validation_folds,
+        "w_prior": tuned.w_prior,
+        "trust_likes": tuned.trust_likes,
     }
     print(f"chosen on validation: {chosen}")
     print("w1 sweep (test): " + ", ".join(f"{p.w1:g}:{p.ndcg:.4f}" for p in report.sweep))
+    for table in report.new_users:
+        print_new_users(table)
+
+
+def print_new_users(table: NewUserTable) -> None:
+    """One new-user scenario: each row's metrics and its NDCG@10 over the cold-start list's."""
+    cols = ["ndcg@10", "precision@10", "recall@10", "ndcg@20", "coverage"]
+    frame = pd.DataFrame({name: dict(row) for name, row in table.models.items()}).T[cols]
+    frame["x cold-start"] = [table.ratio(name) for name in table.models]
+    print(f"\nNew users, {table.scenario} ({table.n_users} held-out users; {table.description}):")
+    print(frame.to_string(float_format=lambda v: f"{v:.4f}"))
 
 
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:

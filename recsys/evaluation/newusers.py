@@ -62,6 +62,9 @@ DESCRIPTIONS = {
     "(titles without any training rating)",
     "warm": "onboards with their first 10 liked movies of any year",
 }
+#: Each scenario is also scored on the likes that came after onboarding only ("<scenario>
+#: next"): the question Home answers, and the one the temporal protocol asks.
+NEXT = " (relevant: only what they liked after onboarding)"
 BASELINE = "popular_in_genres"
 SECTION = "movie"
 K = 20
@@ -73,7 +76,8 @@ class Onboarded:
 
     user: int
     history: UserHistory
-    relevant: frozenset[str]
+    relevant: frozenset[str]  # every other rating >= 4 (the issue's definition)
+    next_relevant: frozenset[str] = frozenset()  # only those rated after onboarding
 
 
 @dataclass(frozen=True)
@@ -105,16 +109,24 @@ def make_user_fold(
     held_out: set[int] | frozenset[int],
     recent: set[int],
     imdb: pd.DataFrame | None = None,
+    flywheel: float = 0.0,
 ) -> UserFold:
     """The training side of one fold (catalog over every rated movie, IMDb features joined
-    through links.csv when ``imdb`` is given)."""
+    through links.csv when ``imdb`` is given).
+
+    ``flywheel``: the share of the training users whose likes of recent movies do reach
+    training, as Marquee users' likes reach the collaborative part at each retrain (0: none).
+    """
     others = ml.ratings[~ml.ratings["userId"].isin(held_out)]
     catalog = build_catalog(ml.movies, ml.ratings, ml.links, imdb)
     stats = others.groupby("movieId")["rating"].agg(["mean", "size"])
     ids = catalog["tconst"].str.slice(2).astype(int)
     catalog["average_rating"] = ids.map(stats["mean"]).to_numpy()
     catalog["num_votes"] = ids.map(stats["size"]).fillna(0).astype("int64").to_numpy()
-    train = others[~others["movieId"].isin(recent)]
+    users = np.sort(others["userId"].unique())
+    joined = np.random.default_rng(SEED).permutation(users)[: round(flywheel * len(users))]
+    recent_like = others["movieId"].isin(recent) & (others["rating"] >= LIKE_MIN)
+    train = others[~others["movieId"].isin(recent) | (recent_like & others["userId"].isin(joined))]
     ratings = pd.DataFrame(
         {
             "user_id": train["userId"].to_numpy(),
@@ -150,6 +162,8 @@ def onboard(
     dislikes = movie[before & (rating <= DISLIKE_MAX)]
     liked = movie[picks]
     relevant = set(movie[rating >= RELEVANT_MIN]) - set(liked)
+    after = np.arange(len(frame)) > picks[-1]
+    next_relevant = set(movie[after & (rating >= RELEVANT_MIN)]) - set(liked)
     if not relevant:
         return None
     counts: dict[str, int] = {}
@@ -162,7 +176,12 @@ def onboard(
         dislikes=tuple(item_key(dislikes)),
         favorite_genres=tuple(favourite),
     )
-    return Onboarded(int(frame["userId"].iloc[0]), history, frozenset(item_key(relevant)))
+    return Onboarded(
+        int(frame["userId"].iloc[0]),
+        history,
+        frozenset(item_key(relevant)),
+        frozenset(item_key(next_relevant)),
+    )
 
 
 def onboard_all(
@@ -203,13 +222,13 @@ def served_lists(engine: Engine, user: Onboarded, k: int = K) -> dict[str, list[
 
 def evaluate_users(
     engine: Engine, users: list[Onboarded], fold: UserFold
-) -> tuple[dict[str, dict[int, list[str]]], dict[int, set[str]], ListContext]:
+) -> tuple[dict[str, dict[int, list[str]]], ListContext]:
+    """Every row's list for every user, and what the beyond-accuracy metrics compare with."""
     lists: dict[str, dict[int, list[str]]] = {}
     for u in users:
         for row, ranked in served_lists(engine, u).items():
             lists.setdefault(row, {})[u.user] = ranked
-    context = ListContext.of_frames(fold.catalog, fold.ratings)
-    return lists, {u.user: set(u.relevant) for u in users}, context
+    return lists, ListContext.of_frames(fold.catalog, fold.ratings)
 
 
 def tune_new_users(
@@ -237,14 +256,11 @@ def tune_new_users(
     for w_prior, trust in itertools.product(W_PRIOR_GRID, TRUST_GRID):
         candidate = replace(params, w_prior=w_prior, trust_likes=trust)
         engine = Engine(candidate).fit(fold.catalog, fold.ratings, fold.tags, reuse=base.graph)
-        ratio = float(
-            np.mean(
-                [
-                    _ndcg(engine, users[sc], "served") / _ndcg(engine, users[sc], BASELINE)
-                    for sc in SCENARIOS
-                ]
-            )
-        )
+        ratios = [_ratio(engine, users[sc]) for sc in SCENARIOS]
+        known = [r for r in ratios if r is not None]
+        if not known:  # too little data to onboard anyone: keep the parameters as they are
+            return params.w_prior, params.trust_likes, scores
+        ratio = float(np.mean(known))
         temporal = guard.ndcg(candidate)
         key = f"w_prior={w_prior:g},trust_likes={trust}"
         scores[f"{key}: served/cold-start"] = ratio
@@ -258,6 +274,12 @@ def tune_new_users(
         return params.w_prior, params.trust_likes, scores
     best = max(eligible, key=lambda k: (round(eligible[k], 4), -k[1], -k[0]))
     return best[0], best[1], scores
+
+
+def _ratio(engine: Engine, users: list[Onboarded]) -> float | None:
+    """Served NDCG@10 over the cold-start list's (None without users or baseline hits)."""
+    base = _ndcg(engine, users, BASELINE)
+    return _ndcg(engine, users, "served") / base if users and base > 0 else None
 
 
 def _ndcg(engine: Engine, users: list[Onboarded], row: str) -> float:
@@ -285,21 +307,62 @@ def run_new_users(
             users = onboard_all(ml, held_out, scenario, recent)
             if not users:
                 continue
-            lists, relevant, context = evaluate_users(engine, users, fold)
-            for row, by_user in lists.items():
-                metrics = ranking_metrics(by_user, relevant, context)
-                per_row.setdefault(scenario, {}).setdefault(row, []).append((len(users), metrics))
+            lists, context = evaluate_users(engine, users, fold)
+            relevances = {scenario: {u.user: set(u.relevant) for u in users}}
+            if SCENARIOS[scenario][1]:  # warm onboarding's picks come first: nothing is older
+                relevances[f"{scenario} next"] = {u.user: set(u.next_relevant) for u in users}
+            for name, relevant in relevances.items():
+                scored = [u for u in relevant if relevant[u]]
+                for row, by_user in lists.items():
+                    metrics = ranking_metrics({u: by_user[u] for u in scored}, relevant, context)
+                    per_row.setdefault(name, {}).setdefault(row, []).append((len(scored), metrics))
         steps.advance()
     steps.finish()
     return tuple(
         NewUserTable(
             scenario=scenario,
-            description=DESCRIPTIONS[scenario].format(years=RECENT_YEARS),
+            description=DESCRIPTIONS[scenario.split()[0]].format(years=RECENT_YEARS)
+            + (NEXT if scenario.endswith("next") else ""),
             n_users=sum(n for n, _ in next(iter(rows.values()))),
             models={row: _weighted(parts) for row, parts in rows.items()},
         )
         for scenario, rows in per_row.items()
     )
+
+
+def flywheel_curve(
+    ml: MovieLensFrames,
+    params: ModelParams,
+    shares: Iterable[float] = (0.0, 0.1, 0.25, 0.5, 1.0),
+    groups: Iterable[int] = range(1, USER_FOLDS + 1),
+) -> dict[float, dict[str, float]]:
+    """Recent-title onboarding as more users' likes of recent titles reach training (a
+    simulation of Marquee's own users feeding the collaborative part at each retrain).
+
+    Per share: the served and cold-start NDCG@10 on every other rating ("all") and on what
+    the users liked after onboarding ("next").
+    """
+    recent = recent_movies(ml.movies)
+    every = user_groups(ml.ratings["userId"].unique())
+    out: dict[float, dict[str, float]] = {}
+    for share in shares:
+        sums: dict[str, float] = {}
+        counts: dict[str, int] = {}
+        for g in groups:
+            users = onboard_all(ml, every[g], "recent", recent)
+            engine = fit_fold(make_user_fold(ml, every[g], recent, flywheel=share), params)
+            for u in users:
+                lists = served_lists(engine, u)
+                for rel_name, rel in (("all", u.relevant), ("next", u.next_relevant)):
+                    if not rel:
+                        continue
+                    for row in ("served", BASELINE):
+                        key = f"{row} {rel_name}"
+                        sums[key] = sums.get(key, 0.0) + metrics.ndcg_at_k(lists[row], rel, 10)
+                        counts[key] = counts.get(key, 0) + 1
+        out[share] = {k: sums[k] / counts[k] for k in sums}
+        log.info("flywheel share=%g: %s", share, out[share])
+    return out
 
 
 def fit_fold(fold: UserFold, params: ModelParams) -> Engine:

@@ -137,6 +137,7 @@ class ScoreAccount:
     contributions: tuple[tuple[str, Contribution], ...] = ()
     note: str = ""
     min_likes: int | None = None  # the cold start's threshold, when the cold start answered
+    genres: tuple[str, ...] = ()  # favourite genres the item shares, when a prior spoke
 
 
 @dataclass(frozen=True)
@@ -302,10 +303,10 @@ class Recommender:
             for r, i in enumerate(top_k(scores, mask, k))
         ]
 
-    def known_likes(self, history: UserHistory) -> int:
+    def known_likes(self, history: UserHistory) -> float:
         """How many of the user's likes the model has learnt anything about (all, unless a
         model says otherwise): what the hybrid weighs a part's say by."""
-        return len(history.likes)
+        return float(len(history.likes))
 
     # ------------------------------------------------------------------ explaining
     def contributions(self, history: UserHistory, item: int) -> list[tuple[str, float]]:

@@ -54,7 +54,7 @@ class CollaborativeBlend(Composite):
     def parts(self) -> dict[str, Recommender]:
         return {"ease": self.ease, "sequential": self.sequential}
 
-    def known_likes(self, history: UserHistory) -> int:
+    def known_likes(self, history: UserHistory) -> float:
         return self.ease.known_likes(history)
 
     def part_scores(self, history: UserHistory) -> tuple[np.ndarray, np.ndarray]:

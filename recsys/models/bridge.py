@@ -49,7 +49,7 @@ class ContentBridge(Composite):
         # content vectors of the titles EASE models, sliced once (a request only multiplies)
         self.known_matrix_ = self.content.matrix_[self.ease.item_pos_]
 
-    def known_likes(self, history: UserHistory) -> int:
+    def known_likes(self, history: UserHistory) -> float:
         return self.ease.known_likes(history)
 
     def stand_ins(self, tconsts: list[str]) -> list[tuple[str, np.ndarray, np.ndarray]]:

@@ -31,6 +31,8 @@ class EASERecommender(Recommender):
         The item-item matrix ``B`` (zero diagonal).
     row_ : ndarray of int
         Catalog index -> row of ``weights_`` (-1 when not modelled).
+    support_ : ndarray of int
+        Training likes of each catalog item.
     """
 
     name = "ease"
@@ -39,6 +41,7 @@ class EASERecommender(Recommender):
     like_threshold: float = 4.0
     min_support: int = 3
     max_items: int = 8000
+    full_support: int = 1
 
     def _fit(self, data: TrainingData) -> None:
         r = data.ratings
@@ -47,6 +50,7 @@ class EASERecommender(Recommender):
         liked = liked[pos.notna()]
         pos = pos[pos.notna()].astype(np.int64).to_numpy()
         support = np.bincount(pos, minlength=len(self.items_))
+        self.support_ = support.astype(np.int32)
         eligible = np.flatnonzero(support >= self.min_support)
         if eligible.size > self.max_items:
             order = np.lexsort((eligible, -support[eligible]))
@@ -73,8 +77,11 @@ class EASERecommender(Recommender):
         """The user's liked titles as EASE reads them (explicit ratings >= the threshold)."""
         return sorted(t for t, r in history.explicit_ratings().items() if r >= self.like_threshold)
 
-    def known_likes(self, history: UserHistory) -> int:
-        return int(self.liked_rows(history)[1].size)
+    def known_likes(self, history: UserHistory) -> float:
+        """How many of the user's likes EASE knows, each counting fully from ``full_support``
+        training likes of the title on (a title three people liked is barely known)."""
+        idx, _ = self.liked_rows(history)
+        return float(np.minimum(1.0, self.support_[idx] / max(self.full_support, 1)).sum())
 
     def liked_rows(self, history: UserHistory) -> tuple[np.ndarray, np.ndarray]:
         """Catalog indices and ``weights_`` rows of the user's likes that the model knows."""

@@ -35,6 +35,7 @@ from recsys.models.base import (
     UserHistory,
     top_k,
 )
+from recsys.models.prior import GenrePrior
 
 FUSIONS = ("minmax", "rank")
 
@@ -201,8 +202,16 @@ class HybridRecommender(Composite):
             if fused.weights[name] * fused.rank_score[name][item] > 0
             for c in part.explain(history, item, top)
         )
+        genres: tuple[str, ...] = ()
+        if isinstance(self.prior, GenrePrior) and fused.weights.get("prior", 0.0) > 0:
+            genres = tuple(g for g in history.favorite_genres if g in self.prior.genres_of(item))
         return ScoreAccount(
-            self.source_of(fused, item), float(final), fused.weights, lists, explained
+            self.source_of(fused, item),
+            float(final),
+            fused.weights,
+            lists,
+            explained,
+            genres=genres,
         )
 
 

@@ -161,4 +161,6 @@ def _why_line(source: str, min_likes: int) -> str:
         return "People with your taste liked it"
     if source == "hybrid":
         return "Similar to your likes, and liked by people with your taste"
+    if source == "prior":
+        return "Popular in your favourite genres, ordered by what you liked"
     return "Recommended for you"

@@ -31,6 +31,17 @@ REPORT = {
     },
     "sweep": [{"w1": w / 10, "w2": 1 - w / 10, "ndcg@10": 0.1 + w / 100} for w in range(11)],
     "svd": {"rmse": 0.88, "mae": 0.67},
+    "new_users": [
+        {
+            "scenario": "recent",
+            "description": "onboards with their first 5 liked recent movies",
+            "n_users": 101,
+            "models": {
+                "served": {"ndcg@10": 0.48, "precision@10": 0.44},
+                "popular_in_genres": {"ndcg@10": 0.40, "precision@10": 0.40},
+            },
+        }
+    ],
 }
 
 
@@ -69,6 +80,11 @@ def test_quality_offline_report_and_online_figures(make_app, service, secrets) -
     assert "chosen w1=0.4" in sweep
     assert _metrics(at)["SVD rating RMSE"] == "0.880"
     assert any("40 users" in str(c.value) for c in at.caption)
+    # new users: each list against the cold-start list the same users saw before onboarding
+    assert "New users" in [h.value for h in at.subheader]
+    new_users = _frame(at, "list").set_index("list")
+    assert new_users.loc["served", "× cold start"] == 0.48 / 0.40
+    assert any("1.20×" in str(m.value) for m in at.markdown)
 
     # online: counts and like/dislike rates of what was shown
     metrics = _metrics(at)

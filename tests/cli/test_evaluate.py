@@ -59,7 +59,8 @@ def test_printed_table_and_lines(capsys: pytest.CaptureFixture[str]) -> None:
     assert lines[3] == "svd rmse=0.8765 mae=0.6667"
     assert lines[4] == (
         "chosen on validation: {'ease_l2': 400.0, 'beta': 0.35, 'w1': 0.1, 'w2': 0.9, "
-        "'validation_ndcg@10': 0.125, 'n_validation_folds': 2}"
+        "'validation_ndcg@10': 0.125, 'n_validation_folds': 2, 'w_prior': None, "
+        "'trust_likes': None}"
     )
     assert lines[5] == "w1 sweep (test): 0:0.1100, 0.5:0.1250"
 

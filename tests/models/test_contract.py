@@ -24,7 +24,13 @@ COLD = UserHistory(likes=("tt0000000",), favorite_genres=("Horror",))
 
 #: The app's graph, sized for the 24-title fixture (every node is built by recsys.graph).
 SMALL = ModelParams(
-    content_min_df=1, ease_l2=1.0, ease_min_support=1, seq_window=3, svd_factors=4, svd_epochs=10
+    content_min_df=1,
+    ease_l2=1.0,
+    ease_min_support=1,
+    full_support=1,  # the fixture's titles have a few likes each
+    seq_window=3,
+    svd_factors=4,
+    svd_epochs=10,
 )
 VARIANTS = {
     "hybrid": SMALL,
