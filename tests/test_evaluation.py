@@ -76,6 +76,13 @@ def test_protocol_on_movielens_small():
     from recsys.graph import ModelParams
 
     assert tuned_params(tuned) == ModelParams()
+    # issue 9: new users (held out, onboarding with recent titles the models never saw)
+    tables = {t.scenario: t for t in report.new_users}
+    assert tables["recent"].n_users >= 100
+    assert tables["recent"].ratio() >= 1.0  # never below the cold-start list
+    assert tables["warm"].ratio() >= 1.3
+    parts = ("popularity", "content", "svd", "ease", "sequential", "collaborative")
+    assert all(models["hybrid"]["ndcg@10"] >= models[p]["ndcg@10"] for p in parts)
 
 
 def test_report_round_trips_through_json(tmp_path: Path) -> None:
@@ -125,3 +132,36 @@ def test_imdb_catalog_features_join_through_links_and_are_reported() -> None:
         "IMDb via links.csv from the stored catalog: runtime (1 titles), directors (1 titles), "
         "top cast (2 titles)"
     )
+
+
+def test_new_user_onboarding_takes_the_first_liked_recent_titles() -> None:
+    from recsys.evaluation.newusers import onboard, recent_movies, user_groups
+
+    movies = pd.DataFrame(
+        {
+            "movieId": [1, 2, 3, 4, 5, 6],
+            "title": ["A (1990)", "B (2017)", "C (2018)", "D (2016)", "E (1999)", "F (2018)"],
+            "genres": ["Drama", "Drama|Crime", "Comedy", "Drama", "Horror", "Crime"],
+        }
+    )
+    assert recent_movies(movies, years=3) == {2, 3, 4, 6}
+    ratings = pd.DataFrame(
+        {
+            "userId": 7,
+            "movieId": [1, 5, 2, 3, 4, 6],
+            "rating": [4.5, 1.0, 4.0, 5.0, 2.0, 4.0],
+            "timestamp": [1, 2, 3, 4, 5, 6],
+        }
+    )
+    genres = {1: ["Drama"], 2: ["Drama", "Crime"], 3: ["Comedy"], 4: ["Drama"], 6: ["Crime"]}
+    user = onboard(ratings, genres, 2, {2, 3, 4, 6})
+    assert user is not None
+    assert user.history.likes == ("ml2", "ml3")  # the first two liked recent titles, in time
+    assert user.history.dislikes == ("ml5",)  # dislikes before the last pick only
+    assert user.history.favorite_genres == ("Comedy", "Crime", "Drama")
+    assert user.relevant == {"ml1", "ml6"}  # every other rating >= 4
+    assert user.next_relevant == {"ml6"}  # only what came after onboarding
+    assert onboard(ratings, genres, 4, {2, 3, 4, 6}) is None  # never liked 4 recent titles
+    groups = user_groups(range(60), n_folds=5)
+    assert len(groups) == 6 and set().union(*groups) == set(range(60))
+    assert sum(len(g) for g in groups) == 60
