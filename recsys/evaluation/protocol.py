@@ -62,7 +62,17 @@ log = logging.getLogger(__name__)
 #: Nested validation folds: the last 20% of training, then the last 20% of what remains.
 VALIDATION_FOLDS = 2
 #: The graph's nodes reported as rows, in table order.
-ROWS = ("popularity", "content", "svd", "ease", "sequential", "collaborative", "hybrid")
+ROWS = (
+    "popularity",
+    "prior",
+    "content",
+    "svd",
+    "ease",
+    "bridge",
+    "sequential",
+    "collaborative",
+    "hybrid",
+)
 STEP = "Evaluating every model on MovieLens"
 
 
