@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from recsys.evaluation.newusers import flywheel_curve  # noqa: E402
+from recsys.evaluation.flywheel import flywheel_curve  # noqa: E402
 from recsys.graph import ModelParams  # noqa: E402
 from recsys.ingest.movielens import read_movielens_frames  # noqa: E402
 
