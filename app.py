@@ -62,6 +62,30 @@ def database(url: str, _settings: Settings) -> Database:
 
 
 @st.cache_resource(show_spinner=False)
+def cookie_key_for(configured: str, data_dir: str, _settings: Settings) -> str:
+    """The cookie key, read (or created) once per process; errors are not cached."""
+    return _auth.resolve_cookie_key(_settings)
+
+
+@st.cache_resource(show_spinner=False, max_entries=1)
+def marquee(
+    settings_key: str,
+    parts: tuple[int, int, int],
+    _settings: Settings,
+    _db: Database,
+    _engine: Engine,
+    _art: TmdbClient | None,
+) -> Marquee:
+    """The service facade, once per process for these parts (frozen, shared, never mutated).
+
+    ``parts`` are the ids of the cached database, engine and TMDb client: a retrained engine
+    makes a new entry. An id cannot be reused while this cache holds the object, and
+    ``max_entries=1`` lets the old engine go.
+    """
+    return Marquee(_settings, _db, _engine, _art)
+
+
+@st.cache_resource(show_spinner=False)
 def build_lock(url: str) -> threading.Lock:
     """One first-start build per process (two visitors must not ingest at once)."""
     return threading.Lock()
@@ -125,7 +149,7 @@ def main() -> None:
     settings = load_settings()
     try:
         db = database(settings.resolved_database_url, settings)
-        cookie_key = _auth.resolve_cookie_key(settings)
+        cookie_key = cookie_key_for(settings.cookie_key, str(settings.data_dir), settings)
     except (StorageError, _auth.CookieKeyError) as exc:
         message = str(exc)
 
@@ -145,13 +169,11 @@ def main() -> None:
     service = build_service(settings, db)
 
     _auth.render_cookie_writer()
-    auth = _auth.make_authenticator(settings, service.accounts, cookie_key)
-    _auth.restore_from_cookie(auth, settings)
-    user = None
-    if st.session_state.get("authentication_status") and st.session_state.get("username"):
-        user = service.accounts.user(st.session_state["username"])
-        if user is None:  # account removed since the cookie was written
-            _auth.logout(auth, settings)
+    # One authenticator per session, handed only the account being logged in or restored;
+    # the signed-in profile is kept per session (see pages/_auth.py).
+    auth = _auth.session_authenticator(settings, service.accounts, cookie_key)
+    _auth.restore_from_cookie(auth, settings, service.accounts, cookie_key)
+    user = _auth.signed_in_user(auth, settings, service.accounts)
     pages = register_pages()
     _auth.set_context(_auth.AppContext(settings, service, user, auth, cookie_key, pages))
     # Every page is registered every run; the gate below decides what a visitor may open, and
@@ -168,7 +190,7 @@ def main() -> None:
 
 
 def build_service(settings: Settings, db: Database) -> Marquee:
-    """This run's services over the process-wide engine and TMDb client."""
+    """The services over the process-wide database, engine and TMDb client."""
     engine = load_engine(settings.resolved_database_url, str(settings.data_dir), settings, db)
     # Visitors keep the current model while a stale one retrains; then the cache is dropped
     # and the next run loads the new artifact from disk.
@@ -178,7 +200,7 @@ def build_service(settings: Settings, db: Database) -> Marquee:
     art = load_art(
         settings.resolved_database_url, settings.tmdb_enabled, settings.tmdb_api_base, settings, db
     )
-    return Marquee(settings, db, engine, art)
+    return marquee(repr(settings), (id(db), id(engine), id(art)), settings, db, engine, art)
 
 
 def register_pages() -> dict[str, StreamlitPage]:

@@ -11,7 +11,8 @@ What it does, in a temporary folder it removes at the end:
 2. drives ``app.py`` with Streamlit's ``AppTest``: log in through the form (Home renders),
    ``--warmup`` untimed reruns, then ``--reruns`` timed plain reruns of Home (what any click that
    reruns the app pays), the last ``--profiled`` of them under ``cProfile``;
-3. prints the per-rerun wall time (p50, mean) and the top ``--top`` functions by cumulative time.
+3. prints the per-rerun wall time (p50, mean) and the top ``--top`` functions by cumulative time
+   (``--focus app.py`` keeps only the functions whose name contains ``app.py``).
 
 cProfile runs inside the script thread (``ScriptRunner._run_script`` is wrapped for the
 profiled reruns), so the profile is the app's own server-side work; AppTest's bookkeeping around
@@ -77,7 +78,7 @@ class ScriptProfiler:
 
         ScriptRunner._run_script = run_script  # type: ignore[method-assign]
 
-    def top(self, count: int, reruns: int) -> list[dict[str, Any]]:
+    def top(self, count: int, reruns: int, focus: str = "") -> list[dict[str, Any]]:
         stats = pstats.Stats(self.profile, stream=io.StringIO())
         rows = []
         for (path, line, func), (_cc, ncalls, tottime, cumtime, _) in stats.stats.items():  # type: ignore[attr-defined]
@@ -89,6 +90,7 @@ class ScriptProfiler:
                     "own_ms_per_rerun": round(tottime * 1000 / reruns, 2),
                 }
             )
+        rows = [r for r in rows if focus in r["function"]]
         rows.sort(key=lambda r: r["cum_ms_per_rerun"], reverse=True)
         return rows[:count]
 
@@ -169,7 +171,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "min": round(min(times), 1),
             },
             "profiled_reruns": args.profiled,
-            "top_cumulative": profiler.top(args.top, args.profiled),
+            "top_cumulative": profiler.top(args.top, args.profiled, args.focus),
         }
     finally:
         if profiler is not None:
@@ -191,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profiled", type=int, default=5, help="last N reruns under cProfile")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--focus", default="", help="only functions whose name contains this")
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--json", type=Path, help="also write the result here")
     args = parser.parse_args(argv)

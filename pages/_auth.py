@@ -53,11 +53,16 @@ LOGIN_MESSAGE_KEY = "_marquee_login_message"
 SESSION_FAILURES_KEY = "_marquee_session_failures"
 SESSION_LOCKED_UNTIL_KEY = "_marquee_session_locked_until"
 CONTEXT_KEY = "_marquee_ctx"
+AUTHENTICATOR_KEY = "_marquee_authenticator"
+PROFILE_KEY = "_marquee_profile"
 COOKIE_WRITER_KEY = "marquee_cookie_writer"
 
 #: Per browser session: after this many failed log-ins, the session waits SESSION_LOCKOUT_S.
 MAX_SESSION_FAILURES = 5
 SESSION_LOCKOUT_S = 60.0
+#: A session's kept profile is confirmed against the database at most this often (a removed
+#: account is logged out within this time; log-in, log-out and onboarding refresh it at once).
+PROFILE_MAX_AGE_S = 30.0
 COOKIE_KEY_FILE = "cookie_key"
 
 _COOKIE_JS = """
@@ -174,14 +179,46 @@ def _note_failure(message: str) -> None:
     st.session_state[LOGIN_MESSAGE_KEY] = message
 
 
-def make_authenticator(
-    settings: Settings, accounts: Accounts, cookie_key: str
-) -> stauth.Authenticate:
-    """The library's authenticator over our users; its password check goes through
-    ``accounts.check_login`` (bcrypt + the per-username lockout in the database) and a
-    per-session limit."""
-    auth = stauth.Authenticate(
-        accounts.credentials(),
+def library_accounts(auth: stauth.Authenticate) -> dict[str, dict[str, Any]]:
+    """The seam: the dict streamlit-authenticator 0.4.2 reads accounts from.
+
+    Its constructor stores ``credentials`` on ``AuthenticationModel`` and rebinds
+    ``credentials["usernames"]``; ``login`` (form and cookie) and ``logout`` then read and write
+    ``authentication_model.credentials["usernames"][username]``. We construct the library with no
+    accounts and put exactly one here, the account being logged in or restored, so no run ever
+    loads the user table (tests/app/test_auth_seam.py pins this path).
+    """
+    return auth.authentication_controller.authentication_model.credentials["usernames"]
+
+
+def account_entry(profile: UserProfile) -> dict[str, Any]:
+    """One account in the library's credentials layout. No password hash: our
+    ``check_credentials`` override does the password check against the database."""
+    first, _, last = profile.name.partition(" ")
+    return {
+        "email": profile.email,
+        "name": profile.name,
+        "first_name": first,
+        "last_name": last,
+        "logged_in": False,
+        "failed_login_attempts": 0,
+        "roles": ["viewer"],
+    }
+
+
+def admit(auth: stauth.Authenticate, key: str, profile: UserProfile) -> None:
+    """Hand the library this one account (under the username it looks up) and keep the
+    profile for the session."""
+    seats = library_accounts(auth)
+    seats.clear()
+    seats[key] = account_entry(profile)
+    remember_profile(key, profile)
+
+
+def make_authenticator(settings: Settings, cookie_key: str) -> stauth.Authenticate:
+    """The library's authenticator with no accounts (see :func:`library_accounts`)."""
+    return stauth.Authenticate(
+        {"usernames": {}},
         cookie_name=settings.cookie_name,
         cookie_key=cookie_key,
         cookie_expiry_days=settings.cookie_expiry_days,
@@ -189,6 +226,28 @@ def make_authenticator(
         login_sleep_time=0,
     )
 
+
+def session_authenticator(
+    settings: Settings, accounts: Accounts, cookie_key: str
+) -> stauth.Authenticate:
+    """This session's authenticator, built on its first run and kept in ``st.session_state``.
+
+    Not shared between sessions: the library keeps per-session state in it (the account it
+    was handed and its ``logged_in`` flag, the last cookie token it decoded). Its password check
+    goes through ``accounts.check_login`` (bcrypt + the per-username lockout in the database)
+    and a per-session limit; it is bound on every run (one attribute).
+    """
+    signature = (settings.cookie_name, cookie_key, settings.cookie_expiry_days)
+    held = st.session_state.get(AUTHENTICATOR_KEY)
+    if held is None or held[0] != signature:
+        held = (signature, make_authenticator(settings, cookie_key))
+        st.session_state[AUTHENTICATOR_KEY] = held
+    auth: stauth.Authenticate = held[1]
+    bind_password_check(auth, accounts)
+    return auth
+
+
+def bind_password_check(auth: stauth.Authenticate, accounts: Accounts) -> None:
     def check_credentials(username: str, password: str) -> bool:
         remaining = session_lock_remaining()
         if remaining > 0:
@@ -197,30 +256,112 @@ def make_authenticator(
             )
             return False
         result = accounts.check_login(username, password)
-        if result.ok:
+        profile = accounts.user_by_id(result.user_id) if result.ok and result.user_id else None
+        if profile is not None:
             st.session_state.pop(SESSION_FAILURES_KEY, None)
             st.session_state.pop(LOGIN_MESSAGE_KEY, None)
+            admit(auth, username, profile)  # the library reads the account right after this
             return True
         _note_failure(result.message or "Username or password is incorrect.")
         return False
 
     # An instance attribute shadows the library's in-memory check (pinned to 0.4.2).
     auth.authentication_controller.authentication_model.check_credentials = check_credentials
-    return auth
 
 
-def restore_from_cookie(auth: stauth.Authenticate, settings: Settings) -> None:
-    """Log in from the cookie the browser sent (the library decodes and checks it)."""
-    if st.session_state.get("authentication_status"):
+def token_username(token: str, key: str, now: float | None = None) -> str | None:
+    """The username of a valid, unexpired token in the library's format, else None."""
+    try:
+        claims = jwt.decode(token, key, algorithms=["HS256"])
+    except jwt.PyJWTError:
+        return None
+    username, exp = claims.get("username"), claims.get("exp_date")
+    if not isinstance(username, str) or not isinstance(exp, int | float):
+        return None
+    return username if exp > (time.time() if now is None else now) else None
+
+
+def restore_from_cookie(
+    auth: stauth.Authenticate, settings: Settings, accounts: Accounts, cookie_key: str
+) -> None:
+    """Log in from the cookie the browser sent: we read the username from the token, hand the
+    library that one account, and the library decodes and checks the token itself."""
+    if st.session_state.get("authentication_status") or st.session_state.get("logout"):
+        return  # logged in, or logged out in this session (the library ignores the cookie then)
+    token = st.context.cookies.get(settings.cookie_name)
+    username = token_username(token, cookie_key) if isinstance(token, str) else None
+    if username is None:
+        return  # nothing (valid) to restore
+    profile = accounts.user(username)
+    if profile is None:  # a valid token for a user who no longer exists
+        _forget_cookie_login(settings)
         return
-    if not st.context.cookies.get(settings.cookie_name):
-        return  # nothing to restore (and the library would log a token error on every run)
+    admit(auth, username, profile)
     try:
         auth.login(location="unrendered")
-    except LoginError:  # a valid token for a user who no longer exists
-        schedule_cookie_delete(settings)
-        for key in ("name", "username", "authentication_status", "email", "roles"):
-            st.session_state[key] = None
+    except LoginError:
+        _forget_cookie_login(settings)
+
+
+def _forget_cookie_login(settings: Settings) -> None:
+    schedule_cookie_delete(settings)
+    forget_profile()
+    for key in ("name", "username", "authentication_status", "email", "roles"):
+        st.session_state[key] = None
+
+
+# ---------------------------------------------------------------------------------- profile
+@dataclass(frozen=True)
+class HeldProfile:
+    """The signed-in user's profile for this session, and when the database last confirmed it."""
+
+    key: str  # the session's username (as the library holds it)
+    profile: UserProfile
+    checked_at: float  # time.monotonic(); -inf: reload on the next run
+
+
+def remember_profile(key: str, profile: UserProfile) -> None:
+    st.session_state[PROFILE_KEY] = HeldProfile(key, profile, time.monotonic())
+
+
+def refresh_profile() -> None:
+    """Reload the profile on the next run (after onboarding or account changes)."""
+    held = st.session_state.get(PROFILE_KEY)
+    if held is not None:
+        st.session_state[PROFILE_KEY] = HeldProfile(held.key, held.profile, float("-inf"))
+
+
+def forget_profile() -> None:
+    st.session_state.pop(PROFILE_KEY, None)
+
+
+def signed_in_user(
+    auth: stauth.Authenticate, settings: Settings, accounts: Accounts
+) -> UserProfile | None:
+    """The logged-in user's profile, kept per session.
+
+    The database is asked again (one primary-key lookup) only when the kept profile is older
+    than ``PROFILE_MAX_AGE_S`` or was marked stale: an account removed meanwhile is logged out
+    at the first run after that, without a query on every click.
+    """
+    username = st.session_state.get("username")
+    if not (st.session_state.get("authentication_status") and username):
+        forget_profile()
+        return None
+    held: HeldProfile | None = st.session_state.get(PROFILE_KEY)
+    if held is not None and held.key == username:
+        if time.monotonic() - held.checked_at < PROFILE_MAX_AGE_S:
+            return held.profile
+        profile = accounts.user_by_id(held.profile.id)
+        if profile is not None and profile.username.lower() != held.profile.username.lower():
+            profile = None  # the id was reused by a new account
+    else:
+        profile = accounts.user(username)
+    if profile is None:  # account removed since the session logged in
+        logout(auth, settings)
+        return None
+    remember_profile(username, profile)
+    return profile
 
 
 def render_login_form(auth: stauth.Authenticate, settings: Settings, cookie_key: str) -> bool:
@@ -252,6 +393,8 @@ def logout(auth: stauth.Authenticate, settings: Settings) -> None:
     except Exception:  # already logged out in this session
         log.debug("logout without login", exc_info=True)
     schedule_cookie_delete(settings)
+    library_accounts(auth).clear()
+    forget_profile()
     for key in list(st.session_state.keys()):
         if str(key).startswith(("_marquee_home", "_marquee_explain", "onboarding_", "pick_")):
             del st.session_state[key]

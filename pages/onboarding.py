@@ -46,7 +46,8 @@ def _section(section: Section, label: str, picked: tuple[str, ...]) -> None:
 
 with page_body("onboarding"):
     state = service.onboarding_state(user_id)
-    if state.done:
+    if state.done:  # finished (maybe in another tab): the kept profile must say so too
+        _auth.refresh_profile()
         _auth.go("home")
     name = ctx.user.name if ctx.user else ""
     st.title(f"Welcome, {md_escape(name)}" if name else "Welcome")
@@ -74,6 +75,7 @@ with page_body("onboarding"):
             icon=":material/arrow_forward:",
         ):
             service.set_favorite_genres(user_id, genres)
+            _auth.refresh_profile()
             st.session_state.pop("_marquee_onboarding_edit_genres", None)
             st.rerun()
     else:
@@ -93,4 +95,5 @@ with page_body("onboarding"):
             icon=":material/done_all:",
         ):
             service.complete_onboarding(user_id)
+            _auth.refresh_profile()
             _auth.go("home")
