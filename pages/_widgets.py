@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import logging
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -126,17 +126,41 @@ def inject_css() -> None:
 
 
 # ------------------------------------------------------------------------------ rating actions
+#: This visit's choices (tconst -> liked), as stored: the full page run reads them from the
+#: database once, and every like / dislike / take-back refreshes them from the database, so a
+#: card fragment rerun shows the stored choice without reading anything else.
+CHOICES_KEY = "_marquee_home_choices"
+
+
+def visit_choices(refresh: bool = False) -> dict[str, bool]:
+    """The stored choices of the logged-in user (read from the database when ``refresh``)."""
+    if refresh or CHOICES_KEY not in st.session_state:
+        ctx = context()
+        st.session_state[CHOICES_KEY] = ctx.service.ratings.choices(ctx.user_id)
+    return st.session_state[CHOICES_KEY]
+
+
+_TOAST_KEY = "_marquee_home_toast"
+
+
 def _rate(tconst: str, title: str, choice: Choice) -> None:
+    """The buttons' callback: write, refresh the visit's choices and return (the card's
+    fragment then reruns alone, draws the stored choice and shows the toast left here;
+    a callback of a widget in a fragment must not draw anything itself)."""
     ctx = context()
     ctx.service.ratings.rate(ctx.user_id, tconst, choice)
-    choices = st.session_state.setdefault("_marquee_home_choices", {})
+    visit_choices(refresh=True)
     if choice is None:
-        choices.pop(tconst, None)
-        st.toast(f"Took back your rating of {title}", icon=":material/undo:")
+        toast = (f"Took back your rating of {title}", ":material/undo:")
     else:
-        choices[tconst] = choice == "like"
         word = "Liked" if choice == "like" else "Disliked"
-        st.toast(f"{word} {title}", icon=":material/check:")
+        toast = (f"{word} {title}", ":material/check:")
+    st.session_state.setdefault(_TOAST_KEY, []).append(toast)
+
+
+def _show_toasts() -> None:
+    for text, icon in st.session_state.pop(_TOAST_KEY, []):
+        st.toast(text, icon=icon)
 
 
 #: The Like and Dislike buttons: (label, label when chosen, icon, help, the choice they stand for).
@@ -164,15 +188,10 @@ def _verdict_button(
     )
 
 
-def poster_card(
-    card: TitleCard,
-    choice: bool | None,
-    *,
-    on_info: Callable[[str], None] | None = None,
-    actions: bool = True,
-) -> None:
+def poster_card(card: TitleCard, choice: bool | None, *, actions: bool = True) -> None:
     """A poster card with Like / Dislike / More info (keys ``like_<t>``, ``dislike_<t>``,
-    ``info_<t>``). Clicking the active choice again takes it back."""
+    ``info_<t>``, container ``card_<t>``). Clicking the active choice again takes it back;
+    Info opens the More-info dialog."""
     t = card.tconst
     with st.container(border=True, key=f"card_{t}"):
         st.html(poster_html(card, choice))
@@ -181,28 +200,37 @@ def poster_card(
         like, dislike, info = st.columns(3, gap="small")
         _verdict_button(like, card, choice, "like")
         _verdict_button(dislike, card, choice, "dislike")
-        if (
-            info.button(
-                "Info", key=f"info_{t}", icon=":material/info:", help="More info", width="stretch"
-            )
-            and on_info is not None
+        if info.button(
+            "Info", key=f"info_{t}", icon=":material/info:", help="More info", width="stretch"
         ):
-            on_info(t)
+            more_info_dialog(t)
+
+
+@st.fragment
+def rated_card(card: TitleCard) -> None:
+    """:func:`poster_card` as a fragment: a like, dislike, take-back or Info on it reruns this
+    card alone (its callback has written the choice and refreshed :func:`visit_choices`)."""
+    with page_body("this title"):
+        poster_card(card, visit_choices().get(card.tconst))
+        _show_toasts()
 
 
 def poster_grid(
     cards: Sequence[TitleCard],
-    choices: dict[str, bool],
     *,
-    on_info: Callable[[str], None] | None = None,
     columns: int = GRID_COLUMNS,
     actions: bool = True,
 ) -> None:
+    """Cards in rows of ``columns``; with ``actions`` each card is its own fragment."""
+    choices = visit_choices()
     for start in range(0, len(cards), columns):
         row = st.columns(columns, gap="medium")
         for col, card in zip(row, cards[start : start + columns], strict=False):
             with col:
-                poster_card(card, choices.get(card.tconst), on_info=on_info, actions=actions)
+                if actions:
+                    rated_card(card)
+                else:
+                    poster_card(card, choices.get(card.tconst), actions=False)
 
 
 # ------------------------------------------------------------------------------ More info

@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import _auth
-from pages._widgets import esc, md_escape, more_info_dialog, page_body, poster_grid
+from pages._widgets import esc, md_escape, page_body, poster_grid, visit_choices
 from recsys.cards import SECTION_LABELS, TitleCard
 
 ctx = _auth.require_user()
@@ -33,6 +33,68 @@ def _recommendations() -> dict[str, list[TitleCard]]:
     return cached
 
 
+@st.fragment
+def search(shown: frozenset[str]) -> None:
+    """The search box and its results: typing reruns this fragment alone. Titles already in
+    the lists are left out (a title never shows twice), so each card stays the only place its
+    choice is drawn."""
+    with page_body("the search"):
+        _search_body(shown)
+
+
+def _search_body(shown: frozenset[str]) -> None:
+    query = st.text_input(
+        "Search the catalog",
+        key="home_search",
+        placeholder="Search any title by name, e.g. a film you loved",
+        icon=":material/search:",
+        max_chars=200,
+    )
+    if not query.strip():
+        return
+    results = [c for c in service.picks.search(query, 10) if c.tconst not in shown]
+    if results:
+        plural = "es" if len(results) != 1 else ""
+        st.caption(f"{len(results)} match{plural} for “{md_escape(query.strip())}”")
+        poster_grid(results)
+    else:
+        st.caption("No other titles match that search.")
+    st.divider()
+
+
+@st.fragment
+def ratings_list() -> None:
+    """The "Your ratings" list: its own fragment that reads the database whenever it runs
+    (every page run, and opening or closing it), and draws the list only while it is open."""
+    with page_body("your ratings"):
+        _ratings_body()
+
+
+def _ratings_body() -> None:
+    choices = visit_choices(refresh=True)
+    liked = [t for t, v in choices.items() if v]
+    disliked = [t for t, v in choices.items() if not v]
+    box = st.expander(
+        f"Your ratings: {len(liked)} liked, {len(disliked)} disliked",
+        key="home_ratings",
+        on_change="rerun",
+    )
+    if not box.open:
+        return
+    with box:
+        for title, group in (("Liked", liked), ("Disliked", disliked)):
+            if not group:
+                continue
+            st.markdown(f"**{title}**")
+            names = service.picks.cards(group[-30:], art=False)  # names only
+            st.markdown(
+                " · ".join(
+                    f"{md_escape(c.title)} ({c.year})" if c.year else md_escape(c.title)
+                    for c in names
+                )
+            )
+
+
 with page_body("your picks"):
     head, action = st.columns([4, 1], vertical_alignment="bottom")
     head.title("This week's picks")
@@ -52,26 +114,8 @@ with page_body("your picks"):
     )
 
     recs = _recommendations()
-    choices = service.ratings.choices(user_id)
-    opened: list[str] = []
-
-    query = st.text_input(
-        "Search the catalog",
-        key="home_search",
-        placeholder="Search any title by name, e.g. a film you loved",
-        icon=":material/search:",
-        max_chars=200,
-    )
-    shown = {c.tconst for s in SECTION_LABELS for c in recs[s]}
-    if query.strip():
-        results = [c for c in service.picks.search(query, 10) if c.tconst not in shown]
-        if results:
-            plural = "es" if len(results) != 1 else ""
-            st.caption(f"{len(results)} match{plural} for “{md_escape(query.strip())}”")
-            poster_grid(results, choices, on_info=opened.append)
-        else:
-            st.caption("No other titles match that search.")
-        st.divider()
+    visit_choices(refresh=True)  # once per page run; each click refreshes it again
+    search(frozenset(c.tconst for s in SECTION_LABELS for c in recs[s]))
 
     for section, label in SECTION_LABELS.items():
         st.header(label)
@@ -82,22 +126,6 @@ with page_body("your picks"):
         why = cards[0].why
         if why:
             st.caption(md_escape(why))
-        poster_grid(cards, choices, on_info=opened.append)
+        poster_grid(cards)  # every card is its own fragment
 
-    liked = [t for t, v in choices.items() if v]
-    disliked = [t for t, v in choices.items() if not v]
-    with st.expander(f"Your ratings: {len(liked)} liked, {len(disliked)} disliked"):
-        for title, group in (("Liked", liked), ("Disliked", disliked)):
-            if not group:
-                continue
-            st.markdown(f"**{title}**")
-            names = service.picks.cards(group[-30:], art=False)  # names only
-            st.markdown(
-                " · ".join(
-                    f"{md_escape(c.title)} ({c.year})" if c.year else md_escape(c.title)
-                    for c in names
-                )
-            )
-
-    if opened:
-        more_info_dialog(opened[-1])
+    ratings_list()
