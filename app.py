@@ -8,26 +8,22 @@ visitor may see, so a hard refresh or a deep link on any page works.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from pages import _auth
+from pages import _auth, _resources
 from pages._widgets import StepProgress, footer, inject_css
 from recsys import bootstrap
 from recsys.config import Settings
-from recsys.services import Database, Marquee, StorageError, open_database
+from recsys.services import Database, StorageError
 from recsys.services.accounts import UserProfile
-from recsys.services.art import tmdb_art
 
 if TYPE_CHECKING:
     import streamlit_authenticator as stauth
     from streamlit.navigation.page import StreamlitPage
 
-    from recsys.engine import Engine
-    from recsys.tmdb import TmdbClient
 
 log = logging.getLogger("marquee.app")
 
@@ -56,60 +52,6 @@ def load_settings() -> Settings:
     return Settings.from_env(secrets=secrets or None)
 
 
-@st.cache_resource(show_spinner=False)
-def database(url: str, _settings: Settings) -> Database:
-    return open_database(_settings)
-
-
-@st.cache_resource(show_spinner=False)
-def cookie_key_for(configured: str, data_dir: str, _settings: Settings) -> str:
-    """The cookie key, read (or created) once per process; errors are not cached."""
-    return _auth.resolve_cookie_key(_settings)
-
-
-@st.cache_resource(show_spinner=False, max_entries=1)
-def marquee(
-    settings_key: str,
-    parts: tuple[int, int, int],
-    _settings: Settings,
-    _db: Database,
-    _engine: Engine,
-    _art: TmdbClient | None,
-) -> Marquee:
-    """The service facade, once per process for these parts (frozen, shared, never mutated).
-
-    ``parts`` are the ids of the cached database, engine and TMDb client: a retrained engine
-    makes a new entry. An id cannot be reused while this cache holds the object, and
-    ``max_entries=1`` lets the old engine go.
-    """
-    return Marquee(_settings, _db, _engine, _art)
-
-
-@st.cache_resource(show_spinner=False)
-def build_lock(url: str) -> threading.Lock:
-    """One first-start build per process (two visitors must not ingest at once)."""
-    return threading.Lock()
-
-
-@st.cache_resource(show_spinner="Loading the recommender…")
-def load_engine(url: str, data_dir: str, _settings: Settings, _db: Database) -> Engine:
-    return bootstrap.load_or_train_engine(_settings, _db).engine
-
-
-@st.cache_resource(show_spinner=False)
-def model_retrainer(url: str) -> bootstrap.BackgroundRetrainer:
-    """Retrains a stale model in the background (50 new likes, or a week old)."""
-    return bootstrap.BackgroundRetrainer()
-
-
-@st.cache_resource(show_spinner=False)
-def load_art(
-    url: str, key_set: bool, api_base: str, _settings: Settings, _db: Database
-) -> TmdbClient | None:
-    """TMDb through its database cache, or None without a key (``key_set`` keys the cache)."""
-    return tmdb_art(_settings, _db)
-
-
 def first_start(settings: Settings, db: Database) -> None:
     """Build the catalog and train the engine with a progress bar per step, then continue."""
     st.title("Setting up Marquee")
@@ -118,7 +60,7 @@ def first_start(settings: Settings, db: Database) -> None:
         "recommender. It takes a few minutes and happens only once."
     )
     progress = StepProgress()
-    with build_lock(settings.resolved_database_url):
+    with _resources.build_lock(settings.resolved_database_url):
         if bootstrap.catalog_ready(db):  # another visitor finished it meanwhile
             st.rerun()
         try:
@@ -148,8 +90,8 @@ def main() -> None:
     inject_css()
     settings = load_settings()
     try:
-        db = database(settings.resolved_database_url, settings)
-        cookie_key = cookie_key_for(settings.cookie_key, str(settings.data_dir), settings)
+        db = _resources.database(settings.resolved_database_url, settings)
+        cookie_key = _resources.cookie_key(settings.cookie_key, str(settings.data_dir), settings)
     except (StorageError, _auth.CookieKeyError) as exc:
         message = str(exc)
 
@@ -159,14 +101,14 @@ def main() -> None:
         run_alone(storage_error)
         return
 
-    if not bootstrap.catalog_ready(db):
+    if not _resources.catalog_ready(settings, db):
 
         def setting_up() -> None:
             first_start(settings, db)
 
         run_alone(setting_up)
         return
-    service = build_service(settings, db)
+    service = _resources.service(settings, db)
 
     _auth.render_cookie_writer()
     # One authenticator per session, handed only the account being logged in or restored;
@@ -187,20 +129,6 @@ def main() -> None:
         sidebar(user, pages, auth, settings)
     nav.run()
     footer(settings)
-
-
-def build_service(settings: Settings, db: Database) -> Marquee:
-    """The services over the process-wide database, engine and TMDb client."""
-    engine = load_engine(settings.resolved_database_url, str(settings.data_dir), settings, db)
-    # Visitors keep the current model while a stale one retrains; then the cache is dropped
-    # and the next run loads the new artifact from disk.
-    model_retrainer(settings.resolved_database_url).maybe_start(
-        settings, db, engine, on_done=load_engine.clear
-    )
-    art = load_art(
-        settings.resolved_database_url, settings.tmdb_enabled, settings.tmdb_api_base, settings, db
-    )
-    return marquee(repr(settings), (id(db), id(engine), id(art)), settings, db, engine, art)
 
 
 def register_pages() -> dict[str, StreamlitPage]:

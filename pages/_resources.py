@@ -1,0 +1,139 @@
+"""What app.py keeps per process: the database, engine, TMDb client, service facade, cookie key.
+
+These live in an imported module, not in app.py, because Streamlit executes app.py afresh on
+every run: each ``@st.cache_resource`` decorator there would be applied again on every click,
+and applying one reads and hashes the function's source (``inspect.getsource``, about 0.5 ms
+each). Here they are decorated once, when the module is first imported.
+
+Everything returned is shared by all sessions and never mutated.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from pages import _auth
+from recsys import bootstrap
+from recsys.config import Settings
+from recsys.services import Database, Marquee, open_database
+from recsys.services.art import tmdb_art
+
+if TYPE_CHECKING:
+    from recsys.engine import Engine
+    from recsys.tmdb import TmdbClient
+
+#: How often (per process) a run asks the database whether the model is due for retraining.
+STALENESS_CHECK_S = 30.0
+
+
+@st.cache_resource(show_spinner=False)
+def database(url: str, _settings: Settings) -> Database:
+    return open_database(_settings)
+
+
+@st.cache_resource(show_spinner=False)
+def cookie_key(configured: str, data_dir: str, _settings: Settings) -> str:
+    """The cookie key, read (or created) once per process; errors are not cached."""
+    return _auth.resolve_cookie_key(_settings)
+
+
+@st.cache_resource(show_spinner=False)
+def build_lock(url: str) -> threading.Lock:
+    """One first-start build per process (two visitors must not ingest at once)."""
+    return threading.Lock()
+
+
+@st.cache_resource(show_spinner="Loading the recommender…")
+def load_engine(url: str, data_dir: str, _settings: Settings, _db: Database) -> Engine:
+    return bootstrap.load_or_train_engine(_settings, _db).engine
+
+
+@st.cache_resource(show_spinner=False)
+def model_retrainer(url: str) -> bootstrap.BackgroundRetrainer:
+    """Retrains a stale model in the background (50 new likes, or a week old)."""
+    return bootstrap.BackgroundRetrainer()
+
+
+@st.cache_resource(show_spinner=False)
+def load_art(
+    url: str, key_set: bool, api_base: str, _settings: Settings, _db: Database
+) -> TmdbClient | None:
+    """TMDb through its database cache, or None without a key (``key_set`` keys the cache)."""
+    return tmdb_art(_settings, _db)
+
+
+@st.cache_resource(show_spinner=False, max_entries=1)
+def marquee(
+    settings_key: str,
+    parts: tuple[int, int, int],
+    _settings: Settings,
+    _db: Database,
+    _engine: Engine,
+    _art: TmdbClient | None,
+) -> Marquee:
+    """The service facade for these parts (frozen: its topic services hold only them).
+
+    ``parts`` are the ids of the cached database, engine and TMDb client, so a retrained engine
+    makes a new entry; an id cannot be reused while this cache still holds its object, and
+    ``max_entries=1`` lets the old engine go.
+    """
+    return Marquee(_settings, _db, _engine, _art)
+
+
+class Every:
+    """True at most once per ``seconds`` (per process, for all sessions)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            if now < self._next:
+                return False
+            self._next = now + self.seconds
+            return True
+
+
+@st.cache_resource(show_spinner=False)
+def staleness_check(url: str) -> Every:
+    return Every(STALENESS_CHECK_S)
+
+
+class CatalogFlag:
+    """Remembers, per process, that the catalog is built (it is never un-built)."""
+
+    def __init__(self) -> None:
+        self.ready = False
+
+
+@st.cache_resource(show_spinner=False)
+def catalog_flag(url: str) -> CatalogFlag:
+    return CatalogFlag()
+
+
+def catalog_ready(settings: Settings, db: Database) -> bool:
+    """``bootstrap.catalog_ready``, asked of the database only until it first says yes."""
+    flag = catalog_flag(settings.resolved_database_url)
+    if not flag.ready:
+        flag.ready = bootstrap.catalog_ready(db)
+    return flag.ready
+
+
+def service(settings: Settings, db: Database) -> Marquee:
+    """The services over the process-wide database, engine and TMDb client."""
+    url = settings.resolved_database_url
+    engine = load_engine(url, str(settings.data_dir), settings, db)
+    # Visitors keep the current model while a stale one retrains; then the cache is dropped
+    # and the next run loads the new artifact from disk. Staleness costs a query: at most
+    # once per STALENESS_CHECK_S per process, not on every click.
+    if staleness_check(url).due():
+        model_retrainer(url).maybe_start(settings, db, engine, on_done=load_engine.clear)
+    art = load_art(url, settings.tmdb_enabled, settings.tmdb_api_base, settings, db)
+    return marquee(repr(settings), (id(db), id(engine), id(art)), settings, db, engine, art)
