@@ -1,0 +1,246 @@
+"""streamlit-authenticator gets one account at a time; runs never read the user table.
+
+The seam (``pages._auth.library_accounts``) relies on streamlit-authenticator 0.4.2's internals:
+``Authenticate.authentication_controller.authentication_model.credentials["usernames"]`` is the
+dict its ``login`` (form and cookie) reads. The first tests fail if a new version moves it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from importlib.metadata import version
+from types import SimpleNamespace
+
+import pytest
+import streamlit as st
+from sqlalchemy import delete, event
+from sqlalchemy.engine import Engine
+from streamlit_authenticator.utilities import LoginError
+
+from pages import _auth
+from recsys.services.accounts import Accounts, UserProfile
+from recsys.store.models import User
+from tests.app.conftest import PASSWORD, add_user, log_in, logged_in, texts
+from testkit.accounts import BULK_PASSWORD, add_accounts, bulk_username
+
+LIBRARY_KEYS = ("name", "username", "authentication_status", "email", "roles", "logout")
+PROFILE = UserProfile(7, "Robin", "Robin Hood", "robin@example.com", (), True)
+
+
+# ------------------------------------------------------------------------------ the seam
+@pytest.fixture
+def bare_auth(service_settings) -> Iterator:  # type: ignore[no-untyped-def]
+    """An authenticator outside a script run (bare-mode session state, cleaned up after)."""
+    for key in LIBRARY_KEYS:
+        st.session_state.pop(key, None)
+    yield _auth.make_authenticator(service_settings, "k" * 40)
+    for key in (*LIBRARY_KEYS, _auth.PROFILE_KEY):
+        st.session_state.pop(key, None)
+
+
+def test_the_library_is_the_version_the_seam_was_written_for() -> None:
+    assert version("streamlit-authenticator") == "0.4.2"
+
+
+def test_the_seam_is_the_dict_the_library_reads(bare_auth) -> None:  # type: ignore[no-untyped-def]
+    model = bare_auth.authentication_controller.authentication_model
+    seats = _auth.library_accounts(bare_auth)
+    assert seats == {}  # constructed with no accounts
+    assert seats is model.credentials["usernames"]
+    # a cookie log-in for an account not handed over is refused by the library ...
+    with pytest.raises(LoginError):
+        bare_auth.authentication_controller.login(token={"username": "robin", "exp_date": 9e12})
+    # ... and succeeds, reading name and e-mail from this dict, once it is there
+    _auth.admit(bare_auth, "robin", PROFILE)
+    assert list(_auth.library_accounts(bare_auth)) == ["robin"]
+    bare_auth.authentication_controller.login(token={"username": "robin", "exp_date": 9e12})
+    assert st.session_state["authentication_status"] is True
+    assert st.session_state["name"] == "Robin Hood"
+    assert st.session_state["email"] == "robin@example.com"
+    assert seats["robin"]["logged_in"] is True  # the library writes back into the same dict
+
+
+def test_the_form_login_goes_through_our_check_and_reads_the_seat(bare_auth) -> None:  # type: ignore[no-untyped-def]
+    model = bare_auth.authentication_controller.authentication_model
+    calls = []
+
+    def check(username: str, password: str) -> bool:
+        calls.append(username)
+        _auth.admit(bare_auth, username, PROFILE)
+        return True
+
+    model.check_credentials = check  # what bind_password_check does
+    assert bare_auth.authentication_controller.login(" Robin ", "pw") is True
+    assert calls == ["robin"]  # lower-cased and stripped by the library first
+    assert st.session_state["username"] == "robin"
+    assert st.session_state["name"] == "Robin Hood"
+
+
+def test_a_new_session_gets_an_empty_authenticator(bare_auth, service_settings) -> None:  # type: ignore[no-untyped-def]
+    _auth.admit(bare_auth, "robin", PROFILE)
+    other = _auth.make_authenticator(service_settings, "k" * 40)
+    assert _auth.library_accounts(other) == {}
+
+
+def test_token_username_checks_signature_and_expiry() -> None:
+    key = "k" * 40
+    token = _auth.encode_token("robin", key, 1)
+    assert _auth.token_username(token, key) == "robin"
+    assert _auth.token_username(token, "x" * 40) is None
+    assert _auth.token_username(token, key, now=time.time() + 2 * 86400) is None
+    assert _auth.token_username("not-a-token", key) is None
+
+
+# ------------------------------------------------------------------------------ no table reads
+class UserQueries:
+    """Every SQL statement on the users table, and those that read it without a WHERE."""
+
+    def __init__(self) -> None:
+        self.all: list[str] = []
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        text = " ".join(str(statement).split()).lower()
+        if " from users" in text:
+            self.all.append(text)
+
+    @property
+    def whole_table(self) -> list[str]:
+        return [s for s in self.all if " where " not in s and "count(" not in s]
+
+    def take(self) -> list[str]:
+        taken, self.all = self.all, []
+        return taken
+
+
+@pytest.fixture
+def user_queries(monkeypatch: pytest.MonkeyPatch) -> Iterator[UserQueries]:
+    spy = UserQueries()
+    event.listen(Engine, "before_cursor_execute", spy)
+
+    def refuse(self: Accounts) -> dict:
+        raise AssertionError("Accounts.credentials() read the whole user table")
+
+    monkeypatch.setattr(Accounts, "credentials", refuse)
+    yield spy
+    event.remove(Engine, "before_cursor_execute", spy)
+
+
+def test_no_run_reads_the_user_table(make_app, service, user_queries) -> None:  # type: ignore[no-untyped-def]
+    add_user(service, onboarded=True)
+    add_accounts(service.db, 300)
+    at = logged_in(make_app)  # log in -> Home
+    assert "This week's picks" in [t.value for t in at.title]
+    user_queries.take()
+    for _ in range(3):  # plain reruns: the profile is kept for the session
+        at.run()
+        assert not at.exception
+    assert user_queries.take() == []
+    # another account logs in, from another session, among the bulk ones
+    other = make_app().run()
+    log_in(other, bulk_username(42), BULK_PASSWORD)
+    assert other.session_state["authentication_status"] is True, texts(other)
+    assert other.session_state["username"] == bulk_username(42)
+    assert user_queries.whole_table == []
+    other.button(key="sidebar_logout").click().run()
+    assert other.session_state["authentication_status"] is None
+    assert user_queries.whole_table == []
+
+
+# ------------------------------------------------------------------------------ cookie restore
+@pytest.fixture
+def browser_cookies(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The cookies the "browser" sent when the session opened (AppTest sends none)."""
+    from streamlit.runtime import context
+
+    jar: dict[str, str] = {}
+    monkeypatch.setattr(context, "_get_client_context", lambda: SimpleNamespace(cookies=jar))
+    return jar
+
+
+def test_cookie_restore_hands_over_one_account(
+    make_app, service, service_settings, browser_cookies, user_queries
+) -> None:  # type: ignore[no-untyped-def]
+    add_user(service, onboarded=True)
+    add_accounts(service.db, 50)
+    key = service_settings.cookie_key
+    browser_cookies[service_settings.cookie_name] = _auth.encode_token("robin", key, 1)
+    at = make_app().run()
+    assert not at.exception
+    assert at.session_state["authentication_status"] is True
+    assert "This week's picks" in [t.value for t in at.title]
+    auth = at.session_state[_auth.AUTHENTICATOR_KEY][1]
+    assert list(_auth.library_accounts(auth)) == ["robin"]
+    assert user_queries.whole_table == []
+    # log out: the cookie is still in the jar until the browser confirms, yet no restore
+    at.button(key="sidebar_logout").click().run()
+    assert at.session_state["authentication_status"] is None
+    assert _auth.library_accounts(auth) == {}
+    at.run()
+    assert at.session_state["authentication_status"] is None
+    assert any(b.label == "Log in" for b in at.button)
+
+
+def test_cookie_of_a_removed_account_or_a_forged_one_logs_nobody_in(
+    make_app, service, service_settings, browser_cookies
+) -> None:  # type: ignore[no-untyped-def]
+    name = service_settings.cookie_name
+    browser_cookies[name] = _auth.encode_token("ghost", service_settings.cookie_key, 1)
+    at = make_app().run()
+    assert at.session_state["authentication_status"] is not True
+    assert at.session_state[_auth.COOKIE_OP_KEY]["op"] == "delete"
+    add_user(service)
+    browser_cookies[name] = _auth.encode_token("robin", "forged-" + "x" * 40, 1)
+    at = make_app().run()
+    assert at.session_state["authentication_status"] is not True
+    assert any(b.label == "Log in" for b in at.button)
+
+
+# ------------------------------------------------------------------------------ kept profile
+def test_removed_account_is_logged_out_once_the_kept_profile_is_old(
+    make_app, service, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    uid = add_user(service)  # not onboarded: no likes reference the row
+    at = logged_in(make_app)
+    with service.db.session() as session:
+        session.execute(delete(User).where(User.id == uid))
+    at.run()  # within PROFILE_MAX_AGE_S the kept profile serves the run
+    assert at.session_state["authentication_status"] is True
+    monkeypatch.setattr(_auth, "PROFILE_MAX_AGE_S", 0.0)
+    at.run()
+    assert not at.exception
+    assert at.session_state["authentication_status"] is None
+    assert any(b.label == "Log in" for b in at.button)
+    assert at.session_state[_auth.COOKIE_OP_KEY]["op"] == "delete"
+
+
+def test_onboarding_done_elsewhere_refreshes_the_kept_profile(make_app, service) -> None:  # type: ignore[no-untyped-def]
+    """Finished in another tab: this session's profile says "not onboarded" until refreshed;
+    the onboarding page refreshes it instead of bouncing between Home and onboarding."""
+    from recsys.services.onboarding import GENRES_REQUIRED, PICKS_REQUIRED
+
+    uid = add_user(service)
+    at = logged_in(make_app)  # on onboarding
+    board = service.onboarding
+    board.set_favorite_genres(uid, board.available_genres()[:GENRES_REQUIRED])
+    board.complete_onboarding(
+        uid,
+        [c.tconst for c in board.trending("movie", PICKS_REQUIRED)],
+        [c.tconst for c in board.trending("tv", PICKS_REQUIRED)],
+    )
+    at.run()
+    assert not at.exception
+    assert "This week's picks" in [t.value for t in at.title]
+    assert at.session_state[_auth.PROFILE_KEY].profile.onboarded is True
+
+
+def test_login_keeps_the_password_check_and_lockout_with_one_account(make_app, service) -> None:  # type: ignore[no-untyped-def]
+    add_user(service)
+    at = make_app().run()
+    log_in(at, "robin", "Wrong#pass1")
+    assert "4 attempts left" in texts(at)
+    auth = at.session_state[_auth.AUTHENTICATOR_KEY][1]
+    assert _auth.library_accounts(auth) == {}  # a failed log-in hands the library nothing
+    log_in(at, "ROBIN", PASSWORD)
+    assert at.session_state["authentication_status"] is True
+    assert list(_auth.library_accounts(auth)) == ["robin"]
