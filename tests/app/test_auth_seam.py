@@ -21,8 +21,8 @@ from streamlit_authenticator.utilities import LoginError
 from pages import _auth
 from recsys.services.accounts import Accounts, UserProfile
 from recsys.store.models import User
-from tests.app.conftest import PASSWORD, add_user, log_in, logged_in, texts
 from testkit.accounts import BULK_PASSWORD, add_accounts, bulk_username
+from tests.app.conftest import PASSWORD, add_user, log_in, logged_in, texts
 
 LIBRARY_KEYS = ("name", "username", "authentication_status", "email", "roles", "logout")
 PROFILE = UserProfile(7, "Robin", "Robin Hood", "robin@example.com", (), True)
