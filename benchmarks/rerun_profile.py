@@ -11,8 +11,9 @@ What it does, in a temporary folder it removes at the end:
 2. drives ``app.py`` with Streamlit's ``AppTest``: log in through the form (Home renders),
    ``--warmup`` untimed reruns, then ``--reruns`` timed plain reruns of Home (what any click that
    reruns the app pays), the last ``--profiled`` of them under ``cProfile``;
-3. prints the per-rerun wall time (p50, mean) and the top ``--top`` functions by cumulative time
-   (``--focus app.py`` keeps only the functions whose name contains ``app.py``).
+3. prints the per-rerun wall time (p50, mean), the profiled script time split into the page and
+   app.py's own work around it (settings, auth gate, navigation, sidebar), and the top ``--top``
+   functions by cumulative time (``--focus NAME`` keeps the functions whose name contains NAME).
 
 cProfile runs inside the script thread (``ScriptRunner._run_script`` is wrapped for the
 profiled reruns), so the profile is the app's own server-side work; AppTest's bookkeeping around
@@ -94,6 +95,22 @@ class ScriptProfiler:
         rows.sort(key=lambda r: r["cum_ms_per_rerun"], reverse=True)
         return rows[:count]
 
+    def router_ms(self, reruns: int) -> dict[str, float]:
+        """Per rerun: the whole script, the page (``StreamlitPage.run``) and the difference,
+        which is app.py's own work around the page (settings, auth gate, navigation, sidebar)."""
+        stats = pstats.Stats(self.profile, stream=io.StringIO())
+        total = page = 0.0
+        for (path, _line, func), (_cc, _nc, _tt, cumtime, _) in stats.stats.items():  # type: ignore[attr-defined]
+            if func == "_run_script" and path.endswith("script_runner.py"):
+                total = cumtime
+            elif func == "run" and path.endswith("navigation/page.py"):
+                page = cumtime
+        return {
+            "script_ms": round(total * 1000 / reruns, 2),
+            "page_ms": round(page * 1000 / reruns, 2),
+            "router_ms": round((total - page) * 1000 / reruns, 2),
+        }
+
     def restore(self) -> None:
         self.owner._run_script = self.real  # type: ignore[method-assign]
 
@@ -171,6 +188,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "min": round(min(times), 1),
             },
             "profiled_reruns": args.profiled,
+            "profiled_split": profiler.router_ms(args.profiled),
             "top_cumulative": profiler.top(args.top, args.profiled, args.focus),
         }
     finally:
@@ -204,7 +222,12 @@ def main(argv: list[str] | None = None) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(text + "\n", encoding="utf-8")
     r = result["rerun_ms"]
+    split = result["profiled_split"]
     print(f"{result['accounts']} accounts: Home rerun p50 {r['p50']} ms, mean {r['mean']} ms")
+    print(
+        f"under cProfile, per rerun: script {split['script_ms']} ms = page {split['page_ms']} ms"
+        f" + app.py around it {split['router_ms']} ms"
+    )
     print(f"{'cum ms/rerun':>12} {'own ms':>8} {'calls':>7}  function")
     for row in result["top_cumulative"]:
         print(
