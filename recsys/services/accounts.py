@@ -100,7 +100,11 @@ class Accounts:
         )
 
     def credentials(self) -> dict[str, Any]:
-        """Users in streamlit-authenticator's credentials layout (bcrypt hashes only)."""
+        """Every user in streamlit-authenticator's credentials layout (bcrypt hashes only).
+
+        Reads the whole users table: the app never calls it (the log-in hands the library one
+        account, see ``pages/_auth.py``); kept for exports and tests.
+        """
         with self.db.session() as session:
             return {
                 "usernames": {
