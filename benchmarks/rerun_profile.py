@@ -115,6 +115,32 @@ class ScriptProfiler:
         self.owner._run_script = self.real  # type: ignore[method-assign]
 
 
+class StatementCounter:
+    """SQL statements sent while ``active`` (all engines), and those on the users table."""
+
+    def __init__(self) -> None:
+        from sqlalchemy import event
+        from sqlalchemy.engine import Engine
+
+        self.active = False
+        self.total = self.users = 0
+        event.listen(Engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if self.active:
+            self.total += 1
+            self.users += " from users" in " ".join(statement.split()).lower()
+
+    def per_rerun(self, reruns: int) -> dict[str, float]:
+        return {"all": round(self.total / reruns, 1), "users_table": round(self.users / reruns, 1)}
+
+    def remove(self) -> None:
+        from sqlalchemy import event
+        from sqlalchemy.engine import Engine
+
+        event.remove(Engine, "before_cursor_execute", self._seen)
+
+
 def _short(path: str) -> str:
     for marker in ("site-packages/", str(ROOT) + "/"):
         if marker in path:
@@ -169,14 +195,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for _ in range(args.warmup):
             at.run()
         profiler = ScriptProfiler()
+        statements = StatementCounter()
         times: list[float] = []
         for i in range(args.reruns):
-            profiler.active = i >= args.reruns - args.profiled
+            profiler.active = statements.active = i >= args.reruns - args.profiled
             t0 = time.perf_counter()
             at.run()
             times.append((time.perf_counter() - t0) * 1000)
             _check_home(at)
-        profiler.active = False
+        profiler.active = statements.active = False
+        statements.remove()
         return {
             "benchmark": "rerun_profile",
             "accounts": args.accounts + 1,
@@ -189,6 +217,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             },
             "profiled_reruns": args.profiled,
             "profiled_split": profiler.router_ms(args.profiled),
+            "sql_per_rerun": statements.per_rerun(args.profiled),
             "top_cumulative": profiler.top(args.top, args.profiled, args.focus),
         }
     finally:
@@ -228,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
         f"under cProfile, per rerun: script {split['script_ms']} ms = page {split['page_ms']} ms"
         f" + app.py around it {split['router_ms']} ms"
     )
+    sql = result["sql_per_rerun"]
+    print(f"SQL statements per rerun: {sql['all']} ({sql['users_table']} on the users table)")
     print(f"{'cum ms/rerun':>12} {'own ms':>8} {'calls':>7}  function")
     for row in result["top_cumulative"]:
         print(
