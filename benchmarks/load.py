@@ -9,9 +9,12 @@ What it does, in order, all on loopback and inside a temporary folder it removes
 1. builds a catalog (``testkit.world``'s tiny world by default, or ``--imdb/--movielens``) in a
    fresh data dir, on SQLite (WAL + busy timeout) or on a private PostgreSQL server it starts
    (``testkit.pg_server.PostgresServer``) and stops at the end;
-2. registers N users through ``marquee.accounts.register`` and onboards them through the service
-   (5 genres, 5 movies, 5 shows), then trains the engine once (after onboarding, so the
-   engine's input fingerprint matches and no process retrains it);
+2. with ``--users M``, pre-registers M further accounts that no session uses (a bulk insert with
+   one precomputed bcrypt hash, ``testkit.accounts.add_accounts``: 100,000 in seconds), so the
+   run shows what the size of the user table costs; then registers N session users through
+   ``marquee.accounts.register`` and onboards them through the service (5 genres, 5 movies,
+   5 shows), then trains the engine once (after onboarding, so the engine's input fingerprint
+   matches and no process retrains it);
 3. starts the app with ``streamlit run app.py`` on a free loopback port, pointed at that data,
    and checks ``/_stcore/health`` and the page answer;
 4. drives N concurrent browser-less sessions: Streamlit ``AppTest`` sessions, one per thread, in
@@ -34,7 +37,12 @@ most ``likes_sent``; it must equal ``expected_rows``), ``lost`` the (user, title
 final stored state differs from the last click's intent, ``duplicated`` extra rows per (user,
 title), ``cross_user_leaks`` the sessions that ever rendered another user's name or choices
 (or choices other than their own stored ones). ``p95_like_ms`` is click -> script finished,
-``p95_home_ms`` a full Home render (first visit after log-in, and "New picks").
+``p95_home_ms`` a full Home render (first visit after log-in, and "New picks"), ``likes_per_s``
+the clicks answered per second by all sessions together (over the whole drive, log-ins
+included). ``accounts`` is the number of rows in ``users`` during the run
+(``users_preregistered`` + the sessions' own), ``database`` the backend and its server version,
+``driver`` ``ws`` or ``apptest``. Besides the JSON, a short summary of these figures is printed
+on stderr.
 
 AppTest is not written for concurrent use: each run swaps the process-global ``st.secrets``,
 sets, then clears, ``Runtime._instance`` and resets ``PagesManager.uses_pages_directory``. The
@@ -125,8 +133,10 @@ def prepare(
     movielens: str | None,
     min_votes: int | None,
     log: Callable[[str], None],
+    extra_users: int = 0,
 ) -> Prepared:
-    """Catalog, users (registered + onboarded) and a trained engine in ``root/data``."""
+    """Catalog, ``extra_users`` bulk accounts, the sessions' users (registered + onboarded) and
+    a trained engine in ``root/data``."""
     from recsys import bootstrap
     from recsys.config import Settings
     from recsys.services import Marquee
@@ -176,6 +186,15 @@ def prepare(
         log(f"building the catalog from {imdb} and {movielens} ...")
         bootstrap.build_catalog(settings, db)
         prepared.timings["ingest_s"] = time.perf_counter() - t0
+
+        if extra_users:
+            from testkit.accounts import add_accounts
+
+            t0 = time.perf_counter()
+            add_accounts(db, extra_users)
+            prepared.timings["bulk_users_s"] = time.perf_counter() - t0
+            took = prepared.timings["bulk_users_s"]
+            log(f"pre-registered {extra_users} accounts in {took:.1f} s")
 
         t0 = time.perf_counter()
         service = Marquee(settings, db)
@@ -484,14 +503,19 @@ def run_load(
     seed: int = 0,
     keep: bool = False,
     driver: str = "apptest",
+    users: int = 0,
     log: Callable[[str], None] = lambda m: print(m, file=sys.stderr, flush=True),
 ) -> dict[str, Any]:
     """Prepare, serve, drive, verify; returns the report (see the module docstring).
+
+    ``users`` accounts are pre-registered besides the sessions' own (``--users``).
 
     ``driver="ws"`` drives the ``streamlit run`` server itself over Streamlit's websocket
     protocol (``benchmarks/ws_driver.py``) instead of in-process AppTest sessions."""
     if driver not in ("apptest", "ws"):
         raise ValueError(f"unknown driver {driver!r}")
+    if users < 0:
+        raise ValueError("users must be >= 0")
     if driver == "ws" and not serve:
         raise ValueError("the ws driver needs the server (serve=True)")
     root = Path(tempfile.mkdtemp(prefix="marquee-load-"))
@@ -499,8 +523,18 @@ def run_load(
     prepared: Prepared | None = None
     saved_env = {k: os.environ.get(k) for k in ("MARQUEE_DATA_DIR", "DATABASE_URL")}
     try:
-        prepared = prepare(root, sessions, backend, imdb, movielens, min_votes, log)
-        report: dict[str, Any] = {"backend": backend, "sessions": sessions, "seconds": seconds}
+        prepared = prepare(
+            root, sessions, backend, imdb, movielens, min_votes, log, extra_users=users
+        )
+        report: dict[str, Any] = {
+            "backend": backend,
+            "database": _database_version(prepared.url),
+            "driver": driver,
+            "sessions": sessions,
+            "seconds": seconds,
+            "users_preregistered": users,
+            "accounts": _count_accounts(prepared.url),
+        }
 
         if serve:
             server = AppServer(prepared.env, root)
@@ -611,7 +645,7 @@ def run_load(
                 "hung_sessions": hung,
                 "wall_s": round(wall, 1),
                 "catalog": "world" if imdb is None else f"{imdb} + {movielens}",
-                "driver": (
+                "driver_detail": (
                     "websocket clients speaking Streamlit's protocol to `streamlit run`"
                     if driver == "ws"
                     else "AppTest sessions in threads (one process, shared cache_resource)"
@@ -684,6 +718,54 @@ def _app_version() -> str:
         return "unknown"
 
 
+def _database_version(url: str) -> str:
+    """The backend and its server version, e.g. ``postgresql 16.4`` or ``sqlite 3.45.1``."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            info = conn.dialect.server_version_info or ()
+        return f"{engine.dialect.name} {'.'.join(str(x) for x in info)}".strip()
+    except Exception:  # pragma: no cover - the figure is informative only
+        return engine.dialect.name
+    finally:
+        engine.dispose()
+
+
+def _count_accounts(url: str) -> int:
+    """Rows in ``users``: every account the app knows about during the run."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT COUNT(*) FROM users")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def summary(report: dict[str, Any]) -> str:
+    """The report's headline figures in a few lines (the CLI prints them on stderr)."""
+
+    def ms(key: str) -> str:
+        value = report.get(key)
+        return "-" if value is None else f"{value:,.0f} ms"
+
+    return "\n".join(
+        [
+            f"load: {report['sessions']} sessions x {report['seconds']:g} s, driver "
+            f"{report['driver']}, database {report['database']}, "
+            f"{report['accounts']:,} accounts ({report['users_preregistered']:,} pre-registered)",
+            f"  likes/s (all sessions) {report['likes_per_s']}   like p50 {ms('p50_like_ms')}"
+            f"  p95 {ms('p95_like_ms')}   Home p95 {ms('p95_home_ms')}",
+            f"  sent {report['likes_sent']}  lost {report['lost']}  duplicated "
+            f"{report['duplicated']}  leaks {report['cross_user_leaks']}  errors "
+            f"{report['errors']}  logged in {report['sessions_logged_in']}/{report['sessions']}",
+        ]
+    )
+
+
 def _aware(value: Any) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
@@ -740,6 +822,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-serve", action="store_true", help="skip `streamlit run`")
     parser.add_argument("--timeout", type=float, default=120.0, help="per script run, seconds")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--users",
+        type=int,
+        default=0,
+        help="pre-register this many accounts besides the sessions' own (bulk insert)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument(
         "--driver",
@@ -754,8 +842,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if (args.imdb is None) != (args.movielens is None):
         parser.error("--imdb and --movielens go together")
-    if args.sessions < 1 or args.seconds <= 0:
-        parser.error("--sessions >= 1 and --seconds > 0")
+    if args.sessions < 1 or args.seconds <= 0 or args.users < 0:
+        parser.error("--sessions >= 1, --seconds > 0 and --users >= 0")
     if args.no_serve and args.driver == "ws":
         parser.error("--no-serve needs --driver apptest (the ws driver talks to the server)")
     import logging
@@ -775,12 +863,14 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         keep=args.keep,
         driver=args.driver,
+        users=args.users,
     )
     text = json.dumps(report, indent=2, default=str)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(text + "\n", encoding="utf-8")
     print(text)
+    print(summary(report), file=sys.stderr, flush=True)
     ok = (
         report["lost"] == 0
         and report["duplicated"] == 0
