@@ -7,12 +7,15 @@ round trips nor polling intervals are in the figure.
 
 1. builds a fresh data dir from the testkit world (catalog + trained engine);
 2. registers and onboards one user, and with ``--accounts N`` bulk-inserts N more accounts;
-3. starts ``streamlit run app.py`` from ``--app-dir`` (default: this checkout; point it at a
-   ``git worktree`` of an older commit to measure "before" with the same script);
+3. starts ``streamlit run app.py`` from ``--app-dir`` (default: this checkout) and, with
+   ``--compare DIR`` (e.g. a ``git worktree`` of the previous commit), a second server from
+   DIR on a copy of the same data: the clicks then alternate between the two, so "before" and
+   "after" are measured under the same machine load;
 4. logs in through the form, then likes and takes back ``--likes`` cards one after another,
    and checks that the database agrees with what the cards show.
 
-    .venv/bin/python benchmarks/like_latency.py [--likes 20] [--accounts N] [--app-dir DIR] [--json]
+    .venv/bin/python benchmarks/like_latency.py [--likes 20] [--accounts N] [--app-dir DIR]
+        [--compare DIR] [--json]
 """
 
 from __future__ import annotations
@@ -233,52 +236,63 @@ def _shown(page: Any, tconst: str) -> bool:
     )
 
 
-def measure(base: str, likes: int, settle_ms: int) -> dict[str, Any]:
+def log_in(page: Any, base: str) -> list[str]:
+    """Log the benchmark user in through the form; the Home cards' tconsts."""
+    page.goto(base + "/")  # "/" first: the router must run before any page
+    page.wait_for_selector(f"{LOGIN_FORM} input[aria-label='Username']", timeout=120_000)
+    _idle(page)
+    form = page.locator(LOGIN_FORM)
+    form.locator('input[aria-label="Username"]').fill(USERNAME)
+    form.locator('input[type="password"]').fill(PASSWORD)
+    form.get_by_role("button", name="Log in").click()
+    page.wait_for_selector('[class*="st-key-like_tt"]', timeout=60_000)
+    _idle(page)
+    page.wait_for_timeout(1500)  # the cookie component's first rerun settles
+    _idle(page)
+    cards = _cards(page)
+    if not cards:
+        raise RuntimeError(f"Home shows no cards at {base}")
+    return cards
+
+
+def measure(bases: dict[str, str], likes: int, settle_ms: int) -> dict[str, dict[str, Any]]:
+    """Like and take back ``likes`` cards on every app; with two apps the clicks alternate
+    between them (A, B, then B, A, ...), so both see the same machine load."""
     from playwright.sync_api import sync_playwright
 
+    times: dict[str, dict[bool, list[float]]] = {k: {True: [], False: []} for k in bases}
+    timeouts = dict.fromkeys(bases, 0)
+    shown: dict[str, dict[str, bool]] = {k: {} for k in bases}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
-        t0 = time.perf_counter()
-        page.goto(base + "/")  # "/" first: the router must run before any page
-        page.wait_for_selector(f"{LOGIN_FORM} input[aria-label='Username']", timeout=120_000)
-        _idle(page)
-        form = page.locator(LOGIN_FORM)
-        form.locator('input[aria-label="Username"]').fill(USERNAME)
-        form.locator('input[type="password"]').fill(PASSWORD)
-        form.get_by_role("button", name="Log in").click()
-        page.wait_for_selector('[class*="st-key-like_tt"]', timeout=60_000)
-        _idle(page)
-        page.wait_for_timeout(1500)  # the cookie component's first rerun settles
-        _idle(page)
-        login_s = time.perf_counter() - t0
-        cards = _cards(page)
-        if not cards:
-            raise RuntimeError("Home shows no cards")
-        like_ms: list[float] = []
-        back_ms: list[float] = []
-        timeouts = 0
-        shown: dict[str, bool] = {}
+        pages, cards = {}, {}
+        for label, base in bases.items():
+            context = browser.new_context(viewport={"width": 1440, "height": 900})  # own cookies
+            pages[label] = context.new_page()
+            cards[label] = log_in(pages[label], base)
+        order = list(bases)
         for i in range(likes):
-            tconst = cards[i % len(cards)]
-            for want, into in ((True, like_ms), (False, back_ms)):
-                ms = page.evaluate(CLICK_JS, [tconst, want, 10_000])
-                if ms is None:
-                    timeouts += 1
-                else:
-                    into.append(float(ms))
-                _idle(page)
-                page.wait_for_timeout(settle_ms)
-                shown[tconst] = _shown(page, tconst)
+            for label in order if i % 2 == 0 else order[::-1]:
+                page, tconst = pages[label], cards[label][i % len(cards[label])]
+                for want in (True, False):
+                    ms = page.evaluate(CLICK_JS, [tconst, want, 10_000])
+                    if ms is None:
+                        timeouts[label] += 1
+                    else:
+                        times[label][want].append(float(ms))
+                    _idle(page)
+                    page.wait_for_timeout(settle_ms)
+                    shown[label][tconst] = _shown(page, tconst)
         browser.close()
     return {
-        "login_s": round(login_s, 2),
-        "cards": len(cards),
-        "like": summary(like_ms),
-        "take_back": summary(back_ms),
-        "all": summary(like_ms + back_ms),
-        "timeouts": timeouts,
-        "shown_liked": sorted(t for t, v in shown.items() if v),
+        label: {
+            "like": summary(times[label][True]),
+            "take_back": summary(times[label][False]),
+            "all": summary(times[label][True] + times[label][False]),
+            "timeouts": timeouts[label],
+            "shown_liked": sorted(t for t, v in shown[label].items() if v),
+        }
+        for label in bases
     }
 
 
@@ -288,6 +302,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--likes", type=int, default=20, help="likes (each then taken back)")
     parser.add_argument("--accounts", type=int, default=0, help="extra accounts pre-registered")
     parser.add_argument("--app-dir", type=Path, default=ROOT, help="checkout whose app.py runs")
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        help="a second checkout (e.g. a git worktree of the previous commit), measured "
+        "interleaved with --app-dir on a copy of the same data",
+    )
     parser.add_argument("--settle-ms", type=int, default=100, help="pause between clicks")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data dir")
@@ -295,40 +315,67 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(CHROMIUM).exists():
         print(f"Chromium not found at {CHROMIUM}", file=sys.stderr)
         return 2
-
+    apps = {"app": args.app_dir.resolve()}
+    if args.compare:
+        apps["compare"] = args.compare.resolve()
     root = Path(tempfile.mkdtemp(prefix="like_latency_"))
     try:
-        _log(f"building the data dir in {root} ...")
-        secrets, uid = prepare(root, args.accounts)
-        onboarded = stored_choices(secrets, uid)
-        proc, port, log = start_server(args.app_dir.resolve(), secrets, root)
-        try:
-            _log(f"streamlit on port {port} ({args.app_dir}); measuring {args.likes} likes ...")
-            result = measure(f"http://127.0.0.1:{port}", args.likes, args.settle_ms)
-        finally:
-            stop_server(proc, log)
-        stored = stored_choices(secrets, uid)
-        result |= {
-            "app_dir": str(args.app_dir),
-            "accounts": args.accounts + 1,
-            "likes": args.likes,
-            # every like was taken back: the database holds the onboarding picks again
-            "db_agrees": stored == onboarded and not result["shown_liked"],
-        }
+        result = run(root, apps, args)
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
-    if args.json:
+    report(result, args.json)
+    ok = all(r["db_agrees"] and not r["timeouts"] for r in result["apps"].values())
+    return 0 if ok else 1
+
+
+def run(root: Path, apps: dict[str, Path], args: argparse.Namespace) -> dict[str, Any]:
+    """Data, one server per app (each on its own copy of the data), the clicks, the checks."""
+    _log(f"building the data dir in {root} ...")
+    secrets, uid = prepare(root, args.accounts)
+    onboarded = stored_choices(secrets, uid)
+    per_app = {}
+    for label in apps:
+        target = root / f"data_{label}"
+        shutil.copytree(secrets["MARQUEE_DATA_DIR"], target)
+        per_app[label] = {**secrets, "MARQUEE_DATA_DIR": str(target)}
+    servers = {}
+    try:
+        for label, app_dir in apps.items():
+            (root / label).mkdir()
+            servers[label] = start_server(app_dir, per_app[label], root / label)
+        bases = {label: f"http://127.0.0.1:{port}" for label, (_, port, _) in servers.items()}
+        _log(f"measuring {args.likes} likes on {', '.join(f'{k}={v}' for k, v in apps.items())}")
+        measured = measure(bases, args.likes, args.settle_ms)
+    finally:
+        for proc, _, log in servers.values():
+            stop_server(proc, log)
+    for label, app_dir in apps.items():
+        stored = stored_choices(per_app[label], uid)
+        measured[label] |= {
+            "app_dir": str(app_dir),
+            # every like was taken back: the database holds the onboarding picks again
+            "db_agrees": stored == onboarded and not measured[label]["shown_liked"],
+        }
+    return {
+        "accounts": args.accounts + 1,
+        "likes": args.likes,
+        "load_average": os.getloadavg(),
+        "apps": measured,
+    }
+
+
+def report(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
         print(json.dumps(result, indent=2))
-    else:
+        return
+    print(f"{result['accounts']} accounts, load average {result['load_average']}")
+    for label, r in result["apps"].items():
+        print(f"{label}: {r['app_dir']}")
         for what in ("like", "take_back", "all"):
-            s = result[what]
-            print(f"{what:9s} n={s['n']:3d} median {s['median_ms']} ms  p95 {s['p95_ms']} ms")
-        print(
-            f"accounts {result['accounts']}, timeouts {result['timeouts']}, "
-            f"database agrees with the cards: {result['db_agrees']}"
-        )
-    return 0 if result["db_agrees"] and not result["timeouts"] else 1
+            s = r[what]
+            print(f"  {what:9s} n={s['n']:3d} median {s['median_ms']} ms  p95 {s['p95_ms']} ms")
+        print(f"  timeouts {r['timeouts']}, database agrees with the cards: {r['db_agrees']}")
 
 
 if __name__ == "__main__":
