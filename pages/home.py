@@ -3,6 +3,12 @@
 The lists are computed once per visit (one scoring of the user for both sections, logged as
 shown), kept for the visit so a like or dislike shows on its card and can be changed or taken
 back, and refreshed on the next visit or with "New picks", without the titles already rated.
+
+Every card, the search (box and results) and the "Your ratings" list are fragments
+(``@st.fragment``): a like, dislike, take-back, Info or search reruns only that part, not the
+app (router, auth, navigation) nor the rest of this page. The ratings list reads the database
+whenever it runs (page runs, opening or closing it), so its counts can lag a card's click
+until then.
 """
 
 from __future__ import annotations
