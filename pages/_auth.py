@@ -249,8 +249,13 @@ def session_authenticator(
     """
     signature = (settings.cookie_name, cookie_key, settings.cookie_expiry_days)
     held = st.session_state.get(AUTHENTICATOR_KEY)
+    # The constructor renders the library's cookie component (unused: see above). A container
+    # made on every run holds it on the first, so the elements after it keep their places when
+    # it is gone (else the browser briefly shows a page's elements twice on the next run).
+    slot = st.container()
     if held is None or held[0] != signature:
-        held = (signature, make_authenticator(settings, cookie_key))
+        with slot:
+            held = (signature, make_authenticator(settings, cookie_key))
         st.session_state[AUTHENTICATOR_KEY] = held
     auth: stauth.Authenticate = held[1]
     bind_password_check(auth, accounts)
