@@ -23,7 +23,15 @@ side: ``web/server/starlette/starlette_websocket.py``, ``runtime/app_session.py`
   (``new_element``, ``add_block``) at a ``delta_path`` (a later delta at the same path replaces
   the earlier one, as in the browser), ``script_finished`` with any other status ends the
   interaction. Widget ids look like ``$$ID-<hash>-<user key>``, so ``like_<tconst>`` is found by
-  its key; the log-in form's inputs have no key and are found through the form's submit button.
+  its key; the log-in form's inputs have no key and are found through the form's submit button;
+* fragments (``@st.fragment``, e.g. every card on Home): every delta written while a fragment
+  runs carries ``Delta.fragment_id``, remembered per delta path. A click on a widget drawn
+  inside a fragment sends ``rerun_script`` with ``ClientState.fragment_id`` (as the frontend
+  does) and the server reruns that fragment alone: the run still starts with ``new_session``
+  (its ``metadata.run.fragment_ids`` names the fragments) and ends with
+  ``FINISHED_FRAGMENT_RUN_SUCCESSFULLY``. Its deltas are merged into the page on screen, and
+  what the rerun fragments drew before and did not send again is dropped, as the frontend's
+  stale-element cleanup does. Log-in, "New picks" and reconnects stay full-app reruns.
 
 The app writes its log-in cookie with a tiny components-v2 element (``pages/_auth.py``); this
 client plays the browser's part: it stores the cookie it is asked to set and reports the
@@ -54,6 +62,7 @@ ID_PREFIX = "$$ID-"
 FINAL_STATUSES = {
     ForwardMsg.FINISHED_SUCCESSFULLY,
     ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
+    ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
 }
 COOKIE_WRITER_KEY = "marquee_cookie_writer"  # pages/_auth.py
 
@@ -80,8 +89,59 @@ class Page:
     page_script_hash: str = ""
     elements: dict[tuple[int, ...], Any] = field(default_factory=dict)  # Element protos
     blocks: dict[tuple[int, ...], Any] = field(default_factory=dict)  # Block protos
+    #: the ``Delta.fragment_id`` each element/block came with ("" outside any fragment)
+    fragment_of: dict[tuple[int, ...], str] = field(default_factory=dict)
     runs: int = 0  # script runs it took (switch_page / rerun add one each)
     status: int | None = None
+    deltas: int = 0  # deltas received for it (all runs of the interaction)
+    fragment_ids: tuple[str, ...] = ()  # the fragments the last run reran (empty: full run)
+
+    def merged(self) -> Page:
+        """A copy to merge a fragment run into: the rest of the screen stays as it was."""
+        return Page(
+            page_script_hash=self.page_script_hash,
+            elements=dict(self.elements),
+            blocks=dict(self.blocks),
+            fragment_of=dict(self.fragment_of),
+            runs=self.runs,
+        )
+
+    def drop_stale(self, running: set[str], fresh: set[tuple[int, ...]]) -> None:
+        """End of a fragment run, as the frontend does: what the rerun fragments showed
+        before and did not send again is gone, and so is whatever sat in one of their
+        containers (``add_block``) that this run did not send again."""
+        replaced = {p for p in self.blocks if self.fragment_of.get(p) in running}
+
+        def stale(path: tuple[int, ...]) -> bool:
+            if path in fresh:
+                return False
+            if self.fragment_of.get(path) in running:
+                return True
+            return any(path[:depth] in replaced for depth in range(1, len(path)))
+
+        for path in [p for p in (*self.elements, *self.blocks) if stale(p)]:
+            self.elements.pop(path, None)
+            self.blocks.pop(path, None)
+            self.fragment_of.pop(path, None)
+
+    def redrew_expanders(self) -> bool:
+        """Whether the last run drew the expanders (a full run, or a fragment run that
+        reran the fragment holding them)."""
+        if not self.fragment_ids:
+            return True
+        return all(
+            self.fragment_of.get(p) in self.fragment_ids
+            for p, b in self.blocks.items()
+            if b.WhichOneof("type") == "expandable"
+        )
+
+    def fragment_of_widget(self, widget_id: str) -> str:
+        """The fragment the widget ``widget_id`` was drawn in ("" if none)."""
+        for path, element in self.elements.items():
+            kind = element.WhichOneof("type")
+            if kind and getattr(getattr(element, kind), "id", None) == widget_id:
+                return self.fragment_of.get(path, "")
+        return ""
 
     def of_type(self, kind: str) -> list[Any]:
         return [
@@ -145,21 +205,34 @@ class StreamlitClient:
         with contextlib.suppress(Exception):  # best effort
             self._stack.close()
 
-    def rerun(self, widget_states: Iterable[WidgetState] = ()) -> Page:
-        """Send one ``rerun_script`` and wait until the run (and any rerun it asked for) ends."""
+    def rerun(self, widget_states: Iterable[WidgetState] = (), fragment_id: str = "") -> Page:
+        """Send one ``rerun_script`` and wait until the run (and any rerun it asked for) ends.
+
+        With ``fragment_id`` only that fragment reruns (as the browser asks when a widget
+        inside a fragment changes): its deltas are merged into the page on screen."""
         msg = BackMsg()
         state = msg.rerun_script
         state.query_string = ""
         state.page_script_hash = self.page.page_script_hash
         state.page_name = ""
+        if fragment_id:
+            state.fragment_id = fragment_id
         for ws in widget_states:
             state.widget_states.widgets.append(ws)
         self.ws.send(msg.SerializeToString())
         return self._read_until_finished()
 
+    def click(self, widget: Any) -> Page:
+        """Click a button as the browser does: a fragment rerun when the button was drawn
+        inside a fragment, a full-app rerun otherwise."""
+        return self.rerun([click(widget)], self.page.fragment_of_widget(widget.id))
+
     def _read_until_finished(self) -> Page:
         deadline = time.monotonic() + self.timeout
         page = Page(page_script_hash=self.page.page_script_hash)
+        running: set[str] = set()  # the fragments this run reruns (empty: a full run)
+        fresh: set[tuple[int, ...]] = set()  # delta paths sent by this run
+        deltas = 0
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -176,12 +249,26 @@ class StreamlitClient:
             fwd.ParseFromString(data)
             kind = fwd.WhichOneof("type")
             if kind == "new_session":
-                # a (re)run starts: the browser clears stale elements at its end
-                page = Page(page_script_hash=fwd.new_session.page_script_hash, runs=page.runs + 1)
+                # a (re)run starts: the browser clears stale elements at its end. A fragment
+                # run (``metadata.run.fragment_ids``) also starts with new_session, but leaves
+                # the rest of the screen as it is: its deltas are merged into it.
+                running = set(fwd.metadata.run.fragment_ids)
+                fresh = set()
+                runs = page.runs + 1
+                if running:
+                    page = self.page.merged()
+                else:
+                    page = Page(page_script_hash=fwd.new_session.page_script_hash)
+                page.runs = runs
+                page.fragment_ids = tuple(fwd.metadata.run.fragment_ids)
             elif kind == "delta":
                 path = tuple(fwd.metadata.delta_path)
                 delta = fwd.delta
                 which = delta.WhichOneof("type")
+                deltas += 1
+                if which in ("new_element", "add_block"):
+                    fresh.add(path)
+                    page.fragment_of[path] = delta.fragment_id
                 if which == "new_element":
                     page.elements[path] = delta.new_element
                     page.blocks.pop(path, None)
@@ -190,7 +277,10 @@ class StreamlitClient:
                     page.elements.pop(path, None)
             elif kind == "script_finished":
                 page.status = fwd.script_finished
+                if fwd.script_finished == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY:
+                    page.drop_stale(running, fresh)
                 if fwd.script_finished in FINAL_STATUSES:
+                    page.deltas = deltas
                     self.page = page
                     return page
             elif kind == "ref_hash":  # only if the client claimed cached messages: never here
@@ -303,6 +393,7 @@ class WsSession:
             shown={tconst: choice_shown(page, tconst) for tconst in cards(page)},
             labels=page.expander_labels(),
             others=self.others,
+            labels_redrawn=page.redrew_expanders(),
         )
 
     def run(self, initial: dict[str, bool]) -> SessionResult:
@@ -332,7 +423,7 @@ class WsSession:
                 tconst, action, after = picked
                 button = page.widget("button", f"{action}_{tconst}")
                 t0 = time.perf_counter()
-                page = client.rerun([click(button)])
+                page = client.click(button)
                 r.clicked(tconst, after, (time.perf_counter() - t0) * 1000)
                 actions += 1
                 self._check(page, f"click {actions}")

@@ -82,12 +82,16 @@ class SessionResult:
         shown: Mapping[str, bool | None],
         labels: Iterable[str],
         others: Iterable[Mapping[str, Any]],
+        labels_redrawn: bool = True,
     ) -> None:
         """The page shows this user's account and this user's choices, nobody else's.
 
         ``account`` is the text where the page names who is logged in, ``text`` all the text it
         shows, ``shown`` the choice each card shows and ``labels`` its expanders' labels;
         ``others`` are the other sessions' users. Each finding is appended to ``leaks``.
+        ``labels_redrawn=False`` (a fragment rerun that left the "Your ratings" fragment as it
+        was on screen, as a browser does) only requires that summary to be still shown: its
+        counts are those of the last run that drew it.
         """
         if f"(@{self.username})" not in account:
             self.leaks.append(f"{where}: page does not show @{self.username}: {account[:120]!r}")
@@ -102,5 +106,9 @@ class SessionResult:
         disliked = sum(1 for v in self.intended.values() if v is False)
         label = f"Your ratings: {liked} liked, {disliked} disliked"
         labels = list(labels)
+        if not labels_redrawn:
+            if not any(lab.startswith("Your ratings: ") for lab in labels):
+                self.leaks.append(f"{where}: the ratings summary is gone, page has {labels}")
+            return
         if label not in labels:
             self.leaks.append(f"{where}: expected {label!r}, page has {labels}")
