@@ -71,22 +71,6 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
-def pin_navigation_mode() -> None:
-    """Run AppTest in the mode a ``streamlit run`` server settles on (see
-    tests/app/conftest.py): a ``pages/`` folder beside app.py would otherwise make every
-    AppTest run guess legacy multipage mode and run pages without app.py."""
-    from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.testing.v1 import app_test
-
-    class SteadyPagesManager(PagesManager):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            PagesManager.uses_pages_directory = False
-            super().__init__(*args, **kwargs)
-
-    PagesManager.uses_pages_directory = False
-    app_test.PagesManager = SteadyPagesManager  # type: ignore[attr-defined,misc]
-
-
 class Timer:
     """Wall time spent inside one method of a class (patched for the run)."""
 
@@ -133,6 +117,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         }
         user = prepared.users[0]
         titles = catalog_size(env)
+        from testkit.apptest import pin_navigation_mode
+
         pin_navigation_mode()
         from streamlit.testing.v1 import AppTest
 

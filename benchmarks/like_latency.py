@@ -125,7 +125,6 @@ def _bulk_accounts(db: Any, count: int) -> int:
 
 def prepare(root: Path, accounts: int) -> tuple[dict[str, str], int]:
     """Data dir (catalog + engine), the benchmark user onboarded, ``accounts`` more accounts."""
-    from recsys.services.onboarding import GENRES_REQUIRED, PICKS_REQUIRED
     from testkit import factories
 
     secrets = factories.build_data_dir(root / "data", root / "sources")
@@ -136,14 +135,7 @@ def prepare(root: Path, accounts: int) -> tuple[dict[str, str], int]:
         uid = service.accounts.register(
             "Bench User", "bench@example.com", USERNAME, PASSWORD, PASSWORD
         )
-        service.onboarding.set_favorite_genres(
-            uid, service.onboarding.available_genres()[:GENRES_REQUIRED]
-        )
-        service.onboarding.complete_onboarding(
-            uid,
-            [c.tconst for c in service.onboarding.trending("movie", PICKS_REQUIRED)],
-            [c.tconst for c in service.onboarding.trending("tv", PICKS_REQUIRED)],
-        )
+        factories.finish_onboarding(service, uid)
         if accounts:
             t0 = time.perf_counter()
             _bulk_accounts(db, accounts)

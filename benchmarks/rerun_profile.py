@@ -43,20 +43,6 @@ APP = ROOT / "app.py"
 PASSWORD = "Popcorn#2024"
 
 
-def pin_navigation_mode() -> None:
-    """AppTest in the mode a ``streamlit run`` server settles on (see tests/app/conftest.py)."""
-    from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.testing.v1 import app_test
-
-    class SteadyPagesManager(PagesManager):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            PagesManager.uses_pages_directory = False
-            super().__init__(*args, **kwargs)
-
-    PagesManager.uses_pages_directory = False
-    app_test.PagesManager = SteadyPagesManager  # type: ignore[attr-defined,misc]
-
-
 class ScriptProfiler:
     """cProfile around ``ScriptRunner._run_script`` while ``active`` (the script's thread)."""
 
@@ -150,7 +136,6 @@ def _short(path: str) -> str:
 
 def prepare(root: Path, accounts: int) -> dict[str, str]:
     """The catalog, one onboarded user ``robin`` and ``accounts`` bulk accounts."""
-    from recsys.services.onboarding import GENRES_REQUIRED, PICKS_REQUIRED
     from testkit import factories
     from testkit.accounts import add_accounts
 
@@ -160,13 +145,7 @@ def prepare(root: Path, accounts: int) -> dict[str, str]:
     try:
         service = factories.service(settings, db)
         uid = service.accounts.register("Robin", "robin@example.com", "robin", PASSWORD, PASSWORD)
-        board = service.onboarding
-        board.set_favorite_genres(uid, board.available_genres()[:GENRES_REQUIRED])
-        board.complete_onboarding(
-            uid,
-            [c.tconst for c in board.trending("movie", PICKS_REQUIRED)],
-            [c.tconst for c in board.trending("tv", PICKS_REQUIRED)],
-        )
+        factories.finish_onboarding(service, uid)
         add_accounts(db, accounts)
     finally:
         db.dispose()
@@ -180,6 +159,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         t0 = time.perf_counter()
         secrets = prepare(root, args.accounts)
         prepare_s = time.perf_counter() - t0
+        from testkit.apptest import pin_navigation_mode
+
         pin_navigation_mode()
         from streamlit.testing.v1 import AppTest
 

@@ -71,6 +71,19 @@ def service(
 
 
 # ------------------------------------------------------------------------------ engine
+def finish_onboarding(service: Marquee, user_id: int) -> None:
+    """Onboard a user as the page would: the first genres offered, the first trending titles."""
+    from recsys.services.onboarding import GENRES_REQUIRED, PICKS_REQUIRED
+
+    board = service.onboarding
+    board.set_favorite_genres(user_id, board.available_genres()[:GENRES_REQUIRED])
+    board.complete_onboarding(
+        user_id,
+        [c.tconst for c in board.trending("movie", PICKS_REQUIRED)],
+        [c.tconst for c in board.trending("tv", PICKS_REQUIRED)],
+    )
+
+
 def fitted_engine(
     catalog: Any, ratings: Any, tags: Any = None, interactions: Any = None, **params: Any
 ) -> Engine:

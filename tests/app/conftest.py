@@ -18,6 +18,7 @@ from recsys.engine import Engine
 from recsys.services import Marquee
 from recsys.store.db import Database
 from testkit import factories
+from testkit.apptest import steady_pages_manager
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Popcorn#2024"
@@ -25,26 +26,12 @@ PASSWORD = "Popcorn#2024"
 
 @pytest.fixture(autouse=True)
 def _browser_like_apptest(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run every AppTest in the mode a ``streamlit run`` server settles on.
-
-    A ``pages/`` folder beside app.py makes Streamlit guess legacy (v1) multipage mode
-    (``PagesManager.uses_pages_directory``); a server flips it to False at the first
-    ``st.navigation`` call and keeps it. AppTest resets it to None before every run
-    (``app_test.py``: ``PagesManager.uses_pages_directory = None``), so after app.py's
-    ``st.switch_page`` it would run ``pages/<page>.py`` directly, without app.py, and loop.
-    AppTest builds its PagesManager through its module-level name: give it a subclass that
-    pins the base-class flag (the one Streamlit reads) to False before each run. AppTest's
-    reset then lands on the subclass attribute, which nothing reads.
-    """
+    """Run every AppTest in the mode a ``streamlit run`` server settles on
+    (:mod:`testkit.apptest` says why)."""
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.testing.v1 import app_test
 
-    class SteadyPagesManager(PagesManager):
-        def __init__(self, *args: object, **kwargs: object) -> None:
-            PagesManager.uses_pages_directory = False
-            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(app_test, "PagesManager", SteadyPagesManager)
+    monkeypatch.setattr(app_test, "PagesManager", steady_pages_manager())
     monkeypatch.setattr(PagesManager, "uses_pages_directory", False)
 
     # ``at.switch_page(x)`` makes AppTest request page x on *every* later run, while a browser
@@ -148,20 +135,12 @@ def texts(at: AppTest) -> str:
 
 def add_user(service: Marquee, username: str = "robin", *, onboarded: bool = False) -> int:
     """Register a user straight through the service (and onboard them when asked)."""
-    from recsys.services.onboarding import GENRES_REQUIRED, PICKS_REQUIRED
 
     uid = service.accounts.register(
         username.capitalize(), f"{username}@example.com", username, PASSWORD, PASSWORD
     )
     if onboarded:
-        service.onboarding.set_favorite_genres(
-            uid, service.onboarding.available_genres()[:GENRES_REQUIRED]
-        )
-        service.onboarding.complete_onboarding(
-            uid,
-            [c.tconst for c in service.onboarding.trending("movie", PICKS_REQUIRED)],
-            [c.tconst for c in service.onboarding.trending("tv", PICKS_REQUIRED)],
-        )
+        factories.finish_onboarding(service, uid)
     return uid
 
 

@@ -21,6 +21,7 @@ from streamlit_authenticator.utilities import LoginError
 from pages import _auth
 from recsys.services.accounts import Accounts, UserProfile
 from recsys.store.models import User
+from testkit import factories
 from testkit.accounts import BULK_PASSWORD, add_accounts, bulk_username
 from tests.app.conftest import PASSWORD, add_user, log_in, logged_in, texts
 
@@ -217,17 +218,10 @@ def test_removed_account_is_logged_out_once_the_kept_profile_is_old(
 def test_onboarding_done_elsewhere_refreshes_the_kept_profile(make_app, service) -> None:  # type: ignore[no-untyped-def]
     """Finished in another tab: this session's profile says "not onboarded" until refreshed;
     the onboarding page refreshes it instead of bouncing between Home and onboarding."""
-    from recsys.services.onboarding import GENRES_REQUIRED, PICKS_REQUIRED
 
     uid = add_user(service)
     at = logged_in(make_app)  # on onboarding
-    board = service.onboarding
-    board.set_favorite_genres(uid, board.available_genres()[:GENRES_REQUIRED])
-    board.complete_onboarding(
-        uid,
-        [c.tconst for c in board.trending("movie", PICKS_REQUIRED)],
-        [c.tconst for c in board.trending("tv", PICKS_REQUIRED)],
-    )
+    factories.finish_onboarding(service, uid)
     at.run()
     assert not at.exception
     assert "This week's picks" in [t.value for t in at.title]
