@@ -50,7 +50,7 @@ def flywheel_curve(
             users = onboard_all(ml, every[g], "recent", recent)
             engine = fit_fold(make_user_fold(ml, every[g], recent, flywheel=share), params)
             for u in users:
-                lists = served_lists(engine, u)
+                lists = served_lists(engine, u, rows=("served", BASELINE))
                 for rel_name, rel in (("all", u.relevant), ("next", u.next_relevant)):
                     if not rel:
                         continue

@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from recsys import metrics
 from recsys.engine import Engine
 from recsys.evaluation.data import (
     DISLIKE_MAX,
@@ -39,7 +38,7 @@ from recsys.evaluation.data import (
     item_key,
     movie_years,
 )
-from recsys.evaluation.ranking import ListContext, ranking_metrics
+from recsys.evaluation.ranking import ListContext, mean_ndcg, ranking_metrics
 from recsys.evaluation.report import NewUserTable
 from recsys.evaluation.tuning import ValidationGuard
 from recsys.graph import ModelParams
@@ -201,23 +200,25 @@ def onboard_all(
     return out
 
 
-def served_lists(engine: Engine, user: Onboarded, k: int = K) -> dict[str, list[str]]:
-    """Every row's list for one user, each through the engine's own objects."""
+ROWS = ("served", "content", "collaborative", "popularity", BASELINE)
+
+
+def served_lists(
+    engine: Engine, user: Onboarded, k: int = K, rows: Iterable[str] = ROWS
+) -> dict[str, list[str]]:
+    """The ``rows``' lists for one user, each through the engine's own objects."""
     h = user.history
     graph = engine.graph
     movies = ("movie",)
-
-    def ids(recs: list[Recommendation]) -> list[str]:
-        return [r.tconst for r in recs]
-
     before = UserHistory(favorite_genres=h.favorite_genres)
-    return {
-        "served": ids(engine.recommend(h, SECTION, k)),
-        "content": ids(graph.content.recommend(h, k, title_types=movies)),
-        "collaborative": ids(graph.collaborative.recommend(h, k, title_types=movies)),
-        "popularity": ids(graph.popularity.recommend(h, k, title_types=movies)),
-        BASELINE: ids(engine.recommend(before, SECTION, k, exclude=h.seen)),
+    rankers: dict[str, Callable[[], list[Recommendation]]] = {
+        "served": lambda: engine.recommend(h, SECTION, k),
+        "content": lambda: graph.content.recommend(h, k, title_types=movies),
+        "collaborative": lambda: graph.collaborative.recommend(h, k, title_types=movies),
+        "popularity": lambda: graph.popularity.recommend(h, k, title_types=movies),
+        BASELINE: lambda: engine.recommend(before, SECTION, k, exclude=h.seen),
     }
+    return {row: [r.tconst for r in rankers[row]()] for row in rows}
 
 
 def evaluate_users(
@@ -278,15 +279,13 @@ def tune_new_users(
 
 def _ratio(engine: Engine, users: list[Onboarded]) -> float | None:
     """Served NDCG@10 over the cold-start list's (None without users or baseline hits)."""
-    base = _ndcg(engine, users, BASELINE)
-    return _ndcg(engine, users, "served") / base if users and base > 0 else None
-
-
-def _ndcg(engine: Engine, users: list[Onboarded], row: str) -> float:
-    total = 0.0
-    for u in users:
-        total += metrics.ndcg_at_k(served_lists(engine, u)[row], set(u.relevant), 10)
-    return total / max(len(users), 1)
+    if not users:
+        return None
+    lists = {u.user: served_lists(engine, u, rows=("served", BASELINE)) for u in users}
+    relevant = {u.user: set(u.relevant) for u in users}
+    base = mean_ndcg({u: rows[BASELINE] for u, rows in lists.items()}, relevant)
+    served = mean_ndcg({u: rows["served"] for u, rows in lists.items()}, relevant)
+    return served / base if base > 0 else None
 
 
 def run_new_users(
