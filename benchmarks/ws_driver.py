@@ -124,17 +124,6 @@ class Page:
             self.blocks.pop(path, None)
             self.fragment_of.pop(path, None)
 
-    def redrew_expanders(self) -> bool:
-        """Whether the last run drew the expanders (a full run, or a fragment run that
-        reran the fragment holding them)."""
-        if not self.fragment_ids:
-            return True
-        return all(
-            self.fragment_of.get(p) in self.fragment_ids
-            for p, b in self.blocks.items()
-            if b.WhichOneof("type") == "expandable"
-        )
-
     def fragment_of_widget(self, widget_id: str) -> str:
         """The fragment the widget ``widget_id`` was drawn in ("" if none)."""
         for path, element in self.elements.items():
@@ -164,11 +153,6 @@ class Page:
         out += [h.body for h in self.of_type("html")]
         out += [h.body for h in self.of_type("heading")]
         return out
-
-    def expander_labels(self) -> list[str]:
-        return [
-            b.expandable.label for b in self.blocks.values() if b.WhichOneof("type") == "expandable"
-        ]
 
     def exceptions(self) -> list[str]:
         return [f"{e.type}: {e.message}" for e in self.of_type("exception")]
@@ -391,9 +375,7 @@ class WsSession:
             account=texts,
             text=texts,
             shown={tconst: choice_shown(page, tconst) for tconst in cards(page)},
-            labels=page.expander_labels(),
             others=self.others,
-            labels_redrawn=page.redrew_expanders(),
         )
 
     def run(self, initial: dict[str, bool]) -> SessionResult:
@@ -405,7 +387,7 @@ class WsSession:
             client.rerun()  # open "/": the gate sends a visitor to /login
             t0 = time.perf_counter()
             page = log_in(client, r.username, self.password)  # -> st.switch_page -> Home
-            r.home_ms.append((time.perf_counter() - t0) * 1000)
+            r.login_ms.append((time.perf_counter() - t0) * 1000)
             if page.widget("button", "home_refresh") is None:
                 shown = " | ".join(page.texts())[:300]
                 r.errors.append(f"log-in did not reach Home: {page.exceptions()} {shown}")
@@ -437,6 +419,9 @@ class WsSession:
                     self._check(page, f"new picks after {actions}")
                     if page.exceptions():
                         break
+            if not page.exceptions():  # the "Your ratings" dialog counts this user's choices
+                page = client.click(page.widget("button", "home_ratings"))
+                self._check(page, "your ratings")
             if r.cookie_set and not r.errors:
                 self._reconnect(client.cookies)
         except Exception as exc:  # the driver itself failed: report, never hang

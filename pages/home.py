@@ -4,11 +4,11 @@ The lists are computed once per visit (one scoring of the user for both sections
 shown), kept for the visit so a like or dislike shows on its card and can be changed or taken
 back, and refreshed on the next visit or with "New picks", without the titles already rated.
 
-Every card, the search (box and results) and the "Your ratings" list are fragments
-(``@st.fragment``): a like, dislike, take-back, Info or search reruns only that part, not the
-app (router, auth, navigation) nor the rest of this page. The ratings list reads the database
-whenever it runs (page runs, opening or closing it), so its counts can lag a card's click
-until then.
+Every card, the search (box and results) and the "Your ratings" button are fragments
+(``@st.fragment``): a like, dislike, take-back, Info, search or opening the ratings reruns only
+that part, not the app (router, auth, navigation) nor the rest of this page. The ratings are a
+dialog read from the database when opened (a summary drawn on the page would keep the counts
+of the last full run after a card's click).
 """
 
 from __future__ import annotations
@@ -69,9 +69,21 @@ def _search_body(shown: frozenset[str]) -> None:
 
 
 @st.fragment
-def ratings_list() -> None:
-    """The "Your ratings" list: its own fragment that reads the database whenever it runs
-    (every page run, and opening or closing it), and draws the list only while it is open."""
+def ratings_button() -> None:
+    """ "Your ratings" (key ``home_ratings``): opens the list, read from the database then, so
+    it always agrees with the cards; a fragment, so opening it reruns nothing else."""
+    if st.button(
+        "Your ratings",
+        key="home_ratings",
+        icon=":material/checklist:",
+        help="Everything you liked and disliked",
+        width="stretch",
+    ):
+        ratings_dialog()
+
+
+@st.dialog("Your ratings", width="large")
+def ratings_dialog() -> None:
     with page_body("your ratings"):
         _ratings_body()
 
@@ -80,30 +92,25 @@ def _ratings_body() -> None:
     choices = visit_choices(refresh=True)
     liked = [t for t, v in choices.items() if v]
     disliked = [t for t, v in choices.items() if not v]
-    box = st.expander(
-        f"Your ratings: {len(liked)} liked, {len(disliked)} disliked",
-        key="home_ratings",
-        on_change="rerun",
-    )
-    if not box.open:
-        return
-    with box:
-        for title, group in (("Liked", liked), ("Disliked", disliked)):
-            if not group:
-                continue
-            st.markdown(f"**{title}**")
-            names = service.picks.cards(group[-30:], art=False)  # names only
-            st.markdown(
-                " · ".join(
-                    f"{md_escape(c.title)} ({c.year})" if c.year else md_escape(c.title)
-                    for c in names
-                )
+    st.markdown(f"**Your ratings: {len(liked)} liked, {len(disliked)} disliked**")
+    for title, group in (("Liked", liked), ("Disliked", disliked)):
+        if not group:
+            continue
+        st.markdown(f"**{title}** (latest {min(len(group), 30)})")
+        names = service.picks.cards(group[-30:], art=False)  # names only
+        st.markdown(
+            " · ".join(
+                f"{md_escape(c.title)} ({c.year})" if c.year else md_escape(c.title)
+                for c in reversed(names)
             )
+        )
 
 
 with page_body("your picks"):
-    head, action = st.columns([4, 1], vertical_alignment="bottom")
+    head, mine, action = st.columns([3, 1, 1], vertical_alignment="bottom")
     head.title("This week's picks")
+    with mine:
+        ratings_button()
     action.button(
         "New picks",
         key="home_refresh",
@@ -133,5 +140,3 @@ with page_body("your picks"):
         if why:
             st.caption(md_escape(why))
         poster_grid(cards)  # every card is its own fragment
-
-    ratings_list()

@@ -45,6 +45,7 @@ class SessionResult:
     user_id: int
     like_ms: list[float] = field(default_factory=list)
     home_ms: list[float] = field(default_factory=list)
+    login_ms: list[float] = field(default_factory=list)
     sent: int = 0
     intended: dict[str, bool | None] = field(default_factory=dict)  # tconst -> final intent
     touched: set[str] = field(default_factory=set)
@@ -80,18 +81,14 @@ class SessionResult:
         account: str,
         text: str,
         shown: Mapping[str, bool | None],
-        labels: Iterable[str],
         others: Iterable[Mapping[str, Any]],
-        labels_redrawn: bool = True,
     ) -> None:
         """The page shows this user's account and this user's choices, nobody else's.
 
         ``account`` is the text where the page names who is logged in, ``text`` all the text it
-        shows, ``shown`` the choice each card shows and ``labels`` its expanders' labels;
-        ``others`` are the other sessions' users. Each finding is appended to ``leaks``.
-        ``labels_redrawn=False`` (a fragment rerun that left the "Your ratings" fragment as it
-        was on screen, as a browser does) only requires that summary to be still shown: its
-        counts are those of the last run that drew it.
+        shows (with the "Your ratings" dialog when open: its counts must be this user's own),
+        ``shown`` the choice each card shows; ``others`` are the other sessions' users. Each
+        finding is appended to ``leaks``.
         """
         if f"(@{self.username})" not in account:
             self.leaks.append(f"{where}: page does not show @{self.username}: {account[:120]!r}")
@@ -104,11 +101,6 @@ class SessionResult:
                 self.leaks.append(f"{where}: {tconst} shown as {seen}, own state {mine}")
         liked = sum(1 for v in self.intended.values() if v is True)
         disliked = sum(1 for v in self.intended.values() if v is False)
-        label = f"Your ratings: {liked} liked, {disliked} disliked"
-        labels = list(labels)
-        if not labels_redrawn:
-            if not any(lab.startswith("Your ratings: ") for lab in labels):
-                self.leaks.append(f"{where}: the ratings summary is gone, page has {labels}")
-            return
-        if label not in labels:
-            self.leaks.append(f"{where}: expected {label!r}, page has {labels}")
+        summary = f"Your ratings: {liked} liked, {disliked} disliked"
+        if "Your ratings: " in text and summary not in text:
+            self.leaks.append(f"{where}: expected {summary!r} in the ratings dialog")

@@ -18,6 +18,15 @@ def _html(at) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(str(h.value) for h in at.get("html"))
 
 
+def _ratings(at) -> list[str]:  # type: ignore[no-untyped-def]
+    """Open "Your ratings" and return the dialog's Markdown."""
+    at.button(key="home_ratings").click().run()
+    no_error(at)
+    dialogs = _dialogs(at)
+    assert [d.proto.dialog.title for d in dialogs] == ["Your ratings"]
+    return [str(m.value) for d in dialogs for m in d.get("markdown")]
+
+
 def test_like_and_dislike_reach_the_database(make_app, service) -> None:
     uid = add_user(service, onboarded=True)
     before = _rows(service, uid)
@@ -39,7 +48,7 @@ def test_like_and_dislike_reach_the_database(make_app, service) -> None:
     # the cards show the choice, and stay for this visit
     assert at.button(key=f"like_{liked}").label == "Liked"
     assert at.button(key=f"dislike_{disliked}").label == "Disliked"
-    assert "Your ratings: 11 liked, 1 disliked" in [e.label for e in at.expander]
+    assert "**Your ratings: 11 liked, 1 disliked**" in _ratings(at)
 
     # changing one's mind updates the same row; clicking the active choice takes it back
     at.button(key=f"dislike_{liked}").click().run()
@@ -63,7 +72,7 @@ def test_like_and_dislike_reach_the_database(make_app, service) -> None:
     # and a new visit (another session) sees the stored choices
     again = logged_in(make_app)
     assert liked not in keyed(again, "like")
-    assert "Your ratings: 10 liked, 1 disliked" in [e.label for e in again.expander]
+    assert "**Your ratings: 10 liked, 1 disliked**" in _ratings(again)
 
 
 def test_more_info_dialog(make_app, service) -> None:

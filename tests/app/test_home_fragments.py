@@ -31,13 +31,17 @@ def _shown(at) -> dict[str, bool | None]:  # type: ignore[no-untyped-def]
     return shown
 
 
+def _ratings_text(at) -> str:  # type: ignore[no-untyped-def]
+    """Open "Your ratings" (a fragment: only it reruns) and return the dialog's Markdown."""
+    at.button(key="home_ratings").click().run()
+    no_error(at)
+    return "\n".join(str(m.value) for m in at.markdown)
+
+
 def _agree(at, service: Marquee, uid: int) -> dict[str, bool]:  # type: ignore[no-untyped-def]
     stored = service.ratings.choices(uid)
     shown = _shown(at)
     assert shown == {t: stored.get(t) for t in shown}
-    liked = sum(stored.values())
-    label = f"Your ratings: {liked} liked, {len(stored) - liked} disliked"
-    assert label in [e.label for e in at.expander]
     return stored
 
 
@@ -66,6 +70,9 @@ def test_quick_likes_take_backs_and_dislikes_agree_with_the_database(make_app, s
     at.run()
     no_error(at)
     stored = _agree(at, service, uid)
+    liked = sum(stored.values())
+    # the "Your ratings" dialog, opened now, counts what is stored
+    assert f"Your ratings: {liked} liked, {len(stored) - liked} disliked" in _ratings_text(at)
     assert {t: stored.get(t) for t in cards} == {
         a: None,
         b: False,
@@ -79,20 +86,15 @@ def test_quick_likes_take_backs_and_dislikes_agree_with_the_database(make_app, s
     assert keyed(at, "like")[:6] == cards
 
 
-def test_the_ratings_list_reads_the_database_when_opened(make_app, service) -> None:
+def test_the_ratings_dialog_reads_the_database_when_opened(make_app, service) -> None:
     uid = add_user(service, onboarded=True)
     at = logged_in(make_app)
-    (box,) = [e for e in at.expander if e.label.startswith("Your ratings")]
-    assert not box.markdown  # closed: the list is not drawn
     liked = keyed(at, "like")[0]
-    at.button(key=f"like_{liked}").click().run()
-    at.session_state["home_ratings"] = True  # what opening the expander sends
-    at.run()
+    at.button(key=f"like_{liked}").click().run()  # a card's fragment: the page is not redrawn
     no_error(at)
-    (box,) = [e for e in at.expander if e.label.startswith("Your ratings")]
-    text = "\n".join(str(m.value) for m in box.markdown)
+    text = _ratings_text(at)
     title = service.picks.cards([liked], art=False)[0].title
-    assert "**Liked**" in text and title.split(" ")[0] in text
-    assert (
-        box.label == f"Your ratings: {sum(service.ratings.choices(uid).values())} liked, 0 disliked"
-    )
+    assert "**Liked** (latest 11)" in text and title.split(" ")[0] in text
+    # the newest like comes first
+    assert text.index(title.split(" ")[0]) < text.index("·")
+    assert f"Your ratings: {sum(service.ratings.choices(uid).values())} liked, 0 disliked" in text

@@ -36,4 +36,4 @@ def assert_nothing_lost(report: dict[str, Any], sessions: int) -> None:
     assert report["cross_user_leaks"] == 0, report
     assert report["errors"] == 0, report
     assert report["likes_stored"] == report["expected_rows"], report
-    assert report["p95_like_ms"] is not None and report["p95_home_ms"] is not None
+    assert report["p95_like_ms"] is not None and report["p95_login_ms"] is not None

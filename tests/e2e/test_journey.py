@@ -238,7 +238,13 @@ def test_journey(app_url: str) -> None:
         _idle(page)
         timings["home_reload_s"] = round(time.perf_counter() - start, 3)
         assert page.locator(LOGIN_FORM).count() == 0
-        assert page.get_by_text("Your ratings: 11 liked, 1 disliked").is_visible()
+        # "Your ratings" opens a dialog read from the database
+        page.click(".st-key-home_ratings button")
+        dialog = page.locator('[role="dialog"]')
+        dialog.get_by_text("Your ratings: 11 liked, 1 disliked").wait_for(timeout=30_000)
+        _shot(page, "06b-your-ratings")
+        page.keyboard.press("Escape")
+        dialog.wait_for(state="hidden", timeout=10_000)
         after_reload = _tconsts(page, "like_")
         assert liked not in after_reload and disliked not in after_reload
 
