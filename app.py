@@ -8,6 +8,7 @@ visitor may see, so a hard refresh or a deep link on any page works.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -53,7 +54,11 @@ def load_settings() -> Settings:
 
 
 def first_start(settings: Settings, db: Database) -> None:
-    """Build the catalog and train the engine with a progress bar per step, then continue."""
+    """Build the catalog and train the engine with a progress bar per step, then continue.
+
+    One process builds (``bootstrap.build_catalog_once`` holds the ingest lock); the others
+    show the builder's progress until the catalog is there.
+    """
     st.title("Setting up Marquee")
     st.write(
         "This is the first start: Marquee is downloading the catalog and training its "
@@ -64,8 +69,8 @@ def first_start(settings: Settings, db: Database) -> None:
         if bootstrap.catalog_ready(db):  # another visitor finished it meanwhile
             st.rerun()
         try:
-            bootstrap.build_catalog(settings, db, progress)
-            bootstrap.load_or_train_engine(settings, db, progress)
+            build_or_follow(settings, db, progress)
+            bootstrap.load_or_train_engine(settings, db, progress, stale_ok=True)
         except Exception as exc:
             log.exception("first-start build failed")
             st.error(f"The catalog could not be built: {exc}", icon=":material/cloud_off:")
@@ -73,6 +78,23 @@ def first_start(settings: Settings, db: Database) -> None:
             st.stop()
     st.success("All set. Opening Marquee…")
     st.rerun()
+
+
+def build_or_follow(settings: Settings, db: Database, progress: StepProgress) -> None:
+    """Build the catalog here, or while another process builds it, show its progress.
+
+    Should that build fail, its lock is free again and the next attempt builds here.
+    """
+    note = None
+    while bootstrap.build_catalog_once(settings, db, progress) is None:
+        if bootstrap.catalog_ready(db):
+            return
+        if note is None:
+            note = st.caption("Another Marquee process is building the catalog; following it.")
+        shown = bootstrap.ingest_progress(settings)
+        if shown is not None:
+            progress(*shown)
+        time.sleep(1.0)
 
 
 def run_alone(body: Callable[[], None]) -> None:
@@ -114,8 +136,8 @@ def main() -> None:
     # One authenticator per session, handed only the account being logged in or restored;
     # the signed-in profile is kept per session (see pages/_auth.py).
     auth = _auth.session_authenticator(settings, service.accounts, cookie_key)
-    _auth.restore_from_cookie(auth, settings, service.accounts, cookie_key)
-    user = _auth.signed_in_user(auth, settings, service.accounts)
+    _auth.restore_from_cookie(auth, settings, service, cookie_key)
+    user = _auth.signed_in_user(auth, settings, service)
     pages = register_pages()
     _auth.set_context(_auth.AppContext(settings, service, user, auth, cookie_key, pages))
     # Every page is registered every run; the gate below decides what a visitor may open, and
@@ -156,6 +178,12 @@ def register_pages() -> dict[str, StreamlitPage]:
         "quality": st.Page(
             "pages/quality.py", title="Quality", icon=":material/monitoring:", url_path="quality"
         ),
+        "account": st.Page(
+            "pages/account.py",
+            title="Account",
+            icon=":material/manage_accounts:",
+            url_path="account",
+        ),
     }
 
 
@@ -189,10 +217,11 @@ def sidebar(
                 st.page_link(pages[key])
         else:
             st.page_link(pages["onboarding"])
+        st.page_link(pages["account"])
         st.divider()
         st.caption(f"Signed in as **{_md(user.name)}** (@{_md(user.username)})")
         if st.button("Log out", key="sidebar_logout", icon=":material/logout:", width="stretch"):
-            _auth.logout(auth, settings)
+            _auth.logout(auth, settings, _auth.context().service.sessions)
             st.switch_page(pages["login"])
 
 

@@ -128,8 +128,7 @@ def main() -> int:
     print(f"fit: {fit_s:.2f} s")
 
     with tempfile.TemporaryDirectory() as tmp:
-        engine.save(tmp)
-        size_mb = (Path(tmp) / "engine.pkl").stat().st_size / 2**20
+        size_mb = engine.save(tmp).stat().st_size / 2**20
         tracemalloc.start()
         start = time.perf_counter()
         loaded = Engine.load(tmp)

@@ -38,7 +38,14 @@ def database(url: str, _settings: Settings) -> Database:
 
 @st.cache_resource(show_spinner=False)
 def cookie_key(configured: str, data_dir: str, _settings: Settings) -> str:
-    """The cookie key, read (or created) once per process; errors are not cached."""
+    """The cookie key, read (or created) once per process; errors are not cached.
+
+    In a cluster every process must sign with the configured key: a key file in one
+    process's data folder would log users out whenever they land on another process.
+    """
+    problem = _settings.cluster_problem()
+    if problem:
+        raise _auth.CookieKeyError(problem)
     return _auth.resolve_cookie_key(_settings)
 
 
@@ -50,7 +57,8 @@ def build_lock(url: str) -> threading.Lock:
 
 @st.cache_resource(show_spinner="Loading the recommender…")
 def load_engine(url: str, data_dir: str, _settings: Settings, _db: Database) -> Engine:
-    return bootstrap.load_or_train_engine(_settings, _db).engine
+    """The saved engine (stale or not: the retrainer renews it), trained only if unusable."""
+    return bootstrap.load_or_train_engine(_settings, _db, stale_ok=True).engine
 
 
 @st.cache_resource(show_spinner=False)
@@ -105,6 +113,30 @@ class Every:
 @st.cache_resource(show_spinner=False)
 def staleness_check(url: str) -> Every:
     return Every(STALENESS_CHECK_S)
+
+
+@st.cache_resource(show_spinner=False)
+def model_check(url: str, seconds: float) -> Every:
+    """How often this process looks for a newer model saved by another process."""
+    return Every(seconds)
+
+
+def current_engine(settings: Settings, db: Database) -> Engine:
+    """The process's engine, swapped for a newer saved version when there is one.
+
+    Another process (or this one's retrainer) may have published a newer model: at most every
+    ``model_check_s`` seconds one small file says which version is current, and a different
+    one drops the cached engine, so this run loads the new version (no restart; the heap
+    freezer lets the old engine go).
+    """
+    url = settings.resolved_database_url
+    engine = load_engine(url, str(settings.data_dir), settings, db)
+    if model_check(url, settings.model_check_s).due():
+        latest = bootstrap.saved_version(settings)
+        if latest is not None and latest != getattr(engine, "artifact_version_", None):
+            load_engine.clear()
+            engine = load_engine(url, str(settings.data_dir), settings, db)
+    return engine
 
 
 class CatalogFlag:
@@ -162,7 +194,7 @@ def heap_freezer() -> HeapFreezer:
 def service(settings: Settings, db: Database) -> Marquee:
     """The services over the process-wide database, engine and TMDb client."""
     url = settings.resolved_database_url
-    engine = load_engine(url, str(settings.data_dir), settings, db)
+    engine = current_engine(settings, db)
     # Visitors keep the current model while a stale one retrains; then the cache is dropped
     # and the next run loads the new artifact from disk. Staleness costs a query: at most
     # once per STALENESS_CHECK_S per process, not on every click.

@@ -6,18 +6,20 @@ from the terminal and one built by the app are the same thing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 
+from recsys import artifacts, locks
 from recsys.config import Settings
-from recsys.engine import ARTIFACT, FORMAT_VERSION, MANIFEST, Engine, fingerprint
+from recsys.engine import FORMAT_VERSION, MANIFEST, Engine, fingerprint
 from recsys.graph import ModelParams
 from recsys.pipeline import IngestReport, run_ingest
 from recsys.progress import Progress, silent
@@ -37,6 +39,56 @@ def catalog_ready(db: Database) -> bool:
 def build_catalog(settings: Settings, db: Database, progress: Progress = silent) -> IngestReport:
     """Download (if needed) and ingest the configured sources."""
     return run_ingest(settings, db, progress=progress)
+
+
+PROGRESS_FILE = ".ingest-progress.json"
+
+
+def build_catalog_once(
+    settings: Settings, db: Database, progress: Progress = silent
+) -> IngestReport | None:
+    """The first-start build, by one process only; None when another process holds it.
+
+    The builder holds the ingest lock (:mod:`recsys.locks`) and writes its progress to a small
+    file in the shared models folder, which :func:`ingest_progress` reads for the processes
+    that wait (they poll :func:`catalog_ready` until it is done).
+    """
+    with locks.try_exclusive(db, INGEST_LOCK, settings.models_dir) as got:
+        if not got:
+            return None
+        if catalog_ready(db):  # built meanwhile by another process
+            return None
+        path = settings.models_dir / PROGRESS_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+        def shared(step: str, fraction: float) -> None:
+            progress(step, fraction)
+            with contextlib.suppress(OSError):  # progress is informative only
+                tmp = path.with_suffix(".tmp")
+                tmp.write_text(json.dumps({"step": step, "fraction": fraction}))
+                tmp.replace(path)
+
+        try:
+            return build_catalog(settings, db, shared)
+        finally:
+            path.unlink(missing_ok=True)
+
+
+def saved_version(settings: Settings) -> str | None:
+    """The name of the model version currently saved in the models folder (one small read)."""
+    try:
+        return artifacts.current_version(settings.models_dir)
+    except OSError:
+        return None
+
+
+def ingest_progress(settings: Settings) -> tuple[str, float] | None:
+    """The step and fraction another process's first-start build last reported, if any."""
+    try:
+        data = json.loads((settings.models_dir / PROGRESS_FILE).read_text())
+        return str(data["step"]), float(data["fraction"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def training_inputs(
@@ -61,50 +113,104 @@ class EngineStatus:
     message: str
 
 
+class TrainingBusy(RuntimeError):
+    """Another process is training right now (a background retrain skips its turn)."""
+
+
+TRAIN_LOCK = "train"
+INGEST_LOCK = "ingest"
+WAIT_STEP = "Waiting for another process to finish training"
+
+
 def load_or_train_engine(
     settings: Settings,
     db: Database,
     progress: Progress = silent,
     *,
     force: bool = False,
+    stale_ok: bool = False,
+    wait: bool = True,
 ) -> EngineStatus:
     """The fitted engine for the stored catalog: the saved one when it is still good.
 
     The saved model is reused while the catalog and MovieLens data it was fitted on are
     unchanged, its parameters equal the configured ones and it is not stale (enough new
-    likes/dislikes, or a week old: :func:`stale_reason`). A missing, corrupt or mismatched
-    artifact is rebuilt, and the status message says which of these happened.
+    likes/dislikes, or a week old: :func:`stale_reason`; ``stale_ok`` serves a stale one, the
+    background retrainer's business). A missing, corrupt or mismatched artifact is rebuilt,
+    and the status message says which of these happened.
+
+    Training holds the training lock (:mod:`recsys.locks`): one trainer at a time across all
+    app processes. With ``wait`` a second process waits for the first and then reuses what it
+    saved; without, it raises :class:`TrainingBusy`.
     """
     step = "Training the recommender"
     progress(step, 0.0)
-    catalog, ratings, tags, interactions = training_inputs(db)
-    if catalog.empty:
-        raise RuntimeError("The catalog is empty: run `python -m recsys ingest` first.")
-    directory = settings.models_dir
     params = ModelParams.from_settings(settings)
-    reason = (
-        "forced"
-        if force
-        else _reason_to_train(directory, catalog, ratings, tags, params, settings, db)
-    )
-    if reason is None:
-        engine = Engine.load(directory)
-        progress(step, 1.0)
-        return EngineStatus(engine=engine, trained=False, message="Loaded the saved model.")
-    engine = Engine(params).fit(catalog, ratings, tags, interactions)
-    engine.save(directory)
-    seconds = engine.fit_seconds_
-    verb = (
-        "Trained a new model"
-        if reason == "no saved model found"
-        else (
-            "Rebuilt the model" if reason.startswith("the saved model") else "Retrained the model"
+    if not force:
+        reused = _reuse(settings, db, params, stale_ok)
+        if reused is not None:
+            progress(step, 1.0)
+            return reused
+    lock = locks.exclusive if wait else _try_or_busy
+    with lock(
+        db,
+        TRAIN_LOCK,
+        settings.models_dir,
+        on_wait=lambda s: progress(WAIT_STEP, min(0.99, s / 60)),
+    ) as waited:
+        if waited and not force:  # the other process probably saved what we need
+            reused = _reuse(settings, db, params, stale_ok)
+            if reused is not None:
+                progress(step, 1.0)
+                return reused
+        catalog, ratings, tags, interactions = training_inputs(db)
+        reason = (
+            "forced"
+            if force
+            else _reason_to_train(
+                settings.models_dir, catalog, ratings, tags, params, settings, db, stale_ok
+            )
         )
-    )
-    message = f"{verb} in {seconds:.1f} s ({reason})."
+        if reason is None:  # it became usable while we waited for the lock
+            progress(step, 1.0)
+            return EngineStatus(Engine.load(settings.models_dir), False, "Loaded the saved model.")
+        engine = Engine(params).fit(catalog, ratings, tags, interactions)
+        engine.save(settings.models_dir)
+    message = f"{_verb(reason)} in {engine.fit_seconds_:.1f} s ({reason})."
     log.info(message)
     progress(step, 1.0)
     return EngineStatus(engine=engine, trained=True, message=message)
+
+
+@contextlib.contextmanager
+def _try_or_busy(
+    db: Database, name: str, folder: Path, on_wait: Callable[[float], None]
+) -> Iterator[bool]:
+    with locks.try_exclusive(db, name, folder) as got:
+        if not got:
+            raise TrainingBusy("another process is training the recommender")
+        yield False
+
+
+def _verb(reason: str) -> str:
+    if reason == "no saved model found":
+        return "Trained a new model"
+    return "Rebuilt the model" if reason.startswith("the saved model") else "Retrained the model"
+
+
+def _reuse(
+    settings: Settings, db: Database, params: ModelParams, stale_ok: bool
+) -> EngineStatus | None:
+    """The saved engine when it can be served as it is, else None."""
+    catalog, ratings, tags, _interactions = training_inputs(db)
+    if catalog.empty:
+        raise RuntimeError("The catalog is empty: run `python -m recsys ingest` first.")
+    reason = _reason_to_train(
+        settings.models_dir, catalog, ratings, tags, params, settings, db, stale_ok
+    )
+    if reason is not None:
+        return None
+    return EngineStatus(Engine.load(settings.models_dir), False, "Loaded the saved model.")
 
 
 def _reason_to_train(
@@ -115,15 +221,17 @@ def _reason_to_train(
     params: ModelParams,
     settings: Settings,
     db: Database,
+    stale_ok: bool = False,
 ) -> str | None:
     """Why the saved model cannot be used as it is, or None when it can."""
-    artifact, manifest_path = directory / ARTIFACT, directory / MANIFEST
-    if not artifact.exists() and not manifest_path.exists():
+    if artifacts.current_version(directory) is None:
         return "no saved model found"
     unusable = "the saved model was missing, unreadable or built with other settings"
     try:
-        manifest = json.loads(manifest_path.read_text())
         engine = Engine.load(directory)
+        # the manifest of the version just loaded (a newer one may have been published since)
+        folder = artifacts.version_dir(directory, engine.artifact_version_)
+        manifest = json.loads((folder / MANIFEST).read_text())
     except Exception:  # random bytes in a pickle raise all sorts of errors
         log.warning("the saved model in %s is unreadable; rebuilding it", directory, exc_info=True)
         return unusable
@@ -137,7 +245,7 @@ def _reason_to_train(
         return unusable
     if engine.catalog_fingerprint_ != fingerprint(catalog, ratings, tags, None):
         return "the data changed"
-    return stale_reason(engine, settings, db)
+    return None if stale_ok else stale_reason(engine, settings, db)
 
 
 def retrain_due(
@@ -209,9 +317,11 @@ class BackgroundRetrainer:
 
     def _run(self, settings: Settings, db: Database, on_done: Callable[[], None]) -> None:
         try:
-            self.last_message = load_or_train_engine(settings, db).message
+            self.last_message = load_or_train_engine(settings, db, wait=False).message
             self.last_error = None
             on_done()
+        except TrainingBusy as exc:  # another process retrains; its version is swapped in
+            self.last_message = str(exc)
         except Exception as exc:  # keep serving the old model; say why in the log
             log.exception("background retrain failed")
             self.last_error = str(exc)

@@ -35,13 +35,20 @@ class Settings:
     tmdb_timeout_s: float = 4.0
     cookie_key: str = ""  # empty: the app creates one in data_dir and keeps it
     cookie_name: str = "marquee_auth"
-    cookie_expiry_days: float = 30.0
+    cookie_expiry_days: float = 30.0  # also a log-in session's absolute lifetime
+    session_idle_days: float = 7.0  # a session unused this long is ended (server-side)
     hybrid_w1: float | None = None  # None: the engine's evaluated default
     hybrid_w2: float | None = None
     retrain_after_interactions: int = 50
     retrain_after_days: float = 7.0
     download_timeout_s: float = 60.0
     download_retries: int = 3
+    #: Several app processes share this database (issue 12): the cookie key must be configured.
+    cluster: bool = False
+    #: The models folder; in a cluster a folder every process reads (empty: data_dir/models).
+    models_path: str = ""
+    #: Seconds between two checks (per process) for a newer model saved by another process.
+    model_check_s: float = 5.0
 
     # ------------------------------------------------------------------ derived values
     @property
@@ -63,7 +70,16 @@ class Settings:
 
     @property
     def models_dir(self) -> Path:
-        return self.data_dir / "models"
+        return Path(self.models_path) if self.models_path else self.data_dir / "models"
+
+    def cluster_problem(self) -> str | None:
+        """Why this process cannot join a cluster as configured, or None."""
+        if self.cluster and not self.cookie_key:
+            return (
+                "MARQUEE_CLUSTER is set but MARQUEE_COOKIE_KEY is not: every app process must "
+                "sign log-in cookies with the same key. Set MARQUEE_COOKIE_KEY in the secrets."
+            )
+        return None
 
     @property
     def evaluation_path(self) -> Path:
@@ -118,6 +134,9 @@ class Settings:
             cookie_expiry_days=float(
                 get("MARQUEE_COOKIE_EXPIRY_DAYS", str(defaults.cookie_expiry_days))
             ),
+            session_idle_days=float(
+                get("MARQUEE_SESSION_IDLE_DAYS", str(defaults.session_idle_days))
+            ),
             hybrid_w1=get_float("MARQUEE_HYBRID_W1"),
             hybrid_w2=get_float("MARQUEE_HYBRID_W2"),
             retrain_after_interactions=int(
@@ -129,6 +148,9 @@ class Settings:
             download_timeout_s=float(
                 get("MARQUEE_DOWNLOAD_TIMEOUT_S", str(defaults.download_timeout_s))
             ),
+            cluster=get("MARQUEE_CLUSTER", "0").lower() in ("1", "true", "yes", "on"),
+            models_path=get("MARQUEE_MODELS_DIR"),
+            model_check_s=float(get("MARQUEE_MODEL_CHECK_S", str(defaults.model_check_s))),
         )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import pickle
 import time
 from collections.abc import Iterable, Sequence
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 from sklearn.decomposition import TruncatedSVD
 
+from recsys import artifacts
 from recsys.explain import Explanation, explain_title
 from recsys.graph import ModelGraph, ModelParams, build_graph
 from recsys.models.base import (
@@ -129,6 +131,7 @@ class Engine:
         self.trained_at_ = datetime.now(UTC)
         self.n_interactions_ = 0 if interactions is None else len(interactions)
         self.fit_seconds_ = time.perf_counter() - start
+        self.artifact_version_: str | None = None  # set by save() and load()
         return self
 
     @property
@@ -215,22 +218,46 @@ class Engine:
         }
 
     def save(self, directory: str | Path) -> Path:
-        """Write the fitted engine and its manifest into ``directory`` (atomically)."""
+        """Publish the fitted engine and its manifest as a new version of ``directory``.
+
+        The version is written whole into a temporary folder, renamed into place and only
+        then made current (``recsys.artifacts``): a reader in another process never sees a
+        half-written artifact. Returns the artifact's path.
+        """
         self.graph  # noqa: B018 - raises NotFittedError before anything is written
-        path = Path(directory)
-        path.mkdir(parents=True, exist_ok=True)
-        tmp = path / (ARTIFACT + ".tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump(self, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(path / ARTIFACT)
-        (path / MANIFEST).write_text(json.dumps(self.manifest(), indent=2))
-        return path / ARTIFACT
+        models = Path(directory)
+
+        def write(folder: Path) -> None:
+            with (folder / ARTIFACT).open("wb") as fh:
+                pickle.dump(self, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                fh.flush()
+                os.fsync(fh.fileno())
+            (folder / MANIFEST).write_text(json.dumps(self.manifest(), indent=2))
+
+        self.artifact_version_ = artifacts.publish(models, write)
+        return artifacts.version_dir(models, self.artifact_version_) / ARTIFACT
 
     @classmethod
     def load(cls, directory: str | Path) -> Engine:
-        # Only our own artifacts, written by save() into the app's data dir, are loaded.
-        with (Path(directory) / ARTIFACT).open("rb") as fh:
-            engine = pickle.load(fh)
+        """The current version in ``directory`` (its name in ``artifact_version_``)."""
+        # Only our own artifacts, written by save() into the app's models folder, are loaded.
+        models = Path(directory)
+        for attempt in range(3):
+            version = artifacts.current_version(models)
+            try:
+                with (artifacts.version_dir(models, version) / ARTIFACT).open("rb") as fh:
+                    engine = pickle.load(fh)
+                break
+            except FileNotFoundError:
+                # a newer version replaced (and pruned) this one between the two reads
+                if attempt == 2 or version in (None, artifacts.LEGACY):
+                    raise
         if not isinstance(engine, cls):
             raise TypeError(f"{directory} does not hold an Engine")
+        engine.artifact_version_ = version
         return engine
+
+
+def manifest_path(directory: str | Path) -> Path:
+    """The current version's manifest in a models folder."""
+    return artifacts.version_dir(Path(directory)) / MANIFEST

@@ -104,12 +104,12 @@ def test_background_retrainer_swaps_only_when_stale(world_db) -> None:  # type: 
 def test_other_model_parameters_rebuild_and_the_manifest_stores_them_whole(world_db) -> None:  # type: ignore[no-untyped-def]
     import json
 
-    from recsys.engine import MANIFEST
+    from recsys.engine import manifest_path
     from recsys.graph import ModelParams
 
     settings, db = world_db
     load_or_train_engine(settings, db)
-    manifest = json.loads((settings.models_dir / MANIFEST).read_text())
+    manifest = json.loads(manifest_path(settings.models_dir).read_text())
     assert ModelParams.from_dict(manifest["params"]) == ModelParams()
     changed = settings.with_overrides(hybrid_w1=0.3, hybrid_w2=0.7)
     status = load_or_train_engine(changed, db)

@@ -7,7 +7,7 @@ import pytest
 
 from recsys.bootstrap import retrain_due
 from recsys.config import Settings
-from recsys.engine import MANIFEST, Engine, fingerprint
+from recsys.engine import Engine, fingerprint, manifest_path
 from recsys.graph import ModelParams
 from recsys.models import UserHistory
 from testkit.frames import training_inputs
@@ -49,7 +49,7 @@ def test_save_load_round_trip(engine, tmp_path):
     engine.save(tmp_path)
     loaded = Engine.load(tmp_path)
     assert loaded.recommend(WARM, "movie") == engine.recommend(WARM, "movie")
-    manifest = json.loads((tmp_path / MANIFEST).read_text())
+    manifest = json.loads(manifest_path(tmp_path).read_text())
     assert manifest["fingerprint"] == engine.fingerprint_
 
 

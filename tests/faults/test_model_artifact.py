@@ -8,6 +8,7 @@ import random
 import pytest
 
 from recsys.bootstrap import load_or_train_engine
+from recsys.artifacts import POINTER, version_dir
 from recsys.engine import ARTIFACT, MANIFEST, Engine
 from recsys.services import Marquee
 
@@ -29,7 +30,9 @@ def _recommends(engine: Engine) -> None:
 
 
 def _corrupt(models, how: str) -> None:  # type: ignore[no-untyped-def]
-    artifact, manifest = models / ARTIFACT, models / MANIFEST
+    """Damage the served version (the folder ``CURRENT`` names)."""
+    folder = version_dir(models)
+    artifact, manifest = folder / ARTIFACT, folder / MANIFEST
     if how == "missing artifact":
         artifact.unlink()
     elif how == "missing manifest":
@@ -53,9 +56,10 @@ def _corrupt(models, how: str) -> None:  # type: ignore[no-untyped-def]
     elif how == "manifest wrong fingerprint":
         data = json.loads(manifest.read_text())
         manifest.write_text(json.dumps({**data, "fingerprint": "0" * 64}))
-    elif how == "artifact is a directory":
-        artifact.unlink()
-        artifact.mkdir()
+    elif how == "pointer is a directory":
+        (models / POINTER).unlink()
+        (models / POINTER).mkdir()
+        (models / POINTER / "x").write_text("blocks os.replace")
     else:  # pragma: no cover
         raise AssertionError(how)
 
@@ -94,11 +98,13 @@ def test_unreadable_artifact_message_says_it_was_rebuilt(trained) -> None:  # ty
 
 
 def test_artifact_that_cannot_be_replaced_is_a_clear_error(trained) -> None:  # type: ignore[no-untyped-def]
-    """When the artifact cannot be written the error names the path; nothing half-written."""
+    """When the models folder cannot be written the error names the path; nothing is left
+    half-written (no temporary version, no new version served)."""
     settings, db = trained
     models = settings.models_dir
-    _corrupt(models, "artifact is a directory")  # os.replace onto a directory fails, even as root
+    _corrupt(models, "pointer is a directory")  # os.replace onto a directory fails, even as root
     with pytest.raises(OSError) as info:
         load_or_train_engine(settings, db)
     assert str(models) in str(info.value)
-    assert (models / ARTIFACT).is_dir()  # never replaced by a partial file
+    assert (models / POINTER).is_dir()  # never replaced by a partial file
+    assert not list(models.glob(".tmp-*")) and not list(models.glob(".CURRENT.*"))
