@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -163,14 +164,22 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(app_dir: Path, secrets: dict[str, str], root: Path) -> tuple[Any, int, Any]:
+def start_server(
+    app_dir: Path, secrets: dict[str, str], root: Path, profile: Path | None = None
+) -> tuple[Any, int, Any]:
+    """``streamlit run`` of ``app_dir``; with ``profile``, under ``profiled_server.py``."""
     port = _free_port()
     secrets_file = root / "secrets.toml"  # ours, so a developer's secrets.toml is not read
     secrets_file.write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in secrets.items()))
     log = (root / "streamlit.log").open("w")
+    launcher = (
+        [sys.executable, str(ROOT / "benchmarks" / "profiled_server.py"), str(profile)]
+        if profile is not None
+        else [str(Path(sys.executable).with_name("streamlit"))]
+    )
     proc = subprocess.Popen(
         [
-            str(Path(sys.executable).with_name("streamlit")),
+            *launcher,
             "run",
             str(app_dir / "app.py"),
             "--server.headless=true",
@@ -247,7 +256,12 @@ def log_in(page: Any, base: str) -> list[str]:
     return cards
 
 
-def measure(bases: dict[str, str], likes: int, settle_ms: int) -> dict[str, dict[str, Any]]:
+def measure(
+    bases: dict[str, str],
+    likes: int,
+    settle_ms: int,
+    after_login: Any = None,
+) -> dict[str, dict[str, Any]]:
     """Like and take back ``likes`` cards on every app; with two apps the clicks alternate
     between them (A, B, then B, A, ...), so both see the same machine load."""
     from playwright.sync_api import sync_playwright
@@ -262,6 +276,8 @@ def measure(bases: dict[str, str], likes: int, settle_ms: int) -> dict[str, dict
             context = browser.new_context(viewport={"width": 1440, "height": 900})  # own cookies
             pages[label] = context.new_page()
             cards[label] = log_in(pages[label], base)
+        if after_login is not None:
+            after_login()
         order = list(bases)
         for i in range(likes):
             for label in order if i % 2 == 0 else order[::-1]:
@@ -303,6 +319,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settle-ms", type=int, default=100, help="pause between clicks")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data dir")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="run the servers under benchmarks/profiled_server.py: cProfile of the clicks' "
+        "script runs and every GC pause, reported per app",
+    )
     args = parser.parse_args(argv)
     if not Path(CHROMIUM).exists():
         print(f"Chromium not found at {CHROMIUM}", file=sys.stderr)
@@ -335,13 +357,24 @@ def run(root: Path, apps: dict[str, Path], args: argparse.Namespace) -> dict[str
     try:
         for label, app_dir in apps.items():
             (root / label).mkdir()
-            servers[label] = start_server(app_dir, per_app[label], root / label)
+            profile = root / label / "profile.json" if args.profile else None
+            servers[label] = start_server(app_dir, per_app[label], root / label, profile)
         bases = {label: f"http://127.0.0.1:{port}" for label, (_, port, _) in servers.items()}
         _log(f"measuring {args.likes} likes on {', '.join(f'{k}={v}' for k, v in apps.items())}")
-        measured = measure(bases, args.likes, args.settle_ms)
+
+        def clicks_only() -> None:  # the profiles start after the log-ins
+            if args.profile:
+                for proc, _, _ in servers.values():
+                    proc.send_signal(signal.SIGUSR1)
+
+        measured = measure(bases, args.likes, args.settle_ms, after_login=clicks_only)
     finally:
         for proc, _, log in servers.values():
             stop_server(proc, log)
+    if args.profile:
+        for label in apps:
+            path = root / label / "profile.json"
+            measured[label]["profile"] = json.loads(path.read_text()) if path.exists() else None
     for label, app_dir in apps.items():
         stored = stored_choices(per_app[label], uid)
         measured[label] |= {
@@ -368,6 +401,19 @@ def report(result: dict[str, Any], as_json: bool) -> None:
             s = r[what]
             print(f"  {what:9s} n={s['n']:3d} median {s['median_ms']} ms  p95 {s['p95_ms']} ms")
         print(f"  timeouts {r['timeouts']}, database agrees with the cards: {r['db_agrees']}")
+        prof = r.get("profile")
+        if prof:
+            runs = max(1, prof["runs"])
+            print(
+                f"  server: {prof['runs']} script runs, median "
+                f"{statistics.median(prof['run_ms'] or [0]):.1f} ms; {prof['gc_full_collections']} "
+                f"full GC collections, {prof['gc_full_ms_total'] / runs:.1f} ms of GC per run"
+            )
+            for row in prof["top"][:15]:
+                print(
+                    f"    {row['cum_ms_per_run']:8.2f} ms cum {row['own_ms_per_run']:7.2f} own "
+                    f"{row['calls_per_run']:7.1f} calls  {row['function']}"
+                )
 
 
 if __name__ == "__main__":

@@ -294,6 +294,10 @@ class AppServer:
             time.sleep(0.3)
         raise RuntimeError(f"streamlit did not answer in {timeout:.0f} s ({last})")
 
+    def usage(self) -> tuple[float, float]:
+        """(CPU seconds used so far, peak resident memory in MB) of the server process."""
+        return process_usage(self.proc.pid)
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -303,6 +307,17 @@ class AppServer:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
         self._log.close()
+
+
+def process_usage(pid: int) -> tuple[float, float]:
+    """(user + system CPU seconds, peak RSS in MB) of a Linux process, from ``/proc``."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    cpu_s = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    peak_kb = 0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            peak_kb = int(line.split()[1])
+    return cpu_s, peak_kb / 1024
 
 
 # ------------------------------------------------------------------------------ AppTest plumbing
@@ -604,11 +619,22 @@ def run_load(
         ]
         log(f"driving {sessions} sessions for {seconds:.0f} s ...")
         t_start = time.perf_counter()
+        server_cpu0 = server.usage()[0] if server is not None else 0.0
+        driver_cpu0 = process_usage(os.getpid())[0]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(timeout=max(1.0, deadline - time.monotonic()) + timeout + 30)
         wall = time.perf_counter() - t_start
+        if server is not None and server.proc.poll() is None:
+            server_cpu, server_peak_mb = server.usage()
+            report["server"] |= {
+                "cpu_percent": round(100 * (server_cpu - server_cpu0) / wall, 1),
+                "peak_rss_mb": round(server_peak_mb, 1),
+            }
+        report["driver_cpu_percent"] = round(
+            100 * (process_usage(os.getpid())[0] - driver_cpu0) / wall, 1
+        )
         hung = sum(1 for t in threads if t.is_alive())
         done = [r if r is not None else workers[i].result for i, r in enumerate(results)]
 
@@ -771,6 +797,9 @@ def summary(report: dict[str, Any]) -> str:
             f"  likes/s (all sessions) {report['likes_per_s']}   like p50 {ms('p50_like_ms')}"
             f"  p95 {ms('p95_like_ms')}   Home p50 {ms('p50_home_ms')} p95 {ms('p95_home_ms')}"
             f"   log-in p50 {ms('p50_login_ms')} p95 {ms('p95_login_ms')}",
+            f"  app server CPU {report.get('server', {}).get('cpu_percent', '-')} %, peak RSS "
+            f"{report.get('server', {}).get('peak_rss_mb', '-')} MB; driver CPU "
+            f"{report.get('driver_cpu_percent', '-')} %",
             f"  sent {report['likes_sent']}  lost {report['lost']}  duplicated "
             f"{report['duplicated']}  leaks {report['cross_user_leaks']}  errors "
             f"{report['errors']}  logged in {report['sessions_logged_in']}/{report['sessions']}",
