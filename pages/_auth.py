@@ -15,10 +15,11 @@ reload would log the user back in.
 
 The fix: keep the library for the log-in form, its session-state keys and its token format
 (HS256 JWT ``{"username", "exp_date"}`` signed with the cookie key, read back by the library via
-``st.context.cookies``), and perform the cookie write/delete with a tiny inline
-``st.components.v2`` component rendered by ``app.py`` *before* navigation on every run until the
-browser confirms the write (the component reports the operation's nonce back). Because it is
-re-rendered at the same place with the same key on every run, page switches cannot unmount it.
+``st.context.cookies``; we add a ``sid`` claim, see below), and perform the cookie write/delete
+with a tiny inline ``st.components.v2`` component rendered by ``app.py`` *before* navigation on
+every run until the browser confirms the write (the component reports the operation's nonce
+back). Because it is re-rendered at the same place with the same key on every run, page
+switches cannot unmount it.
 
 One account at a time, one authenticator per session
 ----------------------------------------------------
@@ -29,6 +30,16 @@ session (it keeps per-session state, so it is never shared) with no accounts, an
 one whose password our ``check_credentials`` override just accepted, or the one a valid cookie
 names. The signed-in user's profile is kept per session too and confirmed against the database
 (one primary-key lookup) at most every ``PROFILE_MAX_AGE_S`` seconds.
+
+Server-side sessions
+--------------------
+A signed token alone cannot be taken back: a copy made before Log out would open the account
+until it expires. So every log-in starts a row in the ``sessions`` table
+(:class:`recsys.services.sessions.Sessions`) and the cookie carries its random token as the
+``sid`` claim. A cookie is honoured only while its row lives (restore checks it), and a live
+session checks its row on every full run (one indexed read; ``last_seen_at`` is written at most
+once a minute). Log out, "Sign out" on the Account page and a password change delete rows; the
+session or cookie they belonged to is logged out at its next run or load.
 """
 
 from __future__ import annotations
@@ -51,6 +62,7 @@ from streamlit_authenticator.utilities import LoginError
 from recsys.config import Settings
 from recsys.services import Marquee
 from recsys.services.accounts import Accounts, UserProfile
+from recsys.services.sessions import Sessions, device_label
 
 if TYPE_CHECKING:
     from streamlit.navigation.page import StreamlitPage
@@ -65,7 +77,14 @@ SESSION_LOCKED_UNTIL_KEY = "_marquee_session_locked_until"
 CONTEXT_KEY = "_marquee_ctx"
 AUTHENTICATOR_KEY = "_marquee_authenticator"
 PROFILE_KEY = "_marquee_profile"
+SESSION_TOKEN_KEY = "_marquee_session_token"
 COOKIE_WRITER_KEY = "marquee_cookie_writer"
+
+#: Shown on the log-in page when a session was ended elsewhere (or expired).
+SESSION_ENDED_MESSAGE = (
+    "Your session has ended (signed out on another device, password changed, or inactive "
+    "too long). Please log in again."
+)
 
 #: Per browser session: after this many failed log-ins, the session waits SESSION_LOCKOUT_S.
 MAX_SESSION_FAILURES = 5
@@ -129,10 +148,16 @@ def resolve_cookie_key(settings: Settings) -> str:
 
 
 # ---------------------------------------------------------------------------------- token
-def encode_token(username: str, key: str, expiry_days: float, now: float | None = None) -> str:
-    """A token in streamlit-authenticator's format, so the library can read it back."""
+def encode_token(
+    username: str, key: str, expiry_days: float, now: float | None = None, sid: str | None = None
+) -> str:
+    """A token in streamlit-authenticator's format, so the library can read it back, carrying
+    the server-side session's token as ``sid`` (a token without one is never honoured)."""
     exp = (time.time() if now is None else now) + expiry_days * 86400
-    return jwt.encode({"username": username, "exp_date": exp}, key, algorithm="HS256")
+    claims: dict[str, Any] = {"username": username, "exp_date": exp}
+    if sid is not None:
+        claims["sid"] = sid
+    return jwt.encode(claims, key, algorithm="HS256")
 
 
 # ---------------------------------------------------------------------------------- cookie ops
@@ -145,11 +170,11 @@ def _noop() -> None:
     return None
 
 
-def schedule_cookie_set(settings: Settings, key: str, username: str) -> None:
+def schedule_cookie_set(settings: Settings, key: str, username: str, sid: str) -> None:
     st.session_state[COOKIE_OP_KEY] = {
         "op": "set",
         "name": settings.cookie_name,
-        "value": encode_token(username, key, settings.cookie_expiry_days),
+        "value": encode_token(username, key, settings.cookie_expiry_days, sid=sid),
         "max_age": int(settings.cookie_expiry_days * 86400),
         "nonce": uuid.uuid4().hex,
     }
@@ -284,45 +309,92 @@ def bind_password_check(auth: stauth.Authenticate, accounts: Accounts) -> None:
     auth.authentication_controller.authentication_model.check_credentials = check_credentials
 
 
-def token_username(token: str, key: str, now: float | None = None) -> str | None:
-    """The username of a valid, unexpired token in the library's format, else None."""
+def token_claims(token: str, key: str, now: float | None = None) -> tuple[str, str | None] | None:
+    """``(username, sid)`` of a validly signed, unexpired token, else None (``sid`` may be None
+    for a token from before server-side sessions)."""
     try:
         claims = jwt.decode(token, key, algorithms=["HS256"])
     except jwt.PyJWTError:
         return None
-    username, exp = claims.get("username"), claims.get("exp_date")
+    username, exp, sid = claims.get("username"), claims.get("exp_date"), claims.get("sid")
     if not isinstance(username, str) or not isinstance(exp, int | float):
         return None
-    return username if exp > (time.time() if now is None else now) else None
+    if exp <= (time.time() if now is None else now):
+        return None
+    return username, sid if isinstance(sid, str) and sid else None
+
+
+def token_username(token: str, key: str, now: float | None = None) -> str | None:
+    """The username of a valid, unexpired token in the library's format, else None."""
+    claims = token_claims(token, key, now)
+    return claims[0] if claims else None
 
 
 def restore_from_cookie(
-    auth: stauth.Authenticate, settings: Settings, accounts: Accounts, cookie_key: str
+    auth: stauth.Authenticate, settings: Settings, service: Marquee, cookie_key: str
 ) -> None:
-    """Log in from the cookie the browser sent: we read the username from the token, hand the
-    library that one account, and the library decodes and checks the token itself."""
+    """Log in from the cookie the browser sent, if its server-side session still lives.
+
+    We read the username and session token from the cookie, check the session row, hand the
+    library that one account, and the library decodes and checks the token itself. A cookie
+    whose session is gone (logged out, signed out elsewhere, password changed, expired) or that
+    names no session is deleted, and the library is told to ignore it for this session.
+    """
     if st.session_state.get("authentication_status") or st.session_state.get("logout"):
         return  # logged in, or logged out in this session (the library ignores the cookie then)
     token = st.context.cookies.get(settings.cookie_name)
-    username = token_username(token, cookie_key) if isinstance(token, str) else None
-    if username is None:
+    claims = token_claims(token, cookie_key) if isinstance(token, str) else None
+    if claims is None:
         return  # nothing (valid) to restore
-    profile = accounts.user(username)
-    if profile is None:  # a valid token for a user who no longer exists
-        _forget_cookie_login(settings)
+    username, sid = claims
+    user_id = service.sessions.resolve(sid) if sid else None
+    profile = service.accounts.user_by_id(user_id) if user_id is not None else None
+    if profile is None or profile.username.lower() != username.lower():
+        _forget_cookie_login(settings, SESSION_ENDED_MESSAGE if sid else None)
         return
     admit(auth, username, profile)
     try:
         auth.login(location="unrendered")
     except LoginError:
         _forget_cookie_login(settings)
+        return
+    st.session_state[SESSION_TOKEN_KEY] = sid
 
 
-def _forget_cookie_login(settings: Settings) -> None:
+def _forget_cookie_login(settings: Settings, message: str | None = None) -> None:
     schedule_cookie_delete(settings)
     forget_profile()
+    st.session_state.pop(SESSION_TOKEN_KEY, None)
     for key in ("name", "username", "authentication_status", "email", "roles"):
         st.session_state[key] = None
+    st.session_state["logout"] = True  # the library must not log in from this cookie either
+    if message:
+        st.session_state[LOGIN_MESSAGE_KEY] = message
+
+
+def session_token() -> str | None:
+    """This browser session's server-side session token (None when logged out)."""
+    token = st.session_state.get(SESSION_TOKEN_KEY)
+    return token if isinstance(token, str) else None
+
+
+def device_from_headers() -> str:
+    """A short label of the visitor's browser ("Chrome on Linux") for the sessions list."""
+    try:
+        agent = st.context.headers.get("User-Agent")
+    except Exception:  # no request headers (a bare script run)
+        agent = None
+    return device_label(agent)
+
+
+def start_session(sessions: Sessions, settings: Settings, cookie_key: str) -> None:
+    """After a password log-in: a new session row, its token kept, the cookie write scheduled."""
+    held: HeldProfile | None = st.session_state.get(PROFILE_KEY)
+    if held is None:
+        raise RuntimeError("logged in without a profile")
+    token = sessions.start(held.profile.id, device_from_headers())
+    st.session_state[SESSION_TOKEN_KEY] = token
+    schedule_cookie_set(settings, cookie_key, st.session_state["username"], token)
 
 
 # ---------------------------------------------------------------------------------- profile
@@ -351,29 +423,37 @@ def forget_profile() -> None:
 
 
 def signed_in_user(
-    auth: stauth.Authenticate, settings: Settings, accounts: Accounts
+    auth: stauth.Authenticate, settings: Settings, service: Marquee
 ) -> UserProfile | None:
     """The logged-in user's profile, kept per session.
 
-    The database is asked again (one primary-key lookup) only when the kept profile is older
-    than ``PROFILE_MAX_AGE_S`` or was marked stale: an account removed meanwhile is logged out
-    at the first run after that, without a query on every click.
+    Every run checks the session's row (one indexed read): a session ended elsewhere is logged
+    out at its next run. The profile is asked again (one primary-key lookup) only when the kept
+    one is older than ``PROFILE_MAX_AGE_S`` or was marked stale.
     """
     username = st.session_state.get("username")
     if not (st.session_state.get("authentication_status") and username):
         forget_profile()
         return None
+    token = session_token()
+    user_id = service.sessions.resolve(token) if token else None
     held: HeldProfile | None = st.session_state.get(PROFILE_KEY)
-    if held is not None and held.key == username:
-        if time.monotonic() - held.checked_at < PROFILE_MAX_AGE_S:
-            return held.profile
-        profile = accounts.user_by_id(held.profile.id)
-        if profile is not None and profile.username.lower() != held.profile.username.lower():
-            profile = None  # the id was reused by a new account
-    else:
-        profile = accounts.user(username)
-    if profile is None:  # account removed since the session logged in
+    if user_id is None:  # ended elsewhere, expired, or a session from before sessions existed
         logout(auth, settings)
+        st.session_state[LOGIN_MESSAGE_KEY] = SESSION_ENDED_MESSAGE
+        return None
+    if (
+        held is not None
+        and held.key == username
+        and held.profile.id == user_id
+        and time.monotonic() - held.checked_at < PROFILE_MAX_AGE_S
+    ):
+        return held.profile
+    profile = service.accounts.user_by_id(user_id)
+    if profile is not None and profile.username.lower() != str(username).lower():
+        profile = None  # the session belongs to another account than the library holds
+    if profile is None:  # account removed since the session logged in
+        logout(auth, settings, service.sessions)
         return None
     remember_profile(username, profile)
     return profile
@@ -395,14 +475,19 @@ def render_login_form(auth: stauth.Authenticate, settings: Settings, cookie_key:
     except LoginError as exc:
         st.session_state[LOGIN_MESSAGE_KEY] = str(exc)
     if st.session_state.get("authentication_status"):
-        schedule_cookie_set(settings, cookie_key, st.session_state["username"])
+        if session_token() is None:
+            start_session(context().service.sessions, settings, cookie_key)
         st.session_state.pop(LOGIN_MESSAGE_KEY, None)
         return True
     return False
 
 
-def logout(auth: stauth.Authenticate, settings: Settings) -> None:
-    """Clear the session and delete the cookie (confirmed by the writer on the next runs)."""
+def logout(auth: stauth.Authenticate, settings: Settings, sessions: Sessions | None = None) -> None:
+    """End the server-side session (when ``sessions`` is given), clear this browser session
+    and delete the cookie (confirmed by the writer on the next runs)."""
+    token = st.session_state.pop(SESSION_TOKEN_KEY, None)
+    if sessions is not None and isinstance(token, str):
+        sessions.end(token)
     try:
         auth.logout(location="unrendered")
     except Exception:  # already logged out in this session

@@ -21,6 +21,7 @@ from recsys.services.onboarding import Onboarding, OnboardingState
 from recsys.services.quality import Quality
 from recsys.services.ratings import Choice, Ratings, Verdict
 from recsys.services.recommendations import Recommendations
+from recsys.services.sessions import SessionInfo, Sessions
 from recsys.store.db import Database, StorageError
 from recsys.store.models import utcnow
 
@@ -47,6 +48,7 @@ class Marquee:
     ratings: Ratings = field(init=False, repr=False)
     picks: Recommendations = field(init=False, repr=False)
     quality: Quality = field(init=False, repr=False)
+    sessions: Sessions = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         ratings = Ratings(self.db)
@@ -56,6 +58,7 @@ class Marquee:
             "ratings": ratings,
             "picks": Recommendations(self.db, ratings, self.engine, self.art),
             "quality": Quality(self.settings, self.db),
+            "sessions": Sessions(self.settings, self.db, self.clock),
         }
         for name, service in services.items():
             object.__setattr__(self, name, service)  # the dataclass is frozen
@@ -80,6 +83,8 @@ __all__ = [
     "Quality",
     "Ratings",
     "Recommendations",
+    "SessionInfo",
+    "Sessions",
     "StorageError",
     "UserProfile",
     "Verdict",

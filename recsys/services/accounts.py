@@ -13,14 +13,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from recsys import accounts as rules
 from recsys.cards import split_list
+from recsys.store import sessions as session_store
 from recsys.store import users as user_store
 from recsys.store.db import Database
 from recsys.store.models import User, utcnow
 
 #: The one message for an unknown username and a wrong password (no user enumeration).
 WRONG_CREDENTIALS = "Username or password is incorrect."
+WRONG_CURRENT_PASSWORD = "Your current password is incorrect."
 
 
 @dataclass(frozen=True)
@@ -82,22 +86,46 @@ class Accounts:
             if user is None:
                 rules.check_password(password, _dummy_hash())  # same timing as a real check
                 return rules.LoginResult(False, message=WRONG_CREDENTIALS)
-            if user.locked_until is not None and user.locked_until > now:
-                message, wait = rules.locked_message(user.locked_until, now)
-                return rules.LoginResult(False, message=message, retry_after_s=wait)
-            if rules.check_password(password, user.password_hash):
-                user_store.reset_login_failures(session, user.id)
-                return rules.LoginResult(True, user_id=user.id)
-            failures = (user.failed_logins or 0) + 1
-            locked_until = rules.lockout_after_failure(failures, now)
-            user_store.record_login_failure(session, user.id, locked_until=locked_until)
-        if locked_until is not None:
-            message, wait = rules.locked_message(locked_until, now)
-            return rules.LoginResult(False, message=message, retry_after_s=wait)
-        left = rules.MAX_FAILED_LOGINS - failures
-        return rules.LoginResult(
-            False, message=f"{WRONG_CREDENTIALS} {left} attempt{'s' if left != 1 else ''} left."
-        )
+            return _verify(session, user, password, now)
+
+    def change_password(
+        self,
+        user_id: int,
+        current: str,
+        new: str,
+        repeat: str,
+        keep_session: str | None = None,
+    ) -> int:
+        """Set a new password and end every other session of the user; returns how many ended.
+
+        The current password is checked like a log-in (a wrong one counts towards the same
+        lockout), the new one by the registration rules. Raises
+        :class:`~recsys.accounts.AccountError` with a message to show; nothing is stored then.
+        """
+        if not current:
+            raise rules.AccountError("Please enter your current password.")
+        problem = rules.password_weakness(new)
+        if problem is None and new != new.strip():
+            problem = "Passwords cannot start or end with a space."
+        if problem is None and new != repeat:
+            problem = "The two new passwords do not match."
+        if problem is None and new == current:
+            problem = "The new password is the same as the current one; choose another."
+        now = self.clock()
+        with self.db.session() as session:
+            user = user_store.by_id(session, user_id)
+            if user is None:
+                raise rules.AccountError("This account no longer exists.")
+            # the current password first, so a guess costs a lockout attempt even when the new
+            # password would have been refused anyway
+            checked = _verify(session, user, current, now, wrong=WRONG_CURRENT_PASSWORD)
+            if not checked.ok:
+                session.commit()  # keep the failure count: the error rolls the session back
+                raise rules.AccountError(checked.message)
+            if problem is not None:
+                raise rules.AccountError(problem)
+            user_store.set_password_hash(session, user_id, rules.hash_password(new))
+            return session_store.delete_for_user(session, user_id, except_token=keep_session)
 
     def credentials(self) -> dict[str, Any]:
         """Every user in streamlit-authenticator's credentials layout (bcrypt hashes only).
@@ -131,6 +159,29 @@ class Accounts:
         with self.db.session() as session:
             found = user_store.by_id(session, user_id)
             return _profile(found) if found else None
+
+
+def _verify(
+    session: Session, user: User, password: str, now: datetime, wrong: str = WRONG_CREDENTIALS
+) -> rules.LoginResult:
+    """Check a user's password under the lockout: a lock refuses, a failure counts, a success
+    resets the count (log-in and password change share it)."""
+    if user.locked_until is not None and user.locked_until > now:
+        message, wait = rules.locked_message(user.locked_until, now)
+        return rules.LoginResult(False, message=message, retry_after_s=wait)
+    if rules.check_password(password, user.password_hash):
+        user_store.reset_login_failures(session, user.id)
+        return rules.LoginResult(True, user_id=user.id)
+    failures = (user.failed_logins or 0) + 1
+    locked_until = rules.lockout_after_failure(failures, now)
+    user_store.record_login_failure(session, user.id, locked_until=locked_until)
+    if locked_until is not None:
+        message, wait = rules.locked_message(locked_until, now)
+        return rules.LoginResult(False, message=message, retry_after_s=wait)
+    left = rules.MAX_FAILED_LOGINS - failures
+    return rules.LoginResult(
+        False, message=f"{wrong} {left} attempt{'s' if left != 1 else ''} left."
+    )
 
 
 def _profile(user: User) -> UserProfile:

@@ -186,3 +186,24 @@ class Impression(Base):
     rank: Mapped[int] = mapped_column(Integer)
     model_part: Mapped[str] = mapped_column(String(32))
     shown_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class LoginSession(Base):
+    """One signed-in browser: the server-side record the log-in cookie is bound to.
+
+    Only the SHA-256 hash of the cookie's random session id is stored, so a copy of this table
+    cannot be turned into cookies. Deleting the row (log-out, password change, "sign out")
+    makes the cookie worthless even if someone kept a copy of it.
+    """
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: Absolute end of the session, however active it is (the cookie's own lifetime).
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: A short device label such as "Chrome on Linux" (never the raw User-Agent).
+    label: Mapped[str] = mapped_column(String(64), default="", server_default="")

@@ -78,3 +78,12 @@ def reset_login_failures(session: Session, user_id: int) -> None:
     session.execute(
         update(User).where(User.id == user_id).values(failed_logins=0, locked_until=None)
     )
+
+
+def set_password_hash(session: Session, user_id: int, password_hash: str) -> None:
+    """Replace a password hash (and clear the failure count: the user just proved who they are)."""
+    session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(password_hash=password_hash, failed_logins=0, locked_until=None)
+    )

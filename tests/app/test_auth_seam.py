@@ -162,10 +162,11 @@ def browser_cookies(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 def test_cookie_restore_hands_over_one_account(
     make_app, service, service_settings, browser_cookies, user_queries
 ) -> None:  # type: ignore[no-untyped-def]
-    add_user(service, onboarded=True)
+    uid = add_user(service, onboarded=True)
     add_accounts(service.db, 50)
     key = service_settings.cookie_key
-    browser_cookies[service_settings.cookie_name] = _auth.encode_token("robin", key, 1)
+    sid = service.sessions.start(uid, "Chrome on Linux")  # the cookie is bound to a session row
+    browser_cookies[service_settings.cookie_name] = _auth.encode_token("robin", key, 1, sid=sid)
     at = make_app().run()
     assert not at.exception
     assert at.session_state["authentication_status"] is True
@@ -177,6 +178,7 @@ def test_cookie_restore_hands_over_one_account(
     at.button(key="sidebar_logout").click().run()
     assert at.session_state["authentication_status"] is None
     assert _auth.library_accounts(auth) == {}
+    assert service.sessions.resolve(sid) is None  # log-out deleted the session row
     at.run()
     assert at.session_state["authentication_status"] is None
     assert any(b.label == "Log in" for b in at.button)
@@ -198,16 +200,16 @@ def test_cookie_of_a_removed_account_or_a_forged_one_logs_nobody_in(
 
 
 # ------------------------------------------------------------------------------ kept profile
-def test_removed_account_is_logged_out_once_the_kept_profile_is_old(
+def test_removed_account_is_logged_out_at_its_next_run(
     make_app, service, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     uid = add_user(service)  # not onboarded: no likes reference the row
     at = logged_in(make_app)
     with service.db.session() as session:
         session.execute(delete(User).where(User.id == uid))
-    at.run()  # within PROFILE_MAX_AGE_S the kept profile serves the run
-    assert at.session_state["authentication_status"] is True
-    monkeypatch.setattr(_auth, "PROFILE_MAX_AGE_S", 0.0)
+    # Server-side sessions: the account's session rows went with it (ON DELETE CASCADE), so
+    # the next run is logged out at once, without waiting for PROFILE_MAX_AGE_S.
+    monkeypatch.setattr(_auth, "PROFILE_MAX_AGE_S", 3600.0)
     at.run()
     assert not at.exception
     assert at.session_state["authentication_status"] is None
