@@ -6,10 +6,12 @@ loser updates instead of inserting a duplicate.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -49,6 +51,81 @@ def upsert(
         set_={"liked": stmt.excluded.liked, "updated_at": stmt.excluded.updated_at},
     )
     session.execute(stmt)
+
+
+@dataclass(frozen=True)
+class DatedChoice:
+    """A like or dislike made elsewhere (an import), with the time it was made."""
+
+    tconst: str
+    liked: bool
+    at: datetime
+
+
+@dataclass(frozen=True)
+class MergeCounts:
+    """What :func:`merge_dated` did: new rows, changed verdicts, rows already so, newer kept."""
+
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    kept_newer: int = 0
+
+
+def merge_dated(
+    session: Session, user_id: int, choices: Sequence[DatedChoice], *, source: str
+) -> MergeCounts:
+    """Store dated choices without ever overwriting a newer one.
+
+    A title without a row gets one dated ``at`` (created and updated), so "the last likes" keep
+    their real order; a row with the same verdict is left alone (a re-import changes nothing);
+    a different verdict is replaced only when the stored one is older than ``at``.
+    """
+    stored = {
+        row.tconst: (row.liked, row.updated_at)
+        for row in session.execute(
+            select(Interaction.tconst, Interaction.liked, Interaction.updated_at).where(
+                Interaction.user_id == user_id
+            )
+        )
+    }
+    added, changed, unchanged, kept = [], [], 0, 0
+    for choice in choices:
+        old = stored.get(choice.tconst)
+        if old is None:
+            added.append(choice)
+        elif old[0] == choice.liked:
+            unchanged += 1
+            continue
+        elif old[1] < choice.at:
+            changed.append(choice)
+        else:
+            kept += 1
+            continue
+        stored[choice.tconst] = (choice.liked, choice.at)  # a repeated title: the first wins
+    if added:
+        session.execute(
+            insert(Interaction),
+            [
+                {"user_id": user_id, "tconst": c.tconst, "liked": c.liked, "source": source,
+                 "created_at": c.at, "updated_at": c.at}
+                for c in added
+            ],
+        )  # fmt: skip
+    if changed:
+        # The date guard repeats the rule in SQL, so a choice made meanwhile still wins.
+        table = Interaction.__table__
+        session.execute(
+            update(table)
+            .where(
+                table.c.user_id == user_id,
+                table.c.tconst == bindparam("t"),
+                table.c.updated_at < bindparam("at"),
+            )
+            .values(liked=bindparam("v"), updated_at=bindparam("at"), source=source),
+            [{"t": c.tconst, "v": c.liked, "at": c.at} for c in changed],
+        )
+    return MergeCounts(len(added), len(changed), unchanged, kept)
 
 
 def remove(session: Session, user_id: int, tconst: str) -> None:
