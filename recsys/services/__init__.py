@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING
 from recsys.config import Settings
 from recsys.services.accounts import Accounts, UserProfile
 from recsys.services.art import ArtProvider
+from recsys.services.imports import ImportResult, Imports
 from recsys.services.onboarding import Onboarding, OnboardingState
+from recsys.services.privacy import Privacy, UserExport
 from recsys.services.quality import Quality
 from recsys.services.ratings import Choice, Ratings, Verdict
 from recsys.services.recommendations import Recommendations
@@ -48,6 +50,8 @@ class Marquee:
     ratings: Ratings = field(init=False, repr=False)
     picks: Recommendations = field(init=False, repr=False)
     quality: Quality = field(init=False, repr=False)
+    privacy: Privacy = field(init=False, repr=False)
+    imports: Imports = field(init=False, repr=False)
     sessions: Sessions = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -58,6 +62,8 @@ class Marquee:
             "ratings": ratings,
             "picks": Recommendations(self.db, ratings, self.engine, self.art),
             "quality": Quality(self.settings, self.db),
+            "privacy": Privacy(self.db),
+            "imports": Imports(self.db, self.clock),
             "sessions": Sessions(self.settings, self.db, self.clock),
         }
         for name, service in services.items():
@@ -77,15 +83,19 @@ __all__ = [
     "ArtProvider",
     "Choice",
     "Database",
+    "ImportResult",
+    "Imports",
     "Marquee",
     "Onboarding",
     "OnboardingState",
+    "Privacy",
     "Quality",
     "Ratings",
     "Recommendations",
     "SessionInfo",
     "Sessions",
     "StorageError",
+    "UserExport",
     "UserProfile",
     "Verdict",
     "open_database",

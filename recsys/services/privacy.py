@@ -1,0 +1,167 @@
+"""A user's own data: everything we hold about them to download, and deleting the account.
+
+The export is typed (:class:`UserExport`) and written as JSON or CSV; CSV cells that a
+spreadsheet would run as a formula are escaped (OWASP's rule). Deleting an account removes
+every row that points at the user (any table with a ``user_id`` foreign key to ``users``: likes,
+impressions, log-in sessions, whatever is added later) and the user, in one transaction; the
+next model retrain no longer sees them because it reads the interactions table.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import Table, delete, select
+from sqlalchemy.orm import Session
+
+from recsys.accounts import AccountError
+from recsys.cards import split_list
+from recsys.store.db import Database
+from recsys.store.models import Base, Interaction, Title, User
+
+#: What a spreadsheet treats as the start of a formula (OWASP "CSV Injection").
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+CSV_COLUMNS = (
+    "tconst", "title", "title_type", "year", "liked", "source", "created_at", "updated_at",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ExportedProfile:
+    username: str
+    name: str
+    email: str
+    created_at: datetime
+    favorite_genres: tuple[str, ...]
+    onboarded: bool
+
+
+@dataclass(frozen=True)
+class ExportedChoice:
+    """A like or dislike with the title as the catalog names it (None once it left)."""
+
+    tconst: str
+    title: str | None
+    title_type: str | None
+    year: int | None
+    liked: bool
+    source: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class UserExport:
+    profile: ExportedProfile
+    choices: tuple[ExportedChoice, ...]
+
+
+def escape_cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text: a formula-like start gets a leading ``'``."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def to_json(export: UserExport) -> bytes:
+    """The export as UTF-8 JSON (times in ISO 8601, UTC)."""
+
+    def default(value: object) -> str:
+        if isinstance(value, datetime):
+            return value.isoformat()
+        raise TypeError(type(value).__name__)
+
+    return json.dumps(asdict(export), default=default, ensure_ascii=False, indent=2).encode()
+
+
+def to_csv(export: UserExport) -> bytes:
+    """The likes and dislikes as CSV, one header row, every cell formula-escaped."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for choice in export.choices:
+        row = asdict(choice)
+        row["created_at"] = choice.created_at.isoformat()
+        row["updated_at"] = choice.updated_at.isoformat()
+        writer.writerow([escape_cell(row[c]) for c in CSV_COLUMNS])
+    return out.getvalue().encode("utf-8")
+
+
+def user_tables() -> list[Table]:
+    """Every table whose ``user_id`` is a foreign key to ``users.id`` (children of a user)."""
+    return [
+        table
+        for table in Base.metadata.sorted_tables
+        if any(
+            fk.parent.name == "user_id" and fk.column.table.name == User.__tablename__
+            for fk in table.foreign_keys
+        )
+    ]
+
+
+def _delete_user(session: Session, user_id: int) -> None:
+    session.execute(delete(User).where(User.id == user_id))
+
+
+@dataclass(frozen=True)
+class Privacy:
+    """Export and deletion of one user's data."""
+
+    db: Database
+
+    def export(self, user_id: int) -> UserExport:
+        """The profile and every like and dislike, oldest first."""
+        with self.db.session() as session:
+            user = session.get(User, user_id)
+            if user is None:
+                raise AccountError("That account no longer exists.")
+            rows = session.execute(
+                select(Interaction, Title.primary_title, Title.title_type, Title.start_year)
+                .outerjoin(Title, Title.tconst == Interaction.tconst)
+                .where(Interaction.user_id == user_id)
+                .order_by(Interaction.created_at, Interaction.id)
+            ).all()
+            profile = ExportedProfile(
+                username=user.username,
+                name=user.name,
+                email=user.email,
+                created_at=user.created_at,
+                favorite_genres=split_list(user.favorite_genres, ","),
+                onboarded=user.onboarded_at is not None,
+            )
+        choices = tuple(
+            ExportedChoice(
+                tconst=i.tconst,
+                title=title,
+                title_type=kind,
+                year=year,
+                liked=i.liked,
+                source=i.source,
+                created_at=i.created_at,
+                updated_at=i.updated_at,
+            )
+            for i, title, kind, year in rows
+        )
+        return UserExport(profile, choices)
+
+    def delete_account(self, user_id: int, confirm_username: str) -> None:
+        """Remove the user and everything that points at them, or nothing at all.
+
+        ``confirm_username`` must be the account's username as typed at registration
+        (surrounding spaces ignored): a guard against deleting by a slip.
+        """
+        with self.db.session() as session:
+            user = session.get(User, user_id)
+            if user is None:
+                raise AccountError("That account no longer exists.")
+            if (confirm_username or "").strip() != user.username:
+                raise AccountError(
+                    "To delete the account, type its username exactly; nothing was deleted."
+                )
+            session.expunge(user)
+            for table in user_tables():
+                session.execute(delete(table).where(table.c.user_id == user_id))
+            _delete_user(session, user_id)
