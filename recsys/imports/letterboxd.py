@@ -8,7 +8,9 @@ Letterboxd lists films only and gives no IMDb id, so rows are matched by title a
 from __future__ import annotations
 
 import io
+import lzma
 import zipfile
+import zlib
 
 from recsys.imports.limits import MAX_BYTES, ImportFileError, decode_text
 from recsys.imports.rows import RatedRow, parse_date, parse_number, parse_year
@@ -53,7 +55,15 @@ def ratings_from_zip(data: bytes) -> bytes:
                 content = stream.read(MAX_BYTES + 1)
     except ImportFileError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, RuntimeError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        zlib.error,
+        lzma.LZMAError,
+        EOFError,
+        OSError,
+        RuntimeError,
+    ) as exc:
         raise ImportFileError(f"The zip file is damaged or encrypted ({exc}).") from exc
     except (ValueError, NotImplementedError) as exc:  # unsupported compression and the like
         raise ImportFileError(f"The zip file cannot be read ({exc}).") from exc

@@ -19,7 +19,7 @@ _ARTICLES = ("the", "a", "an", "le", "la", "les", "l", "el", "los", "las", "il",
              "der", "die", "das", "de", "het", "een", "un", "une", "o", "os", "as")  # fmt: skip
 _ARTICLE = re.compile(rf"^(?:{'|'.join(_ARTICLES)})\s+")
 _TRAILING_ARTICLE = re.compile(rf",\s*(?:{'|'.join(_ARTICLES)})$")
-_NOT_WORD = re.compile(r"[^0-9a-z]+")
+_NOT_WORD = re.compile(r"[\W_]+")  # letters of every script stay (Сталкер, 千と千尋)
 YEAR_SLACK = 1
 
 
