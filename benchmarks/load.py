@@ -527,6 +527,7 @@ def run_load(
     keep: bool = False,
     driver: str = "apptest",
     users: int = 0,
+    servers: int = 0,
     log: Callable[[str], None] = lambda m: print(m, file=sys.stderr, flush=True),
 ) -> dict[str, Any]:
     """Prepare, serve, drive, verify; returns the report (see the module docstring).
@@ -534,15 +535,22 @@ def run_load(
     ``users`` accounts are pre-registered besides the sessions' own (``--users``).
 
     ``driver="ws"`` drives the ``streamlit run`` server itself over Streamlit's websocket
-    protocol (``benchmarks/ws_driver.py``) instead of in-process AppTest sessions."""
+    protocol (``benchmarks/ws_driver.py``) instead of in-process AppTest sessions.
+
+    ``servers=N`` (N >= 1) serves the app from N ``streamlit run`` processes behind nginx
+    (``testkit.cluster``) and drives the ws sessions through nginx; 0 is one process, no
+    front."""
     if driver not in ("apptest", "ws"):
         raise ValueError(f"unknown driver {driver!r}")
     if users < 0:
         raise ValueError("users must be >= 0")
     if driver == "ws" and not serve:
         raise ValueError("the ws driver needs the server (serve=True)")
+    if servers and (driver != "ws" or not serve):
+        raise ValueError("--servers drives the front: it needs the ws driver")
     root = Path(tempfile.mkdtemp(prefix="marquee-load-"))
     server: AppServer | None = None
+    cluster: Any = None
     prepared: Prepared | None = None
     saved_env = {k: os.environ.get(k) for k in ("MARQUEE_DATA_DIR", "DATABASE_URL")}
     try:
@@ -559,16 +567,32 @@ def run_load(
             "accounts": _count_accounts(prepared.url),
         }
 
-        if serve:
+        port = 0
+        sticky: list[str | None] = [None] * sessions
+        if servers:
+            cluster = start_cluster(prepared, root, servers)
+            port = cluster.front_port
+            sticky = list(cluster.spread_keys(sessions, prefix="load-"))
+            report["front"] = {
+                "port": port,
+                "servers": servers,
+                "sessions_per_server": _sessions_per_server(cluster, sticky),
+            }
+            log(f"nginx on {cluster.base} in front of {servers} app processes")
+        elif serve:
             server = AppServer(prepared.env, root)
             ready = server.wait_ready()
             report["server"] = {"port": server.port, **ready}
+            port = server.port
             log(f"streamlit run answers on {server.base}: {ready}")
 
         if driver == "ws":
             ws_driver = _ws_driver()
-            assert server is not None
-            report["warmup_s"] = round(ws_driver.warm_up(server.port, timeout), 2)
+            t0 = time.perf_counter()
+            warm = [a.port for a in cluster.apps] if cluster is not None else [port]
+            for app_port in warm:  # every process loads the engine before the clock starts
+                ws_driver.warm_up(app_port, timeout)
+            report["warmup_s"] = round(time.perf_counter() - t0, 2)
         else:
             # The in-process sessions: same data, one process-wide cache (engine, db pool).
             os.environ.update({k: prepared.env[k] for k in saved_env})
@@ -587,10 +611,9 @@ def run_load(
         deadline = time.monotonic() + seconds
         workers: list[Any]
         if driver == "ws":
-            assert server is not None
             workers = [
                 ws_driver.WsSession(
-                    server.port,
+                    port,
                     u,
                     [o for o in prepared.users if o is not u],
                     deadline,
@@ -600,6 +623,7 @@ def run_load(
                     refresh_every=REFRESH_EVERY,
                     revisit_share=REVISIT_SHARE,
                     max_actions=MAX_ACTIONS_PER_SESSION,
+                    cookies=_sticky_cookie(sticky[i]),
                 )
                 for i, u in enumerate(prepared.users)
             ]
@@ -620,6 +644,9 @@ def run_load(
         log(f"driving {sessions} sessions for {seconds:.0f} s ...")
         t_start = time.perf_counter()
         server_cpu0 = server.usage()[0] if server is not None else 0.0
+        cluster_cpu0 = _cluster_cpu(cluster)
+        machine0 = machine_cpu()
+        load0 = os.getloadavg()[0]
         driver_cpu0 = process_usage(os.getpid())[0]
         for thread in threads:
             thread.start()
@@ -632,6 +659,9 @@ def run_load(
                 "cpu_percent": round(100 * (server_cpu - server_cpu0) / wall, 1),
                 "peak_rss_mb": round(server_peak_mb, 1),
             }
+        if cluster is not None:
+            report["servers"] = _cluster_usage(cluster, cluster_cpu0, wall)
+        report["machine"] = _machine_busy(machine0, load0)
         report["driver_cpu_percent"] = round(
             100 * (process_usage(os.getpid())[0] - driver_cpu0) / wall, 1
         )
@@ -709,6 +739,8 @@ def run_load(
                 os.environ[key] = value
         if server is not None:
             server.stop()
+        if cluster is not None:
+            cluster.stop()
         if prepared is not None and prepared.pg is not None:
             _dispose_cached_pools()
             prepared.pg.stop()
@@ -716,6 +748,91 @@ def run_load(
             log(f"kept {root}")
         else:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def start_cluster(prepared: Prepared, root: Path, servers: int) -> Any:
+    """N app processes on the prepared data and nginx in front (``testkit.cluster``); the
+    engine trained by :func:`prepare` is the shared models folder."""
+    from testkit.cluster import Cluster
+
+    env = {**prepared.env, "MARQUEE_MODELS_DIR": str(root / "data" / "models")}
+    cluster = Cluster(root / "cluster", env, servers, upstream_header=True, app=APP)
+    try:
+        cluster.start()
+    except Exception:
+        cluster.stop()
+        raise
+    return cluster
+
+
+def _sticky_cookie(value: str | None) -> dict[str, str]:
+    from testkit.cluster import STICKY_COOKIE
+
+    return {STICKY_COOKIE: value} if value else {}
+
+
+def _sessions_per_server(cluster: Any, sticky: list[str | None]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for key in sticky:
+        upstream = cluster.upstream_of(key) if key else "?"
+        counts[upstream] = counts.get(upstream, 0) + 1
+    return counts
+
+
+def machine_cpu() -> tuple[int, int]:
+    """(busy, total) jiffies of all cores together, from ``/proc/stat``."""
+    values = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
+
+
+def _machine_busy(before: tuple[int, int], load0: float) -> dict[str, Any]:
+    """How busy the whole machine's cores were during the drive (other work included)."""
+    busy, total = machine_cpu()
+    share = (busy - before[0]) / max(1, total - before[1])
+    return {
+        "cpu_busy_percent": round(100 * share, 1),
+        "cores": os.cpu_count(),
+        "loadavg_1min_before_after": [round(load0, 2), round(os.getloadavg()[0], 2)],
+    }
+
+
+def _cluster_cpu(cluster: Any) -> list[float]:
+    if cluster is None:
+        return []
+    return [process_usage(a.pid)[0] if a.alive() else 0.0 for a in cluster.apps] + [
+        process_usage(cluster.nginx.pid)[0]
+    ]
+
+
+def _cluster_usage(cluster: Any, cpu0: list[float], wall: float) -> list[dict[str, Any]]:
+    """CPU % over the drive and peak RSS of each app process (and nginx's master, last)."""
+    out = []
+    pids = [(f"app-{a.index}:{a.port}", a.pid if a.alive() else None) for a in cluster.apps]
+    pids.append(("nginx", cluster.nginx.pid))
+    for (name, pid), before in zip(pids, cpu0, strict=True):
+        if pid is None:
+            out.append({"process": name, "exited": True})
+            continue
+        cpu, peak = process_usage(pid)
+        if name == "nginx":
+            cpu += sum(process_usage(c)[0] for c in _children(pid))
+        out.append(
+            {
+                "process": name,
+                "cpu_percent": round(100 * (cpu - before) / wall, 1),
+                "peak_rss_mb": round(peak, 1),
+            }
+        )
+    return out
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(x) for x in text.split()]
 
 
 def _ws_driver() -> Any:
@@ -797,13 +914,28 @@ def summary(report: dict[str, Any]) -> str:
             f"  likes/s (all sessions) {report['likes_per_s']}   like p50 {ms('p50_like_ms')}"
             f"  p95 {ms('p95_like_ms')}   Home p50 {ms('p50_home_ms')} p95 {ms('p95_home_ms')}"
             f"   log-in p50 {ms('p50_login_ms')} p95 {ms('p95_login_ms')}",
-            f"  app server CPU {report.get('server', {}).get('cpu_percent', '-')} %, peak RSS "
-            f"{report.get('server', {}).get('peak_rss_mb', '-')} MB; driver CPU "
-            f"{report.get('driver_cpu_percent', '-')} %",
+            _usage_line(report),
             f"  sent {report['likes_sent']}  lost {report['lost']}  duplicated "
             f"{report['duplicated']}  leaks {report['cross_user_leaks']}  errors "
             f"{report['errors']}  logged in {report['sessions_logged_in']}/{report['sessions']}",
         ]
+    )
+
+
+def _usage_line(report: dict[str, Any]) -> str:
+    driver = f"driver CPU {report.get('driver_cpu_percent', '-')} %"
+    if "servers" in report:
+        parts = [
+            f"{p['process']} CPU {p.get('cpu_percent', '-')} % RSS {p.get('peak_rss_mb', '-')} MB"
+            for p in report["servers"]
+        ]
+        machine = report.get("machine", {})
+        busy = f"; machine {machine.get('cpu_busy_percent', '-')} % busy"
+        return "  " + "; ".join(parts) + f"; {driver}{busy}"
+    server = report.get("server", {})
+    return (
+        f"  app server CPU {server.get('cpu_percent', '-')} %, peak RSS "
+        f"{server.get('peak_rss_mb', '-')} MB; {driver}"
     )
 
 
@@ -871,6 +1003,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument(
+        "--servers",
+        type=int,
+        default=0,
+        help="N app processes behind nginx, driven through nginx (testkit.cluster); "
+        "0 (default): one `streamlit run`, no front",
+    )
+    parser.add_argument(
         "--driver",
         choices=["apptest", "ws"],
         default="ws",
@@ -905,6 +1044,7 @@ def main(argv: list[str] | None = None) -> int:
         keep=args.keep,
         driver=args.driver,
         users=args.users,
+        servers=args.servers,
     )
     text = json.dumps(report, indent=2, default=str)
     if args.json:

@@ -349,8 +349,10 @@ class WsSession:
         refresh_every: int = 8,
         revisit_share: float = 0.33,
         max_actions: int = 5_000,
+        cookies: dict[str, str] | None = None,
     ) -> None:
         self.port = port
+        self.cookies = dict(cookies or {})  # e.g. the front's sticky cookie
         self.user = user
         self.others = others
         self.deadline = deadline
@@ -383,7 +385,7 @@ class WsSession:
         r.intended = dict(initial)
         client: StreamlitClient | None = None
         try:
-            client = StreamlitClient(self.port, self.timeout)
+            client = StreamlitClient(self.port, self.timeout, cookies=self.cookies)
             client.rerun()  # open "/": the gate sends a visitor to /login
             t0 = time.perf_counter()
             page = log_in(client, r.username, self.password)  # -> st.switch_page -> Home
