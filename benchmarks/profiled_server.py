@@ -66,11 +66,14 @@ class Recorder:
 
     def dump(self) -> None:
         text = io.StringIO()
-        stats = pstats.Stats(self.profile, stream=text)
+        try:
+            stats = pstats.Stats(self.profile, stream=text)
+        except TypeError:  # nothing was profiled
+            stats = None
         runs = max(1, len(self.run_ms))
         top = []
         for (file, line, name), (_cc, calls, own, cum, _callers) in sorted(
-            stats.stats.items(),  # type: ignore[attr-defined]
+            stats.stats.items() if stats else [],  # type: ignore[attr-defined]
             key=lambda kv: kv[1][3],
             reverse=True,
         )[:TOP]:
