@@ -115,6 +115,7 @@ SECTIONS: list[Callable[[_auth.AppContext], None]] = [
 with page_body("your account"):
     st.title(":material/manage_accounts: Your account")
     st.caption(f"Signed in as **{md_escape(ctx.user.name if ctx.user else '')}**")
-    for section in SECTIONS:
+    for number, section in enumerate(SECTIONS):
+        if number:
+            st.divider()
         section(ctx)
-        st.divider()
