@@ -82,8 +82,8 @@ COOKIE_WRITER_KEY = "marquee_cookie_writer"
 
 #: Shown on the log-in page when a session was ended elsewhere (or expired).
 SESSION_ENDED_MESSAGE = (
-    "Your session has ended (signed out on another device, password changed, or inactive "
-    "too long). Please log in again."
+    "Your session has ended (logged out, signed out from another device, password changed, "
+    "or unused too long). Please log in again."
 )
 
 #: Per browser session: after this many failed log-ins, the session waits SESSION_LOCKOUT_S.
