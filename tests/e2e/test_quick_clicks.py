@@ -1,0 +1,109 @@
+"""Quick likes, take-backs and dislikes on several cards in Chromium agree with the database.
+
+Each card is a fragment: its click reruns only that card. A user who clicks faster than the
+reruns finish must still end with every card, the "Your ratings" dialog and a reload showing
+exactly the stored rows, and each click must have been stored (nothing lost).
+The server, data and log-in are ``benchmarks/like_latency.py``'s (one onboarded user).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+if not CHROMIUM.exists():
+    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+
+def _like_latency() -> ModuleType:
+    name = "marquee_like_latency"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "like_latency.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], int]]:
+    bench = _like_latency()
+    root = tmp_path_factory.mktemp("quick_clicks")
+    secrets, uid = bench.prepare(root, 0)
+    (root / "app").mkdir()
+    proc, port, log = bench.start_server(ROOT, secrets, root / "app")
+    try:
+        yield f"http://127.0.0.1:{port}", secrets, uid
+    finally:
+        bench.stop_server(proc, log)
+
+
+def _card_states(page: Any, tconsts: list[str]) -> dict[str, bool | None]:
+    """What each card shows: True (Liked badge + primary Like), False, or None."""
+    states: dict[str, bool | None] = {}
+    for t in tconsts:
+        like = page.get_attribute(f".st-key-like_{t} button", "data-testid") or ""
+        dislike = page.get_attribute(f".st-key-dislike_{t} button", "data-testid") or ""
+        liked_badge = page.locator(f".st-key-card_{t} .mq-like").count() > 0
+        disliked_badge = page.locator(f".st-key-card_{t} .mq-dislike").count() > 0
+        by_like, by_dislike = "primary" in like, "primary" in dislike
+        assert by_like == liked_badge and by_dislike == disliked_badge, t
+        assert not (by_like and by_dislike), t
+        states[t] = True if by_like else False if by_dislike else None
+    return states
+
+
+def test_quick_clicks_on_several_cards_agree_with_the_database(server) -> None:  # type: ignore[no-untyped-def]
+    bench = _like_latency()
+    base, secrets, uid = server
+    before = bench.stored_choices(secrets, uid)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=bench.CHROMIUM_ARGS
+        )
+        page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+        cards = bench.log_in(page, base)[:4]
+        a, b, c, d = cards
+        # like / take back / dislike in quick succession, 20 ms apart (faster than a rerun)
+        clicks = [("like", a), ("like", b), ("dislike", a), ("like", c), ("like", c)]
+        clicks += [("dislike", d), ("like", b), ("dislike", b), ("like", d)]
+        expected: dict[str, bool | None] = dict.fromkeys(cards)
+        for verdict, t in clicks:
+            want = verdict == "like"
+            expected[t] = None if expected[t] is want else want
+            page.click(f".st-key-{verdict}_{t} button", timeout=10_000)
+            page.wait_for_timeout(20)
+        bench._idle(page)
+        page.wait_for_timeout(500)
+        bench._idle(page)
+
+        stored = bench.stored_choices(secrets, uid)
+        assert {t: stored.get(t) for t in cards} == expected  # every click was stored
+        assert _card_states(page, cards) == expected  # and every card shows it
+        assert {t: v for t, v in stored.items() if t not in cards} == before
+
+        liked = sum(1 for v in stored.values() if v)
+        page.click(".st-key-home_ratings button")
+        dialog = page.locator('[role="dialog"]')
+        summary = f"Your ratings: {liked} liked, {len(stored) - liked} disliked"
+        dialog.get_by_text(summary).wait_for(timeout=30_000)
+        page.keyboard.press("Escape")
+
+        page.reload()  # a new visit reads the stored rows: rated titles left the lists
+        page.wait_for_selector('[class*="st-key-like_tt"]', timeout=60_000)
+        bench._idle(page)
+        assert not set(bench._cards(page)) & set(stored)
+        browser.close()
