@@ -130,14 +130,18 @@ def main() -> None:
 
         run_alone(setting_up)
         return
-    service = _resources.service(settings, db)
-
-    _auth.render_cookie_writer()
-    # One authenticator per session, handed only the account being logged in or restored;
-    # the signed-in profile is kept per session (see pages/_auth.py).
-    auth = _auth.session_authenticator(settings, service.accounts, cookie_key)
-    _auth.restore_from_cookie(auth, settings, service, cookie_key)
-    user = _auth.signed_in_user(auth, settings, service)
+    try:
+        service = _resources.service(settings, db)
+        _auth.render_cookie_writer()
+        # One authenticator per session, handed only the account being logged in or
+        # restored; the signed-in profile is kept per session (see pages/_auth.py).
+        auth = _auth.session_authenticator(settings, service.accounts, cookie_key)
+        _auth.restore_from_cookie(auth, settings, service, cookie_key)
+        user = _auth.signed_in_user(auth, settings, service)
+    except StorageError as exc:  # e.g. PostgreSQL restarting: say so; the next run reconnects
+        unavailable = str(exc)
+        run_alone(lambda: st.error(unavailable, icon=":material/database:"))
+        return
     pages = register_pages()
     _auth.set_context(_auth.AppContext(settings, service, user, auth, cookie_key, pages))
     # Every page is registered every run; the gate below decides what a visitor may open, and

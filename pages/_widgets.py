@@ -20,6 +20,7 @@ from streamlit.delta_generator import DeltaGenerator
 from pages._auth import context
 from recsys.cards import TitleCard
 from recsys.config import Settings
+from recsys.services import StorageError
 from recsys.services.ratings import Choice, Verdict
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,14 @@ def _rate(tconst: str, title: str, choice: Choice) -> None:
     fragment then reruns alone, draws the stored choice and shows the toast left here;
     a callback of a widget in a fragment must not draw anything itself)."""
     ctx = context()
-    ctx.service.ratings.rate(ctx.user_id, tconst, choice)
+    try:
+        ctx.service.ratings.rate(ctx.user_id, tconst, choice)
+    except StorageError as exc:  # e.g. the database restarting: say so, keep the card as stored
+        log.warning("rating not saved: %s", exc)
+        st.session_state.setdefault(_TOAST_KEY, []).append(
+            (f"Not saved: {exc}", ":material/error:")
+        )
+        return
     visit_choices(refresh=True)
     if choice is None:
         toast = (f"Took back your rating of {title}", ":material/undo:")

@@ -303,7 +303,11 @@ class BackgroundRetrainer:
     ) -> bool:
         """Start a retrain when ``engine`` is stale and none is running; True if started."""
         with self._lock:
-            if self.running or not engine_is_stale(engine, settings, db):
+            try:
+                if self.running or not engine_is_stale(engine, settings, db):
+                    return False
+            except Exception:  # the database is unreachable: ask again next time
+                log.warning("could not check whether the model is stale", exc_info=True)
                 return False
             self._thread = threading.Thread(
                 target=self._run, args=(settings, db, on_done), name="marquee-retrain", daemon=True

@@ -6,6 +6,7 @@ Nothing connects at import time: :class:`Database` is built from settings by who
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from recsys.config import Settings
@@ -43,9 +44,31 @@ _SQLITE_CONDITIONS = (
 )
 
 
-def storage_error(exc: OperationalError, safe_url: str) -> StorageError | None:
-    """A :class:`StorageError` with a plain message for SQLite conditions a user can act on."""
+#: PostgreSQL (psycopg) messages that mean the server is down, restarting or unreachable.
+_SERVER_GONE = (
+    "connection refused",
+    "server closed the connection",
+    "terminating connection",
+    "the database system is",  # ... starting up / shutting down / in recovery mode
+    "connection failed",
+    "could not connect",
+    "connection is lost",
+    "connection timeout",
+)
+
+
+def storage_error(exc: DBAPIError, safe_url: str) -> StorageError | None:
+    """A :class:`StorageError` with a plain message for conditions a user can act on: SQLite's
+    own, and a PostgreSQL server that is down or restarting (the pool reconnects by itself
+    once it is back: ``pool_pre_ping``)."""
     text = str(exc.orig).lower()
+    if exc.connection_invalidated or any(needle in text for needle in _SERVER_GONE):
+        error = StorageError(
+            f"The database {safe_url} cannot be reached right now (it may be restarting); "
+            "nothing was saved. Try again in a moment."
+        )
+        error.__cause__ = exc
+        return error
     for needle, what in _SQLITE_CONDITIONS:
         if needle in text:
             error = StorageError(f"The database {safe_url} {what} ({exc.orig}).")
@@ -150,8 +173,9 @@ class Database:
         try:
             yield session
             session.commit()
-        except OperationalError as exc:
-            session.rollback()
+        except DBAPIError as exc:
+            with contextlib.suppress(DBAPIError):  # the connection may be gone with the server
+                session.rollback()
             clear = storage_error(exc, self.safe_url)
             if clear is None:
                 raise

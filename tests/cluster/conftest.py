@@ -81,6 +81,12 @@ def world(load_benchmark, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         prepared.pg.stop()
 
 
+def said(page: Any, *needles: str) -> list[str]:
+    """Toasts and alerts on ``page`` that contain one of ``needles``."""
+    bodies = [t.body for t in page.of_type("toast")] + [a.body for a in page.of_type("alert")]
+    return [b for b in bodies if any(n in b for n in needles)]
+
+
 @dataclass
 class Visitor:
     """One browser through the front: logs in, likes and takes back, reconnects on a drop.
@@ -116,6 +122,9 @@ class Visitor:
         self.client = client
         self.upstreams.append(client.ws.response.headers.get(UPSTREAM_HEADER, "?"))
         page = client.rerun()
+        unavailable = said(page, "cannot be reached")
+        if unavailable:  # the app's own message while the database is down
+            raise AssertionError(unavailable[0])
         if page.widget("button", "home_refresh") is not None:
             self.restores += 1
             return page
@@ -143,7 +152,7 @@ class Visitor:
                 page = self.client.page if self.client is not None else self.connect()
                 tconst = self.rng.choice(ws.cards(page))
                 page = self.client.click(page.widget("button", f"like_{tconst}"))
-                problems = page.exceptions()
+                problems = page.exceptions() + said(page, "Not saved", "cannot be reached")
                 if problems:
                     self.errors.append(problems[0])
                     self.unsure.add(tconst)
@@ -153,7 +162,7 @@ class Visitor:
                 self.acked[tconst] = ws.choice_shown(page, tconst)
                 self.unsure.discard(tconst)
                 done += 1
-            except (ws.ProtocolError, OSError, AssertionError) as exc:
+            except (ws.ProtocolError, OSError, AssertionError, IndexError) as exc:
                 self.drops += 1
                 self.errors.append(f"{type(exc).__name__}: {exc}"[:300])
                 if tconst is not None:
