@@ -64,9 +64,13 @@ def ratings_from_zip(data: bytes) -> bytes:
         OSError,
         RuntimeError,
     ) as exc:
-        raise ImportFileError(f"The zip file is damaged or encrypted ({exc}).") from exc
+        raise ImportFileError(
+            "The zip file is damaged or encrypted; download the Letterboxd export again."
+        ) from exc
     except (ValueError, NotImplementedError) as exc:  # unsupported compression and the like
-        raise ImportFileError(f"The zip file cannot be read ({exc}).") from exc
+        raise ImportFileError(
+            "The zip file uses a compression we cannot read; upload its ratings.csv instead."
+        ) from exc
     if len(content) > MAX_BYTES:
         raise ImportFileError(
             f"ratings.csv in the zip is larger than {MAX_BYTES // 1024 // 1024} MB unpacked."

@@ -25,7 +25,7 @@ YEAR_SLACK = 1
 
 def normalise_title(name: str) -> str:
     """A comparison key: lower case, no accents or punctuation, no leading article."""
-    text = unicodedata.normalize("NFKD", name.casefold())
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", name).casefold())
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = text.replace("&", " and ").replace("'", "").replace("’", "")
     text = _TRAILING_ARTICLE.sub("", text.strip())

@@ -71,9 +71,7 @@ class Imports:
         with self.db.session() as session:
             if user_store.by_id(session, user_id) is None:
                 raise ImportFileError("That account no longer exists.")
-            counts = interaction_store.merge_dated(
-                session, user_id, choices, source=preview.source
-            )
+            counts = interaction_store.merge_dated(session, user_id, choices, source=preview.source)
         return ImportResult(
             format=preview.format,
             added=counts.added,
