@@ -267,7 +267,7 @@ def retrain_due(
 def stale_reason(engine: Engine, settings: Settings, db: Database) -> str | None:
     """Why ``engine`` is due for retraining (a week old, or enough new likes), else None."""
     with db.session() as session:
-        new = interaction_store.count(session, since=engine.trained_at_)
+        new = interaction_store.changes_since(session, engine.trained_at_, engine.n_interactions_)
     return retrain_due(settings, engine.trained_at_, new)
 
 

@@ -201,6 +201,15 @@ def test_the_next_retrain_no_longer_learns_from_a_deleted_user(
     assert f"app:{bob}" in after.graph.svd.user_index_
 
 
+def test_a_deletion_counts_towards_the_retrain_trigger(service: Marquee) -> None:
+    ada, _ = _populate(service, "ada"), _populate(service, "bob")
+    settings = service.settings.with_overrides(retrain_after_interactions=6)
+    engine = bootstrap.load_or_train_engine(settings, service.db, force=True).engine
+    assert bootstrap.stale_reason(engine, settings, service.db) is None
+    service.privacy.delete_account(ada, "ada")  # 6 likes gone, none added since training
+    assert bootstrap.stale_reason(engine, settings, service.db) is not None
+
+
 def test_deleting_leaves_interactions_of_the_catalog_alone(service: Marquee) -> None:
     uid = _populate(service, "ada")
     with service.db.session() as session:

@@ -37,3 +37,17 @@ def test_an_import_of_five_likes_ends_the_cold_start(service: Marquee) -> None:
     cards = [c for section in warm.values() for c in section]
     assert cards and all(c.model_part != "cold_start" for c in cards)
     assert not {t for (t,) in movies} & {c.tconst for c in cards}  # imported likes not re-served
+
+
+def test_an_import_of_old_ratings_makes_the_model_due_for_retraining(service: Marquee) -> None:
+    """Imported rows carry their rating dates (before the model was trained), yet count."""
+    engine = bootstrap.load_or_train_engine(service.settings, service.db).engine
+    assert bootstrap.stale_reason(engine, service.settings, service.db) is None
+    uid = service.accounts.register("Ada", "ada@example.com", "ada", PASSWORD, PASSWORD)
+    with service.db.session() as session:
+        titles = [t for (t,) in session.query(Title.tconst).order_by(Title.tconst).limit(60)]
+    data = imdb_file([imdb_row(t, 8 if i % 2 else 2, "2019-06-01") for i, t in enumerate(titles)])
+    result = service.imports.apply(uid, service.imports.preview(uid, "ratings.csv", data))
+    assert result.stored == 60 >= service.settings.retrain_after_interactions
+    reason = bootstrap.stale_reason(engine, service.settings, service.db)
+    assert reason is not None and "60 new" in reason
