@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from recsys.config import Settings
 from recsys.services.accounts import Accounts, UserProfile
 from recsys.services.art import ArtProvider
-from recsys.services.imports import ImportResult, Imports
+from recsys.services.imports import ImportFileError, ImportPreview, ImportResult, Imports
 from recsys.services.onboarding import Onboarding, OnboardingState
 from recsys.services.privacy import Privacy, UserExport
 from recsys.services.quality import Quality
@@ -83,6 +83,8 @@ __all__ = [
     "ArtProvider",
     "Choice",
     "Database",
+    "ImportFileError",
+    "ImportPreview",
     "ImportResult",
     "Imports",
     "Marquee",

@@ -16,13 +16,23 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from recsys.imports import ImportFileError, ImportPreview, TitleIndex, build_preview, read_export
+from recsys.imports import (
+    ImportFileError,
+    ImportPreview,
+    Sample,
+    TitleIndex,
+    build_preview,
+    read_export,
+)
 from recsys.imports.matching import CatalogTitle
 from recsys.store import catalog as catalog_store
 from recsys.store import interactions as interaction_store
 from recsys.store import users as user_store
 from recsys.store.db import Database
 from recsys.store.models import Title, utcnow
+
+#: Re-exported so that pages need only ``recsys.services``.
+__all__ = ["ImportFileError", "ImportPreview", "ImportResult", "Imports", "Sample"]
 
 _INDEX_LOCK = threading.Lock()
 #: Database URL -> (catalog key, index): one index per catalog, rebuilt after a new ingest.
