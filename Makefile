@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint format system-test-deps ingest evaluate benchmarks clean
+.PHONY: run test lint format system-test-deps ingest evaluate benchmarks clean cluster-up cluster-down
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,15 @@ test: $(VENV)/.dev-installed system-test-deps
 ## Installed automatically when running as root on Debian/Ubuntu; otherwise those tests skip.
 system-test-deps:
 	@bash scripts/system-test-deps.sh
+
+## N app processes behind nginx on a private PostgreSQL (scripts/cluster.sh; README "Scale out").
+SERVERS ?= 2
+FRONT_PORT ?= 8080
+cluster-up: $(VENV)/.dev-installed
+	bash scripts/cluster.sh up $(SERVERS) --port $(FRONT_PORT)
+
+cluster-down:
+	bash scripts/cluster.sh down
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

@@ -63,7 +63,7 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(load_benchmark, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:  # noqa: F811
+def cluster_world(load_benchmark, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:  # noqa: F811
     require_cluster_tools()
     load = load_benchmark
     root = Path(tmp_path_factory.mktemp("cluster"))

@@ -32,7 +32,8 @@ def _title(world: World, tconst: str) -> str:
         engine.dispose()
 
 
-def test_front_spreads_browsers_and_sets_the_sticky_cookie(world: World) -> None:
+def test_front_spreads_browsers_and_sets_the_sticky_cookie(cluster_world: World) -> None:
+    world = cluster_world
     import requests
 
     reply = requests.get(world.cluster.base + "/", timeout=10)
@@ -43,7 +44,8 @@ def test_front_spreads_browsers_and_sets_the_sticky_cookie(world: World) -> None
     assert ports == {f"127.0.0.1:{a.port}" for a in world.cluster.apps}
 
 
-def test_a_like_through_one_process_shows_on_a_page_served_by_the_other(world: World) -> None:
+def test_a_like_through_one_process_shows_through_the_other(cluster_world: World) -> None:
+    world = cluster_world
     user = world.prepared.users[0]
     a = Visitor(world, user, world.sticky_for(0, "a"))
     page = a.connect()
@@ -64,9 +66,10 @@ def test_a_like_through_one_process_shows_on_a_page_served_by_the_other(world: W
     b.close()
 
 
-def test_kill_9_of_one_process_during_load(world: World) -> None:
+def test_kill_9_of_one_process_during_load(cluster_world: World) -> None:
     """Its visitors' next actions land on the live process, still logged in, nothing lost;
     the restarted process rejoins."""
+    world = cluster_world
     cluster = world.cluster
     users = world.prepared.users
     visitors = [Visitor(world, users[i], world.sticky_for(i % 2, f"kill{i}-")) for i in range(4)]
@@ -116,9 +119,10 @@ def _pg_ctl(world: World, *args: str) -> None:
     )
 
 
-def test_postgres_restart_during_load(world: World) -> None:
+def test_postgres_restart_during_load(cluster_world: World) -> None:
     """Clicks while the database is down fail with a message; none acknowledged is lost, and
     the processes recover by themselves (no restart) once it is back."""
+    world = cluster_world
     pg = world.prepared.pg
     users = world.prepared.users
     visitors = [Visitor(world, users[i], world.sticky_for(i % 2, f"pg{i}-")) for i in range(4)]
