@@ -55,10 +55,20 @@ def build_lock(url: str) -> threading.Lock:
     return threading.Lock()
 
 
-@st.cache_resource(show_spinner="Loading the recommender…")
-def load_engine(url: str, data_dir: str, _settings: Settings, _db: Database) -> Engine:
-    """The saved engine (stale or not: the retrainer renews it), trained only if unusable."""
-    return bootstrap.load_or_train_engine(_settings, _db, stale_ok=True).engine
+#: ``load_engine``'s version key at start: the saved engine checked against the data.
+AT_START = "start"
+
+
+@st.cache_resource(show_spinner="Loading the recommender…", max_entries=1)
+def load_engine(
+    url: str, data_dir: str, version: str, _settings: Settings, _db: Database
+) -> Engine:
+    """At start, the saved engine (stale or not: the retrainer renews it), trained only if
+    unusable; later, the saved ``version`` another process published (``max_entries=1``
+    lets the engine it replaces go)."""
+    if version == AT_START:
+        return bootstrap.load_or_train_engine(_settings, _db, stale_ok=True).engine
+    return bootstrap.load_saved_engine(_settings, _db)
 
 
 @st.cache_resource(show_spinner=False)
@@ -109,16 +119,28 @@ class Every:
             self._next = now + self.seconds
             return True
 
+    def soon(self) -> None:
+        """Make the next :meth:`due` true (e.g. this process just saved a new model)."""
+        with self._lock:
+            self._next = 0.0
+
 
 @st.cache_resource(show_spinner=False)
 def staleness_check(url: str) -> Every:
     return Every(STALENESS_CHECK_S)
 
 
+class ModelCheck(Every):
+    """When to look for a newer saved model, and which version this process serves."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.version = AT_START
+
+
 @st.cache_resource(show_spinner=False)
-def model_check(url: str, seconds: float) -> Every:
-    """How often this process looks for a newer model saved by another process."""
-    return Every(seconds)
+def model_check(url: str, seconds: float) -> ModelCheck:
+    return ModelCheck(seconds)
 
 
 def current_engine(settings: Settings, db: Database) -> Engine:
@@ -126,16 +148,17 @@ def current_engine(settings: Settings, db: Database) -> Engine:
 
     Another process (or this one's retrainer) may have published a newer model: at most every
     ``model_check_s`` seconds one small file says which version is current, and a different
-    one drops the cached engine, so this run loads the new version (no restart; the heap
-    freezer lets the old engine go).
+    one is loaded from the shared folder (no database reads, no restart; the heap freezer
+    lets the old engine go).
     """
-    url = settings.resolved_database_url
-    engine = load_engine(url, str(settings.data_dir), settings, db)
-    if model_check(url, settings.model_check_s).due():
+    url, data_dir = settings.resolved_database_url, str(settings.data_dir)
+    check = model_check(url, settings.model_check_s)
+    engine = load_engine(url, data_dir, check.version, settings, db)
+    if check.due():
         latest = bootstrap.saved_version(settings)
         if latest is not None and latest != getattr(engine, "artifact_version_", None):
-            load_engine.clear()
-            engine = load_engine(url, str(settings.data_dir), settings, db)
+            check.version = latest
+            engine = load_engine(url, data_dir, latest, settings, db)
     return engine
 
 
@@ -195,11 +218,13 @@ def service(settings: Settings, db: Database) -> Marquee:
     """The services over the process-wide database, engine and TMDb client."""
     url = settings.resolved_database_url
     engine = current_engine(settings, db)
-    # Visitors keep the current model while a stale one retrains; then the cache is dropped
-    # and the next run loads the new artifact from disk. Staleness costs a query: at most
-    # once per STALENESS_CHECK_S per process, not on every click.
+    # Visitors keep the current model while a stale one retrains (in one process of all:
+    # the training lock); then the next run loads the new version. Staleness costs a query:
+    # at most once per STALENESS_CHECK_S per process, not on every click.
     if staleness_check(url).due():
-        model_retrainer(url).maybe_start(settings, db, engine, on_done=load_engine.clear)
+        # the new version is then swapped in by the model check, as in every other process
+        swap_soon = model_check(url, settings.model_check_s).soon
+        model_retrainer(url).maybe_start(settings, db, engine, on_done=swap_soon)
     art = load_art(url, settings.tmdb_enabled, settings.tmdb_api_base, settings, db)
     heap_freezer().after_load(engine)
     return marquee(repr(settings), (id(db), id(engine), id(art)), settings, db, engine, art)

@@ -74,6 +74,22 @@ def build_catalog_once(
             path.unlink(missing_ok=True)
 
 
+def load_saved_engine(settings: Settings, db: Database) -> Engine:
+    """The engine saved in the models folder, as another process published it.
+
+    Only its format and parameters are checked (its publisher checked the data): a model
+    saved with other parameters falls back to :func:`load_or_train_engine`.
+    """
+    try:
+        engine = Engine.load(settings.models_dir)
+        if engine.params == ModelParams.from_settings(settings):
+            return engine
+        log.warning("the saved model has other parameters than this process's settings")
+    except Exception:
+        log.warning("the saved model could not be loaded", exc_info=True)
+    return load_or_train_engine(settings, db, stale_ok=True).engine
+
+
 def saved_version(settings: Settings) -> str | None:
     """The name of the model version currently saved in the models folder (one small read)."""
     try:
