@@ -28,6 +28,9 @@ with page_body("the log-in page"):
                 st.error(message, icon=":material/lock:")
             elif st.session_state.get("authentication_status") is False:
                 st.error("Username or password is incorrect.", icon=":material/lock:")
+            notice = st.session_state.pop("_marquee_login_notice", None)
+            if notice:
+                st.success(notice, icon=":material/check:")
             if st.session_state.pop("_marquee_registered", None):
                 st.success("Your account is ready. Log in to start.", icon=":material/check:")
         with register:

@@ -1,0 +1,233 @@
+"""The Account page's data flows in Chromium: import an IMDb and a Letterboxd export (preview,
+confirm, stored), download the export, see Home use the import, delete the account.
+
+The server, data and log-in are ``benchmarks/like_latency.py``'s (one onboarded user).
+Screenshots go to ``test-output/e2e/21-*``.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+OUT = ROOT / "test-output" / "e2e"
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+if not CHROMIUM.exists():
+    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+IMDB_HEADER = (
+    "Const,Your Rating,Date Rated,Title,Original Title,URL,Title Type,IMDb Rating,"
+    "Runtime (mins),Year,Genres,Num Votes,Release Date,Directors"
+)
+
+
+def _like_latency() -> ModuleType:
+    name = "marquee_like_latency"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "like_latency.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def _service(secrets: dict[str, str]) -> Any:
+    from testkit import factories
+
+    settings = factories.settings_from_secrets(secrets)
+    db = factories.database(settings)
+    return factories.service(settings, db), db
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], int]]:
+    bench = _like_latency()
+    root = tmp_path_factory.mktemp("account_data")
+    secrets, uid = bench.prepare(root, 0)
+    (root / "app").mkdir()
+    proc, port, log = bench.start_server(ROOT, secrets, root / "app")
+    try:
+        yield f"http://127.0.0.1:{port}", secrets, uid
+    finally:
+        bench.stop_server(proc, log)
+
+
+def _unrated_movies(secrets: dict[str, str], uid: int) -> list[tuple[str, str, int]]:
+    """(tconst, title, year) of catalog movies the user has not rated, names unique."""
+    from recsys.store.models import Title
+
+    service, db = _service(secrets)
+    try:
+        rated = set(service.ratings.choices(uid))
+        with db.session() as session:
+            rows = session.execute(
+                select(Title.tconst, Title.primary_title, Title.start_year)
+                .where(Title.title_type == "movie")
+                .order_by(Title.tconst)
+            ).all()
+    finally:
+        db.dispose()
+    names = [r[1] for r in rows]
+    return [
+        (t, n, y)
+        for t, n, y in rows
+        if t not in rated and y and names.count(n) == 1 and "<" not in n
+    ]
+
+
+def _imdb_csv(rows: list[tuple[str, str, int]], ratings: list[int]) -> bytes:
+    out = io.StringIO()
+    out.write(IMDB_HEADER + "\n")
+    writer = csv.writer(out)
+    for (tconst, name, year), rating in zip(rows, ratings, strict=True):
+        writer.writerow(
+            [tconst, rating, "2024-05-0" + str(1 + rating % 9), name, name,
+             f"https://www.imdb.com/title/{tconst}/", "Movie", "7.1", "120", year,
+             "Drama", "12345", f"{year}-01-01", "Someone"]
+        )  # fmt: skip
+    writer.writerow(
+        ["tt9999999", 8, "2024-05-01", "Not Here", "", "", "Movie", "", "", 2020, "", "", "", ""]
+    )
+    return out.getvalue().encode()
+
+
+def _letterboxd_csv(rows: list[tuple[str, str, int]], stars: list[float]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Date", "Name", "Year", "Letterboxd URI", "Rating"])
+    for (_t, name, year), rating in zip(rows, stars, strict=True):
+        writer.writerow(["2025-01-02", name, year, "https://boxd.it/x", rating])
+    writer.writerow(["2025-01-02", "A Film Nobody Made", 1901, "https://boxd.it/y", 4.5])
+    return out.getvalue().encode()
+
+
+def _shot(page: Any, name: str) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+
+
+def _open_account(page: Any, base: str) -> None:
+    bench = _like_latency()
+    page.goto(base + "/account")
+    page.wait_for_selector(".st-key-import_ratings", timeout=60_000)
+    bench._idle(page)
+
+
+def _upload(page: Any, name: str, data: bytes) -> None:
+    """Remove the file the uploader holds (if any), then upload ``data`` as ``name``."""
+    bench = _like_latency()
+    remove = page.locator('.st-key-import_ratings [data-testid="stFileChipDeleteBtn"]')
+    if remove.count():
+        remove.first.click()
+        bench._idle(page)
+    page.locator(".st-key-import_ratings input[type=file]").set_input_files(
+        {"name": name, "mimeType": "text/csv", "buffer": data}
+    )
+    page.wait_for_selector(
+        f'.st-key-import_ratings [data-testid="stFileChip"]:has-text("{name}")',
+        timeout=30_000,
+    )
+    bench._idle(page)
+    page.wait_for_timeout(300)
+    bench._idle(page)
+
+
+def test_import_export_home_and_delete(server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bench = _like_latency()
+    base, secrets, uid = server
+    movies = _unrated_movies(secrets, uid)
+    assert len(movies) >= 9, "the test world has too few unrated movies"
+    imdb_rows, lb_rows = movies[:6], movies[6:9]
+    before = bench.stored_choices(secrets, uid)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=bench.CHROMIUM_ARGS
+        )
+        context = browser.new_context(
+            viewport={"width": 1440, "height": 1000}, accept_downloads=True
+        )
+        page = context.new_page()
+        bench.log_in(page, base)
+        _open_account(page, base)
+
+        # a file that is not an export: one clear message, nothing stored
+        _upload(page, "notes.csv", b"\x00\x01\x02binary\xff\xfe")
+        assert page.locator("[data-testid='stAlert']").count() >= 1
+        assert page.locator(".st-key-import_confirm").count() == 0
+        _shot(page, "21-account-import-refused")
+        assert bench.stored_choices(secrets, uid) == before
+
+        # IMDb: 9, 8, 7 like; 6, 5 skipped; 2 dislike; one title not in the catalog
+        _upload(page, "ratings.csv", _imdb_csv(imdb_rows, [9, 8, 7, 6, 5, 2]))
+        text = page.inner_text("[data-testid='stMain']")
+        assert "IMDb ratings export" in text and "7 rows" in text, text[:1500]
+        _shot(page, "21-account-import-preview")
+        page.click(".st-key-import_confirm button")
+        page.wait_for_selector("text=Imported from IMDb ratings export", timeout=30_000)
+        bench._idle(page)
+        stored = bench.stored_choices(secrets, uid)
+        imdb_expected = {
+            imdb_rows[i][0]: v for i, v in ((0, True), (1, True), (2, True), (5, False))
+        }
+        assert {t: stored.get(t) for t in imdb_expected} == imdb_expected
+        assert imdb_rows[3][0] not in stored and imdb_rows[4][0] not in stored
+        assert "4 new, 0 updated, 0 already there" in page.inner_text("[data-testid='stMain']")
+        _shot(page, "21-account-imported")
+
+        # Letterboxd, matched by title and year: 4.5 and 3.5 like, 1 dislike
+        _upload(page, "lbx.csv", _letterboxd_csv(lb_rows, [4.5, 3.5, 1.0]))
+        assert "Letterboxd export" in page.inner_text("[data-testid='stMain']")
+        page.click(".st-key-import_confirm button")
+        page.wait_for_selector("text=Imported from Letterboxd export", timeout=30_000)
+        bench._idle(page)
+        stored = bench.stored_choices(secrets, uid)
+        assert [stored.get(t) for t, _n, _y in lb_rows] == [True, True, False]
+        assert len(stored) == len(before) + 4 + 3
+
+        # the export holds every stored choice
+        with page.expect_download() as download:
+            page.click(".st-key-export_data button")
+        exported = json.loads(Path(download.value.path()).read_text())
+        assert exported["profile"]["username"] == bench.USERNAME
+        assert {c["tconst"]: c["liked"] for c in exported["choices"]} == stored
+
+        # Home at once: the imported titles are rated, so they are not offered again
+        page.goto(base + "/home")
+        page.wait_for_selector('[class*="st-key-like_tt"]', timeout=60_000)
+        bench._idle(page)
+        assert not set(bench._cards(page)) & set(stored)
+
+        # delete: the wrong username deletes nothing; the right one deletes everything
+        _open_account(page, base)
+        page.fill(".st-key-delete_account_confirm input", "nobody")
+        page.get_by_role("button", name="Delete my account").click()
+        page.wait_for_selector("text=nothing was deleted", timeout=30_000)
+        assert bench.stored_choices(secrets, uid) == stored
+        page.fill(".st-key-delete_account_confirm input", bench.USERNAME)
+        _shot(page, "21-account-delete")
+        page.get_by_role("button", name="Delete my account").click()
+        page.wait_for_selector("text=Your account and all its data were deleted.", timeout=30_000)
+        _shot(page, "21-account-deleted")
+        browser.close()
+    assert bench.stored_choices(secrets, uid) == {}
+    service, db = _service(secrets)
+    try:
+        assert service.accounts.user(bench.USERNAME) is None
+    finally:
+        db.dispose()
