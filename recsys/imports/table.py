@@ -63,8 +63,8 @@ def read_table(text: str, required: Collection[str], what: str) -> Table:
                 continue  # blank line
             if len(record) != len(header):
                 raise ImportFileError(
-                    f"Line {line} has {len(record)} cells where the header has {len(header)}; "
-                    f"{what} looks damaged."
+                    f"{what} looks damaged: line {line} has {len(record)} cells where the "
+                    f"header has {len(header)}. Nothing was imported."
                 )
             if len(rows) >= MAX_ROWS:
                 raise ImportFileError(

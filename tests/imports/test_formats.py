@@ -131,7 +131,7 @@ BAD_FILES = {
     "zip without ratings": (zip_of({"watched.csv": GOOD_LB}), "no ratings.csv"),
     "zip bomb": (_bomb(), "unpacked"),
     "a missing column": (NO_RATING, "Rating"),
-    "a short row": (GOOD_LB + b"2020-01-01,Film\r\n", "Line 3 has 2 cells"),
+    "a short row": (GOOD_LB + b"2020-01-01,Film\r\n", "line 3 has 2 cells"),
     "a bad rating": (letterboxd_file([letterboxd_row("Film", 2001, 7)]), "Line 2"),
     "a formula rating": (letterboxd_file([["2020-01-01", "F", 2001, "u", "=1+9"]]), "Line 2"),
     "a formula id": (imdb_file([imdb_row("=HYPERLINK(\"http://x\")", 8)]), "not an IMDb id"),
