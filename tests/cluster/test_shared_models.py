@@ -28,6 +28,8 @@ from testkit import factories
 
 ROOT = Path(__file__).resolve().parents[2]
 
+pytestmark = pytest.mark.slow  # real processes: about a minute for the module
+
 CHILD = textwrap.dedent(
     """
     import json, os, sys, time

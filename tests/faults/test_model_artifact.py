@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from recsys.bootstrap import load_or_train_engine
 from recsys.artifacts import POINTER, version_dir
+from recsys.bootstrap import load_or_train_engine
 from recsys.engine import ARTIFACT, MANIFEST, Engine
 from recsys.services import Marquee
 
