@@ -207,3 +207,17 @@ class LoginSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     #: A short device label such as "Chrome on Linux" (never the raw User-Agent).
     label: Mapped[str] = mapped_column(String(64), default="", server_default="")
+
+
+class WatchlistEntry(Base):
+    """A title a user saved for later ("to watch"): left out of their picks until they rate
+    it or remove it. No foreign key to titles, as with likes: a newer catalog may drop one."""
+
+    __tablename__ = "watchlist"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    tconst: Mapped[str] = mapped_column(String(16))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("user_id", "tconst", name="uq_watchlist_user_title"),)
