@@ -94,7 +94,7 @@ def test_escape_cell(value: Any, escaped: str) -> None:
 
 
 def _populate(service: Marquee, username: str) -> int:
-    """A user with likes, an impression and a log-in session."""
+    """A user with likes, an impression, a log-in session and a saved title."""
     uid = service.accounts.register(
         username.title(), f"{username}@example.com", username, PASSWORD, PASSWORD
     )
@@ -104,6 +104,7 @@ def _populate(service: Marquee, username: str) -> int:
     with service.db.session() as session:
         impression_store.log_shown(session, uid, "movie", [(movies[0], 1, "hybrid")])
     service.sessions.start(uid, label="test")
+    service.watchlist.add(uid, movies[0])
     return uid
 
 

@@ -24,6 +24,7 @@ from recsys.services.quality import Quality
 from recsys.services.ratings import Choice, Ratings, Verdict
 from recsys.services.recommendations import Recommendations
 from recsys.services.sessions import SessionInfo, Sessions
+from recsys.services.watchlist import SavedTitle, Watchlist, WatchlistError
 from recsys.store.db import Database, StorageError
 from recsys.store.models import utcnow
 
@@ -53,6 +54,7 @@ class Marquee:
     privacy: Privacy = field(init=False, repr=False)
     imports: Imports = field(init=False, repr=False)
     sessions: Sessions = field(init=False, repr=False)
+    watchlist: Watchlist = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         ratings = Ratings(self.db)
@@ -65,6 +67,7 @@ class Marquee:
             "privacy": Privacy(self.db),
             "imports": Imports(self.db, self.clock),
             "sessions": Sessions(self.settings, self.db, self.clock),
+            "watchlist": Watchlist(self.db, self.art, self.clock),
         }
         for name, service in services.items():
             object.__setattr__(self, name, service)  # the dataclass is frozen
@@ -94,11 +97,14 @@ __all__ = [
     "Quality",
     "Ratings",
     "Recommendations",
+    "SavedTitle",
     "SessionInfo",
     "Sessions",
     "StorageError",
     "UserExport",
     "UserProfile",
     "Verdict",
+    "Watchlist",
+    "WatchlistError",
     "open_database",
 ]

@@ -3,8 +3,8 @@
 The export is typed (:class:`UserExport`) and written as JSON or CSV; CSV cells that a
 spreadsheet would run as a formula are escaped (OWASP's rule). Deleting an account removes
 every row that points at the user (any table with a ``user_id`` foreign key to ``users``: likes,
-impressions, log-in sessions, whatever is added later) and the user, in one transaction; the
-next model retrain no longer sees them because it reads the interactions table.
+impressions, log-in sessions, the watchlist, whatever is added later) and the user, in one
+transaction; the next model retrain no longer sees them because it reads the interactions table.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from recsys.accounts import AccountError
 from recsys.cards import split_list
 from recsys.store.db import Database
-from recsys.store.models import Base, Interaction, Title, User
+from recsys.store.models import Base, Interaction, Title, User, WatchlistEntry
 
 #: What a spreadsheet treats as the start of a formula (OWASP "CSV Injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -55,9 +55,20 @@ class ExportedChoice:
 
 
 @dataclass(frozen=True)
+class ExportedSaved:
+    """A watchlist entry with the title as the catalog names it (None once it left)."""
+
+    tconst: str
+    title: str | None
+    added_at: datetime
+
+
+@dataclass(frozen=True)
 class UserExport:
     profile: ExportedProfile
     choices: tuple[ExportedChoice, ...]
+    #: The watchlist, newest first (JSON only: the CSV stays one table of likes and dislikes).
+    watchlist: tuple[ExportedSaved, ...] = ()
 
 
 def escape_cell(value: object) -> str:
@@ -113,7 +124,7 @@ class Privacy:
     db: Database
 
     def export(self, user_id: int) -> UserExport:
-        """The profile and every like and dislike, oldest first."""
+        """The profile, every like and dislike (oldest first) and the watchlist."""
         with self.db.session() as session:
             user = session.get(User, user_id)
             if user is None:
@@ -123,6 +134,12 @@ class Privacy:
                 .outerjoin(Title, Title.tconst == Interaction.tconst)
                 .where(Interaction.user_id == user_id)
                 .order_by(Interaction.created_at, Interaction.id)
+            ).all()
+            saved = session.execute(
+                select(WatchlistEntry.tconst, Title.primary_title, WatchlistEntry.added_at)
+                .outerjoin(Title, Title.tconst == WatchlistEntry.tconst)
+                .where(WatchlistEntry.user_id == user_id)
+                .order_by(WatchlistEntry.added_at.desc(), WatchlistEntry.id.desc())
             ).all()
             profile = ExportedProfile(
                 username=user.username,
@@ -145,7 +162,8 @@ class Privacy:
             )
             for i, title, kind, year in rows
         )
-        return UserExport(profile, choices)
+        watchlist = tuple(ExportedSaved(t, title, added) for t, title, added in saved)
+        return UserExport(profile, choices, watchlist)
 
     def delete_account(self, user_id: int, confirm_username: str) -> None:
         """Remove the user and everything that points at them, or nothing at all.

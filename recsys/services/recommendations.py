@@ -19,6 +19,7 @@ from recsys.services.art import ArtProvider, with_art
 from recsys.services.ratings import Ratings
 from recsys.store import catalog as catalog_store
 from recsys.store import impressions as impression_store
+from recsys.store import watchlist as watchlist_store
 from recsys.store.db import Database
 from recsys.store.models import Title
 
@@ -53,7 +54,9 @@ class Recommendations:
     ) -> list[TitleCard]:
         """This week's picks for one section, best first (and logged as shown)."""
         engine = self._engine()
-        recs = engine.recommend(self.ratings.history(user_id), section, k=k)
+        recs = engine.recommend(
+            self.ratings.history(user_id), section, k=k, exclude=self.saved(user_id)
+        )
         return self._serve(user_id, {section: recs}, log_impressions)[section]
 
     def home_sections(
@@ -66,8 +69,15 @@ class Recommendations:
         """
         engine = self._engine()
         sections: tuple[Section, ...] = tuple(SECTION_LABELS)
-        recs = engine.recommend_sections(self.ratings.history(user_id), sections, k)
+        recs = engine.recommend_sections(
+            self.ratings.history(user_id), sections, k, exclude=self.saved(user_id)
+        )
         return self._serve(user_id, {s: recs.get(s, []) for s in sections}, log_impressions)
+
+    def saved(self, user_id: int) -> set[str]:
+        """The user's watchlist: left out of the picks as rated titles are (already chosen)."""
+        with self.db.session() as session:
+            return watchlist_store.tconsts(session, user_id)
 
     def _serve(
         self,

@@ -29,8 +29,9 @@ def add(session: Session, user_id: int, tconst: str, when: datetime) -> bool:
             return False
         session.add(WatchlistEntry(**values))
         return True
-    result = session.execute(stmt.on_conflict_do_nothing(index_elements=["user_id", "tconst"]))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    stmt = stmt.on_conflict_do_nothing(index_elements=["user_id", "tconst"])
+    # RETURNING says whether a row went in (psycopg's rowcount is not reliable here).
+    return session.execute(stmt.returning(WatchlistEntry.id)).first() is not None
 
 
 def remove(session: Session, user_id: int, tconst: str) -> bool:
