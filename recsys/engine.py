@@ -87,7 +87,7 @@ class Engine:
     Attributes
     ----------
     graph_ : ModelGraph
-        The fitted models; ``graph_.served`` answers requests.
+        The fitted models; ``graph_.sections`` answers requests (``served`` movies, ``tv`` shows).
     fingerprint_, catalog_fingerprint_ : str
         Hashes of the training inputs with and without our users' likes (model reuse).
     """
@@ -149,7 +149,7 @@ class Engine:
         exclude: Iterable[str] = (),
     ) -> list[Recommendation]:
         """Top ``k`` titles of ``section`` ("movie" or "tv") for ``history``."""
-        return self.graph.served.recommend(
+        return self.graph.sections.recommend(
             history, k, title_types=section_types(section), exclude=exclude
         )
 
@@ -162,11 +162,11 @@ class Engine:
     ) -> dict[str, list[Recommendation]]:
         """Several sections at once; the parts score the user only once."""
         groups = {s: section_types(s) for s in sections}
-        return self.graph.served.recommend_groups(history, groups, k, exclude)
+        return self.graph.sections.recommend_groups(history, groups, k, exclude)
 
     def explain(self, history: UserHistory, tconst: str) -> Explanation:
         """Why ``tconst`` ranks where it does for ``history`` (within its own section)."""
-        served = self.graph.served
+        served = self.graph.sections
         i = served.index_.get(tconst)
         kind = "" if i is None else str(served.item_types_[i])
         types = next((t for t in SECTION_TYPES.values() if kind in t), (kind,))

@@ -8,6 +8,8 @@ it into the graph the app serves::
     ease ── bridge (EASE + content stand-ins) ─┴ collaborative ┘            below min_likes)
     sequential ─────────────────────────────────┘
     svd (rating prediction; explanations' neighbours)
+    prior ── tv (the TV section: prior + co-likes of our users + shared people)
+    served, tv ── sections (what the engine serves: each section from its own model)
 
 The engine (serving), the evaluation and its tuning, the CLI and the tests all build through
 here, so the model the Quality page measures is, by construction, the model users get, and the
@@ -31,7 +33,9 @@ from recsys.models.ease import EASERecommender
 from recsys.models.hybrid import HybridRecommender
 from recsys.models.popularity import PopularityRecommender
 from recsys.models.prior import GenrePrior
+from recsys.models.sections import SectionRouter
 from recsys.models.sequential import SequentialRecommender
+from recsys.models.tv import TVRecommender
 
 _R = TypeVar("_R", bound=Recommender)
 
@@ -82,6 +86,14 @@ class ModelParams:
     svd_factors: int = 50
     svd_epochs: int = 30
     random_state: int = 0
+    #: The TV section (:class:`~recsys.models.tv.TVRecommender`): weights of our users'
+    #: co-likes and of shared people next to the prior (weight 1), the co-likes' shrinkage and
+    #: the fewest titles a person must be credited on to link them. Chosen on the TV proxy's
+    #: validation users (README, "TV"); 0 switches a signal off.
+    tv_w_colike: float = 1.0
+    tv_w_people: float = 1.0
+    tv_colike_shrink: float = 2.0
+    tv_people_min_df: int = 2
 
     @classmethod
     def from_settings(cls, settings: Any) -> ModelParams:
@@ -118,6 +130,8 @@ NODES = (
     "svd",
     "hybrid",
     "served",
+    "tv",
+    "sections",
 )
 DEPENDS: dict[str, tuple[str, ...]] = {
     "prior": ("popularity",),
@@ -125,6 +139,8 @@ DEPENDS: dict[str, tuple[str, ...]] = {
     "collaborative": ("bridge", "sequential"),
     "hybrid": ("content", "collaborative", "prior"),
     "served": ("prior", "hybrid"),
+    "tv": ("prior",),
+    "sections": ("served", "tv"),
 }
 #: The parameters each node is built from: a node of an earlier graph is reused when these
 #: and its parts are unchanged (the tuning refits only what a candidate setting changes).
@@ -139,6 +155,8 @@ READS: dict[str, tuple[str, ...]] = {
     "svd": ("svd_factors", "svd_epochs", "random_state"),
     "hybrid": ("w1", "w2", "depth", "fusion", "w_prior", "trust_likes"),
     "served": ("min_likes",),
+    "tv": ("tv_w_colike", "tv_w_people", "tv_colike_shrink", "tv_people_min_df"),
+    "sections": (),
 }
 
 
@@ -171,6 +189,14 @@ def _makers(p: ModelParams, n: dict[str, Recommender]) -> dict[str, Callable[[],
             trust_likes=p.trust_likes,
         ),
         "served": lambda: ColdStart(n["prior"], n["hybrid"], min_likes=p.min_likes),
+        "tv": lambda: TVRecommender(
+            n["prior"],
+            w_colike=p.tv_w_colike,
+            w_people=p.tv_w_people,
+            colike_shrink=p.tv_colike_shrink,
+            people_min_df=p.tv_people_min_df,
+        ),
+        "sections": lambda: SectionRouter(n["served"], n["tv"]),
     }
 
 
@@ -228,6 +254,14 @@ class ModelGraph:
     @property
     def served(self) -> ColdStart:
         return self._node("served", ColdStart)
+
+    @property
+    def tv(self) -> TVRecommender:
+        return self._node("tv", TVRecommender)
+
+    @property
+    def sections(self) -> SectionRouter:
+        return self._node("sections", SectionRouter)
 
     def _node(self, name: str, kind: type[_R]) -> _R:
         node = self.nodes[name]

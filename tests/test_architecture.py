@@ -29,6 +29,8 @@ MODEL_CLASSES = {
     "ColdStart",
     "GenrePrior",
     "ContentBridge",
+    "TVRecommender",
+    "SectionRouter",
 }
 
 

@@ -16,7 +16,9 @@ from recsys.models.ease import EASERecommender
 from recsys.models.hybrid import HybridRecommender
 from recsys.models.popularity import PopularityRecommender
 from recsys.models.prior import GenrePrior
+from recsys.models.sections import SectionRouter
 from recsys.models.sequential import SequentialRecommender
+from recsys.models.tv import TVRecommender
 
 __all__ = [
     "ColdStart",
@@ -30,7 +32,9 @@ __all__ = [
     "Recommendation",
     "Recommender",
     "SVDRecommender",
+    "SectionRouter",
     "SequentialRecommender",
+    "TVRecommender",
     "TrainingData",
     "UserHistory",
     "merge_interactions",
