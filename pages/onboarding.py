@@ -10,22 +10,33 @@ import streamlit as st
 from pages import _auth
 from pages._widgets import esc, md_escape, page_body, poster_html
 from recsys.cards import Section
-from recsys.services.onboarding import GENRES_REQUIRED, PICKS_REQUIRED
+from recsys.services.onboarding import GENRES_REQUIRED, PICK_PAGE, PICKS_REQUIRED, SEARCH_MAX
 
 ctx = _auth.require_user()
 service, user_id = ctx.service.onboarding, ctx.user_id
-TRENDING_SHOWN = 20
+MORE_KEYS = {"movie": "onboarding_more_movies", "tv": "onboarding_more_tv"}
 
 
 def _toggle(tconst: str) -> None:
     service.pick(user_id, tconst, bool(st.session_state.get(f"pick_{tconst}")))
 
 
-def _section(section: Section, label: str, picked: tuple[str, ...]) -> None:
+def _show_more(section: Section) -> None:
+    shown = f"_marquee_onboarding_shown_{section}"
+    st.session_state[shown] = st.session_state.get(shown, PICK_PAGE) + PICK_PAGE
+
+
+def _section(
+    section: Section, label: str, picked: tuple[str, ...], genres: tuple[str, ...], query: str
+) -> None:
     count = len(picked)
     st.subheader(f"{label}: {count} of {PICKS_REQUIRED} picked")
     st.progress(min(1.0, count / PICKS_REQUIRED))
-    cards = service.trending(section, TRENDING_SHOWN)
+    limit = st.session_state.get(f"_marquee_onboarding_shown_{section}", PICK_PAGE)
+    grid = service.pick_grid(section, genres, limit=limit, query=query, keep=picked)
+    cards = grid.cards
+    if query and len(cards) == len(picked):
+        st.caption(f"No {label.lower()} of the trending window match “{query}”.")
     full = count >= PICKS_REQUIRED
     columns = 5
     for start in range(0, len(cards), columns):
@@ -42,6 +53,14 @@ def _section(section: Section, label: str, picked: tuple[str, ...]) -> None:
                     args=(card.tconst,),
                     disabled=full and not is_picked,
                 )
+    if grid.has_more:
+        st.button(
+            f"Show more {label.lower()}",
+            key=MORE_KEYS[section],
+            on_click=_show_more,
+            args=(section,),
+            icon=":material/expand_more:",
+        )
 
 
 with page_body("onboarding"):
@@ -84,9 +103,19 @@ with page_body("onboarding"):
             st.session_state["_marquee_onboarding_edit_genres"] = True
             st.rerun()
         st.subheader(f"Pick exactly {PICKS_REQUIRED} movies and {PICKS_REQUIRED} TV shows you like")
-        st.caption("Trending from the last three years, most voted first.")
-        _section("movie", "Movies", state.movie_picks)
-        _section("tv", "TV shows", state.tv_picks)
+        st.caption(
+            "Trending from the last three years: titles of your genres first (most voted "
+            "first), then the rest."
+        )
+        query = st.text_input(
+            "Search the trending titles",
+            key="onboarding_search",
+            max_chars=SEARCH_MAX,
+            placeholder="A title you loved lately",
+            icon=":material/search:",
+        ).strip()
+        _section("movie", "Movies", state.movie_picks, state.genres, query)
+        _section("tv", "TV shows", state.tv_picks, state.genres, query)
         if st.button(
             "Show me my picks",
             key="onboarding_finish",

@@ -8,7 +8,8 @@ code without any of the real data in the repository:
   an unmapped MovieLens movie and titles with quotes, ampersands and angle brackets;
 * :func:`write_sources`: the hand-made app catalog (AppTest and browser tests): 24 movies and 24
   shows recent enough for onboarding's trending window, 40 MovieLens users with clear tastes, and
-  two titles (:data:`HOSTILE`) whose HTML and Markdown the pages must escape.
+  two titles (:data:`HOSTILE`) whose HTML and Markdown the pages must escape, plus six movies
+  and six shows of niche genres (:func:`niche_titles`) for onboarding's genre-led grids.
 """
 
 from __future__ import annotations
@@ -199,7 +200,44 @@ def app_catalog(this_year: int | None = None) -> Dataset:
         (1 + m % 5, m, t.genres[0].lower() + " classic", 1_600_000_000 + m)
         for m, t in enumerate(movies, start=1)
     ]
+    titles += niche_titles(this_year, nm)
     return Dataset(titles, people, ml_movies, ratings, tags)
+
+
+#: Genres few blockbusters carry: onboarding must still fill its grids with them.
+NICHE_GENRES = ("Animation", "Documentary", "Horror", "Music", "History")
+
+
+def niche_titles(this_year: int, nm: list[str]) -> list[Title]:
+    """Six movies (``tt90002xx``) and six shows (``tt90003xx``) of :data:`NICHE_GENRES`, recent
+    and less voted than every other title: no MovieLens rating, and never in a top 20 by votes."""
+    combos = [
+        ("Documentary", "Music"),
+        ("History", "Documentary"),
+        ("Animation", "Music"),
+        ("Horror", "History"),
+        ("Documentary",),
+        ("Music", "Horror"),
+    ]
+    out = []
+    for kind, base in (("movie", 9000200), ("tvSeries", 9000300)):
+        for i, genres in enumerate(combos):
+            out.append(
+                Title(
+                    f"tt{base + i + 1:07d}",
+                    kind,
+                    f"{'Film' if kind == 'movie' else 'Series'} {chr(80 + i)} {genres[0]} Notes",
+                    year=this_year - (i % 3),
+                    runtime=95 if kind == "movie" else 40,
+                    genres=genres,
+                    rating=round(6.5 + (i % 4) * 0.4, 1),
+                    votes=9000 - i * 700 - (0 if kind == "movie" else 300),
+                    directors=(nm[i % 4],),
+                    writers=(nm[4 + i % 3],),
+                    cast=(nm[7 + i % 5],),
+                )
+            )
+    return out
 
 
 def write_sources(root: Path, this_year: int | None = None) -> tuple[Path, Path]:

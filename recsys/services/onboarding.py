@@ -17,13 +17,30 @@ from recsys.store import catalog as catalog_store
 from recsys.store import interactions as interaction_store
 from recsys.store import users as user_store
 from recsys.store.db import Database
-from recsys.store.models import utcnow
+from recsys.store.models import Title, utcnow
 
 #: How many favourite genres and onboarding picks per section the app asks for.
 GENRES_REQUIRED = 5
 PICKS_REQUIRED = 5
 #: Trending titles started within this many of the catalog's newest start years.
 TRENDING_YEARS = 3
+#: How many titles a pick grid shows at first, and how many more each "Show more" adds.
+PICK_PAGE = 20
+#: The longest search the pick grids accept.
+SEARCH_MAX = 100
+
+
+@dataclass(frozen=True)
+class PickGrid:
+    """One section's onboarding choices: titles of the chosen genres first, then the rest.
+
+    ``in_genres`` cards (the first ones, after any picks a search would hide) share at least one
+    chosen genre; ``has_more`` says "Show more" would add titles.
+    """
+
+    cards: tuple[TitleCard, ...]
+    has_more: bool
+    in_genres: int
 
 
 @dataclass(frozen=True)
@@ -87,6 +104,46 @@ class Onboarding:
             cards = [card_from_title(t, why=f"Trending {year_from}–{year_to}") for t in titles]
         return with_art(cards, self.art)
 
+    def pick_grid(
+        self,
+        section: Section,
+        genres: Sequence[str],
+        *,
+        limit: int = PICK_PAGE,
+        query: str = "",
+        keep: Sequence[str] = (),
+    ) -> PickGrid:
+        """The trending window's titles of ``section``, those with more of ``genres`` first
+        (a title counts if any genre matches), then most voted; ``query`` narrows them by name.
+
+        ``keep`` (the user's picks) are always shown, first when the list would leave them
+        out, so a pick can be taken back whatever the search.
+        """
+        text = query.strip()
+        if len(text) > SEARCH_MAX:
+            raise ValueError(f"Search for at most {SEARCH_MAX} characters.")
+        year_from, year_to = self.trending_window()
+        window = f"Trending {year_from}–{year_to}"
+        with self.db.session() as session:
+            rows = catalog_store.trending_by_genres(
+                session,
+                title_types=SECTION_TYPES[section],
+                year_from=year_from,
+                year_to=year_to,
+                genres=list(genres),
+                limit=max(1, limit) + 1,
+                query=text,
+            )
+            has_more = len(rows) > limit
+            rows = rows[:limit]
+            shown = {t.tconst for t, _ in rows}
+            missing = [t for t in keep if t not in shown]
+            extra = catalog_store.titles_by_id(session, missing) if missing else {}
+            kept = [card_from_title(extra[t], why="Your pick") for t in missing if t in extra]
+            cards = [card_from_title(t, why=_why(t, genres, window)) for t, _ in rows]
+        in_genres = sum(1 for _, n in rows if n > 0)
+        return PickGrid(tuple(with_art(kept + cards, self.art)), has_more, in_genres)
+
     def onboarding_state(self, user_id: int) -> OnboardingState:
         """The step and the picks so far, all read from the database."""
         with self.db.session() as session:
@@ -135,3 +192,10 @@ class Onboarding:
             )
         with self.db.session() as session:
             user_store.mark_onboarded(session, user_id, self.clock())
+
+
+def _why(title: Title, genres: Sequence[str], window: str) -> str:
+    """ "Horror, Animation · Trending 2024–2026": the chosen genres a title has, then why."""
+    own = split_list(title.genres, ",")
+    shared = [g for g in genres if g in own]
+    return f"{', '.join(shared)} · {window}" if shared else window

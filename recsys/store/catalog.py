@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import case, delete, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from recsys.schema import CATALOG_COLUMNS, RATING_COLUMNS, TAG_COLUMNS
@@ -149,6 +149,40 @@ def trending(
         .limit(limit)
     )
     return list(session.scalars(stmt))
+
+
+def trending_by_genres(
+    session: Session,
+    *,
+    title_types: Sequence[str],
+    year_from: int,
+    year_to: int,
+    genres: Sequence[str],
+    limit: int,
+    query: str = "",
+) -> list[tuple[Title, int]]:
+    """Titles of ``[year_from, year_to]`` with how many of ``genres`` each has: those with
+    more first, then most voted; ``query`` keeps titles whose name contains it."""
+    padded = literal(",").concat(func.coalesce(Title.genres, "")).concat(",")
+    matched = sum(
+        (case((padded.like(f"%,{_escape_like(g)},%", escape="\\"), 1), else_=0) for g in genres),
+        literal(0),
+    ).label("matched")
+    stmt = select(Title, matched).where(
+        Title.title_type.in_(list(title_types)),
+        Title.start_year >= year_from,
+        Title.start_year <= year_to,
+    )
+    if query:
+        pattern = f"%{_escape_like(query.strip().lower())}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Title.primary_title).like(pattern, escape="\\"),
+                func.lower(Title.original_title).like(pattern, escape="\\"),
+            )
+        )
+    stmt = stmt.order_by(matched.desc(), Title.num_votes.desc(), Title.tconst).limit(limit)
+    return [(title, int(n)) for title, n in session.execute(stmt)]
 
 
 def max_start_year(session: Session, *, not_after: int) -> int | None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from recsys.services.onboarding import GENRES_REQUIRED, PICKS_REQUIRED
+from testkit.world import NICHE_GENRES
 from tests.app.conftest import add_user, keyed, logged_in, no_error
 
 
@@ -118,3 +121,85 @@ def test_onboarded_user_goes_to_home(make_app, service) -> None:
     no_error(at)
     assert not keyed(at, "pick", "toggle")
     assert keyed(at, "like")
+
+
+# ------------------------------------------------------------------ grids led by the genres
+NICHE = list(NICHE_GENRES)  # Animation, Documentary, Horror, Music, History
+NICHE_MOVIES = {f"tt{9000200 + i:07d}" for i in range(1, 7)}
+NICHE_SHOWS = {f"tt{9000300 + i:07d}" for i in range(1, 7)}
+
+
+def _genres(service, tconst: str) -> set[str]:  # type: ignore[no-untyped-def]
+    return set(service.picks.title_details(tconst).genres)
+
+
+def test_grid_is_led_by_the_chosen_genres(service) -> None:
+    onboarding = service.onboarding
+    for section, niche in (("movie", NICHE_MOVIES), ("tv", NICHE_SHOWS)):
+        grid = onboarding.pick_grid(section, NICHE, limit=40)
+        tconsts = [c.tconst for c in grid.cards]
+        # the titles with two chosen genres (all niche, the least voted) come first
+        two = [t for t in tconsts[:5]]
+        assert set(two) <= niche, two
+        # then every other title of a chosen genre, then the rest, most voted first
+        assert all(_genres(service, t) & set(NICHE) for t in tconsts[: grid.in_genres])
+        assert not any(_genres(service, t) & set(NICHE) for t in tconsts[grid.in_genres :])
+        assert niche <= set(tconsts[: grid.in_genres])
+        assert "Documentary" in grid.cards[0].why or "Music" in grid.cards[0].why
+    # without genres: the old most-voted order
+    plain = onboarding.pick_grid("movie", [], limit=20)
+    assert [c.tconst for c in plain.cards] == [c.tconst for c in onboarding.trending("movie", 20)]
+    assert plain.in_genres == 0
+
+
+def test_grid_pages_searches_the_window_and_keeps_picks(service) -> None:
+    onboarding = service.onboarding
+    first = onboarding.pick_grid("movie", NICHE, limit=5)
+    assert len(first.cards) == 5 and first.has_more
+    more = onboarding.pick_grid("movie", NICHE, limit=10)
+    assert [c.tconst for c in more.cards[:5]] == [c.tconst for c in first.cards]
+    everything = onboarding.pick_grid("movie", NICHE, limit=1000)
+    assert not everything.has_more
+    year_from, _ = onboarding.trending_window()
+    assert all(c.year is not None and c.year >= year_from for c in everything.cards)
+
+    found = onboarding.pick_grid("movie", NICHE, query="  notes ")
+    assert {c.tconst for c in found.cards} == NICHE_MOVIES
+    # a title outside the trending window is not found, however well it matches
+    story = next(c for c in onboarding.pick_grid("movie", [], limit=1000, query="Story").cards)
+    assert story.year is not None and story.year >= year_from
+    assert onboarding.pick_grid("movie", NICHE, query="Movie E ").cards == ()
+    assert onboarding.pick_grid("movie", NICHE, query="%").cards == ()  # no LIKE wildcards
+    # a pick the search hides is still shown (first), so it can be taken back
+    kept = onboarding.pick_grid("movie", NICHE, query="notes", keep=("tt9000001",))
+    assert kept.cards[0].tconst == "tt9000001" and kept.cards[0].why == "Your pick"
+    with pytest.raises(ValueError, match="at most"):
+        onboarding.pick_grid("movie", NICHE, query="x" * 101)
+
+
+def test_niche_user_onboards_without_leaving_their_genres(make_app, service) -> None:
+    uid = add_user(service)
+    service.onboarding.set_favorite_genres(uid, NICHE)
+    at = logged_in(make_app)
+    no_error(at)
+    shown = keyed(at, "pick", "toggle")
+    movies = [t for t in shown if t in NICHE_MOVIES]
+    shows = [t for t in shown if t in NICHE_SHOWS]
+    assert shown[:5] == movies[:5]  # the grid opens with the niche titles
+    assert len(movies) == len(shows) == 6
+    assert at.text_input(key="onboarding_search") is not None
+    before = len(shown)
+    at.button(key="onboarding_more_movies").click().run()
+    no_error(at)
+    assert len(keyed(at, "pick", "toggle")) > before or not at.button(key="onboarding_more_tv")
+    at.text_input(key="onboarding_search").input("notes").run()
+    no_error(at)
+    assert set(keyed(at, "pick", "toggle")) == NICHE_MOVIES | NICHE_SHOWS
+    for tconst in [*sorted(NICHE_MOVIES)[:5], *sorted(NICHE_SHOWS)[:5]]:
+        at.toggle(key=f"pick_{tconst}").set_value(True).run()
+        no_error(at)
+    at.button(key="onboarding_finish").click().run()
+    no_error(at)
+    assert service.accounts.user("robin").onboarded
+    liked = set(service.ratings.choices(uid))
+    assert liked <= NICHE_MOVIES | NICHE_SHOWS and len(liked) == 2 * PICKS_REQUIRED
