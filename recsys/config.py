@@ -33,6 +33,8 @@ class Settings:
     tmdb_api_base: str = TMDB_DEFAULT_API_BASE
     tmdb_image_base: str = TMDB_DEFAULT_IMAGE_BASE
     tmdb_timeout_s: float = 4.0
+    #: Country for "Where to watch" (ISO 3166-1 alpha-2, e.g. GB); empty: the browser's, else US.
+    watch_region: str = ""
     cookie_key: str = ""  # empty: the app creates one in data_dir and keeps it
     cookie_name: str = "marquee_auth"
     cookie_expiry_days: float = 30.0  # also a log-in session's absolute lifetime
@@ -130,6 +132,7 @@ class Settings:
             tmdb_api_base=get("TMDB_API_BASE", TMDB_DEFAULT_API_BASE).rstrip("/"),
             tmdb_image_base=get("TMDB_IMAGE_BASE", TMDB_DEFAULT_IMAGE_BASE),
             tmdb_timeout_s=float(get("TMDB_TIMEOUT_S", str(defaults.tmdb_timeout_s))),
+            watch_region=get("MARQUEE_WATCH_REGION").strip().upper(),
             cookie_key=get("MARQUEE_COOKIE_KEY"),
             cookie_expiry_days=float(
                 get("MARQUEE_COOKIE_EXPIRY_DAYS", str(defaults.cookie_expiry_days))

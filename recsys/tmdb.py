@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, fields
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -36,6 +36,7 @@ from recsys.config import Settings
 from recsys.resilience import CircuitBreaker, RateLimitPause, RetryPolicy
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: TMDb's required notice, shown in the footer whenever a key is configured.
 TMDB_ATTRIBUTION = "This product uses the TMDB API but is not endorsed or certified by TMDB."
@@ -108,6 +109,12 @@ class ArtCache(Protocol):
 
     def put(self, tconst: str, art: TitleArt, ttl_seconds: float) -> None: ...
 
+    def get_json(self, key: str) -> str | None:
+        """A live JSON payload stored under ``key`` (the More-info extras), or None."""
+        ...
+
+    def put_json(self, key: str, payload: str, ttl_seconds: float) -> None: ...
+
 
 class MemoryArtCache:
     """An in-process :class:`ArtCache` (tests, and a fallback when there is no database)."""
@@ -115,18 +122,26 @@ class MemoryArtCache:
     def __init__(self, max_entries: int = 50_000, clock: Callable[[], float] = time.time) -> None:
         self.max_entries = max_entries
         self.clock = clock
-        self._items: OrderedDict[str, tuple[float, TitleArt]] = OrderedDict()
+        self._items: OrderedDict[str, tuple[float, TitleArt | str]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, tconst: str) -> TitleArt | None:
+        value = self._live(tconst)
+        return value if isinstance(value, TitleArt) else None
+
+    def get_json(self, key: str) -> str | None:
+        value = self._live(key)
+        return value if isinstance(value, str) else None
+
+    def _live(self, key: str) -> TitleArt | str | None:
         with self._lock:
-            entry = self._items.get(tconst)
+            entry = self._items.get(key)
             if entry is None:
                 return None
             if entry[0] <= self.clock():
-                del self._items[tconst]
+                del self._items[key]
                 return None
-            self._items.move_to_end(tconst)
+            self._items.move_to_end(key)
             return entry[1]
 
     def get_many(self, tconsts: Iterable[str]) -> dict[str, TitleArt]:
@@ -134,9 +149,15 @@ class MemoryArtCache:
         return {t: a for t, a in hits.items() if a is not None}
 
     def put(self, tconst: str, art: TitleArt, ttl_seconds: float) -> None:
+        self._put(tconst, art, ttl_seconds)
+
+    def put_json(self, key: str, payload: str, ttl_seconds: float) -> None:
+        self._put(key, payload, ttl_seconds)
+
+    def _put(self, key: str, value: TitleArt | str, ttl_seconds: float) -> None:
         with self._lock:
-            self._items[tconst] = (self.clock() + ttl_seconds, art)
-            self._items.move_to_end(tconst)
+            self._items[key] = (self.clock() + ttl_seconds, value)
+            self._items.move_to_end(key)
             while len(self._items) > self.max_entries:
                 self._items.popitem(last=False)
 
@@ -163,11 +184,56 @@ def _retry_after_s(value: str | None) -> float | None:
         return None
 
 
+class TmdbUnavailable(Exception):
+    """TMDb gave no usable answer (``reason``: "disabled", "timeout", "http_500", ...)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class _Failure(Exception):
-    def __init__(self, reason: str, retry: bool) -> None:
+    def __init__(self, reason: str, retry: bool, pause_s: float | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry = retry
+        self.pause_s = pause_s  # a 429's Retry-After, when it gave one
+
+
+def _request(
+    session: requests.Session,
+    url: str,
+    params: Mapping[str, str],
+    headers: Mapping[str, str],
+    timeout: float,
+    parse: Callable[[Any], T],
+    missing: T,
+) -> T:
+    """One GET: ``parse`` of a 200, ``missing`` for a 404, else :class:`_Failure` saying
+    whether another attempt may help."""
+    try:
+        response = session.get(url, params=params, headers=headers, timeout=timeout)
+    except requests.Timeout as exc:
+        raise _Failure("timeout", retry=True) from exc
+    except requests.ConnectionError as exc:
+        raise _Failure("connection", retry=True) from exc
+    except requests.RequestException as exc:
+        raise _Failure("request", retry=False) from exc
+    with response:
+        status = response.status_code
+        if status == 200:
+            try:
+                return parse(response.json())
+            except (ValueError, TypeError, KeyError) as exc:
+                raise _Failure("bad_response", retry=False) from exc
+        if status == 404:
+            return missing
+        if status == 401:
+            raise _Failure("unauthorized", retry=False)
+        if status == 429:
+            pause = _retry_after_s(response.headers.get("Retry-After"))
+            raise _Failure("rate_limited", retry=True, pause_s=pause)
+        raise _Failure(f"http_{status}", retry=status >= 500)
 
 
 class TmdbClient:
@@ -201,7 +267,7 @@ class TmdbClient:
         key = settings.tmdb_api_key.strip()
         if key.lower().startswith("bearer "):
             key = key[len("bearer ") :].strip()
-        self._params: dict[str, str] = {"external_source": "imdb_id"}
+        self._params: dict[str, str] = {}
         self._headers: dict[str, str] = {"Accept": "application/json"}
         if _is_bearer_token(key):
             self._headers["Authorization"] = f"Bearer {key}"
@@ -310,28 +376,65 @@ class TmdbClient:
     def _lookup(self, tconst: str) -> TitleArt:
         if not _TCONST_RE.fullmatch(tconst):
             return TitleArt(tconst)  # not an IMDb id: nothing to ask TMDb about
-        deadline = time.monotonic() + self.budget_s
-        if not self.pause.wait(deadline):
-            return TitleArt(tconst, error="rate_limited")
-        if not self.breaker.allow():
-            return TitleArt(tconst, error="breaker_open")
         try:
-            art = self._attempts(tconst, deadline)
+            return self.get_json(
+                f"/3/find/{tconst}",
+                lambda payload: parse_find(tconst, payload, self.settings.tmdb_image_base),
+                missing=TitleArt(tconst),
+                params={"external_source": "imdb_id"},
+            )
+        except TmdbUnavailable as failure:
+            return TitleArt(tconst, error=failure.reason)
+
+    def get_json(
+        self,
+        path: str,
+        parse: Callable[[Any], T],
+        *,
+        missing: T,
+        params: Mapping[str, str] | None = None,
+        deadline: float | None = None,
+    ) -> T:
+        """``parse`` of TMDb's answer to ``GET path`` (``missing`` on a 404), within the time
+        budget (or ``deadline``, a ``time.monotonic()`` value), the shared 429 pause and the
+        breaker. Raises :class:`TmdbUnavailable` with the reason when there is no answer.
+
+        ``parse`` raises ``ValueError`` / ``TypeError`` / ``KeyError`` on a bad shape.
+        """
+        if not self._enabled:
+            raise TmdbUnavailable("disabled")
+        if deadline is None:
+            deadline = time.monotonic() + self.budget_s
+        if not self.pause.wait(deadline):
+            raise TmdbUnavailable("rate_limited")
+        if not self.breaker.allow():
+            raise TmdbUnavailable("breaker_open")
+        url = f"{self.settings.tmdb_api_base.rstrip('/')}{path}"
+        query = {**self._params, **(params or {})}
+        try:
+            result = self._attempts(url, query, parse, missing, deadline)
         except _Failure as failure:
             if failure.reason == "unauthorized":
                 self.breaker.trip(self.retry.auth_cooldown_s)
             else:
                 self.breaker.record_failure()
-            return TitleArt(tconst, error=failure.reason)
+            raise TmdbUnavailable(failure.reason) from None
         except Exception:  # a bug must not take a page down, nor leave a half-open probe stuck
-            log.exception("TMDb lookup crashed for %s", tconst)
+            log.exception("TMDb request crashed for %s", path)
             self.breaker.record_failure()
-            return TitleArt(tconst, error="internal")
+            raise TmdbUnavailable("internal") from None
         self.breaker.record_success()
-        return art
+        return result
 
-    def _attempts(self, tconst: str, deadline: float) -> TitleArt:
-        """Try ``tconst`` until it answers, fails for good, the breaker opens or ``deadline``.
+    def _attempts(
+        self,
+        url: str,
+        params: Mapping[str, str],
+        parse: Callable[[Any], T],
+        missing: T,
+        deadline: float,
+    ) -> T:
+        """Ask ``url`` until it answers, fails for good, the breaker opens or ``deadline``.
 
         Why not urllib3's ``Retry`` on the session (``HTTPAdapter(max_retries=Retry(...,
         status_forcelist=(429, 500, 502, 503, 504), respect_retry_after_header=True))``)? It
@@ -344,7 +447,6 @@ class TmdbClient:
         dead TMDb left the breaker closed when the page returned (ours: open after 0.41 s,
         11 requests instead of 24). Three tests of tests/test_tmdb.py fail with it.
         """
-        url = f"{self.settings.tmdb_api_base.rstrip('/')}/3/find/{tconst}"
         failure = _Failure("timeout", retry=False)
         for attempt in range(self.retry.attempts):
             remaining = deadline - time.monotonic()
@@ -352,53 +454,28 @@ class TmdbClient:
                 break
             timeout = min(self.settings.tmdb_timeout_s, remaining)
             try:
-                return self._request(tconst, url, timeout)
+                return _request(self.session, url, params, self._headers, timeout, parse, missing)
             except _Failure as exc:
                 failure = exc
-            if not failure.retry:
-                break
+            if failure.reason == "unauthorized":
+                self._log_unauthorized()
             if failure.reason == "rate_limited":  # wait out Retry-After, if the budget allows
-                if attempt + 1 >= self.retry.attempts or not self.pause.wait(deadline):
+                pause = self.retry.backoff_s if failure.pause_s is None else failure.pause_s
+                self.pause.hold(pause)
+                failure.retry = pause <= self.retry.retry_after_cap_s
+                if not failure.retry or attempt + 1 >= self.retry.attempts:
+                    break
+                if not self.pause.wait(deadline):
                     break
                 continue
+            if not failure.retry:
+                break
             delay = min(self.retry.backoff_max_s, self.retry.backoff_s * 2**attempt)
             delay *= 1 + random.random() * 0.2
             if attempt + 1 >= self.retry.attempts or time.monotonic() + delay >= deadline:
                 break
             time.sleep(delay)
         raise failure
-
-    def _request(self, tconst: str, url: str, timeout: float) -> TitleArt:
-        try:
-            response = self.session.get(
-                url, params=self._params, headers=self._headers, timeout=timeout
-            )
-        except requests.Timeout as exc:
-            raise _Failure("timeout", retry=True) from exc
-        except requests.ConnectionError as exc:
-            raise _Failure("connection", retry=True) from exc
-        except requests.RequestException as exc:
-            raise _Failure("request", retry=False) from exc
-        with response:
-            status = response.status_code
-            if status == 200:
-                try:
-                    return parse_find(tconst, response.json(), self.settings.tmdb_image_base)
-                except (ValueError, TypeError, KeyError) as exc:
-                    raise _Failure("bad_response", retry=False) from exc
-            if status == 404:
-                return TitleArt(tconst)
-            if status == 401:
-                self._log_unauthorized()
-                raise _Failure("unauthorized", retry=False)
-            if status == 429:
-                retry_after = _retry_after_s(response.headers.get("Retry-After"))
-                pause = self.retry.backoff_s if retry_after is None else retry_after
-                self.pause.hold(pause)
-                raise _Failure("rate_limited", retry=pause <= self.retry.retry_after_cap_s)
-            if status >= 500:
-                raise _Failure(f"http_{status}", retry=True)
-            raise _Failure(f"http_{status}", retry=False)
 
     def _log_unauthorized(self) -> None:
         with self._lock:
@@ -431,17 +508,18 @@ def _art(tconst: str, item: Mapping[str, Any], media_type: str, image_base: str)
     tmdb_id = item.get("id")
     return TitleArt(
         tconst=tconst,
-        poster_url=_image_url(item.get("poster_path"), POSTER_SIZE, image_base),
+        poster_url=image_url(item.get("poster_path"), POSTER_SIZE, image_base),
         overview=text("overview"),
         found=True,
         tmdb_id=tmdb_id if isinstance(tmdb_id, int) and not isinstance(tmdb_id, bool) else None,
         media_type=media_type,
         title=text("title") or text("name"),
-        backdrop_url=_image_url(item.get("backdrop_path"), BACKDROP_SIZE, image_base),
+        backdrop_url=image_url(item.get("backdrop_path"), BACKDROP_SIZE, image_base),
     )
 
 
-def _image_url(path: Any, size: str, base: str) -> str | None:
+def image_url(path: Any, size: str, base: str) -> str | None:
+    """``base`` + ``size`` + a TMDb image path, or None for anything but a plain file name."""
     if not isinstance(path, str) or not _IMAGE_PATH_RE.fullmatch(path):
         return None
     return f"{base if base.endswith('/') else base + '/'}{size}{path}"
@@ -460,5 +538,7 @@ __all__ = [
     "RetryPolicy",
     "TitleArt",
     "TmdbClient",
+    "TmdbUnavailable",
+    "image_url",
     "parse_find",
 ]

@@ -18,6 +18,16 @@ one per request, the last one forever; ``behave(None, ...)`` sets the default fo
 without a behaviour of its own. Unknown titles answer with a generated movie when
 ``auto_titles`` is true (the default), else with no results, as TMDb does.
 
+The More-info extras are served too: ``GET /3/{movie|tv}/{id}/watch/providers`` and
+``GET /3/{movie|tv}/{id}/videos`` for ids the fake has answered or been told about::
+
+        tmdb.watch_providers("tt0111161", "GB", flatrate=["Netflix"], rent=["Apple TV"])
+        tmdb.videos("tt0111161", trailer("abc123DEF45", official=True))
+        tmdb.behave("tt0111161", "500", endpoint="providers")   # or endpoint="videos"
+
+Their behaviours are scripted per endpoint (``find`` is the default), with the same strings.
+A title without scripted offers or videos answers with empty results, as TMDb does.
+
 Requests must carry ``api_key=<api_key>`` or ``Authorization: Bearer <token>``, or they get a 401.
 ``GET /t/p/<size>/<name>`` serves a small SVG, so ``tmdb.image_base`` works as an image base in
 a browser.
@@ -28,6 +38,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -43,10 +54,12 @@ class Request:
     """One request the server saw."""
 
     path: str
-    tconst: str | None
+    tconst: str | None  # set for /find requests only
     query: dict[str, list[str]]
     authorization: str | None
     at: float
+    endpoint: str = "find"  # "find", "providers", "videos", "image" or "other"
+    subject: str | None = None  # the title a providers / videos request is about
 
 
 class FakeTmdb:
@@ -60,7 +73,10 @@ class FakeTmdb:
         self.auto_titles = auto_titles
         self.requests: list[Request] = []
         self._titles: dict[str, tuple[str, dict[str, Any]]] = {}
-        self._steps: dict[str | None, list[str]] = {None: ["ok"]}
+        self._steps: dict[tuple[str, str | None], list[str]] = {}
+        self._ids: dict[tuple[str, int], str] = {}  # (kind, TMDb id) -> tconst
+        self._providers: dict[str, dict[str, dict[str, Any]]] = {}  # tconst -> region -> entry
+        self._videos: dict[str, list[dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -127,34 +143,90 @@ class FakeTmdb:
         record = _record(tconst, kind, title, poster_path, overview, backdrop_path, tmdb_id)
         with self._lock:
             self._titles[tconst] = (kind, record)
+            self._ids[(kind, record["id"])] = tconst
 
-    def behave(self, tconst: str | None, *steps: str) -> None:
-        """Script the answers for ``tconst`` (or the default when ``None``)."""
+    def watch_providers(
+        self,
+        tconst: str,
+        region: str = "US",
+        *,
+        flatrate: Sequence[str] = (),
+        free: Sequence[str] = (),
+        ads: Sequence[str] = (),
+        rent: Sequence[str] = (),
+        buy: Sequence[str] = (),
+        link: str | None = "",
+    ) -> None:
+        """Offers for ``tconst`` in ``region`` by provider name (ids and logos are derived from
+        the name); ``link=""`` means TMDb's usual ``/movie/<id>/watch?locale=<region>``."""
+        kind, record = self._entry(tconst)
+        entry: dict[str, Any] = {}
+        if link is not None:
+            entry["link"] = link or f"{self.base_url}/{kind}/{record['id']}/watch?locale={region}"
+        for name, names in (
+            ("flatrate", flatrate),
+            ("free", free),
+            ("ads", ads),
+            ("rent", rent),
+            ("buy", buy),
+        ):
+            if names:
+                entry[name] = [_provider(n, i) for i, n in enumerate(names)]
+        with self._lock:
+            self._providers.setdefault(tconst, {})[region] = entry
+
+    def videos(self, tconst: str, *items: dict[str, Any]) -> None:
+        """The ``videos`` results for ``tconst`` (see :func:`video`)."""
+        self._entry(tconst)
+        with self._lock:
+            self._videos[tconst] = list(items)
+
+    def behave(self, tconst: str | None, *steps: str, endpoint: str = "find") -> None:
+        """Script the answers of ``endpoint`` ("find", "providers" or "videos") for ``tconst``
+        (or that endpoint's default when ``None``)."""
         if not steps:
             raise ValueError("give at least one behaviour")
+        if endpoint not in ("find", "providers", "videos"):
+            raise ValueError("endpoint is 'find', 'providers' or 'videos'")
         with self._lock:
-            self._steps[tconst] = list(steps)
+            self._steps[(endpoint, tconst)] = list(steps)
 
     def reset(self) -> None:
-        """Forget requests and behaviours (titles stay)."""
+        """Forget requests and behaviours (titles, offers and videos stay)."""
         with self._lock:
             self.requests.clear()
-            self._steps = {None: ["ok"]}
+            self._steps = {}
 
-    def count(self, tconst: str | None = None) -> int:
-        """How many /find requests arrived (for one title, or all)."""
+    def count(self, tconst: str | None = None, endpoint: str = "find") -> int:
+        """How many requests to ``endpoint`` arrived (for one title, or all)."""
         with self._lock:
             return sum(
                 1
                 for r in self.requests
-                if r.tconst is not None and (tconst is None or r.tconst == tconst)
+                if r.endpoint == endpoint and (tconst is None or tconst in (r.tconst, r.subject))
             )
 
     # ------------------------------------------------------------------ used by the handler
-    def _next_step(self, tconst: str) -> str:
+    def _entry(self, tconst: str) -> tuple[str, dict[str, Any]]:
+        """The title's (kind, record), generating (and remembering) an auto title if needed."""
         with self._lock:
-            key = tconst if tconst in self._steps else None
-            steps = self._steps[key]
+            entry = self._titles.get(tconst)
+            if entry is None:
+                entry = ("movie", _record(tconst, "movie", None, "", "", None, None))
+                if self.auto_titles:
+                    self._titles[tconst] = entry
+            self._ids[(entry[0], entry[1]["id"])] = tconst
+            return entry
+
+    def _subject(self, kind: str, tmdb_id: int) -> str | None:
+        with self._lock:
+            return self._ids.get((kind, tmdb_id))
+
+    def _next_step(self, tconst: str | None, endpoint: str = "find") -> str:
+        with self._lock:
+            steps = self._steps.get((endpoint, tconst)) or self._steps.get((endpoint, None))
+            if steps is None:
+                return "ok"
             return steps.pop(0) if len(steps) > 1 else steps[0]
 
     def _results(self, tconst: str) -> dict[str, Any]:
@@ -168,11 +240,19 @@ class FakeTmdb:
             "tv_season_results": [],
         }
         if entry is None and self.auto_titles:
-            entry = ("movie", _record(tconst, "movie", None, "", "", None, None))
+            entry = self._entry(tconst)
         if entry is not None:
             kind, record = entry
             body[f"{kind}_results"].append(record)
         return body
+
+    def _providers_body(self, tconst: str, tmdb_id: int) -> dict[str, Any]:
+        with self._lock:
+            return {"id": tmdb_id, "results": dict(self._providers.get(tconst, {}))}
+
+    def _videos_body(self, tconst: str, tmdb_id: int) -> dict[str, Any]:
+        with self._lock:
+            return {"id": tmdb_id, "results": list(self._videos.get(tconst, []))}
 
     def _authorised(self, query: dict[str, list[str]], authorization: str | None) -> bool:
         if query.get("api_key") == [self.api_key]:
@@ -203,6 +283,48 @@ def _record(
     return record
 
 
+def _provider(name: str, order: int) -> dict[str, Any]:
+    """A provider entry as TMDb lists it; the id and logo are derived from the name."""
+    slug = "".join(c for c in name.lower() if c.isalnum()) or "provider"
+    return {
+        "provider_id": sum(ord(c) for c in slug) * 7 + len(slug),
+        "provider_name": name,
+        "logo_path": f"/{slug}.jpg",
+        "display_priority": order,
+    }
+
+
+def video(
+    key: str,
+    *,
+    site: str = "YouTube",
+    kind: str = "Trailer",
+    official: bool = True,
+    published_at: str = "2020-01-01T00:00:00.000Z",
+    size: int = 1080,
+    name: str = "Official Trailer",
+) -> dict[str, Any]:
+    """One ``videos`` result as TMDb gives it."""
+    return {
+        "iso_639_1": "en",
+        "iso_3166_1": "US",
+        "name": name,
+        "key": key,
+        "site": site,
+        "size": size,
+        "type": kind,
+        "official": official,
+        "published_at": published_at,
+        "id": f"v{key}",
+    }
+
+
+_EMPTY: dict[str, dict[str, Any]] = {
+    "find": {"movie_results": [], "tv_results": []},
+    "providers": {"id": 0, "results": {}},
+    "videos": {"id": 0, "results": []},
+}
+
 _SVG = (
     b'<svg xmlns="http://www.w3.org/2000/svg" width="342" height="513" viewBox="0 0 342 513">'
     b'<rect width="342" height="513" fill="#3b4a6b"/>'
@@ -222,32 +344,49 @@ def _handler_for(fake: FakeTmdb) -> type[BaseHTTPRequestHandler]:
             query = parse_qs(parts.query)
             segments = parts.path.strip("/").split("/")
             tconst = segments[2] if segments[:2] == ["3", "find"] and len(segments) == 3 else None
+            endpoint, ident = _route(segments)
+            subject = fake._subject(*ident) if ident is not None else None
             auth = self.headers.get("Authorization")
+            seen = Request(parts.path, tconst, query, auth, time.monotonic(), endpoint, subject)
             with fake._lock:
-                fake.requests.append(Request(parts.path, tconst, query, auth, time.monotonic()))
+                fake.requests.append(seen)
             try:
-                if segments[:2] == ["t", "p"]:
+                if endpoint == "image":
                     self._send(200, _SVG, "image/svg+xml")
-                elif tconst is None:
-                    self._json(404, {"status_code": 34, "status_message": "Not found."})
+                elif tconst is not None:
+                    self._answer(tconst, "find", query, auth, lambda: fake._results(tconst))
+                elif ident is not None and subject is not None:
+                    body = (
+                        (lambda: fake._providers_body(subject, ident[1]))
+                        if endpoint == "providers"
+                        else (lambda: fake._videos_body(subject, ident[1]))
+                    )
+                    self._answer(subject, endpoint, query, auth, body)
                 else:
-                    self._find(tconst, query, auth)
+                    self._json(404, {"status_code": 34, "status_message": "Not found."})
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (timeout tests)
 
-        def _find(self, tconst: str, query: dict[str, list[str]], auth: str | None) -> None:
+        def _answer(
+            self,
+            tconst: str,
+            endpoint: str,
+            query: dict[str, list[str]],
+            auth: str | None,
+            body: Callable[[], Any],
+        ) -> None:
             if not fake._authorised(query, auth):
                 self._json(401, {"status_code": 7, "status_message": "Invalid API key."})
                 return
-            step, _, arg = fake._next_step(tconst).partition(":")
+            step, _, arg = fake._next_step(tconst, endpoint).partition(":")
             if step == "slow":
                 if fake._stopping.wait(float(arg or 5.0)):
                     return
                 step = "ok"
             if step == "ok":
-                self._json(200, fake._results(tconst))
+                self._json(200, body())
             elif step == "empty":
-                self._json(200, {"movie_results": [], "tv_results": []})
+                self._json(200, _EMPTY[endpoint])
             elif step == "garbage":
                 self._send(200, b"<html>not json{", "application/json")
             elif step == "429":
@@ -278,4 +417,18 @@ def _handler_for(fake: FakeTmdb) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-__all__ = ["DEFAULT_KEY", "FakeTmdb", "Request"]
+def _route(segments: list[str]) -> tuple[str, tuple[str, int] | None]:
+    """The endpoint of a request path, with (kind, TMDb id) for the extras."""
+    if segments[:2] == ["t", "p"]:
+        return "image", None
+    if segments[:2] == ["3", "find"]:
+        return "find", None
+    if len(segments) >= 4 and segments[0] == "3" and segments[1] in ("movie", "tv"):
+        tail = tuple(segments[3:])
+        endpoint = {("watch", "providers"): "providers", ("videos",): "videos"}.get(tail)
+        if endpoint is not None and segments[2].isdigit():
+            return endpoint, (segments[1], int(segments[2]))
+    return "other", None
+
+
+__all__ = ["DEFAULT_KEY", "FakeTmdb", "Request", "video"]

@@ -1,4 +1,5 @@
-"""Posters and overviews on cards, from whatever art source the app was given.
+"""Posters and overviews on cards, and the More-info extras (where to watch, trailer), from
+whatever art source the app was given.
 
 The source is optional (no TMDb key: none at all) and fallible (TMDb down, a bug in the client):
 a card must render either way, so every failure here leaves the generated placeholder.
@@ -16,6 +17,8 @@ from recsys.config import Settings
 from recsys.store.db import Database
 from recsys.store.tmdb_cache import DatabaseArtCache
 from recsys.tmdb import TitleArt, TmdbClient
+from recsys.tmdb_extras import MoreInfoExtras, TitleExtras
+from recsys.watch import Trailer, WatchProviders
 
 log = logging.getLogger(__name__)
 
@@ -60,3 +63,48 @@ def tmdb_art(settings: Settings, db: Database) -> TmdbClient | None:
     if not settings.tmdb_enabled:
         return None
     return TmdbClient(settings, DatabaseArtCache(db))
+
+
+def title_extras(art: ArtProvider | None) -> TitleExtras | None:
+    """Where-to-watch and trailer lookups through ``art`` when it is the TMDb client with a
+    key; None otherwise (the dialog then leaves both sections out)."""
+    if isinstance(art, TmdbClient) and art.enabled:
+        return TitleExtras(art)
+    return None
+
+
+def more_info_extras(art: ArtProvider | None, tconst: str, region: str) -> MoreInfoExtras | None:
+    """Offers in ``region`` and the trailer of ``tconst``; None without a key. Never raises:
+    a failure comes back as ``providers.error`` and no trailer."""
+    extras = title_extras(art)
+    if extras is None:
+        return None
+    try:
+        return extras.more_info(tconst, region)
+    except Exception:  # the dialog's extras are a nicety: a bug must not break it
+        log.exception("TMDb extras failed for %s", tconst)
+        return MoreInfoExtras(WatchProviders(region, found=False, error="internal"), None)
+
+
+def where_to_watch(art: ArtProvider | None, tconst: str, region: str) -> WatchProviders | None:
+    """The offers for ``tconst`` in ``region``; None without a key; never raises."""
+    extras = title_extras(art)
+    if extras is None:
+        return None
+    try:
+        return extras.where_to_watch(tconst, region)
+    except Exception:
+        log.exception("TMDb where-to-watch lookup failed for %s", tconst)
+        return WatchProviders(region, found=False, error="internal")
+
+
+def trailer(art: ArtProvider | None, tconst: str) -> Trailer | None:
+    """The chosen YouTube trailer of ``tconst``, or None (no key, none, or TMDb failing)."""
+    extras = title_extras(art)
+    if extras is None:
+        return None
+    try:
+        return extras.trailer(tconst)
+    except Exception:
+        log.exception("TMDb trailer lookup failed for %s", tconst)
+        return None

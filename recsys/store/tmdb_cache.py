@@ -1,4 +1,9 @@
-"""The database-backed TMDb cache (hits and misses survive restarts and are shared)."""
+"""The database-backed TMDb cache (hits and misses survive restarts and are shared).
+
+Rows keyed by an IMDb id hold a title's art; the More-info extras (where to watch, trailer) are
+JSON payloads under short keys of their own (``w:m278:GB``, ``v:m278``: never an IMDb id), in the
+same table so they share its expiry and need no schema change.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from recsys.store.db import Database
 from recsys.store.models import TmdbCacheEntry, utcnow
 from recsys.tmdb import TitleArt
+
+KEY_MAX = 16  # tmdb_cache.tconst is a VARCHAR(16)
 
 
 class DatabaseArtCache:
@@ -38,20 +45,34 @@ class DatabaseArtCache:
             )
             return {row.tconst: TitleArt.from_json(row.payload) for row in rows}
 
+    def get_json(self, key: str) -> str | None:
+        """The live payload stored under ``key`` by :meth:`put_json`, or None."""
+        with self.db.session() as session:
+            row = session.get(TmdbCacheEntry, key)
+            if row is None or row.expires_at <= utcnow():
+                return None
+            return row.payload
+
     def put(self, tconst: str, art: TitleArt, ttl_seconds: float) -> None:
+        self.put_json(tconst, art.to_json(), ttl_seconds)
+
+    def put_json(self, key: str, payload: str, ttl_seconds: float) -> None:
+        """Store ``payload`` under ``key`` (at most 16 characters, the column's width)."""
+        if len(key) > KEY_MAX:
+            raise ValueError(f"cache key longer than {KEY_MAX} characters: {key!r}")
         now = utcnow()
         values = {
-            "payload": art.to_json(),
+            "payload": payload,
             "fetched_at": now,
             "expires_at": now + timedelta(seconds=ttl_seconds),
         }
         try:
             with self.db.session() as session:
-                row = session.get(TmdbCacheEntry, tconst)
+                row = session.get(TmdbCacheEntry, key)
                 if row is None:
-                    session.add(TmdbCacheEntry(tconst=tconst, **values))
+                    session.add(TmdbCacheEntry(tconst=key, **values))
                 else:
-                    for key, value in values.items():
-                        setattr(row, key, value)
+                    for name, value in values.items():
+                        setattr(row, name, value)
         except IntegrityError:
-            pass  # another session cached the same title a moment earlier: theirs is as good
+            pass  # another session cached the same entry a moment earlier: theirs is as good
