@@ -15,6 +15,7 @@ import pandas as pd
 
 from recsys.accounts import has_control_characters
 from recsys.cards import SECTION_LABELS, Section, TitleCard, card_from_title
+from recsys.services import art as tmdb_extras
 from recsys.services.art import ArtProvider, with_art
 from recsys.services.ratings import Ratings
 from recsys.store import catalog as catalog_store
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from recsys.engine import Engine
     from recsys.explain import Explanation
     from recsys.models.base import Recommendation
+    from recsys.tmdb_extras import MoreInfoExtras
+    from recsys.watch import Trailer, WatchProviders
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +130,18 @@ class Recommendations:
             except Exception:  # an explanation is a nicety; the dialog still opens
                 log.exception("explanation failed for %s", tconst)
         return with_art([card], self.art)[0]
+
+    def more_info_extras(self, tconst: str, region: str) -> MoreInfoExtras | None:
+        """Where to watch ``tconst`` in ``region`` and its trailer; None without a TMDb key."""
+        return tmdb_extras.more_info_extras(self.art, tconst, region)
+
+    def where_to_watch(self, tconst: str, region: str) -> WatchProviders | None:
+        """TMDb's (JustWatch's) offers for ``tconst`` in ``region``; None without a key."""
+        return tmdb_extras.where_to_watch(self.art, tconst, region)
+
+    def trailer(self, tconst: str) -> Trailer | None:
+        """The title's YouTube trailer (official first), or None."""
+        return tmdb_extras.trailer(self.art, tconst)
 
     def search(self, query: str, limit: int = 20) -> list[TitleCard]:
         """Catalog titles whose name contains the query."""
