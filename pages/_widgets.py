@@ -18,6 +18,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from pages._auth import context
+from pages._more_info import more_info_extras
 from recsys.cards import TitleCard
 from recsys.config import Settings
 from recsys.services import StorageError
@@ -275,6 +276,7 @@ def more_info_dialog(tconst: str) -> None:
                     f"{esc(value)}</div>"
                 )
             st.link_button("Open on IMDb", card.imdb_url, icon=":material/open_in_new:")
+        more_info_extras(tconst)  # trailer and where to watch (TMDb, only with a key)
 
 
 def details_line(card: TitleCard) -> str:

@@ -24,7 +24,7 @@ OfferKind = Literal["flatrate", "free", "ads", "rent", "buy"]
 OFFER_KINDS: tuple[OfferKind, ...] = ("flatrate", "free", "ads", "rent", "buy")
 
 _REGION_RE = re.compile(r"[A-Z]{2}")
-_YOUTUBE_KEY_RE = re.compile(r"[A-Za-z0-9_-]{6,32}")
+_YOUTUBE_KEY_RE = re.compile(r"[A-Za-z0-9_-]{10,20}")  # what st.video takes for YouTube
 _LOGO_PATH_RE = re.compile(r"/[A-Za-z0-9_.-]{1,200}")
 _LINK_RE = re.compile(r"https?://[^\s\"'<>\\]{1,500}")
 
