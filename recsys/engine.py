@@ -28,17 +28,21 @@ from recsys.graph import ModelGraph, ModelParams, build_graph
 from recsys.models.base import (
     NotFittedError,
     Recommendation,
+    Recommender,
+    Scored,
     TrainingData,
     UserHistory,
     merge_interactions,
     section_types,
 )
+from recsys.models.facets import CatalogFacets, HomeFilters
+from recsys.models.similar import SimilarTitle, similar_items
 from recsys.schema import SECTION_TYPES
 
 ARTIFACT = "engine.pkl"
 MANIFEST = "manifest.json"
 #: Bumped whenever a saved engine of an older version cannot be served as is.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4  # 4: catalog facets for Home's filters
 
 
 def fingerprint(
@@ -124,6 +128,7 @@ class Engine:
         self.projection_ = TruncatedSVD(
             n_components=n_comp, random_state=self.params.random_state
         ).fit(matrix)
+        self.facets_ = CatalogFacets.from_catalog(data.catalog)
         self.fingerprint_ = fingerprint(catalog, ratings, tags, interactions)
         # The inputs without our users' likes: the app reloads a saved model while these are
         # unchanged and retrains on its own schedule (bootstrap.stale_reason) as likes arrive.
@@ -159,10 +164,50 @@ class Engine:
         sections: Sequence[str] = tuple(SECTION_TYPES),
         k: int = 10,
         exclude: Iterable[str] = (),
+        filters: HomeFilters | None = None,
     ) -> dict[str, list[Recommendation]]:
-        """Several sections at once; the parts score the user only once."""
+        """Several sections at once; the parts score the user only once.
+
+        ``filters`` narrow the candidates before the top-``k`` cut (no refit): each section
+        still holds ``k`` titles when the catalog has that many that pass.
+        """
         groups = {s: section_types(s) for s in sections}
-        return self.graph.sections.recommend_groups(history, groups, k, exclude)
+        served = self.graph.sections
+        if filters is None or not filters.active:
+            return served.recommend_groups(history, groups, k, exclude)
+        keep = self.facets_.mask(filters)
+        exclude = tuple(exclude)
+        scored = served.prepare(history)
+        out = {}
+        for name, types in groups.items():
+            mask = served.candidate_mask(history, types, exclude) & keep
+            out[name] = _fill(served.rank(history, mask, k, scored), self.graph.popularity, mask, k)
+        return out
+
+    def similar_to(
+        self,
+        tconst: str,
+        k: int = 5,
+        exclude: Iterable[str] = (),
+        filters: HomeFilters | None = None,
+    ) -> list[SimilarTitle]:
+        """The ``k`` titles closest to ``tconst`` by content and by collaborative item
+        similarity (each part's share in ``parts``), leaving out ``exclude`` and what
+        ``filters`` drop; empty for a title the models do not know."""
+        graph = self.graph
+        item = graph.content.index_.get(tconst)
+        if item is None:
+            return []
+        mask = np.ones(len(graph.content.items_), dtype=bool)
+        mask[graph.content.indices(exclude)] = False
+        if filters is not None and filters.active:
+            mask &= self.facets_.mask(filters)
+        return similar_items(graph.content, graph.ease, graph.svd, item, mask, k)
+
+    @property
+    def genres(self) -> tuple[str, ...]:
+        """Every genre of the catalog, sorted (what the exclude-genres filter offers)."""
+        return self.facets_.genres
 
     def explain(self, history: UserHistory, tconst: str) -> Explanation:
         """Why ``tconst`` ranks where it does for ``history`` (within its own section)."""
@@ -256,6 +301,21 @@ class Engine:
             raise TypeError(f"{directory} does not hold an Engine")
         engine.artifact_version_ = version
         return engine
+
+
+def _fill(
+    ranked: list[Recommendation], popularity: Recommender, mask: np.ndarray, k: int
+) -> list[Recommendation]:
+    """``ranked`` topped up to ``k`` with the most popular other candidates of ``mask``: a
+    narrow filter may leave the model's lists short while the catalog still has titles."""
+    if len(ranked) >= k:
+        return ranked
+    mask = mask.copy()
+    mask[popularity.indices(r.tconst for r in ranked)] = False
+    scores: Scored = popularity.prepare(UserHistory())
+    extra = popularity.rank(UserHistory(), mask, k - len(ranked), scored=scores)
+    start = len(ranked)
+    return ranked + [Recommendation(r.tconst, start + r.rank, r.score, "popularity") for r in extra]
 
 
 def manifest_path(directory: str | Path) -> Path:

@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select, text
 from recsys import bootstrap
 from recsys.accounts import AccountError
 from recsys.engine import Engine
-from recsys.services import Marquee, privacy
+from recsys.services import HomeFilters, Marquee, privacy
 from recsys.services.privacy import to_csv, to_json, user_tables
 from recsys.store import impressions as impression_store
 from recsys.store.models import Base, Interaction, Title
@@ -94,7 +94,7 @@ def test_escape_cell(value: Any, escaped: str) -> None:
 
 
 def _populate(service: Marquee, username: str) -> int:
-    """A user with likes, an impression, a log-in session and a saved title."""
+    """A user with likes, an impression, a log-in session, a saved title and Home filters."""
     uid = service.accounts.register(
         username.title(), f"{username}@example.com", username, PASSWORD, PASSWORD
     )
@@ -105,6 +105,7 @@ def _populate(service: Marquee, username: str) -> int:
         impression_store.log_shown(session, uid, "movie", [(movies[0], 1, "hybrid")])
     service.sessions.start(uid, label="test")
     service.watchlist.add(uid, movies[0])
+    service.discovery.set_filters(uid, HomeFilters(kind="movie"))
     return uid
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from recsys.config import Settings
 from recsys.services.accounts import Accounts, UserProfile
 from recsys.services.art import ArtProvider
+from recsys.services.discovery import BecauseRow, Discovery, FilterError, HomeFilters
 from recsys.services.imports import ImportFileError, ImportPreview, ImportResult, Imports
 from recsys.services.onboarding import Onboarding, OnboardingState
 from recsys.services.privacy import Privacy, UserExport
@@ -50,6 +51,7 @@ class Marquee:
     onboarding: Onboarding = field(init=False, repr=False)
     ratings: Ratings = field(init=False, repr=False)
     picks: Recommendations = field(init=False, repr=False)
+    discovery: Discovery = field(init=False, repr=False)
     quality: Quality = field(init=False, repr=False)
     privacy: Privacy = field(init=False, repr=False)
     imports: Imports = field(init=False, repr=False)
@@ -63,6 +65,7 @@ class Marquee:
             "onboarding": Onboarding(self.db, self.art, self.clock),
             "ratings": ratings,
             "picks": Recommendations(self.db, ratings, self.engine, self.art),
+            "discovery": Discovery(self.db, ratings, self.engine, self.art),
             "quality": Quality(self.settings, self.db),
             "privacy": Privacy(self.db),
             "imports": Imports(self.db, self.clock),
@@ -84,8 +87,12 @@ def open_database(settings: Settings) -> Database:
 __all__ = [
     "Accounts",
     "ArtProvider",
+    "BecauseRow",
     "Choice",
     "Database",
+    "Discovery",
+    "FilterError",
+    "HomeFilters",
     "ImportFileError",
     "ImportPreview",
     "ImportResult",

@@ -15,7 +15,9 @@ import pandas as pd
 
 from recsys.accounts import has_control_characters
 from recsys.cards import SECTION_LABELS, Section, TitleCard, card_from_title
+from recsys.models.facets import HomeFilters
 from recsys.services import art as tmdb_extras
+from recsys.services import discovery
 from recsys.services.art import ArtProvider, with_art
 from recsys.services.ratings import Ratings
 from recsys.store import catalog as catalog_store
@@ -63,18 +65,35 @@ class Recommendations:
         return self._serve(user_id, {section: recs}, log_impressions)[section]
 
     def home_sections(
-        self, user_id: int, k: int = 10, *, log_impressions: bool = True
+        self,
+        user_id: int,
+        k: int = 10,
+        *,
+        log_impressions: bool = True,
+        filters: HomeFilters | None = None,
+        fresh: bool = True,
     ) -> dict[Section, list[TitleCard]]:
         """Home's lists (Movies, TV shows), best first, each logged as shown.
 
         The engine scores the user once for both sections: the parts' scores do not depend on
-        the section, only the final filter does.
+        the section, only the final filter does. ``filters`` narrow the candidates before the
+        top-k cut (movies or TV only: the other list is empty). With ``fresh``, titles shown
+        in recent visits and not acted on rotate below the fold (:func:`discovery.rotate`).
         """
         engine = self._engine()
+        history = self.ratings.history(user_id)
+        saved = self.saved(user_id)
         sections: tuple[Section, ...] = tuple(SECTION_LABELS)
-        recs = engine.recommend_sections(
-            self.ratings.history(user_id), sections, k, exclude=self.saved(user_id)
-        )
+        kept = sections if filters is None else filters.sections(sections)
+        pool = k * discovery.ROTATION_POOL if fresh else k
+        recs = engine.recommend_sections(history, kept, pool, exclude=saved, filters=filters)
+        if fresh:
+            with self.db.session() as session:
+                for s, ranked in recs.items():
+                    seen = impression_store.recent_visits(
+                        session, user_id, s, discovery.RECENT_VISITS
+                    )
+                    recs[s] = discovery.rotate(ranked, seen, history.seen | saved, k)
         return self._serve(user_id, {s: recs.get(s, []) for s in sections}, log_impressions)
 
     def saved(self, user_id: int) -> set[str]:

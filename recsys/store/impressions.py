@@ -61,3 +61,34 @@ def outcomes(session: Session) -> pd.DataFrame:
     merged = frame.merge(choices, on=["user_id", "tconst"], how="left")
     merged["liked"] = merged["liked"].astype("boolean")
     return merged
+
+
+def recent_visits(
+    session: Session, user_id: int, section: str, visits: int = 3
+) -> list[frozenset[str]]:
+    """The titles shown in each of the user's last ``visits`` showings of ``section``, most
+    recent first (one showing: the rows one list logged together, with one timestamp)."""
+    stamps = (
+        session.execute(
+            select(Impression.shown_at)
+            .where(Impression.user_id == user_id, Impression.section == section)
+            .group_by(Impression.shown_at)
+            .order_by(Impression.shown_at.desc())
+            .limit(visits)
+        )
+        .scalars()
+        .all()
+    )
+    if not stamps:
+        return []
+    rows = session.execute(
+        select(Impression.shown_at, Impression.tconst).where(
+            Impression.user_id == user_id,
+            Impression.section == section,
+            Impression.shown_at.in_(stamps),
+        )
+    ).all()
+    by_visit: dict[object, set[str]] = {s: set() for s in stamps}
+    for shown_at, tconst in rows:
+        by_visit.setdefault(shown_at, set()).add(tconst)
+    return [frozenset(by_visit[s]) for s in stamps]

@@ -221,3 +221,18 @@ class WatchlistEntry(Base):
     added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (UniqueConstraint("user_id", "tconst", name="uq_watchlist_user_title"),)
+
+
+class UserPreference(Base):
+    """Per-user settings the pages remember across sessions (one row per user).
+
+    ``home_filters`` is Home's filters as JSON (``HomeFilters.to_dict``); NULL: none set.
+    """
+
+    __tablename__ = "user_preferences"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    home_filters: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

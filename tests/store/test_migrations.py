@@ -79,3 +79,41 @@ def test_from_settings_is_idempotent(db: Database, settings) -> None:  # type: i
     again = Database.from_settings(settings.with_overrides(database_url=db.url))
     assert current_revision(again.engine) == head_revision()
     again.dispose()
+
+
+def test_0005_adds_user_preferences_and_keeps_everything(database_url: str) -> None:
+    """From 0004 (the watchlist) to 0005: users and likes unchanged, filters storable."""
+    db = Database(database_url)
+    migrate(db.engine, "0004")
+    assert "user_preferences" not in inspect(db.engine).get_table_names()
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (id, username, email, name, password_hash, created_at,"
+                " failed_logins) VALUES (1, 'ann', 'a@example.com', 'Ann', '$2b$x', :t, 0)"
+            ),
+            {"t": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO interactions (id, user_id, tconst, liked, source, created_at,"
+                " updated_at) VALUES (1, 1, 'tt0111161', :l, 'home', :t, :t)"
+            ),
+            {"l": True, "t": now},
+        )
+    migrate(db.engine, "0005")
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO user_preferences (user_id, home_filters, updated_at)"
+                ' VALUES (1, \'{"kind": "tv"}\', :t)'
+            ),
+            {"t": now},
+        )
+        assert conn.execute(text("SELECT username FROM users")).scalar_one() == "ann"
+        assert conn.execute(text("SELECT tconst FROM interactions")).scalar_one() == "tt0111161"
+        assert conn.execute(text("SELECT home_filters FROM user_preferences")).scalar_one() == (
+            '{"kind": "tv"}'
+        )
+    db.dispose()
