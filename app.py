@@ -179,6 +179,12 @@ def register_pages() -> dict[str, StreamlitPage]:
             icon=":material/psychology:",
             url_path="explain",
         ),
+        "watchlist": st.Page(
+            "pages/watchlist.py",
+            title="Watchlist",
+            icon=":material/bookmarks:",
+            url_path="watchlist",
+        ),
         "quality": st.Page(
             "pages/quality.py", title="Quality", icon=":material/monitoring:", url_path="quality"
         ),
@@ -201,7 +207,7 @@ def gate(user: UserProfile | None, current: str, pages: dict[str, StreamlitPage]
         if current in ("login", ""):
             target = st.session_state.pop("_marquee_next", "home")
             st.switch_page(pages.get(target, pages["home"]) if target != "login" else pages["home"])
-        if not user.onboarded and current in ("home", "explain"):
+        if not user.onboarded and current in ("home", "explain", "watchlist"):
             st.switch_page(pages["onboarding"])
         if user.onboarded and current == "onboarding":
             st.switch_page(pages["home"])
@@ -217,7 +223,7 @@ def sidebar(
     with st.sidebar:
         st.markdown("### :material/movie: Marquee")
         if user.onboarded:
-            for key in ("home", "explain", "quality"):
+            for key in ("home", "watchlist", "explain", "quality"):
                 st.page_link(pages[key])
         else:
             st.page_link(pages["onboarding"])

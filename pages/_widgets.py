@@ -21,7 +21,7 @@ from pages._auth import context
 from pages._more_info import more_info_extras
 from recsys.cards import TitleCard
 from recsys.config import Settings
-from recsys.services import StorageError
+from recsys.services import StorageError, WatchlistError
 from recsys.services.ratings import Choice, Verdict
 
 log = logging.getLogger(__name__)
@@ -135,11 +135,25 @@ CHOICES_KEY = "_marquee_home_choices"
 
 
 def visit_choices(refresh: bool = False) -> dict[str, bool]:
-    """The stored choices of the logged-in user (read from the database when ``refresh``)."""
+    """The stored choices of the logged-in user (read from the database when ``refresh``;
+    the watchlist is then read again too, at the next card that needs it)."""
     if refresh or CHOICES_KEY not in st.session_state:
         ctx = context()
         st.session_state[CHOICES_KEY] = ctx.service.ratings.choices(ctx.user_id)
+        st.session_state.pop(SAVED_KEY, None)
     return st.session_state[CHOICES_KEY]
+
+
+#: This visit's watchlist (saved tconsts), kept like :data:`CHOICES_KEY`.
+SAVED_KEY = "_marquee_saved"
+
+
+def visit_saved(refresh: bool = False) -> set[str]:
+    """The logged-in user's saved titles (read from the database when ``refresh``)."""
+    if refresh or SAVED_KEY not in st.session_state:
+        ctx = context()
+        st.session_state[SAVED_KEY] = ctx.service.watchlist.tconsts(ctx.user_id)
+    return st.session_state[SAVED_KEY]
 
 
 _TOAST_KEY = "_marquee_home_toast"
@@ -151,7 +165,8 @@ def _rate(tconst: str, title: str, choice: Choice) -> None:
     a callback of a widget in a fragment must not draw anything itself)."""
     ctx = context()
     try:
-        ctx.service.ratings.rate(ctx.user_id, tconst, choice)
+        # A like or dislike also takes the title off the watchlist (it is no longer "to watch").
+        unsaved = ctx.service.watchlist.rate(ctx.user_id, tconst, choice)
     except StorageError as exc:  # e.g. the database restarting: say so, keep the card as stored
         log.warning("rating not saved: %s", exc)
         st.session_state.setdefault(_TOAST_KEY, []).append(
@@ -163,7 +178,32 @@ def _rate(tconst: str, title: str, choice: Choice) -> None:
         toast = (f"Took back your rating of {title}", ":material/undo:")
     else:
         word = "Liked" if choice == "like" else "Disliked"
-        toast = (f"{word} {title}", ":material/check:")
+        done = " and took it off your watchlist" if unsaved else ""
+        toast = (f"{word} {title}{done}", ":material/check:")
+    st.session_state.setdefault(_TOAST_KEY, []).append(toast)
+
+
+def _save(tconst: str, title: str, save: bool) -> None:
+    """The Save toggle's callback: add to or remove from the watchlist, then refresh this
+    visit's saved set (the card's fragment reruns alone and draws it)."""
+    ctx = context()
+    try:
+        if save:
+            ctx.service.watchlist.add(ctx.user_id, tconst)
+        else:
+            ctx.service.watchlist.remove(ctx.user_id, tconst)
+    except (StorageError, WatchlistError) as exc:
+        log.warning("watchlist not changed: %s", exc)
+        st.session_state.setdefault(_TOAST_KEY, []).append(
+            (f"Not saved: {exc}", ":material/error:")
+        )
+        return
+    visit_saved(refresh=True)
+    toast = (
+        (f"Saved {title} for later", ":material/bookmark_added:")
+        if save
+        else (f"Removed {title} from your watchlist", ":material/bookmark_remove:")
+    )
     st.session_state.setdefault(_TOAST_KEY, []).append(toast)
 
 
@@ -197,18 +237,35 @@ def _verdict_button(
     )
 
 
-def poster_card(card: TitleCard, choice: bool | None, *, actions: bool = True) -> None:
-    """A poster card with Like / Dislike / More info (keys ``like_<t>``, ``dislike_<t>``,
-    ``info_<t>``, container ``card_<t>``). Clicking the active choice again takes it back;
-    Info opens the More-info dialog."""
+def _save_button(column: DeltaGenerator, card: TitleCard, saved: bool) -> None:
+    """Save for later (key ``save_<tconst>``): a toggle, "Saved" when on."""
+    column.button(
+        "Saved" if saved else "Save",
+        key=f"save_{card.tconst}",
+        icon=":material/bookmark_added:" if saved else ":material/bookmark:",
+        type="primary" if saved else "secondary",
+        help="Remove from your watchlist" if saved else "Save for later",
+        on_click=_save,
+        args=(card.tconst, card.title, not saved),
+        width="stretch",
+    )
+
+
+def poster_card(
+    card: TitleCard, choice: bool | None, *, actions: bool = True, saved: bool = False
+) -> None:
+    """A poster card with Like / Dislike / Save for later / More info (keys ``like_<t>``,
+    ``dislike_<t>``, ``save_<t>``, ``info_<t>``, container ``card_<t>``). Clicking the active
+    choice (or Saved) again takes it back; Info opens the More-info dialog."""
     t = card.tconst
     with st.container(border=True, key=f"card_{t}"):
         st.html(poster_html(card, choice))
         if not actions:
             return
-        like, dislike, info = st.columns(3, gap="small")
+        like, dislike, save, info = st.columns(4, gap="small")
         _verdict_button(like, card, choice, "like")
         _verdict_button(dislike, card, choice, "dislike")
+        _save_button(save, card, saved)
         if info.button(
             "Info", key=f"info_{t}", icon=":material/info:", help="More info", width="stretch"
         ):
@@ -217,10 +274,11 @@ def poster_card(card: TitleCard, choice: bool | None, *, actions: bool = True) -
 
 @st.fragment
 def rated_card(card: TitleCard) -> None:
-    """:func:`poster_card` as a fragment: a like, dislike, take-back or Info on it reruns this
-    card alone (its callback has written the choice and refreshed :func:`visit_choices`)."""
+    """:func:`poster_card` as a fragment: a like, dislike, take-back, save or Info on it reruns
+    this card alone (its callback has written the choice and refreshed :func:`visit_choices`
+    or :func:`visit_saved`)."""
     with page_body("this title"):
-        poster_card(card, visit_choices().get(card.tconst))
+        poster_card(card, visit_choices().get(card.tconst), saved=card.tconst in visit_saved())
         _show_toasts()
 
 

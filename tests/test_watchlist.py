@@ -25,9 +25,7 @@ def served(service: Marquee) -> Marquee:
 
 
 def _onboard(service: Marquee, username: str = "ada") -> int:
-    uid = service.accounts.register(
-        "Ada", f"{username}@example.com", username, PASSWORD, PASSWORD
-    )
+    uid = service.accounts.register("Ada", f"{username}@example.com", username, PASSWORD, PASSWORD)
     service.onboarding.set_favorite_genres(uid, service.onboarding.available_genres()[:5])
     for section in ("movie", "tv"):
         for card in service.onboarding.trending(section, limit=5):
