@@ -88,9 +88,11 @@ class ModelParams:
     random_state: int = 0
     #: The TV section (:class:`~recsys.models.tv.TVRecommender`): weights of our users'
     #: co-likes and of shared people next to the prior (weight 1), the co-likes' shrinkage and
-    #: the fewest titles a person must be credited on to link them. Chosen on the TV proxy's
-    #: validation users (README, "TV"); 0 switches a signal off.
-    tv_w_colike: float = 1.0
+    #: the fewest titles a person must be credited on to link them. From the TV proxy's grid on
+    #: its validation viewers (``benchmarks/tv_proxy.py --grid``, README "TV"): people 2.0 scored
+    #: higher there, but the proxy's viewers are made of shared credits, so people stay at 1;
+    #: co-likes 0.5 (0.25 scored a little higher with simulated, not real, users). 0: off.
+    tv_w_colike: float = 0.5
     tv_w_people: float = 1.0
     tv_colike_shrink: float = 2.0
     tv_people_min_df: int = 2

@@ -74,6 +74,8 @@ def print_report(report: EvaluationReport, k: int) -> None:
     print("w1 sweep (test): " + ", ".join(f"{p.w1:g}:{p.ndcg:.4f}" for p in report.sweep))
     for table in report.new_users:
         print_new_users(table)
+    for table in report.tv:
+        print_tv(table)
 
 
 def print_new_users(table: NewUserTable) -> None:
@@ -82,6 +84,15 @@ def print_new_users(table: NewUserTable) -> None:
     frame = pd.DataFrame({name: dict(row) for name, row in table.models.items()}).T[cols]
     frame["x cold-start"] = [table.ratio(name) for name in table.models]
     print(f"\nNew users, {table.scenario} ({table.n_users} held-out users; {table.description}):")
+    print(frame.to_string(float_format=lambda v: f"{v:.4f}"))
+
+
+def print_tv(table: NewUserTable) -> None:
+    """One TV proxy table: each row's hit rate and NDCG@10, and NDCG@10 over the prior's."""
+    cols = ["ndcg@10", "hit@10", "recall@10", "coverage"]
+    frame = pd.DataFrame({name: dict(row) for name, row in table.models.items()}).T[cols]
+    frame["x popular in genres"] = [table.ratio(name) for name in table.models]
+    print(f"\nTV proxy, {table.scenario} ({table.n_users} simulated viewers; {table.description}):")
     print(frame.to_string(float_format=lambda v: f"{v:.4f}"))
 
 

@@ -52,6 +52,7 @@ from recsys.evaluation.tuning import (
     tune,
     tuned_params,
 )
+from recsys.evaluation.tv import run_tv
 from recsys.graph import ModelGraph, ModelParams, build_graph
 from recsys.ingest.movielens import MovieLensFrames, read_movielens_frames
 from recsys.models.collaborative import SVDRecommender
@@ -90,7 +91,7 @@ def run_evaluation(
     """
     new_user_steps = len(W_PRIOR_GRID) * len(TRUST_GRID) + USER_FOLDS
     steps = Steps(
-        progress, STEP, 3 + STEPS_PER_FOLD * VALIDATION_FOLDS + len(ROWS) + new_user_steps
+        progress, STEP, 4 + STEPS_PER_FOLD * VALIDATION_FOLDS + len(ROWS) + new_user_steps
     )
     with tempfile.TemporaryDirectory() as scratch:
         ml = read_movielens_frames(src, dest_dir=downloads or Path(scratch))
@@ -114,6 +115,8 @@ def run_evaluation(
     steps.advance()
     models = _model_rows(graph, fold, ks, steps)
     new_users = run_new_users(ml, params, imdb, _within(steps, USER_FOLDS))
+    tv = run_tv(imdb, params)  # shows: IMDb's catalog, not MovieLens (which has no TV)
+    steps.advance()
     report = EvaluationReport(
         protocol=_protocol(
             src, ks, fold, features_used(ml, _imdb_label(imdb_dir), fold.data.catalog), tuning
@@ -122,6 +125,7 @@ def run_evaluation(
         sweep=tuple(sweep_hybrid(graph.hybrid, fold)),
         svd=svd_accuracy(graph.svd, test),
         new_users=new_users,
+        tv=tv,
     )
     steps.finish()
     return report

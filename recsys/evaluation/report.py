@@ -175,6 +175,8 @@ class EvaluationReport:
     sweep: tuple[SweepPoint, ...] = ()
     svd: RatingAccuracy | None = None
     new_users: tuple[NewUserTable, ...] = ()
+    #: The TV list's proxy (:mod:`recsys.evaluation.tv`): simulated viewers from IMDb credits.
+    tv: tuple[NewUserTable, ...] = ()
 
     @property
     def model_names(self) -> list[str]:
@@ -191,6 +193,7 @@ class EvaluationReport:
             "sweep": [p.to_dict() for p in self.sweep],
             "svd": asdict(self.svd) if self.svd else None,
             "new_users": [t.to_dict() for t in self.new_users],
+            "tv": [t.to_dict() for t in self.tv],
         }
 
     @classmethod
@@ -202,6 +205,7 @@ class EvaluationReport:
             sweep=tuple(SweepPoint.from_dict(r) for r in raw.get("sweep") or ()),
             svd=RatingAccuracy(float(svd["rmse"]), float(svd["mae"])) if svd else None,
             new_users=tuple(NewUserTable.from_dict(t) for t in raw.get("new_users") or ()),
+            tv=tuple(NewUserTable.from_dict(t) for t in raw.get("tv") or ()),
         )
 
     def save(self, path: Path) -> Path:

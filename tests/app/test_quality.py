@@ -42,6 +42,17 @@ REPORT = {
             },
         }
     ],
+    "tv": [
+        {
+            "scenario": "tv",
+            "description": "follow one person's shows and movies",
+            "n_users": 112,
+            "models": {
+                "tv": {"ndcg@10": 0.81, "hit@10": 0.95, "coverage": 0.06},
+                "popular_in_genres": {"ndcg@10": 0.0139, "hit@10": 0.03, "coverage": 0.01},
+            },
+        }
+    ],
 }
 
 
@@ -85,6 +96,12 @@ def test_quality_offline_report_and_online_figures(make_app, service, secrets) -
     new_users = _frame(at, "list").set_index("list")
     assert new_users.loc["served", "× cold start"] == 0.48 / 0.40
     assert any("1.20×" in str(m.value) for m in at.markdown)
+    # TV: the proxy's table next to the movie figures, its limits stated
+    assert "TV shows (a proxy)" in [h.value for h in at.subheader]
+    assert any("Limits:" in str(c.value) for c in at.caption)
+    tv = next(d.value for d in at.dataframe if "× popular in genres" in d.value.columns)
+    assert tv.set_index("list").loc["tv", "hit@10"] == 0.95
+    assert any("TV list **58.3×** popular-in-your-genres" in str(m.value) for m in at.markdown)
 
     # online: counts and like/dislike rates of what was shown
     metrics = _metrics(at)

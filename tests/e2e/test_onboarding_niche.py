@@ -1,0 +1,101 @@
+"""Onboarding for niche tastes in a real browser: five niche genres lead the pick grids.
+
+Register, choose Animation, Documentary, Horror, Music and History, and finish onboarding with
+five movies and five shows that all carry one of those genres, using the grids as they open,
+"Show more" and the search. Screenshots go to ``test-output/e2e/40-onboarding-niche*.png``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from testkit.world import NICHE_GENRES
+from tests.e2e.test_journey import (  # noqa: F401 - app_url is a fixture
+    CHROMIUM,
+    PASSWORD,
+    _idle,
+    _shot,
+    _tconsts,
+    app_url,
+    sync_api,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+NICHE_MOVIES = {f"tt{9000200 + i:07d}" for i in range(1, 7)}
+NICHE_SHOWS = {f"tt{9000300 + i:07d}" for i in range(1, 7)}
+
+
+def _register_and_log_in(page) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_selector("input[aria-label='Username']", timeout=180_000)
+    _idle(page)
+    page.get_by_role("tab", name="Create an account").click()
+    page.fill(".st-key-register_name input", "Nia")
+    page.fill(".st-key-register_email input", "nia@example.com")
+    page.fill(".st-key-register_username input", "nia")
+    page.fill(".st-key-register_password input", PASSWORD)
+    page.fill(".st-key-register_password_repeat input", PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    _idle(page)
+    page.get_by_role("tab", name="Log in").click()
+    form = page.locator('[data-testid="stForm"]:has([class*="st-key-FormSubmitter-login_form"])')
+    form.locator('input[aria-label="Username"]').fill("nia")
+    form.locator('input[type="password"]').fill(PASSWORD)
+    form.get_by_role("button", name="Log in").click()
+    page.wait_for_selector(".st-key-onboarding_genres", timeout=30_000)
+    _idle(page)
+
+
+def test_niche_genres_lead_the_pick_grids(app_url: str) -> None:  # noqa: F811
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+        page.goto(app_url)
+        _register_and_log_in(page)
+
+        for genre in NICHE_GENRES:
+            page.click(".st-key-onboarding_genres input")
+            page.keyboard.type(genre)
+            page.get_by_role("option", name=genre, exact=True).click()
+            _idle(page)
+        page.keyboard.press("Escape")
+        _shot(page, "40-onboarding-niche-genres")
+        page.get_by_role("button", name="Continue").click()
+        page.wait_for_selector('[class*="st-key-pick_tt"]', timeout=30_000)
+        _idle(page)
+        _shot(page, "40-onboarding-niche-grids")
+
+        # Both grids open with the niche titles, although every other title has more votes.
+        shown = _tconsts(page, "pick_")
+        movies = [t for t in shown if t.startswith(("tt90000", "tt90002"))]
+        shows = [t for t in shown if t.startswith(("tt90001", "tt90003"))]
+        assert set(movies[:5]) <= NICHE_MOVIES, movies
+        assert set(shows[:5]) <= NICHE_SHOWS, shows
+        assert "Documentary" in page.inner_text(f".st-key-obcard_{movies[0]}") or "Music" in (
+            page.inner_text(f".st-key-obcard_{movies[0]}")
+        )
+
+        # Show more adds titles; the search keeps to the trending window.
+        page.click(".st-key-onboarding_more_movies button")
+        _idle(page)
+        assert len(_tconsts(page, "pick_")) > len(shown)
+        page.fill(".st-key-onboarding_search input", "notes")
+        page.keyboard.press("Enter")
+        _idle(page)
+        found = set(_tconsts(page, "pick_"))
+        assert found == NICHE_MOVIES | NICHE_SHOWS, found
+        _shot(page, "40-onboarding-niche-search")
+
+        # Five and five, none outside the chosen genres, then Home.
+        for tconst in [*movies[:5], *shows[:5]]:
+            page.click(f".st-key-pick_{tconst} label")
+            _idle(page)
+        _shot(page, "40-onboarding-niche-picked")
+        page.get_by_role("button", name="Show me my picks").click()
+        page.wait_for_selector('[class*="st-key-like_tt"]', timeout=60_000)
+        _idle(page)
+        assert page.url.endswith("/home")
+        _shot(page, "40-onboarding-niche-home")
+        browser.close()
