@@ -1,4 +1,4 @@
-"""The More-info dialog's TMDb extras: the trailer and "Where to watch".
+"""The More-info dialog's TMDb extras: "Where to watch" and the trailer.
 
 Both come from one service call (``service.picks.more_info_extras``) made only when the dialog
 opens, so Home never waits for them. Without a TMDb key nothing here is drawn; when TMDb fails
@@ -58,7 +58,7 @@ def watch_region(settings: Settings) -> str:
 
 
 def more_info_extras(tconst: str) -> None:
-    """The trailer and "Where to watch" for ``tconst`` (nothing at all without a TMDb key)."""
+    """Where to watch and the trailer for ``tconst`` (nothing at all without a TMDb key)."""
     ctx = context()
     if not ctx.settings.tmdb_enabled:
         return
@@ -67,9 +67,9 @@ def more_info_extras(tconst: str) -> None:
         extras: MoreInfoExtras | None = ctx.service.picks.more_info_extras(tconst, region)
     if extras is None:
         return
+    watch_section(extras.providers)
     if extras.trailer is not None:
         trailer_section(extras.trailer)
-    watch_section(extras.providers)
 
 
 def trailer_section(trailer: Trailer) -> None:

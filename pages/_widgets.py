@@ -334,7 +334,7 @@ def more_info_dialog(tconst: str) -> None:
                     f"{esc(value)}</div>"
                 )
             st.link_button("Open on IMDb", card.imdb_url, icon=":material/open_in_new:")
-        more_info_extras(tconst)  # trailer and where to watch (TMDb, only with a key)
+            more_info_extras(tconst)  # where to watch and trailer (TMDb, only with a key)
 
 
 def details_line(card: TitleCard) -> str:

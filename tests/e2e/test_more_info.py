@@ -1,0 +1,133 @@
+"""More info in Chromium with a (fake) TMDb: the trailer and where to watch in the browser's region.
+
+The fake TMDb runs in this test and the app reaches it through its secrets; the browser's
+locale is en-GB and no region is configured, so the dialog shows the GB offers. The browser
+cannot load youtube.com here (no internet): the test checks the trailer's embed address, not
+playback. The server, data and log-in are ``benchmarks/like_latency.py``'s.
+Screenshot: ``test-output/e2e/30-more-info-watch.png``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from testkit.tmdb_server import FakeTmdb, video
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+OUT = ROOT / "test-output" / "e2e"
+TRAILER = "dQw4w9WgXcQ"
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+if not CHROMIUM.exists():
+    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+
+def _like_latency() -> ModuleType:
+    name = "marquee_like_latency"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "like_latency.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, FakeTmdb]]:
+    bench = _like_latency()
+    root = tmp_path_factory.mktemp("more_info")
+    secrets, _ = bench.prepare(root, 0)
+    with FakeTmdb() as tmdb:
+        secrets = {
+            **secrets,
+            "TMDB_API_KEY": tmdb.api_key,
+            "TMDB_API_BASE": tmdb.base_url,
+            "TMDB_IMAGE_BASE": tmdb.image_base,
+            "TMDB_TIMEOUT_S": "2",
+            "MARQUEE_WATCH_REGION": "",
+        }
+        (root / "app").mkdir()
+        proc, port, log = bench.start_server(ROOT, secrets, root / "app")
+        try:
+            yield f"http://127.0.0.1:{port}", tmdb
+        finally:
+            bench.stop_server(proc, log)
+
+
+def test_more_info_shows_where_to_watch_and_the_trailer(server: tuple[str, FakeTmdb]) -> None:
+    bench = _like_latency()
+    base, tmdb = server
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=bench.CHROMIUM_ARGS
+        )
+        context = browser.new_context(viewport={"width": 1440, "height": 1400}, locale="en-GB")
+        page = context.new_page()
+        tconst = bench.log_in(page, base)[0]
+        # Home asked TMDb for posters only, never for offers or videos
+        assert tmdb.count(endpoint="providers") == tmdb.count(endpoint="videos") == 0
+        tmdb.watch_providers(
+            tconst,
+            "GB",
+            flatrate=["Netflix", "Disney Plus"],
+            free=["BBC iPlayer"],
+            rent=["Apple TV", "Amazon Video"],
+            buy=["Sky Store"],
+        )
+        tmdb.watch_providers(tconst, "US", flatrate=["Hulu"])
+        tmdb.videos(tconst, video("teaser12345", kind="Teaser"), video(TRAILER))
+
+        started = time.monotonic()
+        page.click(f".st-key-info_{tconst} button")
+        dialog = page.locator('[role="dialog"]')
+        dialog.locator(".st-key-more_info_watch .mq-provider").first.wait_for(timeout=30_000)
+        shown_s = time.monotonic() - started
+        bench._idle(page)
+
+        watch = dialog.locator(".st-key-more_info_watch")
+        assert "Where to watch" in watch.inner_text() and "GB" in watch.inner_text()
+        groups = watch.locator(".mq-watch-group .mq-watch-label").all_inner_texts()
+        assert groups == ["Stream", "Rent", "Buy"]
+        names = watch.locator(".mq-provider > span:not(.mq-offer-kind)").all_inner_texts()
+        stream, rent, buy = (
+            ["Netflix", "Disney Plus", "BBC iPlayer"],
+            ["Apple TV", "Amazon Video"],
+            ["Sky Store"],
+        )
+        assert names == [*stream, *rent, *buy]
+        assert "Hulu" not in watch.inner_text()
+        logos = watch.locator(".mq-provider img")
+        assert logos.count() == 6
+        assert logos.first.get_attribute("src") == f"{tmdb.image_base}w92/netflix.jpg"
+        loaded = page.evaluate(
+            "() => [...document.querySelectorAll('.mq-provider img')]"
+            ".every(i => i.complete && i.naturalWidth > 0)"
+        )
+        assert loaded  # the logos come from the (fake) TMDb image server
+        credit = watch.locator(".mq-watch-credit")
+        assert "Availability data from JustWatch" in credit.inner_text()
+        assert credit.locator("a").get_attribute("href") == (
+            f"{tmdb.base_url}/movie/{int(tconst[2:])}/watch?locale=GB"
+        )
+
+        trailer = dialog.locator(".st-key-more_info_trailer iframe")
+        trailer.wait_for(timeout=10_000)
+        assert (trailer.get_attribute("src") or "").startswith(
+            f"https://www.youtube.com/embed/{TRAILER}"
+        )
+        page.wait_for_timeout(500)
+        dialog.screenshot(path=str(OUT / "30-more-info-watch.png"))
+        print(f"More info with extras shown {shown_s:.2f} s after the click")
+        browser.close()
