@@ -1,4 +1,5 @@
-"""Home (``/home``): this week's picks (Movies, TV shows), search, More info.
+"""Home (``/home``): this week's picks (Movies, TV shows), filters, "Because you liked"
+rows, search, More info.
 
 The lists are computed once per visit (one scoring of the user for both sections, logged as
 shown), kept for the visit so a like or dislike shows on its card and can be changed or taken
@@ -18,25 +19,118 @@ import streamlit as st
 from pages import _auth
 from pages._widgets import esc, md_escape, page_body, poster_grid, visit_choices
 from recsys.cards import SECTION_LABELS, TitleCard
+from recsys.services import BecauseRow, FilterError, HomeFilters
+from recsys.services.discovery import GEM_MAX_VOTES, form_filters
 
 ctx = _auth.require_user()
 service, user_id = ctx.service, ctx.user_id
 RECS_KEY = "_marquee_home_recs"
+#: The user's filters for this session: (user id, HomeFilters), read from the database once.
+FILTERS_KEY = "_marquee_home_filters"
 PICKS_PER_SECTION = 10
+BECAUSE_ROWS, BECAUSE_PICKS = 2, 5
+KIND_LABELS = {"both": "Movies and TV", "movie": "Movies only", "tv": "TV only"}
 
 
 def _refresh() -> None:
     st.session_state.pop(RECS_KEY, None)
 
 
-def _recommendations() -> dict[str, list[TitleCard]]:
-    """This visit's lists (``RECS_KEY`` also holds ``_user``; the Explain page reads it)."""
+def _filters() -> HomeFilters:
+    """The user's remembered filters (stored per user, so they survive the session)."""
+    cached = st.session_state.get(FILTERS_KEY)
+    if cached is None or cached[0] != user_id:
+        cached = (user_id, service.discovery.filters(user_id))
+        st.session_state[FILTERS_KEY] = cached
+    return cached[1]
+
+
+def _recommendations() -> tuple[dict[str, list[TitleCard]], list[BecauseRow]]:
+    """This visit's lists and "Because you liked" rows, computed together (the rows leave
+    out what the lists show). ``RECS_KEY`` holds the sections, ``_user`` and ``_because``;
+    the Explain page reads the sections."""
     cached = st.session_state.get(RECS_KEY)
     arrived = st.session_state.get("_marquee_page_prev") != "home"
     if cached is None or cached.get("_user") != user_id or arrived:
-        cached = {"_user": user_id, **service.picks.home_sections(user_id, k=PICKS_PER_SECTION)}
+        filters = _filters()
+        lists = service.picks.home_sections(user_id, k=PICKS_PER_SECTION, filters=filters)
+        shown = [c.tconst for cards in lists.values() for c in cards]
+        rows = service.discovery.because_rows(
+            user_id, shown, filters, rows=BECAUSE_ROWS, k=BECAUSE_PICKS
+        )
+        cached = {"_user": user_id, "_because": rows, **lists}
         st.session_state[RECS_KEY] = cached
-    return cached
+    return {s: cached[s] for s in SECTION_LABELS}, cached["_because"]
+
+
+def _filters_changed() -> None:
+    """A filter widget changed: store the new filters and recompute the lists."""
+    state = st.session_state
+    try:
+        chosen = form_filters(
+            state.get("filter_years"),
+            service.discovery.year_span(),
+            bool(state.get("filter_gems")),
+            state.get("filter_exclude_genres") or (),
+            state.get("filter_kind") or "both",
+        )
+    except FilterError as exc:
+        state["_marquee_filter_error"] = str(exc)
+        return
+    service.discovery.set_filters(user_id, chosen)
+    state[FILTERS_KEY] = (user_id, chosen)
+    _refresh()
+
+
+def _clamped(years: tuple[int, int] | None, span: tuple[int, int]) -> tuple[int, int]:
+    """The stored year range inside the catalog's (a newer catalog may span other years)."""
+    lo, hi = years or span
+    return max(lo, span[0]), min(max(hi, span[0]), span[1])
+
+
+def filters_panel() -> None:
+    """The "Filters" expander (keys ``filter_years``, ``filter_gems``,
+    ``filter_exclude_genres``, ``filter_kind``): a change re-ranks, without refitting."""
+    current = _filters()
+    span = service.discovery.year_span()
+    with st.expander("Filters", icon=":material/tune:"):  # one label: stays open on change
+        error = st.session_state.pop("_marquee_filter_error", None)
+        if error:
+            st.error(error)
+        left, right = st.columns(2, gap="large")
+        if span is not None and span[0] < span[1]:
+            left.slider(
+                "Years",
+                min_value=span[0],
+                max_value=span[1],
+                value=_clamped(current.years, span),
+                key="filter_years",
+                on_change=_filters_changed,
+            )
+        left.radio(
+            "Show",
+            list(KIND_LABELS),
+            index=list(KIND_LABELS).index(current.kind),
+            format_func=KIND_LABELS.__getitem__,
+            horizontal=True,
+            key="filter_kind",
+            on_change=_filters_changed,
+        )
+        right.toggle(
+            "Hidden gems only",
+            value=current.max_votes is not None,
+            key="filter_gems",
+            help=f"Titles with at most {GEM_MAX_VOTES:,} IMDb votes",
+            on_change=_filters_changed,
+        )
+        right.multiselect(
+            "Leave out genres",
+            service.discovery.genres(),
+            default=[g for g in current.exclude_genres if g in service.discovery.genres()],
+            key="filter_exclude_genres",
+            placeholder="A title with any of these genres is left out",
+            on_change=_filters_changed,
+        )
 
 
 @st.fragment
@@ -116,7 +210,8 @@ with page_body("your picks"):
         key="home_refresh",
         icon=":material/refresh:",
         on_click=_refresh,
-        help="Recompute both lists (titles you rated are left out).",
+        help="Recompute the lists: titles you rated are left out, and titles shown in your"
+        " last visits make way for new ones.",
         width="stretch",
     )
     first = ctx.user.name.split(" ")[0] if ctx.user and ctx.user.name else ""
@@ -126,17 +221,27 @@ with page_body("your picks"):
         + ". Like or pass on a title to sharpen next week's picks.</p>"
     )
 
-    recs = _recommendations()
+    filters_panel()
+    lists, because = _recommendations()
     visit_choices(refresh=True)  # once per page run; each click refreshes it again
-    search(frozenset(c.tconst for s in SECTION_LABELS for c in recs[s]))
+    shown = [c.tconst for cards in lists.values() for c in cards]
+    search(frozenset(shown + [c.tconst for row in because for c in row.cards]))
 
+    kinds = _filters().sections(tuple(SECTION_LABELS))
     for section, label in SECTION_LABELS.items():
+        if section not in kinds:
+            continue
         st.header(label)
-        cards = recs[section]
+        cards = lists[section]
         if not cards:
-            st.info("No picks in this section yet. Like a few titles and check back.")
+            st.info("No picks in this section yet. Like a few titles, or widen your filters.")
             continue
         why = cards[0].why
         if why:
             st.caption(md_escape(why))
         poster_grid(cards)  # every card is its own fragment
+
+    for row in because:
+        st.subheader(f"Because you liked *{md_escape(row.seed_title)}*")
+        st.caption(md_escape(row.reason))
+        poster_grid(row.cards)

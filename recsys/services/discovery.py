@@ -22,6 +22,7 @@ from recsys.services.art import ArtProvider, with_art
 from recsys.services.ratings import Ratings
 from recsys.store import catalog as catalog_store
 from recsys.store import preferences as preference_store
+from recsys.store import watchlist as watchlist_store
 from recsys.store.db import Database
 
 if TYPE_CHECKING:
@@ -130,12 +131,14 @@ class Discovery:
         k: int = 5,
     ) -> list[BecauseRow]:
         """Up to ``rows`` rows of ``k`` titles close to the user's most recent likes that
-        have that many neighbours; rated titles, ``shown`` ones and earlier rows' titles are
-        left out, and ``filters`` apply."""
+        have that many neighbours; rated and saved titles, ``shown`` ones and earlier rows'
+        titles are left out, and ``filters`` apply."""
         if self.engine is None or rows <= 0:
             return []
         history = self.ratings.history(user_id)
-        taken = set(history.seen) | set(shown)
+        with self.db.session() as session:
+            saved = watchlist_store.tconsts(session, user_id)
+        taken = set(history.seen) | set(shown) | saved
         found: list[tuple[str, list[SimilarTitle]]] = []
         for seed in list(reversed(history.likes))[:SEED_LIKES]:
             near = self.engine.similar_to(seed, k, exclude=taken, filters=filters)

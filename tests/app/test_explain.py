@@ -37,7 +37,8 @@ def test_explain_a_title_from_the_query(make_app, engine_service) -> None:
 def test_explain_without_query_lists_the_picks_and_switches(make_app, service) -> None:
     add_user(service, onboarded=True)
     at = logged_in(make_app)  # Home computes this visit's picks
-    picks = [str(b.key)[5:] for b in at.button if str(b.key).startswith("like_")]
+    recs = at.session_state["_marquee_home_recs"]  # the sections, not "Because you liked"
+    picks = [c.tconst for s in ("movie", "tv") for c in recs[s]]
     at.switch_page("pages/explain.py").run()
     no_error(at)
     box = at.selectbox(key="explain_title")
