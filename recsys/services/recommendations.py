@@ -207,4 +207,6 @@ def _why_line(source: str, min_likes: int) -> str:
         return "Similar to your likes, and liked by people with your taste"
     if source == "prior":
         return "Popular in your favourite genres, ordered by what you liked"
+    if source == "tv":
+        return "Same people as titles you liked, or liked by the same fans"
     return "Recommended for you"
