@@ -71,6 +71,7 @@ def first_start(settings: Settings, db: Database) -> None:
         try:
             build_or_follow(settings, db, progress)
             bootstrap.load_or_train_engine(settings, db, progress, stale_ok=True)
+            bootstrap.evaluate_in_background(settings)  # the Quality page's figures, meanwhile
         except Exception as exc:
             log.exception("first-start build failed")
             st.error(f"The catalog could not be built: {exc}", icon=":material/cloud_off:")

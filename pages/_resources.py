@@ -67,7 +67,10 @@ def load_engine(
     unusable; later, the saved ``version`` another process published (``max_entries=1``
     lets the engine it replaces go)."""
     if version == AT_START:
-        return bootstrap.load_or_train_engine(_settings, _db, stale_ok=True).engine
+        status = bootstrap.load_or_train_engine(_settings, _db, stale_ok=True)
+        if status.trained:  # e.g. new parameters: the Quality page's figures follow the model
+            bootstrap.evaluate_in_background(_settings)
+        return status.engine
     return bootstrap.load_saved_engine(_settings, _db)
 
 
@@ -224,7 +227,12 @@ def service(settings: Settings, db: Database) -> Marquee:
     if staleness_check(url).due():
         # the new version is then swapped in by the model check, as in every other process
         swap_soon = model_check(url, settings.model_check_s).soon
-        model_retrainer(url).maybe_start(settings, db, engine, on_done=swap_soon)
+
+        def retrained() -> None:
+            swap_soon()
+            bootstrap.evaluate_in_background(settings)  # the Quality page's figures follow
+
+        model_retrainer(url).maybe_start(settings, db, engine, on_done=retrained)
     art = load_art(url, settings.tmdb_enabled, settings.tmdb_api_base, settings, db)
     heap_freezer().after_load(engine)
     return marquee(repr(settings), (id(db), id(engine), id(art)), settings, db, engine, art)

@@ -6,8 +6,9 @@ import plotly.express as px
 import streamlit as st
 
 from pages import _auth
-from pages._widgets import StepProgress, md_escape, page_body
+from pages._widgets import md_escape, page_body
 from recsys.evaluation.report import SWEEP_METRIC, EvaluationReport
+from recsys.quality_jobs import ModelStamp, QualityStatus, RunningEvaluation
 
 ctx = _auth.require_user()
 quality = ctx.service.quality
@@ -165,6 +166,86 @@ def _model_table_and_charts(report: EvaluationReport) -> None:
             col.plotly_chart(fig, key=f"quality_{metric}")
 
 
+def _offline_tab() -> None:
+    """The served model's figures, or where their measurement stands (never a blank tab)."""
+    status = quality.evaluation_status(start=True)  # the first visit starts a missing one
+    if status.running is not None:
+        _watch_progress()
+    _state_message(status)
+    report = status.measured.report if status.measured else None
+    if report is None:
+        report = quality.offline_report()  # written by `python -m recsys evaluate`
+        if report is not None:
+            st.caption("Measured with `python -m recsys evaluate`; the model was not recorded.")
+    if report is not None:
+        _offline(report)
+    elif status.running is None and not status.failure:
+        st.info(
+            "No evaluation has been run yet for the current model: start it below."
+            if status.model
+            else "There is no trained model to measure yet.",
+            icon=":material/science:",
+        )
+    if st.button(
+        "Run the evaluation" if report is None else "Run the evaluation again",
+        key="quality_run",
+        icon=":material/play_arrow:",
+        disabled=status.running is not None or status.model is None,
+    ):
+        quality.measure_again()
+        st.rerun()
+
+
+def _model_label(model: ModelStamp) -> str:
+    return f"model `{model.short}`" + (f" ({model.version})" if model.version else "")
+
+
+def _state_message(status: QualityStatus) -> None:
+    """When and for which model the figures below were measured, and what is going on."""
+    measured = status.measured
+    if status.failure is not None:
+        st.error(
+            f"The last evaluation failed: {md_escape(status.failure.message)}"
+            + (" The figures below are the last good ones." if measured else ""),
+            icon=":material/error:",
+        )
+    if measured is None:
+        return
+    when = f"{measured.measured_at:%Y-%m-%d %H:%M} UTC"
+    if status.current:
+        st.caption(
+            f"Measured on {when} for {_model_label(measured.model)}, the model being served "
+            f"(took {measured.seconds:.0f} s)."
+        )
+        return
+    now = "is being measured now" if status.running else "has not been measured yet"
+    st.warning(
+        f"Measured on {when} for an older model (`{measured.model.short}`); the current model "
+        f"{now}.",
+        icon=":material/history:",
+    )
+
+
+@st.fragment(run_every=2)
+def _watch_progress() -> None:
+    """The running job's step and fraction, every 2 s; the whole page reruns once it ends."""
+    running = quality.evaluation_status().running
+    if running is None:
+        st.rerun()
+    _progress_bar(running)
+
+
+def _progress_bar(running: RunningEvaluation) -> None:
+    model = f" of {_model_label(running.model)}" if running.model else ""
+    fraction = running.fraction or 0.0
+    st.info(
+        f"The offline evaluation{model} is running in the background (started "
+        f"{running.started_at:%H:%M:%S} UTC). This page shows its figures when it is done.",
+        icon=":material/hourglass_top:",
+    )
+    st.progress(min(1.0, max(0.0, fraction)), text=f"{running.step}: {fraction:.0%}")
+
+
 def _rates(frame, by: str, title: str, key: str) -> None:  # type: ignore[no-untyped-def]
     if frame is None or len(frame) == 0:
         st.caption(f"{title}: nothing shown yet.")
@@ -192,24 +273,7 @@ with page_body("the quality report"):
     )
     offline_tab, online_tab = st.tabs(["Offline evaluation", "Online (our users)"])
     with offline_tab:
-        report = quality.offline_report()
-        if report is None:
-            st.info(
-                "No evaluation has been run yet. Run `python -m recsys evaluate`, or start it "
-                "here.",
-                icon=":material/science:",
-            )
-        else:
-            _offline(report)
-        if st.button(
-            "Run the evaluation" if report is None else "Run the evaluation again",
-            key="quality_run",
-            icon=":material/play_arrow:",
-        ):
-            with st.status("Evaluating…", expanded=True) as status:
-                quality.run_evaluation(StepProgress())
-                status.update(label="Evaluation finished", state="complete")
-            st.rerun()
+        _offline_tab()
     with online_tab:
         online = quality.online_report()
         cols = st.columns(5)

@@ -23,11 +23,15 @@ from recsys.engine import FORMAT_VERSION, MANIFEST, Engine, fingerprint
 from recsys.graph import ModelParams
 from recsys.pipeline import IngestReport, run_ingest
 from recsys.progress import Progress, silent
+from recsys.quality_jobs import evaluate_in_background as evaluate_in_background
 from recsys.store import catalog as catalog_store
 from recsys.store import interactions as interaction_store
 from recsys.store.db import Database
 
 log = logging.getLogger(__name__)
+# ``evaluate_in_background`` (imported above for the app): after the first-start training and
+# every retrain, the offline evaluation of the new model runs in a child process for the
+# Quality page (``recsys.quality_jobs``).
 
 
 def catalog_ready(db: Database) -> bool:

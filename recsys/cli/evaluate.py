@@ -97,6 +97,10 @@ def print_tv(table: NewUserTable) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    if args.background:  # started by the app: the served model, stamped, beside the models
+        from recsys.quality_jobs.job import run_child
+
+        return run_child(settings, args.parent_pid)
     from recsys.evaluation import run_evaluation
 
     if args.movielens:
@@ -131,4 +135,11 @@ def add_evaluate(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--json", help="write the report here (default: <data dir>/evaluation.json)")
+    p.add_argument(
+        "--background",
+        action="store_true",
+        help="measure the served model for the Quality page (what the app starts after "
+        "training): progress and the stamped report in <models dir>/quality/",
+    )
+    p.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
     p.set_defaults(handler=cmd_evaluate)

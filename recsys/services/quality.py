@@ -1,4 +1,9 @@
-"""Quality: the offline evaluation report (read, or run and saved) and the online figures."""
+"""Quality: the offline evaluation report (read, or run and saved) and the online figures.
+
+The Quality page shows the report the background evaluation (:mod:`recsys.quality_jobs`)
+stamped with its date and the served model's fingerprint; ``offline_report`` is the older
+unstamped file ``python -m recsys evaluate`` writes.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from recsys.config import Settings
 from recsys.evaluation.report import EvaluationReport
 from recsys.online import OnlineReport, online_report
 from recsys.progress import Progress, silent
-from recsys.store import catalog as catalog_store
+from recsys.quality_jobs import QualityStatus, evaluate_in_background, read_status
 from recsys.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -21,6 +26,20 @@ class Quality:
 
     settings: Settings
     db: Database
+
+    def evaluation_status(self, *, start: bool = False) -> QualityStatus:
+        """Where the served model's offline figures stand: measured (for which model, when),
+        running (step, fraction) or failed. With ``start``, the background evaluation starts
+        first when the served model has no report yet and none runs (the first visit after
+        a model trained without one, e.g. by ``python -m recsys train``)."""
+        if start:
+            evaluate_in_background(self.settings)
+        return read_status(self.settings)
+
+    def measure_again(self) -> bool:
+        """Start the background evaluation even if the served model has a report (or failed);
+        False while one is running."""
+        return evaluate_in_background(self.settings, force=True)
 
     def offline_report(self) -> EvaluationReport | None:
         """The latest saved evaluation, or None when it was never run or cannot be read."""
@@ -39,20 +58,9 @@ class Quality:
         The stored catalog (when there is one) supplies the IMDb features, as in
         ``python -m recsys evaluate``.
         """
-        # Imported here: the protocol's dependencies are needed only when someone runs it.
-        from recsys.evaluation import run_evaluation
+        from recsys.quality_jobs.job import measure
 
-        with self.db.session() as session:
-            imdb = (
-                catalog_store.load_catalog(session) if catalog_store.has_catalog(session) else None
-            )
-        report = run_evaluation(
-            self.settings.movielens_source,
-            ks=tuple(sorted({k, 10, 20})),
-            imdb_dir=imdb,
-            progress=progress,
-            downloads=self.settings.downloads_dir,
-        )
+        report = measure(self.settings, self.db, progress, k=k)
         report.save(self.settings.evaluation_path)
         return report
 

@@ -1,10 +1,20 @@
-"""Quality through AppTest: the offline report from its JSON, and online figures."""
+"""Quality through AppTest: the offline report from its JSON, and online figures.
+
+The offline tab's states (``recsys.quality_jobs``): measured for the served model, running
+(progress), measured for an older model while the new one runs, failed (with the last good
+report), and the first visit that starts a real background evaluation.
+"""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from recsys.config import Settings
+from recsys.evaluation.report import EvaluationReport
+from recsys.quality_jobs import MeasuredReport, ModelStamp, launcher, read_status, served_model
+from recsys.quality_jobs import records as files
 from tests.app.conftest import add_user, keyed, logged_in, no_error
 
 REPORT = {
@@ -66,8 +76,32 @@ def _metrics(at) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {m.label: m.value for m in at.metric}
 
 
+def _served(settings: Settings) -> ModelStamp:
+    model = served_model(settings.models_dir)
+    assert model is not None
+    return model
+
+
+def _write_report(settings: Settings, model: ModelStamp, when: datetime) -> None:
+    measured = MeasuredReport(EvaluationReport.from_dict(REPORT), model, when, 42.0)
+    files.write_json(files.folder(settings) / files.REPORT, measured.to_dict())
+
+
+def _write_progress(settings: Settings, model: ModelStamp, fraction: float) -> None:
+    started = datetime.now(UTC) - timedelta(seconds=20)
+    record = files.progress_record(
+        "Evaluating every model on MovieLens", fraction, model, started, 1
+    )
+    files.write_json(files.folder(settings) / files.PROGRESS, record)
+
+
+OLDER = ModelStamp("0123456789abcdef" * 4, "v-20261101T000000000000-00000000")
+
+
 def test_quality_offline_report_and_online_figures(make_app, service, secrets) -> None:
-    Path(secrets["MARQUEE_DATA_DIR"], "evaluation.json").write_text(json.dumps(REPORT))
+    settings = service.settings
+    model = _served(settings)
+    _write_report(settings, model, datetime(2026, 11, 30, 9, 15, tzinfo=UTC))
     uid = add_user(service, onboarded=True)
     at = logged_in(make_app)  # Home: 20 recommendations shown and logged
     cards = keyed(at, "like")
@@ -79,6 +113,11 @@ def test_quality_offline_report_and_online_figures(make_app, service, secrets) -
     at.switch_page("pages/quality.py").run()
     no_error(at)
     assert "Quality" in [t.value for t in at.title]
+    # measured for the served model: said with its date and fingerprint; nothing is started
+    stamp = f"Measured on 2026-11-30 09:15 UTC for model `{model.short}` ({model.version})"
+    assert any(stamp in str(c.value) for c in at.caption), [c.value for c in at.caption]
+    assert not at.warning and not at.error and not at.get("progress")
+    assert read_status(settings).running is None and not launcher(settings).running
     # offline: every model side by side, the sweep chart with the chosen weight
     table = _frame(at, "metric")
     assert list(table.columns) == ["metric", "popularity", "content", "hybrid"]
@@ -117,11 +156,85 @@ def test_quality_offline_report_and_online_figures(make_app, service, secrets) -
     assert uid
 
 
-def test_quality_without_evaluation_offers_to_run_it(make_app, service) -> None:
+def _progress_texts(at) -> list[str]:  # type: ignore[no-untyped-def]
+    return [str(p.proto.text) for p in at.get("progress")]
+
+
+def test_running_evaluation_shows_its_step_and_fraction(make_app, service) -> None:
+    settings = service.settings
+    _write_progress(settings, _served(settings), 0.4)
     add_user(service, onboarded=True)
     at = logged_in(make_app)
     at.switch_page("pages/quality.py").run()
     no_error(at)
-    assert any("No evaluation has been run yet" in str(i.value) for i in at.info)
-    assert at.button(key="quality_run").label == "Run the evaluation"
-    assert _metrics(at)["Recommendations shown"] == "20"
+    assert _progress_texts(at) == ["Evaluating every model on MovieLens: 40%"]
+    assert any("running in the background" in str(i.value) for i in at.info)
+    assert at.button(key="quality_run").disabled
+    assert not launcher(settings).running  # one is running: nothing else is started
+    # the job moves on: the fragment shows the new fraction
+    _write_progress(settings, _served(settings), 0.75)
+    at.run()
+    assert _progress_texts(at) == ["Evaluating every model on MovieLens: 75%"]
+
+
+def test_report_of_an_older_model_is_marked_while_the_new_one_runs(make_app, service) -> None:
+    settings = service.settings
+    _write_report(settings, OLDER, datetime(2026, 11, 1, 8, 0, tzinfo=UTC))
+    _write_progress(settings, _served(settings), 0.1)
+    add_user(service, onboarded=True)
+    at = logged_in(make_app)
+    at.switch_page("pages/quality.py").run()
+    no_error(at)
+    warning = " ".join(str(w.value) for w in at.warning)
+    assert "Measured on 2026-11-01 08:00 UTC for an older model (`0123456789ab`)" in warning
+    assert "the current model is being measured now" in warning
+    assert _progress_texts(at) == ["Evaluating every model on MovieLens: 10%"]
+    assert list(_frame(at, "metric").columns) == ["metric", "popularity", "content", "hybrid"]
+
+
+def test_failed_evaluation_says_why_and_keeps_the_last_good_report(make_app, service) -> None:
+    settings = service.settings
+    _write_report(settings, OLDER, datetime(2026, 11, 1, 8, 0, tzinfo=UTC))
+    files.record_failure(settings, _served(settings), "IngestError: ratings.csv is truncated")
+    add_user(service, onboarded=True)
+    at = logged_in(make_app)
+    at.switch_page("pages/quality.py").run()
+    no_error(at)
+    error = " ".join(str(e.value) for e in at.error).replace("\\", "")  # markdown escapes
+    assert "The last evaluation failed: IngestError: ratings.csv is truncated" in error
+    assert "The figures below are the last good ones." in error
+    assert any("has not been measured yet" in str(w.value) for w in at.warning)
+    assert list(_frame(at, "metric").columns) == ["metric", "popularity", "content", "hybrid"]
+    assert not launcher(settings).running  # a failure is not retried on every visit
+    # the button retries it: a real background run, then the page shows its figures
+    at.button(key="quality_run").click().run()
+    no_error(at)
+    assert _progress_texts(at), "the new run shows its progress"
+    assert launcher(settings).wait(120) == 0
+    at.run()
+    no_error(at)
+    assert not at.error and not at.warning
+    assert any(f"for model `{_served(settings).short}`" in str(c.value) for c in at.caption)
+
+
+def test_first_visit_starts_the_evaluation_and_shows_the_result(make_app, service) -> None:
+    """No report for the served model (trained by the CLI, say): the visit starts one; a
+    report the CLI wrote earlier is shown meanwhile, marked as not tied to a model."""
+    settings = service.settings
+    Path(settings.evaluation_path).write_text(json.dumps(REPORT))
+    add_user(service, onboarded=True)
+    at = logged_in(make_app)
+    at.switch_page("pages/quality.py").run()
+    no_error(at)
+    assert launcher(settings).running or read_status(settings).current
+    assert any("the model was not recorded" in str(c.value) for c in at.caption)
+    assert at.dataframe  # the CLI's figures meanwhile, never a blank tab
+    assert launcher(settings).wait(120) == 0
+    status = read_status(settings)
+    assert status.current and status.running is None and status.failure is None
+    at.run()
+    no_error(at)
+    model = _served(settings)
+    assert any(f"for model `{model.short}`" in str(c.value) for c in at.caption)
+    assert not _progress_texts(at)
+    assert set(status.measured.report.models) >= {"popularity", "content", "hybrid"}
