@@ -108,3 +108,22 @@ def test_the_watchlist_is_in_the_sidebar_and_needs_onboarding(make_app, service)
     no_error(fresh)
     assert keyed(fresh, "save") == []
     assert not [t for t in fresh.title if t.value == "Your watchlist"]
+
+
+def test_a_save_that_cannot_be_stored_says_so(make_app, service, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from recsys.services import StorageError
+    from recsys.services.watchlist import Watchlist
+
+    uid = add_user(service, onboarded=True)
+    at = logged_in(make_app)
+    target = _picks(at)[0]
+
+    def down(self, user_id: int, tconst: str) -> bool:  # type: ignore[no-untyped-def]
+        raise StorageError("The database is busy; try again in a moment.")
+
+    monkeypatch.setattr(Watchlist, "add", down)
+    at.button(key=f"save_{target}").click().run()
+    no_error(at)
+    assert any(t.startswith("Not saved: The database is busy") for t in _toasts(at))
+    assert at.button(key=f"save_{target}").label == "Save"  # drawn as stored: not saved
+    assert service.watchlist.tconsts(uid) == set()
