@@ -166,12 +166,33 @@ class Onboarding:
         return OnboardingState(step, genres, movie_picks, tv_picks, done)
 
     def pick(self, user_id: int, tconst: str, picked: bool) -> None:
-        """Toggle an onboarding pick; it is stored as a like at once."""
+        """Toggle an onboarding pick; it is stored as a like at once.
+
+        A pick must be a movie or a show that started in the trending window (the rule the
+        grids follow); anything else is refused with one message and nothing is stored.
+        """
+        if picked:
+            self._check_pick(tconst)
         with self.db.session() as session:
             if picked:
                 interaction_store.upsert(session, user_id, tconst, True, source="onboarding")
             else:
                 interaction_store.remove(session, user_id, tconst)
+
+    def _check_pick(self, tconst: str) -> None:
+        year_from, year_to = self.trending_window()
+        with self.db.session() as session:
+            title = catalog_store.titles_by_id(session, [tconst]).get(tconst)
+            kind = None if title is None else title.title_type
+            year = None if title is None else title.start_year
+        if kind is None:
+            raise ValueError(f"No title {tconst!r} in the catalog.")
+        if kind not in (*SECTION_TYPES["movie"], *SECTION_TYPES["tv"]) or not (
+            year is not None and year_from <= year <= year_to
+        ):
+            raise ValueError(
+                f"Onboarding picks are movies and shows that started in {year_from}–{year_to}."
+            )
 
     def complete_onboarding(
         self,

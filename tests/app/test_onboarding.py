@@ -203,3 +203,15 @@ def test_niche_user_onboards_without_leaving_their_genres(make_app, service) -> 
     assert service.accounts.user("robin").onboarded
     liked = set(service.ratings.choices(uid))
     assert liked <= NICHE_MOVIES | NICHE_SHOWS and len(liked) == 2 * PICKS_REQUIRED
+
+
+def test_a_pick_outside_the_window_is_refused_and_nothing_stored(service) -> None:
+    uid = add_user(service)
+    year_from, year_to = service.onboarding.trending_window()
+    old = "tt9000005"  # "Movie E ...": four years old, outside the window
+    assert service.picks.title_details(old).year < year_from
+    with pytest.raises(ValueError, match=f"started in {year_from}–{year_to}"):
+        service.onboarding.pick(uid, old, True)
+    with pytest.raises(ValueError, match="No title"):
+        service.onboarding.pick(uid, "tt0000404", True)
+    assert service.ratings.choices(uid) == {}
