@@ -142,7 +142,7 @@ def child_env(settings: Settings) -> dict[str, str]:
     from ``st.secrets``) spelled out, and the project importable."""
     env = dict(os.environ)
     env.update({name: get(settings) for name, get in CHILD_ENV.items()})
-    root = str(Path(__file__).resolve().parents[1])
+    root = str(Path(__file__).resolve().parents[2])  # the project, for `-m recsys`
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
     return env
 
