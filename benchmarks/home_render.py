@@ -21,8 +21,8 @@ What it does, inside a temporary folder it removes at the end (``--keep`` keeps 
    * ``rerun``: a plain rerun of Home (what every like/dislike click costs on top of its write),
      the lists kept for the visit;
    and reports p50/p95/mean/max of each, the share of time spent in
-   ``Recommendations.home_sections`` and the number of requests FakeTmdb saw while timing (0 means
-   the cache was warm).
+   ``Recommendations.home_sections`` and ``Discovery.because_rows`` and the number of
+   requests FakeTmdb saw while timing (0 means the cache was warm).
 
 A render is the AppTest script run, app.py through Home's last element: the server-side time
 of one Streamlit rerun (no network, no browser paint). AppTest adds its own bookkeeping (a mock
@@ -99,12 +99,13 @@ class Timer:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from benchmarks.load import PASSWORD, prepare
+    from recsys.services.discovery import Discovery
     from recsys.services.recommendations import Recommendations
     from testkit.tmdb_server import FakeTmdb
 
     root = Path(tempfile.mkdtemp(prefix="marquee-home-"))
     tmdb = FakeTmdb().start()
-    timer = None
+    timer = rows_timer = None
     try:
         t0 = time.perf_counter()
         prepared = prepare(root, 1, "sqlite", args.imdb, args.movielens, args.min_votes, _log)
@@ -146,8 +147,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         requests_before = tmdb.count()
 
         timer = Timer(Recommendations, "home_sections")
+        rows_timer = Timer(Discovery, "because_rows")
         new_picks: list[float] = []
         recs_ms: list[float] = []
+        rows_ms: list[float] = []
         reruns: list[float] = []
         for _ in range(args.renders):
             at.button(key="home_refresh").click()
@@ -156,6 +159,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             at.run()
             new_picks.append((time.perf_counter() - t0) * 1000)
             recs_ms.append(timer.take())
+            rows_ms.append(rows_timer.take())
             _check_home(at)
             t0 = time.perf_counter()
             at.run()
@@ -182,6 +186,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "warmup_renders": args.warmup,
             "new_picks": np_summary,
             "new_picks_recommendations_ms": summary(recs_ms),
+            "new_picks_because_rows_ms": summary(rows_ms),
             "rerun": summary(reruns),
             "tmdb_requests_while_timing": requests_timed,
             "cards_with_tmdb_poster": len(posters),
@@ -194,8 +199,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             },
         }
     finally:
-        if timer is not None:
-            timer.restore()
+        for t in (timer, rows_timer):
+            if t is not None:
+                t.restore()
         tmdb.stop()
         if args.keep:
             _log(f"kept {root}")

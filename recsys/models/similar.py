@@ -49,12 +49,16 @@ def part_similarities(
     """Each view's similarity of every catalog item to ``item`` (NaN: the view has none;
     only positive values count as close)."""
     n = len(content.items_)
-    sims = np.asarray((content.matrix_ @ content.matrix_[item].T).todense()).ravel()
+    matrix = content.matrix_
+    row = np.zeros(matrix.shape[1], dtype=matrix.dtype)  # one sparse row, made dense:
+    lo, hi = matrix.indptr[item], matrix.indptr[item + 1]  # a matrix-vector product is
+    row[matrix.indices[lo:hi]] = matrix.data[lo:hi]  # ~10x faster than sparse x sparse
+    sims = (matrix @ row).astype(np.float64)
     content_part = np.where(sims > 0, sims * content.prior_, np.nan)
     collab = np.full(n, np.nan)
-    row = ease.row_[item]
-    if row >= 0:
-        weights = ease.weights_[row].astype(np.float64)
+    ease_row = ease.row_[item]
+    if ease_row >= 0:
+        weights = ease.weights_[ease_row].astype(np.float64)
         collab[ease.item_pos_] = np.where(weights > 0, weights, np.nan)
     elif svd.factor_row_[item] >= 0:
         target = svd.item_vectors(np.asarray([item]))[0]
@@ -93,10 +97,19 @@ def similar_items(
             r + 1,
             float(final[j]),
             MappingProxyType({name: float(s[j]) for name, s in shares.items()}),
-            tuple(content.shared_features(item, int(j))),
+            _shared(content, item, int(j)),
         )
         for r, j in enumerate(top_k(final, mask, k))
     ]
+
+
+def _shared(content: ContentRecommender, a: int, b: int) -> tuple[str, ...]:
+    """The content features two titles have in common (read off the CSR arrays directly)."""
+    m = content.matrix_
+    common = np.intersect1d(
+        m.indices[m.indptr[a] : m.indptr[a + 1]], m.indices[m.indptr[b] : m.indptr[b + 1]]
+    )
+    return tuple(sorted(str(f) for f in content.features_[common]))
 
 
 def _by_best(scores: np.ndarray, merged: np.ndarray) -> np.ndarray:
