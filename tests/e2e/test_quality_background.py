@@ -1,0 +1,88 @@
+"""The Quality page in Chromium while the background evaluation runs and once it is done.
+
+The served model has no report yet (as after ``python -m recsys train``): the first visit
+starts the evaluation child, the page shows its progress at once, refreshes itself every 2 s
+(``st.fragment(run_every=2)``) and shows the figures, stamped with the date and the model's
+fingerprint, without a reload. The server, data and log-in are ``benchmarks/like_latency.py``'s;
+screenshots go to ``test-output/e2e/40-quality-*.png``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+OUT = ROOT / "test-output" / "e2e"
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+if not CHROMIUM.exists():
+    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+
+def _like_latency() -> ModuleType:
+    name = "marquee_like_latency"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "like_latency.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    bench = _like_latency()
+    root = tmp_path_factory.mktemp("quality")
+    secrets, _uid = bench.prepare(root, 0)
+    (root / "app").mkdir()
+    proc, port, log = bench.start_server(ROOT, secrets, root / "app")
+    try:
+        yield f"http://127.0.0.1:{port}", secrets
+    finally:
+        bench.stop_server(proc, log)
+
+
+def _shot(page: Any, name: str) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+
+
+def test_quality_shows_progress_then_the_stamped_report(server: tuple[str, dict[str, str]]) -> None:
+    from recsys.quality_jobs import read_status, served_model
+    from testkit import factories
+
+    base, secrets = server
+    settings = factories.settings_from_secrets(secrets)
+    model = served_model(settings.models_dir)
+    assert model is not None and read_status(settings).measured is None
+    bench = _like_latency()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM))
+        page = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
+        bench.log_in(page, base)
+        page.goto(base + "/quality")
+        running = page.get_by_text("running in the background")
+        running.wait_for(timeout=60_000)
+        assert page.locator('[data-testid="stProgress"]').count() == 1
+        _shot(page, "40-quality-running")
+        # no reload: the fragment polls the job and the page reruns once it is done
+        page.get_by_text(f"for model {model.short}").wait_for(timeout=120_000)
+        assert running.count() == 0
+        assert page.locator('[data-testid="stProgress"]').count() == 0
+        assert page.get_by_text("Measured on").count() >= 1
+        page.get_by_text("Hybrid weight sweep").first.wait_for(timeout=30_000)
+        _shot(page, "41-quality-measured")
+        browser.close()
+    status = read_status(settings)
+    assert status.current and status.measured is not None and status.measured.model == model
