@@ -1,6 +1,8 @@
 """``evaluate``: the offline protocol on MovieLens, printed as a table and saved as JSON.
 
-The Quality page reads the saved report (``<data dir>/evaluation.json`` by default).
+The Quality page shows the report the app's background run (``--background``, started after
+training: :mod:`recsys.quality_jobs`) stamps with its date and the served model; a report saved
+here (``<data dir>/evaluation.json`` by default) is shown while none exists.
 """
 
 from __future__ import annotations
