@@ -107,7 +107,10 @@ def test_quality_offline_report_and_online_figures(make_app, service, secrets) -
     cards = keyed(at, "like")
     at.button(key=f"like_{cards[0]}").click().run()
     at.button(key=f"like_{cards[1]}").click().run()
-    at.button(key=f"dislike_{cards[-1]}").click().run()
+    # a show of the "New picks" sections (the first 20 cards; Home's other rows follow them)
+    picks = service.picks.cards(cards[:20], art=False)
+    shows = [c.tconst for c in picks if c.title_type != "movie"]
+    at.button(key=f"dislike_{shows[-1]}").click().run()
     no_error(at)
 
     at.switch_page("pages/quality.py").run()
