@@ -39,8 +39,6 @@ STALE_SHOWS = 2
 ROTATION_POOL = 3
 #: How many of the user's most recent likes are tried as a row's seed.
 SEED_LIKES = 8
-#: Content features worth naming in a row's reason (genres and people, not decade/runtime).
-_NAMED = {"g": "genre", "dir": "director", "wri": "writer", "cast": "cast"}
 
 
 def rotate(
@@ -151,71 +149,79 @@ class Discovery:
         return self._cards(found)
 
     def _cards(self, found: list[tuple[str, list[SimilarTitle]]]) -> list[BecauseRow]:
-        """Rows of cards (one catalog read and one art batch for all of them)."""
+        """Rows of cards (one catalog read and one art batch for all of them). What a card
+        shares with the liked title is named from the catalog (genres, directors, writers,
+        cast as IMDb spells them)."""
         if not found:
             return []
         wanted = [seed for seed, _ in found] + [s.tconst for _, near in found for s in near]
         with self.db.session() as session:
             titles = catalog_store.titles_by_id(session, wanted)
-            seeds = {t: titles[t].primary_title for t, _ in found if t in titles}
+            plain = {t: card_from_title(title) for t, title in titles.items()}
+        rows = []
+        for seed, near in found:
+            liked = plain.get(seed)
+            name = liked.title if liked else seed
+            shared = {
+                s.tconst: _shared_names(liked, plain[s.tconst]) for s in near if s.tconst in plain
+            }
             cards = [
-                [
-                    card_from_title(
-                        titles[s.tconst],
-                        rank=s.rank,
-                        score=s.score,
-                        model_part="similar",
-                        why=_card_why(s, seeds.get(seed, "")),
-                    )
-                    for s in near
-                    if s.tconst in titles
-                ]
-                for seed, near in found
+                replace(
+                    plain[s.tconst],
+                    score=s.score,
+                    model_part="similar",
+                    why=_card_why(shared[s.tconst], s, name),
+                )
+                for s in near
+                if s.tconst in plain
             ]
-        dressed = iter(with_art([c for group in cards for c in group], self.art))
+            rows.append((seed, name, _row_reason(shared, near), cards))
+        dressed = iter(with_art([c for *_, cards in rows for c in cards], self.art))
         return [
-            BecauseRow(seed, seeds.get(seed, seed), _row_reason(near), [next(dressed) for _ in g])
-            for (seed, near), g in zip(found, cards, strict=True)
+            BecauseRow(seed, name, reason, [next(dressed) for _ in cards])
+            for seed, name, reason, cards in rows
         ]
 
 
-def _named(shared: Iterable[str]) -> list[str]:
-    """The genres and people among shared content features, as plain names."""
-    return [f.split(":", 1)[1] for f in shared if f.split(":", 1)[0] in _NAMED]
+def _shared_names(liked: TitleCard | None, other: TitleCard) -> tuple[list[str], list[str]]:
+    """The genres and the people (directors, writers, cast) two titles have in common."""
+    if liked is None:
+        return [], []
+    genres = [g for g in other.genres if g in liked.genres]
+    theirs = set(liked.directors) | set(liked.writers) | set(liked.cast)
+    people = list(
+        dict.fromkeys(p for p in other.directors + other.writers + other.cast if p in theirs)
+    )
+    return genres, people
 
 
-def _row_reason(near: Sequence[SimilarTitle]) -> str:
+def _row_reason(
+    shared: dict[str, tuple[list[str], list[str]]], near: Sequence[SimilarTitle]
+) -> str:
     """What the row's titles have in common with the liked title, in one sentence."""
-    common = Counter(n for s in near for n in dict.fromkeys(_named(s.shared)))
-    names = [n for n, _ in common.most_common(3)]
-    bits = []
-    if names:
-        bits.append("titles that share its " + _kinds(near) + " (" + ", ".join(names) + ")")
+    genres = Counter(g for gs, _ in shared.values() for g in gs)
+    people = Counter(p for _, ps in shared.values() for p in ps)
+    named = []
+    if genres:
+        named.append("genres (" + ", ".join(g for g, _ in genres.most_common(2)) + ")")
+    if people:
+        named.append("people (" + ", ".join(p for p, _ in people.most_common(2)) + ")")
+    bits = ["titles that share its " + " and ".join(named)] if named else []
     if any(s.parts.get("collaborative", 0.0) > 0 for s in near):
         bits.append("that people who liked it also liked")
     if not bits:
         return "Titles close to it."
-    return (" and ".join(bits)).capitalize() + "."
+    text = ", and ".join(bits)
+    return text[0].upper() + text[1:] + "."
 
 
-def _kinds(near: Sequence[SimilarTitle]) -> str:
-    prefixes = {f.split(":", 1)[0] for s in near for f in s.shared}
-    has_genre = "g" in prefixes
-    has_people = bool(prefixes & {"dir", "wri", "cast"})
-    if has_genre and has_people:
-        return "genres and people"
-    return "genres" if has_genre else "people"
-
-
-def _card_why(similar: SimilarTitle, seed_title: str) -> str:
+def _card_why(shared: tuple[list[str], list[str]], similar: SimilarTitle, liked: str) -> str:
     """One card's reason: the names it shares with the liked title, and the co-likes."""
-    names = _named(similar.shared)[:3]
-    bits = []
-    if names:
-        bits.append(f"Shares {', '.join(names)} with {seed_title}")
+    names = (shared[0][:2] + shared[1][:2])[:3]
+    bits = [f"Shares {', '.join(names)} with {liked}"] if names else []
     if similar.parts.get("collaborative", 0.0) > 0:
-        bits.append(f"people who liked {seed_title} liked it")
-    return "; ".join(bits) or f"Close to {seed_title}"
+        bits.append(f"people who liked {liked} liked it")
+    return "; ".join(bits) or f"Close to {liked}"
 
 
 def form_filters(

@@ -1,0 +1,109 @@
+"""Home's discovery in Chromium: the "Because you liked" rows under the picks, and the Filters
+expander (movies only, hidden gems) re-ranking the lists and remembered on the next visit.
+
+Screenshots: ``test-output/e2e/32-home-because-you-liked.png`` (a row) and
+``32-home-filters-open.png`` (filters open, applied). The server, data and log-in are
+``benchmarks/like_latency.py``'s (one onboarded user), as in ``test_quick_clicks.py``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = ROOT / "test-output" / "e2e"
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+if not CHROMIUM.exists():
+    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+
+def _like_latency() -> ModuleType:
+    name = "marquee_like_latency"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "like_latency.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], int]]:
+    bench = _like_latency()
+    root = tmp_path_factory.mktemp("discovery")
+    secrets, uid = bench.prepare(root, 0)
+    (root / "app").mkdir()
+    proc, port, log = bench.start_server(ROOT, secrets, root / "app")
+    try:
+        yield f"http://127.0.0.1:{port}", secrets, uid
+    finally:
+        bench.stop_server(proc, log)
+
+
+def _headers(page) -> list[str]:  # type: ignore[no-untyped-def]
+    return page.eval_on_selector_all("h2", "els => els.map(e => e.innerText.trim())")
+
+
+def _open_filters(page) -> None:  # type: ignore[no-untyped-def]
+    """Open the Filters expander unless it is open already."""
+    if not page.locator(".st-key-filter_kind").is_visible():
+        page.locator('[data-testid="stExpander"] summary', has_text="Filters").click()
+    page.locator(".st-key-filter_kind").wait_for(state="visible", timeout=10_000)
+
+
+def test_because_you_liked_and_filters_in_chromium(server) -> None:  # type: ignore[no-untyped-def]
+    bench = _like_latency()
+    base, secrets, uid = server
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=bench.CHROMIUM_ARGS
+        )
+        page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+        cards = bench.log_in(page, base)
+        assert len(cards) == 30  # 10 movies, 10 shows, two rows of 5
+
+        row = page.get_by_role("heading", name="Because you liked").first
+        row.wait_for(timeout=30_000)
+        assert page.get_by_role("heading", name="Because you liked").count() == 2
+        row.scroll_into_view_if_needed()
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(SHOTS / "32-home-because-you-liked.png"))
+        # a row's card is a normal card: its Like is stored
+        last = cards[-1]
+        page.click(f".st-key-like_{last} button")
+        bench._idle(page)
+        assert bench.stored_choices(secrets, uid).get(last) is True
+
+        page.evaluate("window.scrollTo(0, 0)")
+        _open_filters(page)
+        page.locator(".st-key-filter_kind").get_by_text("Movies only").click()
+        bench._idle(page)
+        page.wait_for_timeout(500)
+        bench._idle(page)
+        assert "TV shows" not in _headers(page) and "Movies" in _headers(page)
+        _open_filters(page)
+        page.locator(".st-key-filter_gems label").first.click()
+        bench._idle(page)
+        page.wait_for_timeout(500)
+        bench._idle(page)
+        page.screenshot(path=str(SHOTS / "32-home-filters-open.png"), full_page=True)
+        filtered = bench._cards(page)
+        assert len(filtered) >= 10 and not set(filtered) & {last}
+
+        page.reload()  # a new visit: the filters were remembered
+        page.wait_for_selector('[class*="st-key-like_tt"]', timeout=60_000)
+        bench._idle(page)
+        assert "TV shows" not in _headers(page)
+        browser.close()
