@@ -105,6 +105,7 @@ class Visitor:
     unsure: set[str] = field(default_factory=set)
     errors: list[str] = field(default_factory=list)
     upstreams: list[str] = field(default_factory=list)
+    trail: list[tuple[float, str, bool | str | None]] = field(default_factory=list)  # clicks
     logins: int = 0
     restores: int = 0
     drops: int = 0
@@ -128,6 +129,9 @@ class Visitor:
         if page.widget("button", "home_refresh") is not None:
             self.restores += 1
             return page
+        if not any(b.label == "Log in" for b in page.of_type("button")):
+            shown = [a.body for a in page.of_type("alert")] + page.exceptions() + page.texts()
+            raise AssertionError(f"neither Home nor the log-in form: {shown[:6]}")
         page = ws.log_in(client, self.user["username"], self.world.password)
         if page.widget("button", "home_refresh") is None:
             raise AssertionError(f"log-in did not reach Home: {page.texts()[:5]}")
@@ -154,12 +158,18 @@ class Visitor:
                 page = self.client.click(page.widget("button", f"like_{tconst}"))
                 problems = page.exceptions() + said(page, "Not saved", "cannot be reached")
                 if problems:
+                    self.trail.append((round(time.monotonic(), 2), tconst, "error"))
                     self.errors.append(problems[0])
                     self.unsure.add(tconst)
                     self.close()  # a browser would reload
                     time.sleep(0.3)
                     continue
+                if page.widget("button", f"like_{tconst}") is None:  # the page moved on
+                    self.unsure.add(tconst)  # (a full rerun drew other picks): no answer
+                    self.trail.append((round(time.monotonic(), 2), tconst, "card gone"))
+                    continue
                 self.acked[tconst] = ws.choice_shown(page, tconst)
+                self.trail.append((round(time.monotonic(), 2), tconst, self.acked[tconst]))
                 self.unsure.discard(tconst)
                 done += 1
             except (ws.ProtocolError, OSError, AssertionError, IndexError) as exc:
@@ -167,6 +177,7 @@ class Visitor:
                 self.errors.append(f"{type(exc).__name__}: {exc}"[:300])
                 if tconst is not None:
                     self.unsure.add(tconst)
+                    self.trail.append((round(time.monotonic(), 2), tconst, "dropped"))
                 self.close()
                 time.sleep(0.3)
         return done
@@ -175,7 +186,7 @@ class Visitor:
         """Acknowledged choices the database does not hold."""
         stored = self.world.stored(int(self.user["id"]))
         return [
-            f"{t}: page said {want}, stored {stored.get(t)}"
+            f"{t}: page said {want}, stored {stored.get(t)}; {[x for x in self.trail if x[1] == t]}"
             for t, want in self.acked.items()
             if t not in self.unsure and stored.get(t) != want
         ]

@@ -135,7 +135,10 @@ def test_postgres_restart_during_load(cluster_world: World) -> None:
     time.sleep(3.0)
     _pg_ctl(world, "-m", "immediate", "stop")
     time.sleep(3.0)
-    options = f"-p {pg.port} -k {pg.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+    options = (  # as testkit.pg_server started it
+        f"-p {pg.port} -k {pg.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+        "-c max_connections=200"
+    )
     _pg_ctl(world, "-w", "-t", "60", "-l", str(pg.root / "server.log"), "-o", options, "start")
     for t in threads:
         t.join(60)
