@@ -242,6 +242,32 @@ def test_a_killed_child_is_reported_as_a_failure(settings: Settings) -> None:
     assert status.running is None  # its progress file went with it
 
 
+def test_the_child_ends_with_the_app_process_that_started_it(settings: Settings) -> None:
+    """An orphaned job stops (and says it is no longer running) within a heartbeat; the next
+    visit to the Quality page starts it again. ml-latest-small makes the job long enough."""
+    from tests.conftest import shared_data
+
+    slow = settings.with_overrides(movielens_source=str(shared_data("movielens-small")))
+    starter = (
+        "import os, subprocess, sys; subprocess.Popen([sys.executable, '-m', 'recsys', "
+        "'evaluate', '--background', '--parent-pid', str(os.getpid())], "
+        "stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)"
+    )
+    subprocess.run([sys.executable, "-c", starter], env=child_env(slow), check=True, timeout=60)
+    deadline = time.monotonic() + 60
+    running = None
+    while running is None and time.monotonic() < deadline:
+        running = read_status(slow).running
+        time.sleep(0.2)
+    assert running is not None, "the orphaned child never started its job"
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{running.pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not Path(f"/proc/{running.pid}").exists(), "the orphaned child kept running"
+    status = read_status(slow)
+    assert status.running is None and status.measured is None
+
+
 # ------------------------------------------------------------------------------ atomic files
 def test_readers_never_see_a_half_written_report(settings: Settings) -> None:
     path = files.folder(settings) / files.REPORT
