@@ -118,7 +118,9 @@ def child(n_titles: int) -> dict:
 
     from recsys.engine import Engine
     from recsys.models.base import UserHistory
+    from recsys.models.facets import HomeFilters
 
+    home_filters = HomeFilters(years=(1990, 2015), max_votes=50_000, exclude_genres=("Horror",))
     base_mb = vm_hwm_mb()  # interpreter + numpy/pandas/scipy/sklearn/surprise imported
     catalog = synth_catalog(n_titles)
     ratings = synth_ratings(catalog)
@@ -139,6 +141,9 @@ def child(n_titles: int) -> dict:
         if likes:
             engine.explain(history, sections["movie"][0].tconst)
             engine.similar_titles(likes[0])
+            # Home's discovery: filtered lists (the rotation's pool of 30) and the rows
+            engine.recommend_sections(history, k=30, filters=home_filters)
+            engine.similar_to(likes[-1], 5, exclude=likes, filters=home_filters)
     serve_s = time.perf_counter() - t1
     return {
         "titles": len(catalog),
