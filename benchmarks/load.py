@@ -3,6 +3,15 @@
     .venv/bin/python benchmarks/load.py --sessions 20 --seconds 60 --db sqlite --json out.json
     .venv/bin/python benchmarks/load.py --db postgresql \\
         --imdb /work/shared/data/imdb-derived --movielens /work/shared/data/movielens-small
+    .venv/bin/python benchmarks/load.py --servers 2 --db postgresql   # 2 processes + nginx
+
+With ``--servers N`` step 3 starts N ``streamlit run`` processes on that data behind nginx
+(``testkit.cluster``, what ``scripts/cluster.sh`` runs; the trained engine is their shared
+models folder), and the sessions go through nginx, each with its own sticky cookie, picked so
+that they spread evenly over the processes (nginx tells which process a cookie goes to). The
+report then lists each app process's CPU % over the drive and peak RSS (``servers``), nginx's,
+and how busy the whole machine was (``machine``: all cores, other work included, and the load
+average before and after).
 
 What it does, in order, all on loopback and inside a temporary folder it removes at the end:
 
