@@ -390,6 +390,7 @@ def up(run_dir: Path, servers: int, port: int) -> dict[str, Any]:
     """Start PostgreSQL, build the catalog if needed, N app processes and nginx."""
     if (run_dir / "cluster.json").exists():
         raise RuntimeError(f"{run_dir} holds a running cluster; run `cluster.sh down` first")
+    shutil.rmtree(run_dir, ignore_errors=True)  # a stopped cluster's database, models and logs
     run_dir.mkdir(parents=True, exist_ok=True)
     env = {
         k: os.environ[k]
