@@ -37,6 +37,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 STICKY_COOKIE = "marquee_sticky"
 UPSTREAM_HEADER = "X-Marquee-Upstream"
+#: What `up` creates in a run dir besides ``app-*`` (removed again by the next `up`).
+STALE = ("pg", "shared", "cli-data", "nginx", "sources", "secrets.toml")
 
 
 def free_port() -> int:
@@ -390,8 +392,13 @@ def up(run_dir: Path, servers: int, port: int) -> dict[str, Any]:
     """Start PostgreSQL, build the catalog if needed, N app processes and nginx."""
     if (run_dir / "cluster.json").exists():
         raise RuntimeError(f"{run_dir} holds a running cluster; run `cluster.sh down` first")
-    shutil.rmtree(run_dir, ignore_errors=True)  # a stopped cluster's database, models and logs
     run_dir.mkdir(parents=True, exist_ok=True)
+    # a stopped cluster's database, models and logs (only what `up` itself creates)
+    for old in [*run_dir.glob("app-*"), *(run_dir / n for n in STALE)]:
+        if old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+        elif old.exists():
+            old.unlink()
     env = {
         k: os.environ[k]
         for k in ("MARQUEE_IMDB_SOURCE", "MARQUEE_MOVIELENS_SOURCE", "MARQUEE_MIN_VOTES")
@@ -460,6 +467,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.servers < 1:
         parser.error("N must be at least 1")
+    if (run_dir / "cluster.json").exists():  # leave it running: `down` first
+        print(f"{run_dir} holds a running cluster; run `cluster.sh down` first", file=sys.stderr)
+        return 1
     try:
         state = up(run_dir, args.servers, args.port)
     except Exception as exc:
