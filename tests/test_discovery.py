@@ -153,3 +153,15 @@ def test_because_rows_follow_the_filters(served: Marquee) -> None:
 def test_no_engine_no_rows(service: Marquee) -> None:
     uid = _onboard(service)
     assert service.discovery.because_rows(uid) == [] and service.discovery.genres() == ()
+
+
+def test_stale_titles_size_the_pool() -> None:
+    from recsys.services.discovery import stale_titles
+
+    visits = [frozenset("abc"), frozenset("abd"), frozenset("ae")]
+    assert stale_titles(visits, acted={"b"}) == {"a"}
+    assert stale_titles([], acted=()) == frozenset()
+    # ranking k + len(stale) is enough to show k fresh titles
+    stale = stale_titles([frozenset("abcd")] * 2, acted=())
+    pool = MODEL[: 4 + len(stale)]
+    assert [r.tconst for r in rotate(pool, [frozenset("abcd")] * 2, (), 4)] == list("efgh")

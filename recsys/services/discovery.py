@@ -35,8 +35,6 @@ log = logging.getLogger(__name__)
 #: without a like, dislike or save rotates below the fold (the model's order otherwise).
 RECENT_VISITS = 3
 STALE_SHOWS = 2
-#: How many ranked titles per section the rotation may draw from (``k`` times this).
-ROTATION_POOL = 3
 #: How many of the user's most recent likes are tried as a row's seed.
 SEED_LIKES = 8
 
@@ -56,12 +54,26 @@ def rotate(
     titles come first, in the model's order, then the stale ones, also in the model's order,
     when the fresh ones run out. Ranks are renumbered as shown.
     """
-    done = set(acted)
-    shows = Counter(t for visit in recent_visits for t in visit)
-    stale = {t for t, n in shows.items() if n >= stale_shows and t not in done}
+    stale = stale_titles(recent_visits, acted, stale_shows=stale_shows)
     fresh = [r for r in ranked if r.tconst not in stale]
     tired = [r for r in ranked if r.tconst in stale]
     return [replace(r, rank=i + 1) for i, r in enumerate((fresh + tired)[:k])]
+
+
+def stale_titles(
+    recent_visits: Sequence[frozenset[str]],
+    acted: Iterable[str],
+    *,
+    stale_shows: int = STALE_SHOWS,
+) -> frozenset[str]:
+    """Titles shown in at least ``stale_shows`` of ``recent_visits`` and not in ``acted``.
+
+    Ranking ``k + len(stale)`` titles is enough for :func:`rotate` to find ``k`` fresh ones
+    whenever the catalog has them, so a visit with nothing stale ranks no deeper than ``k``.
+    """
+    done = set(acted)
+    shows = Counter(t for visit in recent_visits for t in visit)
+    return frozenset(t for t, n in shows.items() if n >= stale_shows and t not in done)
 
 
 @dataclass(frozen=True)

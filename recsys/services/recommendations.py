@@ -85,16 +85,23 @@ class Recommendations:
         saved = self.saved(user_id)
         sections: tuple[Section, ...] = tuple(SECTION_LABELS)
         kept = sections if filters is None else filters.sections(sections)
-        pool = k * discovery.ROTATION_POOL if fresh else k
-        recs = engine.recommend_sections(history, kept, pool, exclude=saved, filters=filters)
+        visits = self._recent_visits(user_id, kept) if fresh else {}
+        acted = history.seen | saved
+        stale = max((len(discovery.stale_titles(v, acted)) for v in visits.values()), default=0)
+        recs = engine.recommend_sections(history, kept, k + stale, exclude=saved, filters=filters)
         if fresh:
-            with self.db.session() as session:
-                for s, ranked in recs.items():
-                    seen = impression_store.recent_visits(
-                        session, user_id, s, discovery.RECENT_VISITS
-                    )
-                    recs[s] = discovery.rotate(ranked, seen, history.seen | saved, k)
+            recs = {s: discovery.rotate(r, visits[s], acted, k) for s, r in recs.items()}
         return self._serve(user_id, {s: recs.get(s, []) for s in sections}, log_impressions)
+
+    def _recent_visits(
+        self, user_id: int, sections: Sequence[str]
+    ) -> dict[str, list[frozenset[str]]]:
+        """Each section's titles shown in the user's last visits (what rotation reads)."""
+        with self.db.session() as session:
+            return {
+                s: impression_store.recent_visits(session, user_id, s, discovery.RECENT_VISITS)
+                for s in sections
+            }
 
     def saved(self, user_id: int) -> set[str]:
         """The user's watchlist: left out of the picks as rated titles are (already chosen)."""
