@@ -131,6 +131,8 @@ def filters_panel() -> None:
             placeholder="A title with any of these genres is left out",
             on_change=_filters_changed,
         )
+    if current.active:
+        st.caption("Filters on: " + md_escape(current.summary()))
 
 
 @st.fragment

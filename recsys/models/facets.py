@@ -68,6 +68,19 @@ class HomeFilters:
     def active(self) -> bool:
         return self != HomeFilters()
 
+    def summary(self) -> str:
+        """The active filters in words ("" when none), for a caption."""
+        bits = []
+        if self.years:
+            bits.append(f"{self.years[0]}–{self.years[1]}")
+        if self.max_votes is not None:
+            bits.append(f"hidden gems (≤ {self.max_votes:,} votes)")
+        if self.exclude_genres:
+            bits.append("without " + ", ".join(self.exclude_genres))
+        if self.kind != "both":
+            bits.append({"movie": "movies only", "tv": "TV only"}[self.kind])
+        return " · ".join(bits)
+
     def sections(self, sections: Sequence[str]) -> tuple[str, ...]:
         """The Home sections this filter leaves (``kind`` movie: no TV section)."""
         return tuple(s for s in sections if self.kind in ("both", s))

@@ -64,6 +64,7 @@ def test_each_filter_narrows_home_and_is_remembered(make_app, service: Marquee) 
     assert "TV shows" not in [h.value for h in at.header]
     assert _sections(at)["tv"] == [] and len(_sections(at)["movie"]) == 10
     assert all(c.title_type == "movie" for c in _all_cards(at))
+    assert any("Filters on: movies only" in str(c.value) for c in at.caption)
 
     at.toggle(key="filter_gems").set_value(True).run()
     no_error(at)

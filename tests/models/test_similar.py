@@ -144,3 +144,5 @@ def test_filters_round_trip() -> None:
     assert not HomeFilters.from_dict({}).active
     assert f.sections(("movie", "tv")) == ("tv",)
     assert HomeFilters().sections(("movie", "tv")) == ("movie", "tv")
+    assert f.summary() == "1990–2000 · hidden gems (≤ 50,000 votes) · without Horror · TV only"
+    assert HomeFilters().summary() == ""
