@@ -173,7 +173,14 @@ def _rate(tconst: str, title: str, choice: Choice) -> None:
             (f"Not saved: {exc}", ":material/error:")
         )
         return
-    visit_choices(refresh=True)
+    try:
+        visit_choices(refresh=True)
+    except StorageError as exc:  # saved, but the database went away before the re-read
+        log.warning("choices not refreshed: %s", exc)
+        st.session_state.setdefault(_TOAST_KEY, []).append(
+            (f"Saved, but not shown yet: {exc}", ":material/error:")
+        )
+        return
     if choice is None:
         toast = (f"Took back your rating of {title}", ":material/undo:")
     else:

@@ -64,8 +64,8 @@ def storage_error(exc: DBAPIError, safe_url: str) -> StorageError | None:
     text = str(exc.orig).lower()
     if exc.connection_invalidated or any(needle in text for needle in _SERVER_GONE):
         error = StorageError(
-            f"The database {safe_url} cannot be reached right now (it may be restarting); "
-            "nothing was saved. Try again in a moment."
+            f"The database {safe_url} cannot be reached right now (it may be restarting). "
+            "Try again in a moment."
         )
         error.__cause__ = exc
         return error

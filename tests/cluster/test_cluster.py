@@ -150,8 +150,11 @@ def test_postgres_restart_during_load(cluster_world: World) -> None:
     assert any("cannot be reached" in e for e in errors), errors  # the app says what happened
     assert not any("redacted" in e for e in errors), errors  # never Streamlit's bare error
     # after the outage every visitor clicks again through the same processes
-    for v in visitors:
+    for v in visitors:  # (a loaded machine may need a few tries: reconnects, log-in checks)
         v.errors.clear()
-        assert v.click_for(2.0) > 0, v.errors
+        clicks, deadline = 0, time.monotonic() + 20
+        while clicks == 0 and time.monotonic() < deadline:
+            clicks = v.click_for(2.0)
+        assert clicks > 0, v.errors  # recovered, nothing restarted
         assert v.lost() == []
         v.close()
