@@ -163,3 +163,9 @@ def is_url(source: str) -> bool:
 
 
 __all__ = ["Settings", "is_url"]
+
+
+def inherited_environment() -> dict[str, str]:
+    """A copy of this process's environment, for a child process to start from (this module
+    is the only reader of the environment)."""
+    return dict(os.environ)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from recsys.config import Settings
+from recsys.config import Settings, inherited_environment
 from recsys.quality_jobs import records as jobs
 
 log = logging.getLogger(__name__)
@@ -140,7 +140,7 @@ CHILD_ENV: dict[str, Callable[[Settings], str]] = {
 def child_env(settings: Settings) -> dict[str, str]:
     """The environment of the child: this process's, with the app's settings (which may come
     from ``st.secrets``) spelled out, and the project importable."""
-    env = dict(os.environ)
+    env = inherited_environment()
     env.update({name: get(settings) for name, get in CHILD_ENV.items()})
     root = str(Path(__file__).resolve().parents[2])  # the project, for `-m recsys`
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
