@@ -10,7 +10,7 @@ import contextlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,6 +27,9 @@ from recsys.quality_jobs import evaluate_in_background as evaluate_in_background
 from recsys.store import catalog as catalog_store
 from recsys.store import interactions as interaction_store
 from recsys.store.db import Database
+from recsys.store.tmdb_cache import DatabaseArtCache
+from recsys.tmdb import TmdbClient
+from recsys.tmdb_neighbours import gather_tv_neighbours
 
 log = logging.getLogger(__name__)
 # ``evaluate_in_background`` (imported above for the app): after the first-start training and
@@ -194,12 +197,31 @@ def load_or_train_engine(
         if reason is None:  # it became usable while we waited for the lock
             progress(step, 1.0)
             return EngineStatus(Engine.load(settings.models_dir), False, "Loaded the saved model.")
-        engine = Engine(params).fit(catalog, ratings, tags, interactions)
+        neighbours = tmdb_tv_neighbours(settings, db, catalog, interactions, params)
+        engine = Engine(params).fit(catalog, ratings, tags, interactions, tv_neighbours=neighbours)
         engine.save(settings.models_dir)
     message = f"{_verb(reason)} in {engine.fit_seconds_:.1f} s ({reason})."
     log.info(message)
     progress(step, 1.0)
     return EngineStatus(engine=engine, trained=True, message=message)
+
+
+def tmdb_tv_neighbours(
+    settings: Settings,
+    db: Database,
+    catalog: pd.DataFrame,
+    interactions: pd.DataFrame,
+    params: ModelParams,
+) -> Mapping[str, tuple[str, ...]]:
+    """TMDb's recommendations for the shows our users liked most, for the TV model (none
+    without a TMDb key or with the signal off; never raises: TMDb failing costs nothing)."""
+    if not settings.tmdb_enabled or params.tv_tmdb_weight <= 0 or params.tv_tmdb_shows <= 0:
+        return {}
+    client = TmdbClient(settings, DatabaseArtCache(db))
+    try:
+        return gather_tv_neighbours(client, catalog, interactions, params.tv_tmdb_shows).neighbours
+    finally:
+        client.close()
 
 
 @contextlib.contextmanager

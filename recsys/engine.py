@@ -13,10 +13,11 @@ import json
 import os
 import pickle
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -108,12 +109,17 @@ class Engine:
         interactions: pd.DataFrame | None = None,
         *,
         reuse: ModelGraph | None = None,
+        tv_neighbours: Mapping[str, tuple[str, ...]] | None = None,
     ) -> Engine:
         """Fit every model on the inputs; ``reuse``: a graph fitted on the same inputs whose
-        nodes with unchanged parameters are taken over (the evaluation's tuning)."""
+        nodes with unchanged parameters are taken over (the evaluation's tuning);
+        ``tv_neighbours``: TMDb's recommendations per show (:mod:`recsys.tmdb_neighbours`)."""
         start = time.perf_counter()
         data = TrainingData(
-            catalog.reset_index(drop=True), merge_interactions(ratings, interactions), tags
+            catalog.reset_index(drop=True),
+            merge_interactions(ratings, interactions),
+            tags,
+            MappingProxyType(dict(tv_neighbours or {})),
         )
         self.graph_ = build_graph(self.params, reuse=reuse).fit(data)
         self.titles_ = dict(

@@ -105,9 +105,17 @@ class Explanation:
             key=lambda c: c.contribution,
             default=None,
         )
-        if best is not None:
+        if best is not None and _mostly(best, "tmdb"):
+            sentence += f", and TMDb lists it next to “{best.title}”"
+        elif best is not None:
             sentence += f", and close to “{best.title}”"
         return sentence + "."
+
+
+def _mostly(c: Contributor, signal: str) -> bool:
+    """True when ``signal`` is the largest share of ``c``'s contribution."""
+    share = c.detail.get(signal, 0.0)
+    return share > 0 and share >= max(c.detail.values())
 
 
 def _split_features(features: Iterable[str]) -> dict[str, tuple[str, ...]]:

@@ -96,6 +96,12 @@ class ModelParams:
     tv_w_people: float = 1.0
     tv_colike_shrink: float = 2.0
     tv_people_min_df: int = 2
+    #: TMDb's per-show recommendations (only with a TMDb key at the retrain): their weight,
+    #: and how many of the shows our users liked most a retrain asks TMDb about. No offline
+    #: figure can check the weight (the TV proxy has no TMDb data): 0.5, half the people
+    #: signal, is a judgement; 0: off.
+    tv_tmdb_weight: float = 0.5
+    tv_tmdb_shows: int = 200
 
     @classmethod
     def from_settings(cls, settings: Any) -> ModelParams:
@@ -157,7 +163,14 @@ READS: dict[str, tuple[str, ...]] = {
     "svd": ("svd_factors", "svd_epochs", "random_state"),
     "hybrid": ("w1", "w2", "depth", "fusion", "w_prior", "trust_likes"),
     "served": ("min_likes",),
-    "tv": ("tv_w_colike", "tv_w_people", "tv_colike_shrink", "tv_people_min_df"),
+    "tv": (
+        "tv_w_colike",
+        "tv_w_people",
+        "tv_colike_shrink",
+        "tv_people_min_df",
+        "tv_tmdb_weight",
+        "tv_tmdb_shows",
+    ),
     "sections": (),
 }
 
@@ -195,6 +208,7 @@ def _makers(p: ModelParams, n: dict[str, Recommender]) -> dict[str, Callable[[],
             n["prior"],
             w_colike=p.tv_w_colike,
             w_people=p.tv_w_people,
+            w_tmdb=p.tv_tmdb_weight,
             colike_shrink=p.tv_colike_shrink,
             people_min_df=p.tv_people_min_df,
         ),

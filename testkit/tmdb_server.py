@@ -28,6 +28,14 @@ The More-info extras are served too: ``GET /3/{movie|tv}/{id}/watch/providers`` 
 Their behaviours are scripted per endpoint (``find`` is the default), with the same strings.
 A title without scripted offers or videos answers with empty results, as TMDb does.
 
+TMDb's per-show recommendations and id mapping are served too, for the TV neighbours
+(``recsys.tmdb_neighbours``): ``GET /3/tv/{id}/recommendations`` and
+``GET /3/tv/{id}/external_ids`` (``imdb_id`` is the tconst the show was added as)::
+
+        tmdb.recommendations("tt0903747", "tt3032476", "tt0306414")   # shows become "tv"
+        tmdb.external_ids("tt0306414", None)                          # no IMDb id on TMDb
+        tmdb.behave("tt0903747", "500", endpoint="recommendations")   # or "external_ids"
+
 Requests must carry ``api_key=<api_key>`` or ``Authorization: Bearer <token>``, or they get a 401.
 ``GET /t/p/<size>/<name>`` serves a small SVG, so ``tmdb.image_base`` works as an image base in
 a browser.
@@ -58,7 +66,8 @@ class Request:
     query: dict[str, list[str]]
     authorization: str | None
     at: float
-    endpoint: str = "find"  # "find", "providers", "videos", "image" or "other"
+    endpoint: str = "find"  # "find", "providers", "videos", "recommendations",
+    # "external_ids", "image" or "other"
     subject: str | None = None  # the title a providers / videos request is about
 
 
@@ -77,6 +86,8 @@ class FakeTmdb:
         self._ids: dict[tuple[str, int], str] = {}  # (kind, TMDb id) -> tconst
         self._providers: dict[str, dict[str, dict[str, Any]]] = {}  # tconst -> region -> entry
         self._videos: dict[str, list[dict[str, Any]]] = {}
+        self._recommended: dict[str, list[str]] = {}  # show tconst -> recommended tconsts
+        self._imdb_ids: dict[str, str | None] = {}  # external_ids overrides
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -181,13 +192,30 @@ class FakeTmdb:
         with self._lock:
             self._videos[tconst] = list(items)
 
+    def recommendations(self, tconst: str, *shows: str) -> None:
+        """TMDb's recommendations for the show ``tconst``, best first; titles not added yet
+        are added as shows."""
+        for t in (tconst, *shows):
+            with self._lock:
+                known = t in self._titles
+            if not known:
+                self.add(t, kind="tv")
+        with self._lock:
+            self._recommended[tconst] = list(shows)
+
+    def external_ids(self, tconst: str, imdb_id: str | None) -> None:
+        """What ``external_ids`` says the IMDb id of ``tconst`` is (None: TMDb has none)."""
+        self._entry(tconst)
+        with self._lock:
+            self._imdb_ids[tconst] = imdb_id
+
     def behave(self, tconst: str | None, *steps: str, endpoint: str = "find") -> None:
-        """Script the answers of ``endpoint`` ("find", "providers" or "videos") for ``tconst``
-        (or that endpoint's default when ``None``)."""
+        """Script the answers of ``endpoint`` (one of :data:`ENDPOINTS`) for ``tconst`` (or
+        that endpoint's default when ``None``)."""
         if not steps:
             raise ValueError("give at least one behaviour")
-        if endpoint not in ("find", "providers", "videos"):
-            raise ValueError("endpoint is 'find', 'providers' or 'videos'")
+        if endpoint not in ENDPOINTS:
+            raise ValueError(f"endpoint is one of {ENDPOINTS}")
         with self._lock:
             self._steps[(endpoint, tconst)] = list(steps)
 
@@ -253,6 +281,17 @@ class FakeTmdb:
     def _videos_body(self, tconst: str, tmdb_id: int) -> dict[str, Any]:
         with self._lock:
             return {"id": tmdb_id, "results": list(self._videos.get(tconst, []))}
+
+    def _recommendations_body(self, tconst: str, tmdb_id: int) -> dict[str, Any]:
+        with self._lock:
+            shows = [self._titles[t][1] for t in self._recommended.get(tconst, [])]
+        results = [{**record, "media_type": "tv"} for record in shows]
+        return {"page": 1, "results": results, "total_pages": 1, "total_results": len(results)}
+
+    def _external_ids_body(self, tconst: str, tmdb_id: int) -> dict[str, Any]:
+        with self._lock:
+            imdb_id = self._imdb_ids.get(tconst, tconst)
+        return {"id": tmdb_id, "imdb_id": imdb_id, "tvdb_id": None}
 
     def _authorised(self, query: dict[str, list[str]], authorization: str | None) -> bool:
         if query.get("api_key") == [self.api_key]:
@@ -323,7 +362,11 @@ _EMPTY: dict[str, dict[str, Any]] = {
     "find": {"movie_results": [], "tv_results": []},
     "providers": {"id": 0, "results": {}},
     "videos": {"id": 0, "results": []},
+    "recommendations": {"page": 1, "results": [], "total_pages": 0, "total_results": 0},
+    "external_ids": {"id": 0, "imdb_id": None},
 }
+#: The endpoints :meth:`FakeTmdb.behave` scripts.
+ENDPOINTS = ("find", "providers", "videos", "recommendations", "external_ids")
 
 _SVG = (
     b'<svg xmlns="http://www.w3.org/2000/svg" width="342" height="513" viewBox="0 0 342 513">'
@@ -356,12 +399,13 @@ def _handler_for(fake: FakeTmdb) -> type[BaseHTTPRequestHandler]:
                 elif tconst is not None:
                     self._answer(tconst, "find", query, auth, lambda: fake._results(tconst))
                 elif ident is not None and subject is not None:
-                    body = (
-                        (lambda: fake._providers_body(subject, ident[1]))
-                        if endpoint == "providers"
-                        else (lambda: fake._videos_body(subject, ident[1]))
-                    )
-                    self._answer(subject, endpoint, query, auth, body)
+                    make = {
+                        "providers": fake._providers_body,
+                        "videos": fake._videos_body,
+                        "recommendations": fake._recommendations_body,
+                        "external_ids": fake._external_ids_body,
+                    }[endpoint]
+                    self._answer(subject, endpoint, query, auth, lambda: make(subject, ident[1]))
                 else:
                     self._json(404, {"status_code": 34, "status_message": "Not found."})
             except (BrokenPipeError, ConnectionResetError):
@@ -425,10 +469,15 @@ def _route(segments: list[str]) -> tuple[str, tuple[str, int] | None]:
         return "find", None
     if len(segments) >= 4 and segments[0] == "3" and segments[1] in ("movie", "tv"):
         tail = tuple(segments[3:])
-        endpoint = {("watch", "providers"): "providers", ("videos",): "videos"}.get(tail)
+        endpoint = {
+            ("watch", "providers"): "providers",
+            ("videos",): "videos",
+            ("recommendations",): "recommendations",
+            ("external_ids",): "external_ids",
+        }.get(tail)
         if endpoint is not None and segments[2].isdigit():
             return endpoint, (segments[1], int(segments[2]))
     return "other", None
 
 
-__all__ = ["DEFAULT_KEY", "FakeTmdb", "Request", "video"]
+__all__ = ["DEFAULT_KEY", "ENDPOINTS", "FakeTmdb", "Request", "video"]

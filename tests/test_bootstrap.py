@@ -13,6 +13,7 @@ from recsys.bootstrap import (
     load_or_train_engine,
 )
 from recsys.config import Settings
+from recsys.models import UserHistory
 from recsys.pipeline import run_ingest
 from recsys.store import interactions, users
 from recsys.store.db import Database
@@ -116,3 +117,30 @@ def test_other_model_parameters_rebuild_and_the_manifest_stores_them_whole(world
     assert status.trained and "other settings" in status.message
     assert status.engine.graph_.hybrid.weights == {"content": 0.3, "collaborative": 0.7}
     assert load_or_train_engine(changed, db).message == "Loaded the saved model."
+
+
+def test_a_retrain_with_a_tmdb_key_passes_tmdb_neighbours_to_the_tv_model(world_db) -> None:  # type: ignore[no-untyped-def]
+    from recsys.bootstrap import training_inputs
+    from testkit.tmdb_server import FakeTmdb
+
+    settings, db = world_db
+    catalog = training_inputs(db)[0]
+    shows = catalog.loc[catalog["title_type"] == "tvSeries", "tconst"].astype(str).tolist()
+    liked, first, second = shows[:3]
+    with db.session() as s:
+        uid = users.create_user(s, username="tv", email="tv@e.io", name="tv", password_hash="h").id
+        interactions.upsert(s, uid, liked, True)
+    plain = load_or_train_engine(settings, db, force=True).engine
+    assert plain.graph_.tv.tmdb_.nnz == 0  # no key: nothing asked, nothing changes
+    with FakeTmdb() as tmdb:
+        tmdb.recommendations(liked, first, "tt9999999", second)  # one the catalog lacks
+        keyed = tmdb.settings(settings)
+        engine = load_or_train_engine(keyed, db, force=True).engine
+        assert tmdb.count(liked, endpoint="recommendations") == 1
+    tv = engine.graph_.tv
+    row = tv.tmdb_[tv.index_[liked]]
+    assert row[0, tv.index_[first]] == 1.0 and row[0, tv.index_[second]] == 0.5
+    assert row.nnz == 2
+    user = UserHistory(likes=(liked,), favorite_genres=())
+    assert tv.parts_of(user)["tmdb"][tv.index_[first]] == 1.0
+    assert engine.params == plain.params  # the key changes the inputs, not the parameters

@@ -145,12 +145,17 @@ class TrainingData:
     """Everything a model may learn from; models use the parts they need.
 
     ``ratings`` already includes app users' likes/dislikes mapped to ratings
-    (see :func:`merge_interactions`).
+    (see :func:`merge_interactions`). ``tv_neighbours`` maps a show to the shows TMDb
+    recommends next to it, best first (gathered at a retrain when a TMDb key is set; empty
+    otherwise, and then nothing reads it).
     """
 
     catalog: pd.DataFrame
     ratings: pd.DataFrame
     tags: pd.DataFrame | None = None
+    tv_neighbours: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
 
 def merge_interactions(ratings: pd.DataFrame, interactions: pd.DataFrame | None) -> pd.DataFrame:

@@ -2,22 +2,26 @@
 
 MovieLens has no TV, so the collaborative parts of the movie list know nothing about shows.
 This model starts from the same prior every new user gets (:class:`~recsys.models.prior.
-GenrePrior`: IMDb popularity, plus 1 for a show sharing a favourite genre) and adds two signals
+GenrePrior`: IMDb popularity, plus 1 for a show sharing a favourite genre) and adds signals
 read from the user's likes, each scaled to [0, 1] for the request:
 
 * **co-likes**: our own users' likes, movies and shows together (one item x item cosine over
   the app's users, shrunk towards 0 for titles few people liked), refitted at every retrain. A
   liked movie can lift a show when the people who liked that movie also liked the show;
 * **people**: directors, writers and top-billed cast shared between a liked title and a show
-  (IDF-weighted, so a name in two titles counts more than one in two hundred).
+  (IDF-weighted, so a name in two titles counts more than one in two hundred);
+* **tmdb** (only when a TMDb key was set at the retrain): TMDb's own recommendations for the
+  liked shows (``TrainingData.tv_neighbours``, gathered by :mod:`recsys.tmdb_neighbours`),
+  each neighbour weighted 1/rank in TMDb's list.
 
-A user whose likes neither signal can read (no co-likes, nobody shared) gets the prior's
-list unchanged: never worse than popular-in-favourite-genres. Both signals are sums over the
-liked titles, so each liked title's share of a score is exact (:meth:`contributions`).
+A user whose likes no signal can read (no co-likes, nobody shared, no TMDb neighbours) gets
+the prior's list unchanged: never worse than popular-in-favourite-genres. Every signal is a sum
+over the liked titles, so each liked title's share of a score is exact (:meth:`contributions`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -44,7 +48,7 @@ from recsys.schema import PEOPLE_SEP
 
 #: The people columns of the catalog and the prefixes the explanations know them by.
 PEOPLE_FIELDS = (("directors", "dir:"), ("writers", "wri:"), ("top_cast", "cast:"))
-SIGNALS = ("colike", "people")
+SIGNALS = ("colike", "people", "tmdb")
 
 
 def people_matrix(catalog: pd.DataFrame, min_df: int = 2) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -109,9 +113,31 @@ def colike_matrix(ratings: pd.DataFrame, index: dict[str, int], shrink: float) -
     return coo.tocsr()
 
 
+def neighbour_matrix(
+    neighbours: Mapping[str, Sequence[str]], index: dict[str, int]
+) -> sp.csr_matrix:
+    """Item x item ``1 / rank`` of each show's neighbours in TMDb's list (ranks counted over
+    the neighbours the catalog holds; a show is never its own neighbour)."""
+    n = len(index)
+    rows, cols, vals = [], [], []
+    for tconst, listed in neighbours.items():
+        i = index.get(str(tconst))
+        if i is None:
+            continue
+        known = [index[t] for t in dict.fromkeys(map(str, listed)) if t in index]
+        for rank, j in enumerate((j for j in known if j != i), start=1):
+            rows.append(i)
+            cols.append(j)
+            vals.append(1.0 / rank)
+    return sp.csr_matrix(
+        (np.asarray(vals, dtype=np.float32), (rows, cols)), shape=(n, n), dtype=np.float32
+    )
+
+
 @dataclass(eq=False)
 class TVRecommender(Composite):
-    """``prior + w_colike * co-likes + w_people * shared people`` (each signal in [0, 1]).
+    """``prior + w_colike * co-likes + w_people * shared people + w_tmdb * TMDb neighbours``
+    (each signal in [0, 1]; the TMDb term only exists when the fit had neighbours).
 
     Attributes
     ----------
@@ -119,6 +145,9 @@ class TVRecommender(Composite):
         Item x item shrunk cosine of our users' likes (empty before anyone liked anything).
     people_ : scipy.sparse.csr_matrix
         Item x person IDF rows, L2-normalised; ``people_features_`` names the columns.
+    tmdb_ : scipy.sparse.csr_matrix
+        Item x item ``1 / rank`` in TMDb's recommendations of the row's show (empty without
+        a TMDb key at the retrain).
     """
 
     name = "tv"
@@ -126,6 +155,7 @@ class TVRecommender(Composite):
     prior: GenrePrior
     w_colike: float = 1.0
     w_people: float = 1.0
+    w_tmdb: float = 0.5
     colike_shrink: float = 2.0
     people_min_df: int = 2
 
@@ -137,6 +167,22 @@ class TVRecommender(Composite):
         super()._fit(data)
         self.people_, self.people_features_ = people_matrix(data.catalog, self.people_min_df)
         self.colike_ = colike_matrix(data.ratings, self.index_, self.colike_shrink)
+        self.tmdb_ = neighbour_matrix(data.tv_neighbours, self.index_)
+
+    @property
+    def _tmdb(self) -> sp.csr_matrix:
+        """The fitted TMDb neighbours (empty for a model saved before they existed)."""
+        tmdb = self.__dict__.get("tmdb_")
+        if tmdb is None:
+            n = len(self.items_)
+            tmdb = sp.csr_matrix((n, n), dtype=np.float32)
+        return tmdb
+
+    @property
+    def signal_names(self) -> tuple[str, ...]:
+        """The signals this fit has: TMDb's only when it had neighbours and a weight."""
+        with_tmdb = self._tmdb.nnz > 0 and self.w_tmdb > 0
+        return SIGNALS if with_tmdb else tuple(s for s in SIGNALS if s != "tmdb")
 
     # ------------------------------------------------------------------ signals
     def _liked(self, history: UserHistory) -> np.ndarray:
@@ -147,11 +193,14 @@ class TVRecommender(Composite):
         liked = self._liked(history)
         n = len(self.items_)
         if liked.size == 0:
-            return {s: np.zeros(n) for s in SIGNALS}
+            return {s: np.zeros(n) for s in self.signal_names}
         colike = np.asarray(self.colike_[liked].sum(axis=0), dtype=np.float64).ravel()
         profile = np.asarray(self.people_[liked].sum(axis=0), dtype=np.float32).ravel()
         people = np.asarray(self.people_ @ profile, dtype=np.float64).ravel()
-        return {"colike": colike, "people": people}
+        out = {"colike": colike, "people": people}
+        if "tmdb" in self.signal_names:
+            out["tmdb"] = np.asarray(self._tmdb[liked].sum(axis=0), dtype=np.float64).ravel()
+        return out
 
     def _scales(self, raw: dict[str, np.ndarray], history: UserHistory) -> dict[str, float]:
         """Each signal's divisor: its best score among titles the user has not seen."""
@@ -165,7 +214,10 @@ class TVRecommender(Composite):
 
     @property
     def weights(self) -> dict[str, float]:
-        return {"prior": 1.0, "colike": float(self.w_colike), "people": float(self.w_people)}
+        out = {"prior": 1.0, "colike": float(self.w_colike), "people": float(self.w_people)}
+        if "tmdb" in self.signal_names:
+            out["tmdb"] = float(self.w_tmdb)
+        return out
 
     def parts_of(self, history: UserHistory) -> dict[str, np.ndarray]:
         """The prior and each signal scaled to [0, 1], unweighted (over the catalog)."""
@@ -203,16 +255,18 @@ class TVRecommender(Composite):
 
     def source_of(self, parts: dict[str, np.ndarray], i: int) -> str:
         """ "tv" when a signal of the user's likes moved the title, else "prior"."""
-        return "tv" if any(parts[s][i] > 0 for s in SIGNALS) else "prior"
+        return "tv" if any(parts[s][i] > 0 for s in self.signal_names) else "prior"
 
     def known_likes(self, history: UserHistory) -> float:
-        """Likes either signal can read: liked by our users with someone else, or sharing
-        a person with another title."""
+        """Likes a signal can read: liked by our users with someone else, sharing a person
+        with another title, or with TMDb neighbours."""
         liked = self._liked(history)
         if liked.size == 0:
             return 0.0
-        readable = (np.diff(self.colike_.indptr)[liked] > 0) | (
-            np.diff(self.people_.indptr)[liked] > 0
+        readable = (
+            (np.diff(self.colike_.indptr)[liked] > 0)
+            | (np.diff(self.people_.indptr)[liked] > 0)
+            | (np.diff(self._tmdb.indptr)[liked] > 0)
         )
         return float(readable.sum())
 
@@ -227,11 +281,13 @@ class TVRecommender(Composite):
         scales = self._scales(self.signals(history), history)
         colike = np.asarray(self.colike_[liked][:, item].todense(), dtype=np.float64).ravel()
         people = np.asarray((self.people_[liked] @ self.people_[item].T).todense()).ravel()
+        tmdb = np.asarray(self._tmdb[liked][:, item].todense(), dtype=np.float64).ravel()
+        weights = self.weights
         out = []
-        for j, c, p in zip(liked, colike, people, strict=True):
+        for j, c, p, t in zip(liked, colike, people, tmdb, strict=True):
+            raw = {"colike": c, "people": p, "tmdb": t}
             detail = {
-                "colike": self.w_colike * c / scales["colike"] if scales["colike"] else 0.0,
-                "people": self.w_people * p / scales["people"] if scales["people"] else 0.0,
+                s: weights[s] * raw[s] / scales[s] if scales[s] else 0.0 for s in self.signal_names
             }
             value = float(sum(detail.values()))
             if value > 0:

@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recsys.explain import explain_title
 from recsys.graph import ModelParams, build_graph
 from recsys.models import TrainingData, UserHistory, merge_interactions
-from recsys.models.tv import colike_matrix, people_matrix
+from recsys.models.tv import colike_matrix, neighbour_matrix, people_matrix
 from testkit.frames import make_catalog, make_ratings, make_tags
 
 SHOWS = ("tvSeries", "tvMiniSeries")
@@ -104,3 +105,70 @@ def test_router_sends_shows_to_the_tv_model_after_the_cold_start() -> None:
     assert lists["movie"] == graph.served.recommend(warm, 5, title_types=("movie",))
     cold_lists = graph.sections.recommend_groups(cold, groups, k=5)
     assert all(r.source == "cold_start" for rows in cold_lists.values() for r in rows)
+
+
+# ---------------------------------------------------------------------- TMDb neighbours
+def _fit_tmdb(neighbours: dict[str, tuple[str, ...]], **params):  # type: ignore[no-untyped-def]
+    data = TrainingData(
+        _no_people(), merge_interactions(make_ratings(), None), make_tags(), neighbours
+    )
+    return build_graph(replace(ModelParams(content_min_df=1), **params)).fit(
+        data, targets=["sections"]
+    )
+
+
+def test_neighbour_matrix_weights_by_rank_and_skips_unknown_titles() -> None:
+    index = {f"tt{i:07d}": i for i in range(5)}
+    m = neighbour_matrix(
+        {"tt0000001": ("tt9999999", "tt0000003", "tt0000001", "tt0000004"), "tt7": ("tt0000002",)},
+        index,
+    )
+    assert m.nnz == 2  # the unknown title, the show itself and the unknown show are dropped
+    assert m[1, 3] == 1.0 and m[1, 4] == pytest.approx(0.5)
+
+
+def test_tmdb_neighbours_lift_the_recommended_show_and_say_so() -> None:
+    user = UserHistory(likes=("tt0000017",), favorite_genres=GENRES)
+    before = _fit_tmdb({}, tv_tmdb_weight=3.0).tv.recommend(user, 3, title_types=SHOWS)
+    assert "tt0000022" not in [r.tconst for r in before]
+    graph = _fit_tmdb({"tt0000017": ("tt0000022", "tt0000018")}, tv_tmdb_weight=3.0)
+    top = graph.tv.recommend(user, 2, title_types=SHOWS)
+    assert [r.tconst for r in top] == ["tt0000022", "tt0000018"]
+    assert top[0].source == "tv" and top[0].parts["tmdb"] == 1.0
+    assert top[1].parts["tmdb"] == pytest.approx(0.5)  # second in TMDb's list: 1/2
+    assert graph.tv.known_likes(user) == 1.0
+    (contribution,) = graph.tv.explain(user, graph.tv.index_["tt0000022"])
+    assert contribution.tconst == "tt0000017"
+    assert contribution.detail["tmdb"] == pytest.approx(3.0)
+    titles = {"tt0000017": "Show 17", "tt0000022": "Show 22"}
+    exp = explain_title(graph.tv, None, titles, user, "tt0000022", SHOWS)
+    assert "TMDb lists it next to “Show 17”" in exp.reason
+
+
+def test_likes_without_tmdb_neighbours_get_the_same_list() -> None:
+    user = UserHistory(likes=("tt0000017", "tt0000002"), favorite_genres=GENRES)
+    plain = _fit_tmdb({}).tv.recommend(user, 8, title_types=SHOWS)
+    other = _fit_tmdb({"tt0000019": ("tt0000022",)}).tv.recommend(user, 8, title_types=SHOWS)
+    assert [(r.tconst, r.score, r.source) for r in other] == [
+        (r.tconst, r.score, r.source) for r in plain
+    ]
+    # and a graph fitted without neighbours has no TMDb term at all (nothing changes)
+    assert "tmdb" not in plain[0].parts
+    off = _fit_tmdb({"tt0000017": ("tt0000022",)}, tv_tmdb_weight=0.0)
+    assert [r.tconst for r in off.tv.recommend(user, 8, title_types=SHOWS)] == [
+        r.tconst for r in plain
+    ]
+
+
+def test_contributions_sum_to_the_signals_share_of_the_score() -> None:
+    neighbours = {"tt0000017": ("tt0000022", "tt0000019"), "tt0000018": ("tt0000019",)}
+    graph = _fit_tmdb(neighbours, tv_tmdb_weight=0.7)
+    user = UserHistory(likes=("tt0000017", "tt0000018"), favorite_genres=GENRES)
+    tv = graph.tv
+    for tconst in ("tt0000019", "tt0000022"):
+        item = tv.index_[tconst]
+        prior = tv.parts_of(user)["prior"][item]
+        total = sum(v for _, v in tv.contributions(user, item))
+        assert total == pytest.approx(tv.score(user)[item] - prior)
+    by_title = dict(tv.contributions(user, tv.index_["tt0000019"]))
+    assert set(by_title) == {"tt0000017", "tt0000018"}
