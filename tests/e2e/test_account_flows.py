@@ -8,17 +8,15 @@ Screenshots go to ``test-output/e2e/21-*``.
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
-import sys
-from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from sqlalchemy import select
+
+from benchmarks import like_latency
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -36,36 +34,12 @@ IMDB_HEADER = (
 )
 
 
-def _like_latency() -> ModuleType:
-    name = "marquee_like_latency"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "like_latency.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 def _service(secrets: dict[str, str]) -> Any:
     from testkit import factories
 
     settings = factories.settings_from_secrets(secrets)
     db = factories.database(settings)
     return factories.service(settings, db), db
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], int]]:
-    bench = _like_latency()
-    root = tmp_path_factory.mktemp("account_data")
-    secrets, uid = bench.prepare(root, 0)
-    (root / "app").mkdir()
-    proc, port, log = bench.start_server(ROOT, secrets, root / "app")
-    try:
-        yield f"http://127.0.0.1:{port}", secrets, uid
-    finally:
-        bench.stop_server(proc, log)
 
 
 def _unrated_movies(secrets: dict[str, str], uid: int) -> list[tuple[str, str, int]]:
@@ -123,7 +97,7 @@ def _shot(page: Any, name: str) -> None:
 
 
 def _open_account(page: Any, base: str) -> None:
-    bench = _like_latency()
+    bench = like_latency
     page.goto(base + "/account")
     page.wait_for_selector(".st-key-import_ratings", timeout=60_000)
     bench._idle(page)
@@ -131,7 +105,7 @@ def _open_account(page: Any, base: str) -> None:
 
 def _upload(page: Any, name: str, data: bytes) -> None:
     """Remove the file the uploader holds (if any), then upload ``data`` as ``name``."""
-    bench = _like_latency()
+    bench = like_latency
     remove = page.locator('.st-key-import_ratings [data-testid="stFileChipDeleteBtn"]')
     if remove.count():
         remove.first.click()
@@ -149,7 +123,7 @@ def _upload(page: Any, name: str, data: bytes) -> None:
 
 
 def test_import_export_home_and_delete(server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    bench = _like_latency()
+    bench = like_latency
     base, secrets, uid = server
     movies = _unrated_movies(secrets, uid)
     assert len(movies) >= 9, "the test world has too few unrated movies"

@@ -9,15 +9,13 @@ Screenshot: ``test-output/e2e/30-more-info-watch.png``.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from benchmarks import like_latency
 from testkit.tmdb_server import FakeTmdb, video
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,20 +30,9 @@ if not CHROMIUM.exists():
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
 
-def _like_latency() -> ModuleType:
-    name = "marquee_like_latency"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "like_latency.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, FakeTmdb]]:
-    bench = _like_latency()
+    bench = like_latency
     root = tmp_path_factory.mktemp("more_info")
     secrets, _ = bench.prepare(root, 0)
     with FakeTmdb() as tmdb:
@@ -66,7 +53,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Fake
 
 
 def test_more_info_shows_where_to_watch_and_the_trailer(server: tuple[str, FakeTmdb]) -> None:
-    bench = _like_latency()
+    bench = like_latency
     base, tmdb = server
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as pw:

@@ -9,14 +9,13 @@ screenshots go to ``test-output/e2e/40-quality-*.png``.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+
+from benchmarks import like_latency
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -29,20 +28,9 @@ if not CHROMIUM.exists():
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
 
-def _like_latency() -> ModuleType:
-    name = "marquee_like_latency"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "like_latency.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
-    bench = _like_latency()
+    bench = like_latency
     root = tmp_path_factory.mktemp("quality")
     secrets, _uid = bench.prepare(root, 0)
     (root / "app").mkdir()
@@ -66,7 +54,7 @@ def test_quality_shows_progress_then_the_stamped_report(server: tuple[str, dict[
     settings = factories.settings_from_secrets(secrets)
     model = served_model(settings.models_dir)
     assert model is not None and read_status(settings).measured is None
-    bench = _like_latency()
+    bench = like_latency
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM))
         page = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()

@@ -7,14 +7,13 @@ screenshots go to ``test-output/e2e/31-watchlist*.png``.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+
+from benchmarks import like_latency
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -25,30 +24,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 if not CHROMIUM.exists():
     pytest.skip("Debian's chromium is not installed at /usr/bin/chromium", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-
-
-def _like_latency() -> ModuleType:
-    name = "marquee_like_latency"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "like_latency.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], int]]:
-    bench = _like_latency()
-    root = tmp_path_factory.mktemp("watchlist")
-    secrets, uid = bench.prepare(root, 0)
-    (root / "app").mkdir()
-    proc, port, log = bench.start_server(ROOT, secrets, root / "app")
-    try:
-        yield f"http://127.0.0.1:{port}", secrets, uid
-    finally:
-        bench.stop_server(proc, log)
 
 
 def _stored(secrets: dict[str, str], uid: int) -> tuple[list[str], dict[str, bool]]:
@@ -112,7 +87,7 @@ def _click(page: Any, bench: ModuleType, key: str) -> None:
 
 
 def test_save_on_home_then_manage_the_watchlist(server) -> None:  # type: ignore[no-untyped-def]
-    bench = _like_latency()
+    bench = like_latency
     base, secrets, uid = server
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(
