@@ -51,6 +51,10 @@ class Settings:
     models_path: str = ""
     #: Seconds between two checks (per process) for a newer model saved by another process.
     model_check_s: float = 5.0
+    #: A front we run (deploy/nginx.conf) sets X-Real-IP: the log-in throttle may then count
+    #: guesses per client address too. Off when the app is reached directly (the header would
+    #: be whatever the visitor sent).
+    trusted_front: bool = False
 
     # ------------------------------------------------------------------ derived values
     @property
@@ -154,6 +158,7 @@ class Settings:
             cluster=get("MARQUEE_CLUSTER", "0").lower() in ("1", "true", "yes", "on"),
             models_path=get("MARQUEE_MODELS_DIR"),
             model_check_s=float(get("MARQUEE_MODEL_CHECK_S", str(defaults.model_check_s))),
+            trusted_front=get("MARQUEE_TRUSTED_FRONT", "0").lower() in ("1", "true", "yes", "on"),
         )
 
 
