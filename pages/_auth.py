@@ -31,6 +31,14 @@ one whose password our ``check_credentials`` override just accepted, or the one 
 names. The signed-in user's profile is kept per session too and confirmed against the database
 (one primary-key lookup) at most every ``PROFILE_MAX_AGE_S`` seconds.
 
+Who is asking (the throttle's client)
+-------------------------------------
+Failed log-ins are slowed per client, never by locking the account (:mod:`recsys.throttle`).
+On Streamlit a client is the ``marquee_client`` cookie: a random id issued on the first visit
+(by our nginx front as an HttpOnly cookie where there is one, else by the cookie writer below),
+or this visit's id while the browser has none; plus, behind our own front
+(``MARQUEE_TRUSTED_FRONT``), the address nginx puts in ``X-Real-IP``.
+
 Server-side sessions
 --------------------
 A signed token alone cannot be taken back: a copy made before Log out would open the account
@@ -46,6 +54,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 import time
 import uuid
@@ -63,6 +72,7 @@ from recsys.config import Settings
 from recsys.services import Marquee
 from recsys.services.accounts import Accounts, UserProfile
 from recsys.services.sessions import Sessions, device_label
+from recsys.throttle import Client
 
 if TYPE_CHECKING:
     from streamlit.navigation.page import StreamlitPage
@@ -72,13 +82,18 @@ log = logging.getLogger(__name__)
 #: Session-state keys owned by this module.
 COOKIE_OP_KEY = "_marquee_cookie_op"
 LOGIN_MESSAGE_KEY = "_marquee_login_message"
-SESSION_FAILURES_KEY = "_marquee_session_failures"
-SESSION_LOCKED_UNTIL_KEY = "_marquee_session_locked_until"
+CLIENT_ID_KEY = "_marquee_client_id"
+CLIENT_COOKIE_OP_KEY = "_marquee_client_cookie_op"
 CONTEXT_KEY = "_marquee_ctx"
 AUTHENTICATOR_KEY = "_marquee_authenticator"
 PROFILE_KEY = "_marquee_profile"
 SESSION_TOKEN_KEY = "_marquee_session_token"
 COOKIE_WRITER_KEY = "marquee_cookie_writer"
+CLIENT_WRITER_KEY = "marquee_client_writer"
+#: The per-browser id the throttle counts under (issued on the first visit, kept a year).
+CLIENT_COOKIE = "marquee_client"
+CLIENT_COOKIE_MAX_AGE = 365 * 86400
+CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 #: Shown on the log-in page when a session was ended elsewhere (or expired).
 SESSION_ENDED_MESSAGE = (
@@ -86,9 +101,6 @@ SESSION_ENDED_MESSAGE = (
     "or unused too long). Please log in again."
 )
 
-#: Per browser session: after this many failed log-ins, the session waits SESSION_LOCKOUT_S.
-MAX_SESSION_FAILURES = 5
-SESSION_LOCKOUT_S = 60.0
 #: A session's kept profile is confirmed against the database at most this often (a removed
 #: account is logged out within this time; log-in, log-out and onboarding refresh it at once).
 PROFILE_MAX_AGE_S = 30.0
@@ -189,31 +201,55 @@ def schedule_cookie_delete(settings: Settings) -> None:
 
 
 def render_cookie_writer() -> None:
-    """Render the pending cookie write until the browser confirms it (call on every run)."""
-    op = st.session_state.get(COOKIE_OP_KEY)
-    if not op:
+    """Render the pending cookie writes until the browser confirms them (call on every run):
+    the log-in cookie's, and the client id's on a first visit."""
+    _ensure_client_id()
+    for op_key, widget_key in (
+        (COOKIE_OP_KEY, COOKIE_WRITER_KEY),
+        (CLIENT_COOKIE_OP_KEY, CLIENT_WRITER_KEY),
+    ):
+        op = st.session_state.get(op_key)
+        if not op:
+            continue
+        result = _cookie_writer()(data=op, key=widget_key, on_done_change=lambda: None, height=0)
+        done = result.get("done") if isinstance(result, Mapping) else getattr(result, "done", None)
+        if done == op["nonce"]:
+            st.session_state.pop(op_key, None)
+
+
+# ---------------------------------------------------------------------------------- client
+def _ensure_client_id() -> None:
+    """A browser that sent no valid ``marquee_client`` cookie gets one (once per visit)."""
+    if CLIENT_ID_KEY in st.session_state:
         return
-    result = _cookie_writer()(data=op, key=COOKIE_WRITER_KEY, on_done_change=lambda: None, height=0)
-    done = result.get("done") if isinstance(result, Mapping) else getattr(result, "done", None)
-    if done == op["nonce"]:
-        st.session_state.pop(COOKIE_OP_KEY, None)
+    sent = st.context.cookies.get(CLIENT_COOKIE)
+    if isinstance(sent, str) and CLIENT_ID_RE.fullmatch(sent):
+        st.session_state[CLIENT_ID_KEY] = sent
+        return
+    new = secrets.token_urlsafe(24)
+    st.session_state[CLIENT_ID_KEY] = new
+    st.session_state[CLIENT_COOKIE_OP_KEY] = {
+        "op": "set",
+        "name": CLIENT_COOKIE,
+        "value": new,
+        "max_age": CLIENT_COOKIE_MAX_AGE,
+        "nonce": uuid.uuid4().hex,
+    }
+
+
+def client(settings: Settings) -> Client:
+    """Who is asking, for the throttle: this browser's id, and its address behind our front."""
+    _ensure_client_id()
+    address = None
+    if settings.trusted_front:
+        try:
+            address = st.context.headers.get("X-Real-IP") or None
+        except Exception:  # no request headers (a bare script run)
+            address = None
+    return Client(str(st.session_state[CLIENT_ID_KEY]), address[:64] if address else None)
 
 
 # ---------------------------------------------------------------------------------- authenticator
-def session_lock_remaining() -> float:
-    until = float(st.session_state.get(SESSION_LOCKED_UNTIL_KEY, 0.0))
-    return max(0.0, until - time.time())
-
-
-def _note_failure(message: str) -> None:
-    failures = int(st.session_state.get(SESSION_FAILURES_KEY, 0)) + 1
-    st.session_state[SESSION_FAILURES_KEY] = failures
-    if failures >= MAX_SESSION_FAILURES:
-        st.session_state[SESSION_LOCKED_UNTIL_KEY] = time.time() + SESSION_LOCKOUT_S
-        st.session_state[SESSION_FAILURES_KEY] = 0
-    st.session_state[LOGIN_MESSAGE_KEY] = message
-
-
 def library_accounts(auth: stauth.Authenticate) -> dict[str, dict[str, Any]]:
     """The seam: the dict streamlit-authenticator 0.4.2 reads accounts from.
 
@@ -269,8 +305,8 @@ def session_authenticator(
 
     Not shared between sessions: the library keeps per-session state in it (the account it
     was handed and its ``logged_in`` flag, the last cookie token it decoded). Its password check
-    goes through ``accounts.check_login`` (bcrypt + the per-username lockout in the database)
-    and a per-session limit; it is bound on every run (one attribute).
+    goes through ``accounts.check_login`` (bcrypt under the client throttle in the database);
+    it is bound on every run (one attribute).
     """
     signature = (settings.cookie_name, cookie_key, settings.cookie_expiry_days)
     held = st.session_state.get(AUTHENTICATOR_KEY)
@@ -283,26 +319,19 @@ def session_authenticator(
             held = (signature, make_authenticator(settings, cookie_key))
         st.session_state[AUTHENTICATOR_KEY] = held
     auth: stauth.Authenticate = held[1]
-    bind_password_check(auth, accounts)
+    bind_password_check(auth, accounts, settings)
     return auth
 
 
-def bind_password_check(auth: stauth.Authenticate, accounts: Accounts) -> None:
+def bind_password_check(auth: stauth.Authenticate, accounts: Accounts, settings: Settings) -> None:
     def check_credentials(username: str, password: str) -> bool:
-        remaining = session_lock_remaining()
-        if remaining > 0:
-            st.session_state[LOGIN_MESSAGE_KEY] = (
-                f"Too many failed attempts in this session. Try again in {int(remaining) + 1} s."
-            )
-            return False
-        result = accounts.check_login(username, password)
+        result = accounts.check_login(username, password, client(settings))
         profile = accounts.user_by_id(result.user_id) if result.ok and result.user_id else None
         if profile is not None:
-            st.session_state.pop(SESSION_FAILURES_KEY, None)
             st.session_state.pop(LOGIN_MESSAGE_KEY, None)
             admit(auth, username, profile)  # the library reads the account right after this
             return True
-        _note_failure(result.message or "Username or password is incorrect.")
+        st.session_state[LOGIN_MESSAGE_KEY] = result.message or "Username or password is incorrect."
         return False
 
     # An instance attribute shadows the library's in-memory check (pinned to 0.4.2).

@@ -51,7 +51,12 @@ def change_password_section(ctx: _auth.AppContext) -> None:
         return
     try:
         ended = ctx.service.accounts.change_password(
-            ctx.user_id, current, new, repeat, keep_session=_auth.session_token()
+            ctx.user_id,
+            current,
+            new,
+            repeat,
+            keep_session=_auth.session_token(),
+            client=_auth.client(ctx.settings),
         )
     except AccountError as exc:
         st.error(str(exc), icon=":material/error:")

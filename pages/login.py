@@ -58,7 +58,9 @@ with page_body("the log-in page"):
                 try:
                     if password != password.strip():
                         raise AccountError("Passwords cannot start or end with a space.")
-                    ctx.service.accounts.register(name, email, username, password, repeat)
+                    ctx.service.accounts.register(
+                        name, email, username, password, repeat, _auth.client(ctx.settings)
+                    )
                 except AccountError as exc:
                     st.error(str(exc), icon=":material/error:")
                 else:

@@ -1,7 +1,8 @@
-"""Accounts: validation, bcrypt hashing and login throttling rules.
+"""Accounts: validation and bcrypt hashing.
 
-Kept apart from the store so the rules (what a valid e-mail is, when a user is locked out) are
-plain functions that tests can hit without a database.
+Kept apart from the store so the rules (what a valid e-mail or password is) are plain
+functions that tests can hit without a database. How failed log-ins are slowed down is
+:mod:`recsys.throttle` (by client, never a lock on the account).
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 import bcrypt
 
@@ -20,10 +20,6 @@ MIN_PASSWORD_LENGTH = 8
 #: bcrypt only looks at the first 72 bytes (and bcrypt >= 5 refuses longer input).
 MAX_PASSWORD_BYTES = 72
 MAX_NAME_LENGTH = 100
-
-#: After this many wrong passwords in a row a username is locked for LOCKOUT.
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=5)
 BCRYPT_ROUNDS = 12
 
 
@@ -112,21 +108,7 @@ class LoginResult:
     ok: bool
     user_id: int | None = None
     message: str = ""
+    #: Seconds before the next attempt from this client will be checked (0: at once).
     retry_after_s: float = 0.0
-
-
-def lockout_after_failure(failures: int, now: datetime) -> datetime | None:
-    """When the username unlocks after its ``failures``-th wrong password in a row."""
-    if failures >= MAX_FAILED_LOGINS:
-        return now + LOCKOUT
-    return None
-
-
-def locked_message(until: datetime, now: datetime) -> tuple[str, float]:
-    wait = max(0.0, (until - now).total_seconds())
-    minutes, seconds = divmod(int(wait + 0.999), 60)
-    when = f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
-    return (
-        f"Too many failed attempts. Try again in {when} (at {until:%H:%M:%S} UTC).",
-        wait,
-    )
+    #: Refused by the throttle before any password check.
+    throttled: bool = False

@@ -1,7 +1,9 @@
-"""Accounts: registration, password log-in with a per-username lockout, and user profiles.
+"""Accounts: registration, password log-in under the client throttle, and user profiles.
 
-Validation rules and hashing live in :mod:`recsys.accounts`; this service applies them to the
-stored users.
+Validation rules and hashing live in :mod:`recsys.accounts`, the throttle's rules in
+:mod:`recsys.throttle`; this service applies them to the stored users. Every failed log-in
+gets the same words and costs the same bcrypt check whether the name exists or not, and the
+throttle never looks at the users table, so its answers cannot tell a stranger either.
 """
 
 from __future__ import annotations
@@ -9,27 +11,27 @@ from __future__ import annotations
 import functools
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from recsys import accounts as rules
 from recsys.cards import split_list
+from recsys.services.throttle import Attempt, Throttle
 from recsys.store import sessions as session_store
 from recsys.store import users as user_store
 from recsys.store.db import Database
 from recsys.store.models import User, utcnow
+from recsys.throttle import LOCAL, Client, wait_words
 
-#: The one message for an unknown username and a wrong password (no user enumeration).
+#: The one message for every failed log-in: unknown name, wrong password, any account state.
 WRONG_CREDENTIALS = "Username or password is incorrect."
 WRONG_CURRENT_PASSWORD = "Your current password is incorrect."
 
 
 @dataclass(frozen=True)
 class UserProfile:
-    """A user as the pages see them: no password hash, no lockout counters."""
+    """A user as the pages see them: no password hash."""
 
     id: int
     username: str
@@ -41,15 +43,30 @@ class UserProfile:
 
 @dataclass(frozen=True)
 class Accounts:
-    """Users in the database; ``clock`` is injectable so lockout tests need not sleep."""
+    """Users in the database; ``clock`` is injectable so throttle tests need not sleep."""
 
     db: Database
     clock: Callable[[], datetime] = utcnow
+    throttle: Throttle = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "throttle", Throttle(self.db, self.clock))
 
     def register(
-        self, name: str, email: str, username: str, password: str, password_repeat: str
+        self,
+        name: str,
+        email: str,
+        username: str,
+        password: str,
+        password_repeat: str,
+        client: Client = LOCAL,
     ) -> int:
-        """Create an account; raises :class:`~recsys.accounts.AccountError` with a message."""
+        """Create an account; raises :class:`~recsys.accounts.AccountError` with a message.
+
+        Input errors are free; every registration that gets past them counts towards the
+        client's registration throttle (taken or not), and a held client is refused before
+        anything is hashed or stored.
+        """
         name, email, username = rules.validate_registration(
             name=name,
             email=email,
@@ -57,6 +74,12 @@ class Accounts:
             password=password,
             password_repeat=password_repeat,
         )
+        attempt = self.throttle.begin_register(client)
+        if attempt.held_until is not None:
+            when, _ = wait_words(attempt.held_until, self.clock())
+            raise rules.AccountError(
+                f"Too many new accounts from this browser or network. Try again in {when}."
+            )
         password_hash = rules.hash_password(password)
         try:
             with self.db.session() as session:
@@ -75,18 +98,31 @@ class Accounts:
                 else "An account with that e-mail address already exists; log in instead."
             ) from exc
 
-    def check_login(self, username: str, password: str) -> rules.LoginResult:
-        """Check a password with a per-username lockout after repeated failures."""
-        now = self.clock()
+    def check_login(
+        self, username: str, password: str, client: Client = LOCAL
+    ) -> rules.LoginResult:
+        """Check a password under the client throttle; one answer for every failure.
+
+        A held client is refused before any check (the same for every name). Otherwise the
+        attempt is counted first and the password checked with bcrypt, against a dummy hash
+        when the name is unknown or malformed, so every failure takes as long.
+        """
+        attempt = self.throttle.begin_login(username, client)
+        if attempt.held_until is not None:
+            return _held(attempt.held_until, self.clock())
+        user_id = None
         if rules.has_control_characters(username) or len(username) > 64:
-            rules.check_password(password, _dummy_hash())  # same timing as a real check
-            return rules.LoginResult(False, message=WRONG_CREDENTIALS)
-        with self.db.session() as session:
-            user = user_store.by_username(session, rules.normalise_username(username))
-            if user is None:
-                rules.check_password(password, _dummy_hash())  # same timing as a real check
-                return rules.LoginResult(False, message=WRONG_CREDENTIALS)
-            return _verify(session, user, password, now)
+            rules.check_password(password, _dummy_hash())
+        else:
+            with self.db.session() as session:
+                user = user_store.by_username(session, rules.normalise_username(username))
+                hashed = user.password_hash if user is not None else _dummy_hash()
+                if rules.check_password(password, hashed) and user is not None:
+                    user_id = user.id
+        self.throttle.end_login(attempt, ok=user_id is not None)
+        if user_id is not None:
+            return rules.LoginResult(True, user_id=user_id)
+        return _failed(WRONG_CREDENTIALS, attempt, self.clock())
 
     def change_password(
         self,
@@ -95,11 +131,12 @@ class Accounts:
         new: str,
         repeat: str,
         keep_session: str | None = None,
+        client: Client = LOCAL,
     ) -> int:
         """Set a new password and end every other session of the user; returns how many ended.
 
-        The current password is checked like a log-in (a wrong one counts towards the same
-        lockout), the new one by the registration rules. Raises
+        The current password is checked like a log-in (under the same throttle, so a stolen
+        session cannot guess it faster), the new one by the registration rules. Raises
         :class:`~recsys.accounts.AccountError` with a message to show; nothing is stored then.
         """
         if not current:
@@ -111,19 +148,23 @@ class Accounts:
             problem = "The two new passwords do not match."
         if problem is None and new == current:
             problem = "The new password is the same as the current one; choose another."
-        now = self.clock()
+        profile = self.user_by_id(user_id)
+        if profile is None:
+            raise rules.AccountError("This account no longer exists.")
+        # the current password first, so a guess is counted even when the new password would
+        # have been refused anyway
+        attempt = self.throttle.begin_login(profile.username, client)
+        if attempt.held_until is not None:
+            raise rules.AccountError(_held(attempt.held_until, self.clock()).message)
         with self.db.session() as session:
             user = user_store.by_id(session, user_id)
-            if user is None:
-                raise rules.AccountError("This account no longer exists.")
-            # the current password first, so a guess costs a lockout attempt even when the new
-            # password would have been refused anyway
-            checked = _verify(session, user, current, now, wrong=WRONG_CURRENT_PASSWORD)
-            if not checked.ok:
-                session.commit()  # keep the failure count: the error rolls the session back
-                raise rules.AccountError(checked.message)
-            if problem is not None:
-                raise rules.AccountError(problem)
+            ok = user is not None and rules.check_password(current, user.password_hash)
+        self.throttle.end_login(attempt, ok=ok)
+        if not ok:
+            raise rules.AccountError(_failed(WRONG_CURRENT_PASSWORD, attempt, self.clock()).message)
+        if problem is not None:
+            raise rules.AccountError(problem)
+        with self.db.session() as session:
             user_store.set_password_hash(session, user_id, rules.hash_password(new))
             return session_store.delete_for_user(session, user_id, except_token=keep_session)
 
@@ -161,26 +202,24 @@ class Accounts:
             return _profile(found) if found else None
 
 
-def _verify(
-    session: Session, user: User, password: str, now: datetime, wrong: str = WRONG_CREDENTIALS
-) -> rules.LoginResult:
-    """Check a user's password under the lockout: a lock refuses, a failure counts, a success
-    resets the count (log-in and password change share it)."""
-    if user.locked_until is not None and user.locked_until > now:
-        message, wait = rules.locked_message(user.locked_until, now)
-        return rules.LoginResult(False, message=message, retry_after_s=wait)
-    if rules.check_password(password, user.password_hash):
-        user_store.reset_login_failures(session, user.id)
-        return rules.LoginResult(True, user_id=user.id)
-    failures = (user.failed_logins or 0) + 1
-    locked_until = rules.lockout_after_failure(failures, now)
-    user_store.record_login_failure(session, user.id, locked_until=locked_until)
-    if locked_until is not None:
-        message, wait = rules.locked_message(locked_until, now)
-        return rules.LoginResult(False, message=message, retry_after_s=wait)
-    left = rules.MAX_FAILED_LOGINS - failures
+def _held(until: datetime, now: datetime) -> rules.LoginResult:
+    """A refusal before any check: the same for every name (the throttle never reads users)."""
+    when, wait = wait_words(until, now)
     return rules.LoginResult(
-        False, message=f"{wrong} {left} attempt{'s' if left != 1 else ''} left."
+        False,
+        message=f"Too many failed log-ins. Try again in {when}.",
+        retry_after_s=wait,
+        throttled=True,
+    )
+
+
+def _failed(message: str, attempt: Attempt, now: datetime) -> rules.LoginResult:
+    """A wrong password (or name), and when the next attempt may come if it must wait."""
+    if attempt.wait_until is None:
+        return rules.LoginResult(False, message=message)
+    when, wait = wait_words(attempt.wait_until, now)
+    return rules.LoginResult(
+        False, message=f"{message} Wait {when} before the next try.", retry_after_s=wait
     )
 
 

@@ -236,3 +236,25 @@ class UserPreference(Base):
     )
     home_filters: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ThrottleCounter(Base):
+    """Failed log-ins (or registrations) counted under one key: a (name, browser) pair, a
+    browser, an address or a typed name (:mod:`recsys.throttle` says which and why).
+
+    ``key`` is a SHA-256 of the kind and its parts, so names and addresses of any length fit and
+    the table holds no plain names. ``blocked_until``: no attempt is checked under this key
+    before then. ``known_until`` (pairs only): the browser logged in to that name, so shared
+    keys (address, the name's global ceiling) do not hold it.
+    """
+
+    __tablename__ = "throttle_counters"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    known_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: When the row last changed: old rows are pruned by it.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -64,24 +64,8 @@ def mark_onboarded(session: Session, user_id: int, when: datetime) -> None:
     session.execute(update(User).where(User.id == user_id).values(onboarded_at=when))
 
 
-def record_login_failure(session: Session, user_id: int, *, locked_until: datetime | None) -> int:
-    """Count a failed password; returns the new count."""
-    session.execute(
-        update(User)
-        .where(User.id == user_id)
-        .values(failed_logins=User.failed_logins + 1, locked_until=locked_until)
-    )
-    return session.scalar(select(User.failed_logins).where(User.id == user_id)) or 0
-
-
-def reset_login_failures(session: Session, user_id: int) -> None:
-    session.execute(
-        update(User).where(User.id == user_id).values(failed_logins=0, locked_until=None)
-    )
-
-
 def set_password_hash(session: Session, user_id: int, password_hash: str) -> None:
-    """Replace a password hash (and clear the failure count: the user just proved who they are)."""
+    """Replace a password hash (and clear the pre-0006 lockout columns, no longer used)."""
     session.execute(
         update(User)
         .where(User.id == user_id)

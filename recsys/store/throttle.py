@@ -1,0 +1,62 @@
+"""Queries on throttle counters (rules in :mod:`recsys.throttle`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, literal, select
+from sqlalchemy.orm import Session
+
+from recsys.store.models import ThrottleCounter
+from recsys.throttle import Counter
+
+#: Rows untouched this long are deleted (longer than any rule's memory and a known browser's).
+PRUNE_AFTER = timedelta(days=91)
+
+
+def read(session: Session, keys: Mapping[str, str], *, lock: bool = False) -> dict[str, Counter]:
+    """kind -> the stored counter of each key (an empty counter where none is stored).
+
+    ``lock`` takes the rows for update (PostgreSQL), so two processes counting the same key
+    at once do not lose a failure.
+    """
+    query = select(ThrottleCounter).where(ThrottleCounter.key.in_(list(keys.values())))
+    if lock and session.get_bind().dialect.name == "sqlite":
+        # take SQLite's write lock before reading (a statement that writes nothing still
+        # takes it): a read-then-write transaction could otherwise fail at once with
+        # "database is locked" when another writer committed in between
+        session.execute(delete(ThrottleCounter).where(literal(False)))
+    elif lock:
+        query = query.with_for_update()
+    rows = {row.key: row for row in session.scalars(query)}
+    return {kind: _counter(rows[key]) if key in rows else Counter() for kind, key in keys.items()}
+
+
+def write(
+    session: Session, keys: Mapping[str, str], counters: Mapping[str, Counter], now: datetime
+) -> None:
+    """Store each kind's new counter under its key (insert or update)."""
+    for kind, counter in counters.items():
+        key = keys[kind]
+        row = session.get(ThrottleCounter, key)
+        if row is None:
+            row = ThrottleCounter(key=key, kind=kind)
+            session.add(row)
+        row.failures = counter.failures
+        row.last_failure_at = counter.last_failure_at
+        row.blocked_until = counter.blocked_until
+        row.known_until = counter.known_until
+        row.updated_at = now
+
+
+def prune(session: Session, now: datetime) -> int:
+    """Delete rows nobody has touched for ``PRUNE_AFTER``; returns how many."""
+    result = session.execute(
+        delete(ThrottleCounter).where(ThrottleCounter.updated_at < now - PRUNE_AFTER)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _counter(row: ThrottleCounter) -> Counter:
+    return Counter(row.failures or 0, row.last_failure_at, row.blocked_until, row.known_until)
