@@ -43,7 +43,7 @@ from recsys.schema import SECTION_TYPES
 ARTIFACT = "engine.pkl"
 MANIFEST = "manifest.json"
 #: Bumped whenever a saved engine of an older version cannot be served as is.
-FORMAT_VERSION = 4  # 4: catalog facets for Home's filters
+FORMAT_VERSION = 5  # 5: the taste model (new users follow their picks)
 
 
 def fingerprint(

@@ -55,12 +55,12 @@ class Explanation:
     cold_start_reason: str | None = None
     min_likes: int | None = None  # likes before personal picks start (cold start only)
     summary: str = ""
-    genres: tuple[str, ...] = ()  # favourite genres the title shares, when the prior spoke
+    genres: tuple[str, ...] = ()  # favourite genres the title shares, when taste spoke
 
     @property
-    def prior_share(self) -> float:
-        """The popular-in-your-genres part's share of the score (new users' picks)."""
-        return sum(e.weight * e.rank_score for e in self.lists if e.part == "prior")
+    def taste_share(self) -> float:
+        """The taste part's share of the score (titles near a new user's picks)."""
+        return sum(e.weight * e.rank_score for e in self.lists if e.part == "taste")
 
     @property
     def reason(self) -> str:
@@ -71,7 +71,7 @@ class Explanation:
                 + (" in your favourite genres" if "favourite genres" in self.summary else "")
                 + f" (personal picks start after {self.min_likes or 'a few'} likes)"
             )
-        if self.prior_share > 0:
+        if self.taste_share > 0:
             return self._new_user_reason()
         if not self.contributors:
             return self.summary
@@ -94,21 +94,28 @@ class Explanation:
         return sentence + "."
 
     def _new_user_reason(self) -> str:
-        """ "Popular with people who like Drama, and close to “Oppenheimer”.": the prior and
-        the liked title that pulled the pick up most."""
-        genres = " and ".join(self.genres[:2])
-        sentence = (
-            f"Popular with people who like {genres}" if genres else "Popular with IMDb voters"
+        """ "Because you liked “Nope” and “Weapons”: also Horror, Sci-Fi.": the picks whose
+        genres and era pulled the title up most (the taste part's exact shares), and the
+        genres it shares with them; a TMDb neighbour or a shared person when that spoke."""
+        taste = sorted(
+            (c for c in self.contributors if c.part == "taste" and c.contribution > 0),
+            key=lambda c: -c.contribution,
         )
-        best = max(
-            (c for c in self.contributors if c.contribution > 0),
-            key=lambda c: c.contribution,
-            default=None,
-        )
-        if best is not None and _mostly(best, "tmdb"):
-            sentence += f", and TMDb lists it next to “{best.title}”"
-        elif best is not None:
-            sentence += f", and close to “{best.title}”"
+        others = [c for c in self.contributors if c.part != "taste" and c.contribution > 0]
+        best_other = max(others, key=lambda c: c.contribution, default=None)
+        if not taste and best_other is None:
+            genres = " and ".join(self.genres[:2])
+            return f"Popular with people who like {genres}." if genres else self.summary
+        picked = taste[:2] or [best_other]
+        names = " and ".join(f"“{c.title}”" for c in picked)
+        sentence = f"Because you liked {names}"
+        shared = next((c.shared_genres for c in picked if c.shared_genres), ()) or self.genres
+        if shared:
+            sentence += f": also {', '.join(shared[:2])}"
+        if best_other is not None and _mostly(best_other, "tmdb"):
+            sentence += f"; TMDb lists it next to “{best_other.title}”"
+        elif best_other is not None and best_other.shared_people:
+            sentence += f"; same {best_other.shared_people[0]} as “{best_other.title}”"
         return sentence + "."
 
 

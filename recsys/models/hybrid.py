@@ -35,7 +35,7 @@ from recsys.models.base import (
     UserHistory,
     top_k,
 )
-from recsys.models.prior import GenrePrior
+from recsys.models.taste import TastePrior
 
 FUSIONS = ("minmax", "rank")
 
@@ -53,16 +53,18 @@ class FusedScores:
 
 @dataclass(eq=False)
 class HybridRecommender(Composite):
-    """``w1 * content + w2 * collaborative (+ w_prior * (1 - c) * prior)`` over merged lists.
+    """``w1 * content + w2 * collaborative (+ w_prior * (1 - c) * taste)`` over merged lists.
 
     ``c``, the confidence in the collaborative part for this request, is the share of
     ``trust_likes`` likes it knows (1 from ``trust_likes`` known likes on). A user whose likes
-    the collaborative part has never seen (c = 0) is carried by the ``prior`` (popular in their
-    favourite genres): its list is the candidate pool, and content and the collaborative part
-    (bridged to unknown likes through content) re-rank it. The other parts' lists shrink to
-    ``c * depth`` titles, so a part that knows little about this user adds few titles of its
-    own. From ``trust_likes`` known likes on (every MovieLens user of the temporal protocol)
-    the prior's weight and list are 0 and the hybrid is ``w1 * content + w2 * collaborative``.
+    the collaborative part has never seen (c = 0: every new user whose picks are recent) is
+    carried by ``taste`` (:class:`~recsys.models.taste.TastePrior`: titles near the picks'
+    genres and era, popular now), whose top ``depth`` titles join the other parts' lists in
+    the merged pool. No part's list is a popularity list: the pool follows the picks (before
+    this, the pool of a c = 0 user was the 50 most popular titles sharing *any* favourite
+    genre, and every new user's Home opened with The Shawshank Redemption). From
+    ``trust_likes`` known likes on (every MovieLens user of the temporal protocol) the taste
+    part's weight and list are 0 and the hybrid is ``w1 * content + w2 * collaborative``.
     """
 
     name = "hybrid"
@@ -73,15 +75,15 @@ class HybridRecommender(Composite):
     w2: float = 0.5
     depth: int = 50
     fusion: str = "minmax"
-    prior: Recommender | None = None
+    taste: Recommender | None = None
     w_prior: float = 0.0
     trust_likes: int = 5
 
     @property
     def parts(self) -> dict[str, Recommender]:
         parts = {"content": self.content, "collaborative": self.collaborative}
-        if self.prior is not None:
-            parts["prior"] = self.prior
+        if self.taste is not None:
+            parts["taste"] = self.taste
         return parts
 
     @property
@@ -98,14 +100,10 @@ class HybridRecommender(Composite):
         """Each part's weight and list depth for this request (see the class docstring)."""
         weights = dict(self.weights)
         depths = {name: self.depth for name in weights}
-        if self.prior is not None:
+        if self.taste is not None:
             doubt = 1.0 - self.confidence(history)
-            weights["prior"] = float(self.w_prior) * doubt
-            depths["prior"] = self.depth if weights["prior"] > 0 else 0
-            if weights["prior"] > 0:
-                depths = {
-                    n: d if n == "prior" else round(d * (1 - doubt)) for n, d in depths.items()
-                }
+            weights["taste"] = float(self.w_prior) * doubt
+            depths["taste"] = self.depth if weights["taste"] > 0 else 0
         return weights, depths
 
     def part_scores(self, history: UserHistory) -> dict[str, np.ndarray]:
@@ -152,10 +150,10 @@ class HybridRecommender(Composite):
         return self.fuse(history, mask).final
 
     def source_of(self, fused: FusedScores, i: int) -> str:
-        """The personal lists a title made ("hybrid": both), else "prior"."""
+        """The personal lists a title made ("hybrid": both), else "taste"."""
         in_lists = [n for n in ("content", "collaborative") if fused.rank[n][i] > 0]
         if not in_lists:
-            return "prior"
+            return "taste"
         return "hybrid" if len(in_lists) > 1 else in_lists[0]
 
     def prepare(self, history: UserHistory) -> Scored:
@@ -203,8 +201,8 @@ class HybridRecommender(Composite):
             for c in part.explain(history, item, top)
         )
         genres: tuple[str, ...] = ()
-        if isinstance(self.prior, GenrePrior) and fused.weights.get("prior", 0.0) > 0:
-            genres = tuple(g for g in history.favorite_genres if g in self.prior.genres_of(item))
+        if isinstance(self.taste, TastePrior) and fused.weights.get("taste", 0.0) > 0:
+            genres = tuple(g for g in history.favorite_genres if g in self.taste.genres_of(item))
         return ScoreAccount(
             self.source_of(fused, item),
             float(final),

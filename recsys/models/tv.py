@@ -1,9 +1,11 @@
-"""TV shows: popular in your favourite genres, moved by what your likes say about shows.
+"""TV shows: near your picks, moved by what your likes say about shows.
 
 MovieLens has no TV, so the collaborative parts of the movie list know nothing about shows.
-This model starts from the same prior every new user gets (:class:`~recsys.models.prior.
-GenrePrior`: IMDb popularity, plus 1 for a show sharing a favourite genre) and adds signals
-read from the user's likes, each scaled to [0, 1] for the request:
+This model starts from the taste model every new user's movies get too
+(:class:`~recsys.models.taste.TastePrior`: shows sharing the picks' IDF-weighted genres and
+era, popular now; before, IMDb's all-time most-voted shows in *any* favourite genre, so every
+new user saw Breaking Bad and Game of Thrones) and adds signals read from the user's likes,
+each scaled to [0, 1] for the request:
 
 * **co-likes**: our own users' likes, movies and shows together (one item x item cosine over
   the app's users, shrunk towards 0 for titles few people liked), refitted at every retrain. A
@@ -15,8 +17,9 @@ read from the user's likes, each scaled to [0, 1] for the request:
   each neighbour weighted 1/rank in TMDb's list.
 
 A user whose likes no signal can read (no co-likes, nobody shared, no TMDb neighbours) gets
-the prior's list unchanged: never worse than popular-in-favourite-genres. Every signal is a sum
-over the liked titles, so each liked title's share of a score is exact (:meth:`contributions`).
+the taste model's list unchanged: the picks' genres and era, never IMDb's top list. Every
+signal is a sum over the liked titles, so each liked title's share of a score is exact
+(:meth:`contributions`).
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from recsys.models.base import (
     UserHistory,
     top_k,
 )
-from recsys.models.prior import GenrePrior
+from recsys.models.taste import TastePrior
 from recsys.schema import PEOPLE_SEP
 
 #: The people columns of the catalog and the prefixes the explanations know them by.
@@ -136,7 +139,7 @@ def neighbour_matrix(
 
 @dataclass(eq=False)
 class TVRecommender(Composite):
-    """``prior + w_colike * co-likes + w_people * shared people + w_tmdb * TMDb neighbours``
+    """``taste + w_colike * co-likes + w_people * shared people + w_tmdb * TMDb neighbours``
     (each signal in [0, 1]; the TMDb term only exists when the fit had neighbours).
 
     Attributes
@@ -152,7 +155,7 @@ class TVRecommender(Composite):
 
     name = "tv"
 
-    prior: GenrePrior
+    taste: TastePrior
     w_colike: float = 1.0
     w_people: float = 1.0
     w_tmdb: float = 0.5
@@ -161,7 +164,7 @@ class TVRecommender(Composite):
 
     @property
     def parts(self) -> dict[str, Recommender]:
-        return {"prior": self.prior}
+        return {"taste": self.taste}
 
     def _fit(self, data: TrainingData) -> None:
         super()._fit(data)
@@ -214,16 +217,16 @@ class TVRecommender(Composite):
 
     @property
     def weights(self) -> dict[str, float]:
-        out = {"prior": 1.0, "colike": float(self.w_colike), "people": float(self.w_people)}
+        out = {"taste": 1.0, "colike": float(self.w_colike), "people": float(self.w_people)}
         if "tmdb" in self.signal_names:
             out["tmdb"] = float(self.w_tmdb)
         return out
 
     def parts_of(self, history: UserHistory) -> dict[str, np.ndarray]:
-        """The prior and each signal scaled to [0, 1], unweighted (over the catalog)."""
+        """The taste score and each signal scaled to [0, 1], unweighted (over the catalog)."""
         raw = self.signals(history)
         scales = self._scales(raw, history)
-        out = {"prior": self.prior.score(history)}
+        out = {"taste": self.taste.score(history)}
         for name, values in raw.items():
             out[name] = values / scales[name] if scales[name] > 0 else np.zeros_like(values)
         return out
@@ -254,8 +257,8 @@ class TVRecommender(Composite):
         ]
 
     def source_of(self, parts: dict[str, np.ndarray], i: int) -> str:
-        """ "tv" when a signal of the user's likes moved the title, else "prior"."""
-        return "tv" if any(parts[s][i] > 0 for s in self.signal_names) else "prior"
+        """ "tv" when a signal of the user's likes moved the title, else "taste"."""
+        return "tv" if any(parts[s][i] > 0 for s in self.signal_names) else "taste"
 
     def known_likes(self, history: UserHistory) -> float:
         """Likes a signal can read: liked by our users with someone else, sharing a person
@@ -311,7 +314,7 @@ class TVRecommender(Composite):
     def account(
         self, history: UserHistory, item: int, mask: np.ndarray, top: int = 5
     ) -> ScoreAccount:
-        """The prior's and each signal's share of the score, and the likes behind them."""
+        """The taste score's and each signal's share of the score, and the likes behind them."""
         parts = self.parts_of(history)
         if not mask[item]:
             return ScoreAccount("not_ranked", None, note="not a candidate for this user")
@@ -321,8 +324,10 @@ class TVRecommender(Composite):
             for name, w in weights.items()
         )
         score = float(sum(w * parts[n][item] for n, w in weights.items()))
-        genres = tuple(g for g in history.favorite_genres if g in self.prior.genres_of(item))
-        explained = tuple(("tv", c) for c in self.explain(history, item, top))
+        genres = tuple(g for g in history.favorite_genres if g in self.taste.genres_of(item))
+        explained = tuple(("tv", c) for c in self.explain(history, item, top)) + tuple(
+            ("taste", c) for c in self.taste.explain(history, item, top)
+        )
         return ScoreAccount(
             self.source_of(parts, item), score, weights, lists, explained, genres=genres
         )

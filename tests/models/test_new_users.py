@@ -46,19 +46,17 @@ def test_bridge_hears_unknown_likes_through_content_and_explains_exactly(graph) 
         assert sum(c for _, c in parts) == pytest.approx(rec.score, abs=1e-5)
 
 
-def test_a_user_it_does_not_know_gets_the_prior_list_reranked(graph) -> None:  # type: ignore[no-untyped-def]
+def test_a_user_it_does_not_know_is_served_near_the_picks_not_the_popular_list(graph) -> None:  # type: ignore[no-untyped-def]
     hybrid = graph.hybrid
     assert hybrid.confidence(UNSEEN) == 0.0
     weights, depths = hybrid.request_plan(UNSEEN)
-    assert weights["prior"] == SMALL.w_prior and depths["content"] == depths["collaborative"] == 0
+    assert weights["taste"] == SMALL.w_prior
+    # every part brings its own list: the pool is no popularity list re-ranked
+    assert depths["content"] == depths["collaborative"] == depths["taste"] == SMALL.depth
     recs = graph.served.recommend(UNSEEN, k=5, title_types=MOVIES)
-    prior_pool = {
-        r.tconst for r in graph.prior.recommend(UNSEEN, k=SMALL.depth, title_types=MOVIES)
-    }
-    assert recs and {r.tconst for r in recs} <= prior_pool
-    assert all(r.source == "prior" for r in recs)
-    # the personal parts re-rank the pool: the order is not the prior's alone
-    assert any(r.parts["collaborative"] > 0 for r in recs)
+    assert recs and all(r.parts["taste"] > 0 for r in recs)
+    popular = [r.tconst for r in graph.prior.recommend(UNSEEN, k=5, title_types=MOVIES)]
+    assert [r.tconst for r in recs] != popular
 
 
 def test_a_user_it_knows_is_served_as_before(data, graph) -> None:  # type: ignore[no-untyped-def]
@@ -76,8 +74,9 @@ def test_a_new_users_explanation_is_exact_and_plain(data) -> None:  # type: igno
         exp = engine.explain(UNSEEN, rec.tconst)
         assert exp.final_score == pytest.approx(rec.score)
         assert sum(e.weight * e.rank_score for e in exp.lists) == pytest.approx(rec.score)
-        assert exp.reason.startswith("Popular with people who like ")
-        assert any(f"close to “Title {i}”" in exp.reason for i in range(16, 21)), exp.reason
+        assert exp.reason.startswith("Because you liked “Title "), exp.reason
+        assert any(f"“Title {i}”" in exp.reason for i in range(16, 21)), exp.reason
+        assert "Popular" not in exp.reason
 
 
 def test_the_flywheel_our_users_likes_make_an_unseen_title_recommendable(data) -> None:  # type: ignore[no-untyped-def]

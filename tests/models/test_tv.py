@@ -1,4 +1,4 @@
-"""The TV model: the prior for unreadable likes, co-likes across sections, shared people."""
+"""The TV model: taste for unreadable likes, co-likes across sections, shared people."""
 
 from __future__ import annotations
 
@@ -44,14 +44,14 @@ def _no_people() -> pd.DataFrame:
     return catalog
 
 
-def test_unreadable_likes_get_the_prior_list() -> None:
+def test_unreadable_likes_get_the_taste_list() -> None:
     graph = _fit(catalog=_no_people())
     nobody = UserHistory(likes=("tt0000000", "tt0000002", "tt0000004"), favorite_genres=GENRES)
     tv = [r.tconst for r in graph.tv.recommend(nobody, 8, title_types=SHOWS)]
-    prior = [r.tconst for r in graph.prior.recommend(nobody, 8, title_types=SHOWS)]
-    assert tv == prior
+    taste = [r.tconst for r in graph.taste.recommend(nobody, 8, title_types=SHOWS)]
+    assert tv == taste
     assert graph.tv.known_likes(nobody) == 0.0
-    assert all(r.source == "prior" for r in graph.tv.recommend(nobody, 8, title_types=SHOWS))
+    assert all(r.source == "taste" for r in graph.tv.recommend(nobody, 8, title_types=SHOWS))
 
 
 def test_co_likes_cross_sections() -> None:
@@ -77,10 +77,10 @@ def test_shared_people_lift_a_show_and_say_who() -> None:
     top = graph.tv.recommend(user, 1, title_types=SHOWS)[0]
     assert top.tconst == "tt0000017"
     assert "dir:Nia Kabir" in graph.tv.shared_with(graph.tv.index_["tt0000017"], "tt0000004")
-    # switched off, the same user gets the prior's order
+    # switched off, the same user gets the taste model's order
     off = _fit(catalog=catalog, tv_w_people=0.0, tv_w_colike=0.0)
     assert [r.tconst for r in off.tv.recommend(user, 5, title_types=SHOWS)] == [
-        r.tconst for r in off.prior.recommend(user, 5, title_types=SHOWS)
+        r.tconst for r in off.taste.recommend(user, 5, title_types=SHOWS)
     ]
 
 
@@ -167,8 +167,8 @@ def test_contributions_sum_to_the_signals_share_of_the_score() -> None:
     tv = graph.tv
     for tconst in ("tt0000019", "tt0000022"):
         item = tv.index_[tconst]
-        prior = tv.parts_of(user)["prior"][item]
+        taste = tv.parts_of(user)["taste"][item]
         total = sum(v for _, v in tv.contributions(user, item))
-        assert total == pytest.approx(tv.score(user)[item] - prior)
+        assert total == pytest.approx(tv.score(user)[item] - taste)
     by_title = dict(tv.contributions(user, tv.index_["tt0000019"]))
     assert set(by_title) == {"tt0000017", "tt0000018"}
