@@ -78,8 +78,9 @@ class Rule:
 PAIR = Rule(free=5, first_delay_s=5, block_after=10, block_s=900, forget_after_s=3600)
 #: One browser over all names (a user may mistype their name too): 10 free, block after 20.
 BROWSER = Rule(free=10, first_delay_s=5, block_after=20, block_s=900, forget_after_s=3600)
-#: One address behind the trusted front (shared by a NAT): 20 free, block after 40.
-ADDRESS = Rule(free=20, first_delay_s=5, block_after=40, block_s=900, forget_after_s=3600)
+#: One address behind the trusted front (a script that drops its cookie is still one client):
+#: as a browser. A NAT shares it, but only browsers that never logged in to the name wait.
+ADDRESS = Rule(free=10, first_delay_s=5, block_after=20, block_s=900, forget_after_s=3600)
 #: One name from anywhere: the global ceiling; browsers not known for the name wait an hour.
 ACCOUNT = Rule(free=100, first_delay_s=3600, block_after=100, block_s=3600, forget_after_s=86400)
 #: Registrations per browser / per address: 3 in a row pass, then a minute, ..., an hour.

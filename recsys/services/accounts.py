@@ -234,8 +234,13 @@ def _profile(user: User) -> UserProfile:
     )
 
 
-@functools.cache
 def _dummy_hash() -> str:
-    """A bcrypt hash checked when a username does not exist, so that a wrong username takes
-    as long as a wrong password (no user enumeration by timing). Made on first use."""
-    return rules.hash_password(secrets.token_urlsafe(16))
+    """A bcrypt hash checked when a name does not exist, so that a wrong name takes as long as
+    a wrong password (no user enumeration by timing). At today's cost: a dummy made at another
+    cost than real hashes would be an oracle of its own."""
+    return _dummy_hash_at(rules.BCRYPT_ROUNDS)
+
+
+@functools.cache
+def _dummy_hash_at(rounds: int) -> str:
+    return rules.hash_password(secrets.token_urlsafe(16), rounds)
