@@ -64,6 +64,51 @@ def healthy(port: int, timeout: float = 2.0) -> bool:
     return reply.status_code == 200 and reply.text.strip() == "ok"
 
 
+#: The per-browser id the log-in throttle counts under (pages/_auth.py, CLIENT_COOKIE).
+CLIENT_COOKIE = "marquee_client"
+#: The response headers the front adds (issue 21), written into deploy/nginx.conf verbatim too
+#: (tests/cluster/test_deploy.py checks both). Streamlit needs inline styles (emotion), blob:
+#: scripts (st.components.v2 loads inline JS from a blob URL), WebAssembly (not JS eval), the
+#: inline scripts of its page and of streamlit-authenticator's cookie component (by hash, as
+#: installed: tests/cluster/test_deploy.py recomputes them), same-origin frames (components
+#: v1) and the websocket ('self'). Posters come from TMDb's image host, the page icon from
+#: Google's icon font host; trailers embed YouTube.
+INLINE_SCRIPT_HASHES = (
+    "sha256-THxz9J9+wf7rhwR2YkXJoSZ13UCmYyC+3lNDv2+8ugA=",  # streamlit/static/index.html
+    "sha256-CLFEkP0dgnFU04lAyNI12tJzuaDySVyrOCO6rb04XmE=",  # extra_streamlit_components Cookie…
+)
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self' blob: 'wasm-unsafe-eval' "
+        + " ".join(f"'{h}'" for h in INLINE_SCRIPT_HASHES),
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob: https://image.tmdb.org https://fonts.gstatic.com",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "media-src 'self' blob:",
+        "frame-src 'self' https://www.youtube.com https://www.youtube-nocookie.com",
+        "worker-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'self'",
+    ]
+)
+SECURITY_HEADERS: list[tuple[str, str]] = [
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "SAMEORIGIN"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+]
+
+
+def security_header_lines(indent: str = "      ") -> str:
+    """The front's ``add_header`` lines (``always``: error responses carry them too)."""
+    return "\n".join(f'{indent}add_header {k} "{v}" always;' for k, v in SECURITY_HEADERS)
+
+
 def nginx_conf(folder: Path, port: int, app_ports: list[int], *, upstream_header: bool) -> str:
     """The front's configuration: websocket proxy, cookie stickiness, passive health checks."""
     servers = "\n".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in app_ports)
@@ -90,6 +135,11 @@ http {{
     "" "{STICKY_COOKIE}=$request_id; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax";
     default "";
   }}
+  # the log-in throttle's per-browser id, issued on the first visit (HttpOnly: no script reads it)
+  map $cookie_{CLIENT_COOKIE} $marquee_client_set {{
+    "" "{CLIENT_COOKIE}=$request_id; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax";
+    default "";
+  }}
   map $http_upgrade $connection_upgrade {{
     default upgrade;
     "" close;
@@ -108,6 +158,8 @@ http {{
       proxy_set_header Host $http_host;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto $scheme;
+      # the client address for the log-in throttle (MARQUEE_TRUSTED_FRONT=1 trusts it)
+      proxy_set_header X-Real-IP $remote_addr;
       proxy_read_timeout 1d;
       proxy_send_timeout 1d;
       proxy_connect_timeout 2s;
@@ -115,11 +167,55 @@ http {{
       proxy_next_upstream error timeout http_502 http_503;
       proxy_next_upstream_tries 3;
       add_header Set-Cookie $marquee_sticky_set;
+      add_header Set-Cookie $marquee_client_set;
+{security_header_lines()}
       {header}
     }}
   }}
 }}
 """
+
+
+def start_front(
+    nginx: str,
+    folder: Path,
+    port: int,
+    app_ports: list[int],
+    *,
+    upstream_header: bool = False,
+    timeout: float = 30.0,
+) -> subprocess.Popen[bytes]:
+    """nginx with :func:`nginx_conf` on ``port`` in front of ``app_ports``, once it answers."""
+    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (folder / "tmp" / kind).mkdir(parents=True, exist_ok=True)
+        (folder / "tmp" / kind).chmod(0o777)  # workers may run as "nobody" under root
+    conf = folder / "nginx.conf"
+    conf.write_text(nginx_conf(folder, port, app_ports, upstream_header=upstream_header))
+    log = (folder / "nginx.out").open("ab")
+    proc = subprocess.Popen(
+        [
+            nginx,
+            "-p",
+            str(folder),
+            "-e",
+            str(folder / "error.log"),
+            "-c",
+            str(conf),
+            "-g",
+            "daemon off;",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + timeout
+    while not healthy(port):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            error = (folder / "error.log").read_text(errors="replace")[-2000:]
+            proc.kill()
+            raise RuntimeError(f"nginx did not come up on {port}: {error}")
+        time.sleep(0.2)
+    return proc
 
 
 @dataclass
@@ -202,6 +298,7 @@ class Cluster:
         models = self.run_dir / "shared" / "models"
         self.env = {
             "MARQUEE_CLUSTER": "1",
+            "MARQUEE_TRUSTED_FRONT": "1",
             "MARQUEE_MODELS_DIR": str(models),
             **self.env,
         }
@@ -232,42 +329,14 @@ class Cluster:
         self.start_nginx(nginx, timeout)
 
     def start_nginx(self, nginx: str, timeout: float = 30.0) -> None:
-        folder = self.run_dir / "nginx"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
-            (folder / "tmp" / kind).mkdir(parents=True, exist_ok=True)
-            (folder / "tmp" / kind).chmod(0o777)  # workers may run as "nobody" under root
-        conf = folder / "nginx.conf"
-        conf.write_text(
-            nginx_conf(
-                folder,
-                self.front_port,
-                [a.port for a in self.apps],
-                upstream_header=self.upstream_header,
-            )
+        self.nginx = start_front(
+            nginx,
+            self.run_dir / "nginx",
+            self.front_port,
+            [a.port for a in self.apps],
+            upstream_header=self.upstream_header,
+            timeout=timeout,
         )
-        log = (folder / "nginx.out").open("ab")
-        self.nginx = subprocess.Popen(
-            [
-                nginx,
-                "-p",
-                str(folder),
-                "-e",
-                str(folder / "error.log"),
-                "-c",
-                str(conf),
-                "-g",
-                "daemon off;",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + timeout
-        while not healthy(self.front_port):
-            if self.nginx.poll() is not None or time.monotonic() > deadline:
-                error = (folder / "error.log").read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"nginx did not come up on {self.front_port}: {error}")
-            time.sleep(0.2)
 
     def wait_healthy(self, app: AppProcess, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout
