@@ -45,10 +45,6 @@ class Client:
     address: str | None = None
 
 
-#: Services called without a client (the CLI, scripts, tests) count as one local client.
-LOCAL = Client("local")
-
-
 @dataclass(frozen=True)
 class Rule:
     """How one counter slows its key down.

@@ -22,7 +22,7 @@ from recsys.store import sessions as session_store
 from recsys.store import users as user_store
 from recsys.store.db import Database
 from recsys.store.models import User, utcnow
-from recsys.throttle import LOCAL, Client, wait_words
+from recsys.throttle import Client, wait_words
 
 #: The one message for every failed log-in: unknown name, wrong password, any account state.
 WRONG_CREDENTIALS = "Username or password is incorrect."
@@ -59,13 +59,14 @@ class Accounts:
         username: str,
         password: str,
         password_repeat: str,
-        client: Client = LOCAL,
+        client: Client | None = None,
     ) -> int:
         """Create an account; raises :class:`~recsys.accounts.AccountError` with a message.
 
         Input errors are free; every registration that gets past them counts towards the
         client's registration throttle (taken or not), and a held client is refused before
-        anything is hashed or stored.
+        anything is hashed or stored. ``client`` None: an in-process caller (the CLI, scripts,
+        tests), not a visitor; the pages always pass the visitor's client.
         """
         name, email, username = rules.validate_registration(
             name=name,
@@ -74,8 +75,8 @@ class Accounts:
             password=password,
             password_repeat=password_repeat,
         )
-        attempt = self.throttle.begin_register(client)
-        if attempt.held_until is not None:
+        attempt = self.throttle.begin_register(client) if client else None
+        if attempt is not None and attempt.held_until is not None:
             when, _ = wait_words(attempt.held_until, self.clock())
             raise rules.AccountError(
                 f"Too many new accounts from this browser or network. Try again in {when}."
@@ -99,16 +100,17 @@ class Accounts:
             ) from exc
 
     def check_login(
-        self, username: str, password: str, client: Client = LOCAL
+        self, username: str, password: str, client: Client | None = None
     ) -> rules.LoginResult:
         """Check a password under the client throttle; one answer for every failure.
 
         A held client is refused before any check (the same for every name). Otherwise the
         attempt is counted first and the password checked with bcrypt, against a dummy hash
-        when the name is unknown or malformed, so every failure takes as long.
+        when the name is unknown or malformed, so every failure takes as long. ``client``
+        None: an in-process caller (CLI, scripts, tests), not throttled.
         """
-        attempt = self.throttle.begin_login(username, client)
-        if attempt.held_until is not None:
+        attempt = self.throttle.begin_login(username, client) if client else None
+        if attempt is not None and attempt.held_until is not None:
             return _held(attempt.held_until, self.clock())
         user_id = None
         if rules.has_control_characters(username) or len(username) > 64:
@@ -119,7 +121,8 @@ class Accounts:
                 hashed = user.password_hash if user is not None else _dummy_hash()
                 if rules.check_password(password, hashed) and user is not None:
                     user_id = user.id
-        self.throttle.end_login(attempt, ok=user_id is not None)
+        if attempt is not None:
+            self.throttle.end_login(attempt, ok=user_id is not None)
         if user_id is not None:
             return rules.LoginResult(True, user_id=user_id)
         return _failed(WRONG_CREDENTIALS, attempt, self.clock())
@@ -131,7 +134,7 @@ class Accounts:
         new: str,
         repeat: str,
         keep_session: str | None = None,
-        client: Client = LOCAL,
+        client: Client | None = None,
     ) -> int:
         """Set a new password and end every other session of the user; returns how many ended.
 
@@ -153,13 +156,14 @@ class Accounts:
             raise rules.AccountError("This account no longer exists.")
         # the current password first, so a guess is counted even when the new password would
         # have been refused anyway
-        attempt = self.throttle.begin_login(profile.username, client)
-        if attempt.held_until is not None:
+        attempt = self.throttle.begin_login(profile.username, client) if client else None
+        if attempt is not None and attempt.held_until is not None:
             raise rules.AccountError(_held(attempt.held_until, self.clock()).message)
         with self.db.session() as session:
             user = user_store.by_id(session, user_id)
             ok = user is not None and rules.check_password(current, user.password_hash)
-        self.throttle.end_login(attempt, ok=ok)
+        if attempt is not None:
+            self.throttle.end_login(attempt, ok=ok)
         if not ok:
             raise rules.AccountError(_failed(WRONG_CURRENT_PASSWORD, attempt, self.clock()).message)
         if problem is not None:
@@ -213,9 +217,9 @@ def _held(until: datetime, now: datetime) -> rules.LoginResult:
     )
 
 
-def _failed(message: str, attempt: Attempt, now: datetime) -> rules.LoginResult:
+def _failed(message: str, attempt: Attempt | None, now: datetime) -> rules.LoginResult:
     """A wrong password (or name), and when the next attempt may come if it must wait."""
-    if attempt.wait_until is None:
+    if attempt is None or attempt.wait_until is None:
         return rules.LoginResult(False, message=message)
     when, wait = wait_words(attempt.wait_until, now)
     return rules.LoginResult(

@@ -127,3 +127,16 @@ def test_first_start_failure_shows_only_the_setup_page(tmp_path) -> None:  # typ
     assert any("could not be built" in e.value for e in at.error)
     assert any("MARQUEE_IMDB_SOURCE" in i.value for i in at.info)
     assert not at.text_input  # no login form, nothing else of the app
+
+
+def test_registrations_are_throttled_per_browser(make_app, service) -> None:  # type: ignore[no-untyped-def]
+    at = make_app().run()
+    for n in range(3):
+        _register(at, username=f"robin{n}", email=f"robin{n}@example.com")
+        assert "Your account is ready" in texts(at)
+    _register(at, username="robin9", email="robin9@example.com")
+    assert "Too many new accounts from this browser or network. Try again in" in texts(at)
+    assert service.accounts.user("robin9") is None  # nothing stored
+    other = make_app().run()  # another browser registers as usual
+    _register(other, username="robin9", email="robin9@example.com")
+    assert "Your account is ready" in texts(other)
