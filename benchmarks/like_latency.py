@@ -165,9 +165,14 @@ def _free_port() -> int:
 
 
 def start_server(
-    app_dir: Path, secrets: dict[str, str], root: Path, profile: Path | None = None
+    app_dir: Path,
+    secrets: dict[str, str],
+    root: Path,
+    profile: Path | None = None,
+    script: str = "app.py",
 ) -> tuple[Any, int, Any]:
-    """``streamlit run`` of ``app_dir``; with ``profile``, under ``profiled_server.py``."""
+    """``streamlit run`` of ``app_dir``'s ``script`` (``serve.py``: the app with its HttpOnly
+    cookie route); with ``profile``, under ``profiled_server.py``."""
     port = _free_port()
     secrets_file = root / "secrets.toml"  # ours, so a developer's secrets.toml is not read
     secrets_file.write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in secrets.items()))
@@ -181,7 +186,7 @@ def start_server(
         [
             *launcher,
             "run",
-            str(app_dir / "app.py"),
+            str(app_dir / script),
             "--server.headless=true",
             "--server.address=127.0.0.1",
             f"--server.port={port}",

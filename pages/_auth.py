@@ -21,6 +21,14 @@ every run until the browser confirms the write (the component reports the operat
 back). Because it is re-rendered at the same place with the same key on every run, page
 switches cannot unmount it.
 
+HttpOnly through ``serve.py``
+----------------------------
+A cookie written by ``document.cookie`` can never be HttpOnly. Served by ``streamlit run
+serve.py`` (``st.App`` with one extra route, ``pages/_cookie_route.py``), the writer hands the
+browser a one-time code instead of the cookie's value, and the route's HTTP answer sets the
+cookie HttpOnly (SameSite=Strict, Secure under HTTPS). Under ``streamlit run app.py`` (and in
+AppTest) there is no route and the writer uses ``document.cookie`` as before.
+
 One account at a time, one authenticator per session
 ----------------------------------------------------
 The library copies a credentials dict of *every* user in its constructor; built on every run
@@ -68,6 +76,7 @@ import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit_authenticator.utilities import LoginError
 
+from pages import _cookie_route
 from recsys.config import Settings
 from recsys.services import Marquee
 from recsys.services.accounts import Accounts, UserProfile
@@ -110,7 +119,15 @@ _COOKIE_JS = """
 export default function (component) {
   const { data, setStateValue } = component;
   if (!data || !data.nonce) { return; }
-  const base = `; path=/; SameSite=Strict${location.protocol === "https:" ? "; Secure" : ""}`;
+  if (data.via) {  // serve.py's route sets it HttpOnly; this script never sees the value
+    fetch(data.via, {
+      method: "POST", headers: { "X-Marquee-Cookie": data.code },
+      credentials: "same-origin", cache: "no-store",
+    }).then((r) => { if (r.ok) { setStateValue("done", data.nonce); } }, () => {});
+    return;
+  }
+  const base = `; path=/; SameSite=${data.same_site || "Strict"}` +
+    `${location.protocol === "https:" ? "; Secure" : ""}`;
   if (data.op === "set") {
     document.cookie = `${data.name}=${data.value}; max-age=${data.max_age}${base}`;
   } else {
@@ -182,22 +199,32 @@ def _noop() -> None:
     return None
 
 
+def cookie_op(name: str, value: str, max_age: int, same_site: str = "Strict") -> dict[str, Any]:
+    """A cookie write for the writer: through ``serve.py``'s route when it is mounted (the
+    cookie is then HttpOnly and its value never reaches a script), else by ``document.cookie``.
+    ``value`` empty deletes the cookie."""
+    op: dict[str, Any] = {"op": "set" if value else "delete", "name": name}
+    op["nonce"] = uuid.uuid4().hex
+    if _cookie_route.JAR.mounted:
+        op["via"] = _cookie_route.ROUTE
+        op["code"] = _cookie_route.JAR.issue(name, value, max_age, same_site.lower())
+    elif value:
+        op.update(value=value, max_age=max_age, same_site=same_site)
+    else:
+        op["same_site"] = same_site
+    return op
+
+
 def schedule_cookie_set(settings: Settings, key: str, username: str, sid: str) -> None:
-    st.session_state[COOKIE_OP_KEY] = {
-        "op": "set",
-        "name": settings.cookie_name,
-        "value": encode_token(username, key, settings.cookie_expiry_days, sid=sid),
-        "max_age": int(settings.cookie_expiry_days * 86400),
-        "nonce": uuid.uuid4().hex,
-    }
+    st.session_state[COOKIE_OP_KEY] = cookie_op(
+        settings.cookie_name,
+        encode_token(username, key, settings.cookie_expiry_days, sid=sid),
+        int(settings.cookie_expiry_days * 86400),
+    )
 
 
 def schedule_cookie_delete(settings: Settings) -> None:
-    st.session_state[COOKIE_OP_KEY] = {
-        "op": "delete",
-        "name": settings.cookie_name,
-        "nonce": uuid.uuid4().hex,
-    }
+    st.session_state[COOKIE_OP_KEY] = cookie_op(settings.cookie_name, "", 0)
 
 
 def render_cookie_writer() -> None:
@@ -228,13 +255,9 @@ def _ensure_client_id() -> None:
         return
     new = secrets.token_urlsafe(24)
     st.session_state[CLIENT_ID_KEY] = new
-    st.session_state[CLIENT_COOKIE_OP_KEY] = {
-        "op": "set",
-        "name": CLIENT_COOKIE,
-        "value": new,
-        "max_age": CLIENT_COOKIE_MAX_AGE,
-        "nonce": uuid.uuid4().hex,
-    }
+    st.session_state[CLIENT_COOKIE_OP_KEY] = cookie_op(
+        CLIENT_COOKIE, new, CLIENT_COOKIE_MAX_AGE, same_site="Lax"
+    )
 
 
 def client(settings: Settings) -> Client:
