@@ -166,6 +166,7 @@ class StreamlitClient:
         from websockets.typing import Subprotocol
 
         self.timeout = timeout
+        self.port = port
         self.cookies = dict(cookies or {})
         headers = {}
         if self.cookies:
@@ -271,6 +272,23 @@ class StreamlitClient:
                 raise ProtocolError("unexpected ref_hash message")
 
     # -- browser behaviour ---------------------------------------------------------------
+    def _redeem(self, via: str, code: str, name: str) -> None:
+        """Play the browser's POST to serve.py's cookie route and keep what it sets."""
+        import urllib.request
+
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{via}",
+            method="POST",
+            headers={"X-Marquee-Cookie": code, "Sec-Fetch-Site": "same-origin"},
+        )
+        with urllib.request.urlopen(request, timeout=self.timeout) as reply:
+            for header in reply.headers.get_all("Set-Cookie") or []:
+                value = _set_cookie_value(header, name)
+                if value:
+                    self.cookies[name] = value
+                elif value == "":
+                    self.cookies.pop(name, None)
+
     def acknowledge_cookie(self) -> bool:
         """Play the cookie writer's JavaScript: keep the cookie, report the nonce. True if
         there was something to do (one more run, as the browser's setStateValue causes)."""
@@ -283,13 +301,24 @@ class StreamlitClient:
                 data = None
             if not isinstance(data, dict) or not data.get("nonce"):
                 return False
-            if data.get("op") == "set":
+            if data.get("via"):  # serve.py: the route's answer sets it (HttpOnly)
+                self._redeem(str(data["via"]), str(data["code"]), str(data["name"]))
+            elif data.get("op") == "set":
                 self.cookies[str(data["name"])] = str(data["value"])
             else:
                 self.cookies.pop(str(data.get("name")), None)
             self.rerun([WidgetState(id=comp.id, json_value=json.dumps({"done": data["nonce"]}))])
             return True
         return False
+
+
+def _set_cookie_value(header: str, name: str) -> str | None:
+    """The value a ``Set-Cookie`` header gives ``name`` ("" when it deletes it), else None."""
+    first = header.split(";", 1)[0]
+    key, _, value = first.partition("=")
+    if key.strip() != name:
+        return None
+    return "" if "max-age=0" in header.lower() else value.strip().strip('"')
 
 
 def click(button: Any) -> WidgetState:

@@ -220,14 +220,17 @@ def start_front(
 
 @dataclass
 class AppProcess:
-    """One ``streamlit run app.py`` on a loopback port, with its own data folder."""
+    """One ``streamlit run serve.py`` (app.py with its cookie route) on a loopback port, with
+    its own data folder."""
 
     index: int
     port: int
     folder: Path
     proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, env: dict[str, str], secrets_file: Path, app: Path = ROOT / "app.py") -> None:
+    def start(
+        self, env: dict[str, str], secrets_file: Path, app: Path = ROOT / "serve.py"
+    ) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         own = {**env, "MARQUEE_DATA_DIR": str(self.folder / "data")}
         with (self.folder / "streamlit.log").open("ab") as log:
@@ -284,7 +287,8 @@ class Cluster:
     servers: int
     front_port: int = 0
     upstream_header: bool = False
-    app: Path = ROOT / "app.py"
+    #: serve.py: app.py plus its HttpOnly cookie route (pages/_cookie_route.py)
+    app: Path = ROOT / "serve.py"
     apps: list[AppProcess] = field(default_factory=list)
     nginx: subprocess.Popen[bytes] | None = None
 
