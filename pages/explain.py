@@ -20,6 +20,8 @@ PART_LABELS = {
     "collaborative": "Collaborative (people with your taste)",
     "cold_start": "Popular in your genres",
     "prior": "Popular in your genres",
+    "taste": "Near your picks (genres, era)",
+    "tv": "Shows: people and co-likes",
     "popularity": "Popularity",
 }
 CHART_LAYOUT = {
@@ -30,12 +32,27 @@ CHART_LAYOUT = {
 }
 
 
-def _current_picks() -> list[TitleCard]:
+def _home_lists() -> dict[str, list[TitleCard]]:
     """Home's lists of this visit, else freshly computed ones (not logged: not shown on Home)."""
     cached = st.session_state.get("_marquee_home_recs")
     if not cached or cached.get("_user") != user_id:
         cached = service.picks.home_sections(user_id, k=10, log_impressions=False)
-    return [c for s in SECTION_LABELS for c in cached.get(s, [])]
+    return {s: list(cached.get(s, [])) for s in SECTION_LABELS}
+
+
+def _current_picks() -> list[TitleCard]:
+    return [c for cards in _home_lists().values() for c in cards]
+
+
+def _what_drove_the_lists() -> None:
+    """Each Home section's caption: the picks and genres its list owes most to."""
+    lines = [
+        f"**{label}**: {md_escape(cards[0].why)}"
+        for section, label in SECTION_LABELS.items()
+        if (cards := _home_lists().get(section)) and cards[0].why
+    ]
+    if lines:
+        st.markdown("  \n".join(lines))
 
 
 def _parts(exp: Explanation) -> None:
@@ -139,6 +156,7 @@ with page_body("the explanations"):
         '<p class="mq-hero">How the recommender arrived at each title: which of its parts '
         "ranked it, how they were weighted, and which of your likes pulled it up.</p>"
     )
+    _what_drove_the_lists()
     picks = _current_picks()
     options = {c.tconst: c for c in picks}
     wanted = st.query_params.get("title")

@@ -24,7 +24,7 @@ import pandas as pd
 from sklearn.decomposition import TruncatedSVD
 
 from recsys import artifacts
-from recsys.explain import Explanation, explain_title
+from recsys.explain import Explanation, ListReason, explain_title
 from recsys.graph import ModelGraph, ModelParams, build_graph
 from recsys.models.base import (
     NotFittedError,
@@ -222,6 +222,29 @@ class Engine:
         kind = "" if i is None else str(served.item_types_[i])
         types = next((t for t in SECTION_TYPES.values() if kind in t), (kind,))
         return explain_title(served, self.graph.svd, self.titles_, history, tconst, types)
+
+    def list_reason(self, history: UserHistory, recs: Sequence[Recommendation]) -> ListReason:
+        """Which of the user's likes and genres a served list owes most to (its caption):
+        the taste model's exact per-pick shares summed over the list, so the words name the
+        picks that drove it, not "popular in your favourite genres" when that was not it."""
+        served = self.graph.sections
+        taste = self.graph.taste
+        items = [i for i in (taste.index_.get(r.tconst) for r in recs) if i is not None]
+        if served.default.is_cold(history):
+            counts: dict[str, int] = {}
+            for i in items:
+                for g in taste.genres_of(i) & set(history.favorite_genres):
+                    counts[g] = counts.get(g, 0) + 1
+            top = sorted(counts, key=lambda g: (-counts[g], g))[:2]
+            return ListReason(True, genres=tuple(top), min_likes=self.params.min_likes)
+        picks, genres = taste.drivers(history, items)
+        together = {"collaborative", "hybrid", "tv"}
+        return ListReason(
+            False,
+            tuple(self.titles_.get(t, t) for t in picks),
+            genres,
+            people_like_you=any(r.source in together for r in recs),
+        )
 
     def similar_titles(self, tconst: str, k: int = 10) -> list[tuple[str, float]]:
         """Content neighbours of one title (cosine), best first."""

@@ -119,6 +119,36 @@ class Explanation:
         return sentence + "."
 
 
+@dataclass(frozen=True)
+class ListReason:
+    """Why a whole list (a Home section) holds what it holds, for the caption above it.
+
+    ``picks`` are the titles (names) of the user's likes the list owes most to, ``genres``
+    the genres it shares with them most (rare ones first); ``people_like_you`` says the
+    collaborative part (or our users' co-likes) placed some of it.
+    """
+
+    cold_start: bool
+    picks: tuple[str, ...] = ()
+    genres: tuple[str, ...] = ()
+    people_like_you: bool = False
+    min_likes: int | None = None
+
+    @property
+    def sentence(self) -> str:
+        genres = ", ".join(self.genres)
+        if self.cold_start:
+            where = f" in your favourite genres ({genres})" if genres else ""
+            return f"Popular{where}: personal picks start after {self.min_likes or 'a few'} likes"
+        if not self.picks:
+            return "Recommended for you" + (f": {genres}" if genres else "")
+        names = " and ".join(self.picks)
+        sentence = f"Because you liked {names}" + (f" · {genres}" if genres else "")
+        if self.people_like_you:
+            sentence += " · and what people with your taste liked"
+        return sentence
+
+
 def _mostly(c: Contributor, signal: str) -> bool:
     """True when ``signal`` is the largest share of ``c``'s contribution."""
     share = c.detail.get(signal, 0.0)
@@ -222,4 +252,4 @@ def _summary(account: ScoreAccount) -> str:
     )
 
 
-__all__ = ["Contributor", "Explanation", "ListEntry", "Neighbour", "explain_title"]
+__all__ = ["Contributor", "Explanation", "ListEntry", "ListReason", "Neighbour", "explain_title"]

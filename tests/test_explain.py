@@ -20,9 +20,9 @@ def test_explanation_agrees_with_score(engine, section):
         total = sum(e.weight * e.rank_score for e in exp.lists)
         assert total == pytest.approx(rec.score)
         ranks = {e.part: e.rank for e in exp.lists}
-        if section == "tv":  # the TV model: the prior plus what the likes say about shows
-            assert set(ranks) == {"prior", "colike", "people"}
-            assert rec.source in ("tv", "prior")
+        if section == "tv":  # the TV model: taste plus what the likes say about shows
+            assert set(ranks) == {"taste", "colike", "people"}
+            assert rec.source in ("tv", "taste")
             continue
         assert (ranks["collaborative"] > 0) == (rec.source in ("hybrid", "collaborative"))
 

@@ -80,13 +80,40 @@ def print_report(report: EvaluationReport, k: int) -> None:
         print_tv(table)
 
 
+#: The new-user tables' columns: accuracy on both relevances, then what the user sees.
+NEW_USER_COLUMNS = (
+    "next_ndcg@10",
+    "ndcg@10",
+    "overlap_cold@10",
+    "jaccard@10",
+    "distinct@10",
+    "median_pop_rank",
+    "genre_kl",
+    "onboard_years_share",
+)
+
+
 def print_new_users(table: NewUserTable) -> None:
-    """One new-user scenario: each row's metrics and its NDCG@10 over the cold-start list's."""
-    cols = ["ndcg@10", "precision@10", "recall@10", "ndcg@20", "coverage"]
+    """One new-user scenario: each row's figures and its NDCG@10 over the cold-start list's
+    on both relevances, with 95 % bootstrap intervals."""
+    cols = [c for c in NEW_USER_COLUMNS if c in next(iter(table.models.values()), {})]
     frame = pd.DataFrame({name: dict(row) for name, row in table.models.items()}).T[cols]
-    frame["x cold-start"] = [table.ratio(name) for name in table.models]
-    print(f"\nNew users, {table.scenario} ({table.n_users} held-out users; {table.description}):")
+    for metric, label in (("next_ndcg@10", "x cold (next)"), ("ndcg@10", "x cold (every)")):
+        frame[label] = [_ratio_text(table, name, metric) for name in table.models]
+    print(
+        f"\nNew users, {table.scenario} ({table.n_users} held-out users, "
+        f"{table.n_next_users if table.n_next_users is not None else '?'} with likes after "
+        f"onboarding; {table.description}):"
+    )
     print(frame.to_string(float_format=lambda v: f"{v:.4f}"))
+
+
+def _ratio_text(table: NewUserTable, name: str, metric: str) -> str:
+    ratio = table.ratio(name, metric)
+    if ratio is None:
+        return "—"
+    interval = table.interval(name, metric)
+    return f"{ratio:.2f}" + (f" [{interval[0]:.2f}, {interval[1]:.2f}]" if interval else "")
 
 
 def print_tv(table: NewUserTable) -> None:

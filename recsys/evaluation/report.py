@@ -139,26 +139,51 @@ class NewUserTable:
     n_users: int
     models: Mapping[str, Mapping[str, float]]
     baseline: str = "popular_in_genres"
+    #: row -> metric -> 95 % bootstrap interval of the row's metric over the baseline's
+    intervals: Mapping[str, Mapping[str, tuple[float, float]]] = field(default_factory=dict)
+    #: users who liked something after onboarding (those ``next_ndcg@10`` averages over)
+    n_next_users: int | None = None
+    #: the table's headline metric (``next_ndcg@10`` for new users; the TV proxy: ndcg@10)
+    primary: str = SWEEP_METRIC
 
-    def ratio(self, model: str = "served", metric: str = SWEEP_METRIC) -> float | None:
-        """``model``'s metric over the baseline's (the cold-start list before onboarding)."""
+    def ratio(self, model: str = "served", metric: str | None = None) -> float | None:
+        """``model``'s metric (default: the primary) over the baseline's (the cold-start
+        list before onboarding)."""
+        metric = metric or self.primary
         base = self.models.get(self.baseline, {}).get(metric)
         value = self.models.get(model, {}).get(metric)
         return None if not base or value is None else float(value / base)
 
+    def interval(
+        self, model: str = "served", metric: str | None = None
+    ) -> tuple[float, float] | None:
+        """The 95 % interval of :meth:`ratio`, when the evaluation computed one."""
+        found = self.intervals.get(model, {}).get(metric or self.primary)
+        return None if found is None else (float(found[0]), float(found[1]))
+
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["models"] = {name: dict(row) for name, row in self.models.items()}
+        out["intervals"] = {
+            name: {m: list(v) for m, v in row.items()} for name, row in self.intervals.items()
+        }
         return out
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> NewUserTable:
+        n_next = raw.get("n_next_users")
         return cls(
             scenario=str(raw["scenario"]),
             description=str(raw.get("description", "")),
             n_users=int(raw.get("n_users", 0)),
             models={str(n): dict(r) for n, r in (raw.get("models") or {}).items()},
             baseline=str(raw.get("baseline", "popular_in_genres")),
+            intervals={
+                str(n): {str(m): (float(v[0]), float(v[1])) for m, v in row.items()}
+                for n, row in (raw.get("intervals") or {}).items()
+            },
+            n_next_users=None if n_next is None else int(n_next),
+            primary=str(raw.get("primary", SWEEP_METRIC)),
         )
 
 

@@ -135,7 +135,7 @@ def _graphs(
     data: TrainingData, params: ModelParams, rows: Sequence[str] | None
 ) -> dict[str, tuple[ModelGraph, str]]:
     """Each row's fitted graph and node (the ablations reuse the full graph's other nodes)."""
-    full = build_graph(params).fit(data, targets=["tv", "content"])
+    full = build_graph(params).fit(data, targets=["tv", "content", "prior"])
     out = {"tv": (full, "tv")}
     if rows is not None:
         return {name: out[name] for name in rows}

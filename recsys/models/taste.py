@@ -42,18 +42,24 @@ FAVOURITES = "favourite genres"
 
 
 @dataclass(frozen=True)
-class TasteTerms:
-    """One request's affinities: the picks, each pick's share per item (items x picks) and
-    the favourite genres' share, for the recent term and the classics term, with the
-    divisors that scale each term to a best score of 1."""
+class TasteRequest:
+    """One request's affinities, per genre combination and per release year (not per item:
+    a catalog of 75,000 titles has a few hundred genre combinations and a hundred years, so
+    a request costs a few small products instead of items x picks arrays).
+
+    ``shared`` (combos x picks): share of each pick's IDF genre mass a combination carries;
+    ``near_now`` / ``near_old`` (years x picks): the era kernels of the two terms, already
+    divided by the number of picks; ``fav`` (combos): the favourites' weighted share;
+    ``scale_now`` / ``scale_old``: what each term is divided by (its best, ``/ w_classics``).
+    """
 
     picks: np.ndarray
-    now: np.ndarray  # items x picks, already times q_now and divided by its scale
-    classics: np.ndarray  # items x picks, times q_all ** power, divided, times w_classics
-    fav: np.ndarray  # items: both terms' favourite-genre share, scaled the same way
-
-    def total(self) -> np.ndarray:
-        return self.now.sum(axis=1) + self.classics.sum(axis=1) + self.fav
+    shared: np.ndarray
+    near_now: np.ndarray
+    near_old: np.ndarray
+    fav: np.ndarray
+    scale_now: float
+    scale_old: float
 
 
 @dataclass(eq=False)
@@ -62,10 +68,13 @@ class TastePrior(Recommender):
 
     Attributes
     ----------
-    genre_matrix_ : scipy.sparse.csr_matrix
-        Item x genre, each genre's IDF where the item has it (columns: ``genre_names_``).
-    years_ : ndarray of float32
-        Release year per item (NaN where unknown).
+    combo_genres_ : scipy.sparse.csr_matrix
+        Genre combination x genre, each genre's IDF (columns: ``genre_names_``).
+    combo_, year_ : ndarray of int32
+        Each item's genre combination and release-year row (``years_``; NaN: unknown).
+    pair_combo_, pair_year_, pair_ : ndarray of int32
+        The distinct (combination, year) pairs and each item's pair: scores are computed once
+        per pair.
     q_now_, q_all_ : ndarray of float32
         Recent and all-time popularity in [0, 1] (``q_all_`` already to ``classics_power``).
     """
@@ -81,25 +90,42 @@ class TastePrior(Recommender):
 
     def _fit(self, data: TrainingData) -> None:
         catalog = data.catalog
-        rows, cols, names = [], [], {}
-        for i, g in enumerate(catalog["genres"].tolist()):
-            for name in split_genres(g):
-                rows.append(i)
-                cols.append(names.setdefault(name, len(names)))
-        n = len(catalog)
-        indicator = sp.csr_matrix(
-            (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n, len(names))
+        keys = [tuple(sorted(set(split_genres(g)))) for g in catalog["genres"].tolist()]
+        names = sorted({g for key in keys for g in key})
+        column = {g: j for j, g in enumerate(names)}
+        combos, self.combo_ = np.unique(
+            np.asarray([",".join(k) for k in keys], dtype=str), return_inverse=True
         )
-        indicator.sum_duplicates()
-        indicator.data[:] = 1.0
-        df = np.bincount(indicator.indices, minlength=len(names))
-        idf = np.log((1.0 + n) / (1.0 + df)).astype(np.float32) + np.float32(1e-3)
-        self.genre_names_ = np.asarray(list(names), dtype=str)
+        n = len(catalog)
+        df = np.zeros(len(names))
+        for key in keys:
+            for g in key:
+                df[column[g]] += 1
+        idf = (np.log((1.0 + n) / (1.0 + df)) + 1e-3).astype(np.float32)
+        rows, cols = [], []
+        for c, key in enumerate(combos.tolist()):
+            for g in filter(None, key.split(",")):
+                rows.append(c)
+                cols.append(column[g])
+        self.genre_names_ = np.asarray(names, dtype=str)
         self.genre_idf_ = idf
-        self.genre_matrix_ = sp.csr_matrix(indicator @ sp.diags(idf), dtype=np.float32)
+        self.combo_genres_ = sp.csr_matrix(
+            (idf[cols], (rows, cols)), shape=(len(combos), len(names)), dtype=np.float32
+        )
+        self.combo_ = self.combo_.astype(np.int32)
         years = catalog["start_year"].to_numpy(dtype=np.float64, na_value=np.nan)
-        self.years_ = years.astype(np.float32)
-        now = float(np.nanmax(years)) if np.isfinite(years).any() else 0.0
+        known = np.unique(years[np.isfinite(years)])
+        self.years_ = np.append(known, np.nan).astype(np.float32)
+        self.year_ = np.where(np.isfinite(years), np.searchsorted(known, years), len(known)).astype(
+            np.int32
+        )
+        pairs, self.pair_ = np.unique(
+            self.combo_.astype(np.int64) * len(self.years_) + self.year_, return_inverse=True
+        )
+        self.pair_ = self.pair_.astype(np.int32)
+        self.pair_combo_ = (pairs // len(self.years_)).astype(np.int32)
+        self.pair_year_ = (pairs % len(self.years_)).astype(np.int32)
+        now = float(known.max()) if known.size else 0.0
         age = np.where(np.isfinite(years), np.maximum(now - years, 0.0), 30.0) + 1.0
         votes = catalog["num_votes"].fillna(0).to_numpy(dtype=np.float64)
         self.q_now_ = _unit(np.log1p(votes / age))
@@ -111,65 +137,79 @@ class TastePrior(Recommender):
         likes = history.likes[-self.n_likes :] if self.n_likes else history.likes
         return self.indices(dict.fromkeys(likes))
 
-    def _genre_share(self, history: UserHistory, picks: np.ndarray) -> tuple[np.ndarray, ...]:
-        """(items x picks share of each pick's genre mass, items share of the favourites')."""
-        n = len(self.items_)
-        shared = np.zeros((n, picks.size), dtype=np.float32)
+    def _near(self, picks: np.ndarray, scale: float) -> np.ndarray:
+        """years x picks ``exp(-|year gap| / scale) / picks`` (unknown: two scales apart)."""
+        gap = np.abs(self.years_[:, None] - self.years_[self.year_[picks]][None, :])
+        near = np.exp(-np.nan_to_num(gap, nan=2.0 * scale) / np.float32(scale))
+        return (near / max(picks.size, 1)).astype(np.float32)
+
+    def request(self, history: UserHistory) -> TasteRequest:
+        """Everything one user's scores and shares are made of (see :class:`TasteRequest`)."""
+        picks = self.picks(history)
+        combos = self.combo_genres_
+        shared = np.zeros((combos.shape[0], picks.size), dtype=np.float32)
         if picks.size:
-            own = self.genre_matrix_[picks]
+            own = combos[self.combo_[picks]]  # picks x genres, IDF where present
             mass = np.asarray(own.sum(axis=1), dtype=np.float32).ravel()
             mass[mass == 0] = 1.0
-            shared = (self.genre_matrix_ @ (own.T > 0).astype(np.float32)).toarray() / mass
-        fav = np.zeros(n, dtype=np.float32)
+            shared = (combos @ (own.T > 0).astype(np.float32)).toarray() / mass
+        fav = np.zeros(combos.shape[0], dtype=np.float32)
         wanted = np.isin(self.genre_names_, list(history.favorite_genres))
         total = float(self.genre_idf_[wanted].sum())
         if total > 0 and self.w_fav > 0:
-            fav = np.asarray(self.genre_matrix_ @ wanted.astype(np.float32)).ravel() / total
-        return shared, fav
+            fav = self.w_fav * np.asarray(combos @ wanted.astype(np.float32)).ravel() / total
+        near_now = self._near(picks, self.year_scale)
+        near_old = self._near(picks, self.classics_year_scale)
+        now_raw, old_raw = self._pair_sums(shared, near_now, near_old, fav)
+        scale_now = _scale(now_raw[self.pair_] * self.q_now_)
+        scale_old = _scale(old_raw[self.pair_] * self.q_all_)
+        scale_old = scale_old / self.w_classics if self.w_classics > 0 else np.inf
+        return TasteRequest(picks, shared, near_now, near_old, fav, scale_now, scale_old)
 
-    def _era(self, picks: np.ndarray, scale: float) -> np.ndarray:
-        """items x picks ``exp(-|year gap| / scale)`` (an unknown year: two scales apart)."""
-        gap = np.abs(self.years_[:, None] - self.years_[picks][None, :])
-        return np.exp(-np.nan_to_num(gap, nan=2.0 * scale) / np.float32(scale))
-
-    def terms(self, history: UserHistory) -> TasteTerms:
-        """Every pick's (and the favourites') share of every item's score."""
-        picks = self.picks(history)
-        shared, fav = self._genre_share(history, picks)
-        per_pick = max(picks.size, 1)
-        now = shared * self._era(picks, self.year_scale) / per_pick
-        old = shared * self._era(picks, self.classics_year_scale) / per_pick
-        fav = self.w_fav * fav
-        now_raw = (now.sum(axis=1) + fav) * self.q_now_
-        old_raw = (old.sum(axis=1) + fav) * self.q_all_
-        s_now = _scale(now_raw)
-        s_old = _scale(old_raw) / self.w_classics if self.w_classics > 0 else np.inf
-        return TasteTerms(
-            picks,
-            now * (self.q_now_ / s_now)[:, None],
-            old * (self.q_all_ / s_old)[:, None],
-            fav * (self.q_now_ / s_now + self.q_all_ / s_old),
+    def _pair_sums(
+        self, shared: np.ndarray, near_now: np.ndarray, near_old: np.ndarray, fav: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each (combination, year) pair's affinity in the two terms (favourites included)."""
+        c, y = self.pair_combo_, self.pair_year_
+        base = shared[c]
+        return (
+            (base * near_now[y]).sum(axis=1) + fav[c],
+            (base * near_old[y]).sum(axis=1) + fav[c],
         )
 
     def score(self, history: UserHistory) -> np.ndarray:
         self.check_is_fitted()
-        return self.terms(history).total().astype(np.float64)
+        r = self.request(history)
+        now_raw, old_raw = self._pair_sums(r.shared, r.near_now, r.near_old, r.fav)
+        now = now_raw[self.pair_] * self.q_now_ / r.scale_now
+        old = old_raw[self.pair_] * self.q_all_ / r.scale_old
+        return (now + old).astype(np.float64)
+
+    def per_pick(self, r: TasteRequest, items: np.ndarray) -> np.ndarray:
+        """items x picks: each pick's exact share of those items' scores."""
+        base = r.shared[self.combo_[items]]
+        now = base * r.near_now[self.year_[items]] * (self.q_now_[items] / r.scale_now)[:, None]
+        old = base * r.near_old[self.year_[items]] * (self.q_all_[items] / r.scale_old)[:, None]
+        return now + old
+
+    def favourite_share(self, r: TasteRequest, item: int) -> float:
+        q = self.q_now_[item] / r.scale_now + self.q_all_[item] / r.scale_old
+        return float(r.fav[self.combo_[item]] * q)
 
     # ------------------------------------------------------------------ explaining
     def contributions(self, history: UserHistory, item: int) -> list[tuple[str, float]]:
         """Each pick's exact share of the score, and the favourite genres' (under
         :data:`FAVOURITES`): they sum to ``score(history)[item]``."""
-        t = self.terms(history)
-        out = [
-            (str(self.items_[p]), float(t.now[item, j] + t.classics[item, j]))
-            for j, p in enumerate(t.picks)
-        ]
-        if t.fav[item] > 0:
-            out.append((FAVOURITES, float(t.fav[item])))
+        r = self.request(history)
+        shares = self.per_pick(r, np.asarray([item]))[0]
+        out = [(str(self.items_[p]), float(v)) for p, v in zip(r.picks, shares, strict=True)]
+        fav = self.favourite_share(r, item)
+        if fav > 0:
+            out.append((FAVOURITES, fav))
         return out
 
     def genres_of(self, item: int) -> frozenset[str]:
-        row = self.genre_matrix_[item]
+        row = self.combo_genres_[self.combo_[item]]
         return frozenset(self.genre_names_[row.indices].tolist())
 
     def shared_with(self, item: int, tconst: str) -> tuple[str, ...]:
@@ -192,20 +232,19 @@ class TastePrior(Recommender):
         self, history: UserHistory, items: Sequence[int], top: int = 2
     ) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Which picks, and which genres, a whole list of ``items`` owes most to: the picks
-        with the largest summed share, and the genres those items share with the picks most
-        (weighted by IDF, so Horror before Drama)."""
+        with the largest summed share, and the genres those items share with the picks and
+        favourites most (weighted by IDF, so Horror before Drama)."""
         if not len(items):
             return (), ()
-        t = self.terms(history)
+        r = self.request(history)
         idx = np.asarray(items, dtype=np.int64)
-        share = (t.now[idx] + t.classics[idx]).sum(axis=0)
+        share = self.per_pick(r, idx).sum(axis=0)
         order = [j for j in np.argsort(-share, kind="stable")[:top] if share[j] > 0]
-        picks = tuple(str(self.items_[t.picks[j]]) for j in order)
-        liked = self.genre_matrix_[t.picks].sum(axis=0).A1 > 0 if t.picks.size else None
+        picks = tuple(str(self.items_[r.picks[j]]) for j in order)
         wanted = np.isin(self.genre_names_, list(history.favorite_genres))
-        if liked is not None:
-            wanted = wanted | liked
-        weight = np.asarray(self.genre_matrix_[idx].sum(axis=0)).ravel() * wanted
+        if r.picks.size:
+            wanted |= np.asarray(self.combo_genres_[self.combo_[r.picks]].sum(axis=0)).ravel() > 0
+        weight = np.asarray(self.combo_genres_[self.combo_[idx]].sum(axis=0)).ravel() * wanted
         genres = tuple(
             str(self.genre_names_[g]) for g in np.argsort(-weight, kind="stable")[:top] if weight[g]
         )

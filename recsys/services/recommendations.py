@@ -29,7 +29,7 @@ from recsys.store.models import Title
 if TYPE_CHECKING:
     from recsys.engine import Engine
     from recsys.explain import Explanation
-    from recsys.models.base import Recommendation
+    from recsys.models.base import Recommendation, UserHistory
     from recsys.tmdb_extras import MoreInfoExtras
     from recsys.watch import Trailer, WatchProviders
 
@@ -59,10 +59,9 @@ class Recommendations:
     ) -> list[TitleCard]:
         """This week's picks for one section, best first (and logged as shown)."""
         engine = self._engine()
-        recs = engine.recommend(
-            self.ratings.history(user_id), section, k=k, exclude=self.saved(user_id)
-        )
-        return self._serve(user_id, {section: recs}, log_impressions)[section]
+        history = self.ratings.history(user_id)
+        recs = engine.recommend(history, section, k=k, exclude=self.saved(user_id))
+        return self._serve(user_id, history, {section: recs}, log_impressions)[section]
 
     def home_sections(
         self,
@@ -91,7 +90,9 @@ class Recommendations:
         recs = engine.recommend_sections(history, kept, k + stale, exclude=saved, filters=filters)
         if fresh:
             recs = {s: discovery.rotate(r, visits[s], acted, k) for s, r in recs.items()}
-        return self._serve(user_id, {s: recs.get(s, []) for s in sections}, log_impressions)
+        return self._serve(
+            user_id, history, {s: recs.get(s, []) for s in sections}, log_impressions
+        )
 
     def _recent_visits(
         self, user_id: int, sections: Sequence[str]
@@ -111,11 +112,14 @@ class Recommendations:
     def _serve(
         self,
         user_id: int,
+        history: UserHistory,
         recs: Mapping[Section, Sequence[Recommendation]],
         log_impressions: bool,
     ) -> dict[Section, list[TitleCard]]:
-        """Cards for ranked titles (one catalog read, one art batch), impressions logged."""
-        min_likes = self._engine().params.min_likes
+        """Cards for ranked titles (one catalog read, one art batch), impressions logged;
+        each card's ``why`` is its section's caption (the picks and genres behind the list)."""
+        engine = self._engine()
+        why = {s: engine.list_reason(history, rows).sentence for s, rows in recs.items() if rows}
         with self.db.session() as session:
             titles = catalog_store.titles_by_id(
                 session, [r.tconst for rows in recs.values() for r in rows]
@@ -131,7 +135,7 @@ class Recommendations:
                     rank=r.rank,
                     score=float(r.score),
                     model_part=r.source,
-                    why=_why_line(r.source, min_likes),
+                    why=why[section],
                 )
                 for r in rows
                 if r.tconst in titles
@@ -200,20 +204,3 @@ class Recommendations:
             [(p.x, p.y, p.tconst, p.title, p.kind) for p in points],
             columns=["x", "y", "tconst", "title", "kind"],
         )
-
-
-def _why_line(source: str, min_likes: int) -> str:
-    """The caption above a list: which part of the recommender chose it, in plain words."""
-    if source == "cold_start":
-        return f"Popular in your favourite genres (personal picks start after {min_likes} likes)"
-    if source == "content":
-        return "Similar to titles you liked"
-    if source == "collaborative":
-        return "People with your taste liked it"
-    if source == "hybrid":
-        return "Similar to your likes, and liked by people with your taste"
-    if source == "prior":
-        return "Popular in your favourite genres, ordered by what you liked"
-    if source == "tv":
-        return "Same people as titles you liked, or liked by the same fans"
-    return "Recommended for you"

@@ -11,6 +11,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from recsys.config import Settings
 from recsys.evaluation.report import EvaluationReport
 from recsys.quality_jobs import MeasuredReport, ModelStamp, launcher, read_status, served_model
@@ -47,9 +49,24 @@ REPORT = {
             "description": "onboards with their first 5 liked recent movies",
             "n_users": 101,
             "models": {
-                "served": {"ndcg@10": 0.48, "precision@10": 0.44},
-                "popular_in_genres": {"ndcg@10": 0.40, "precision@10": 0.40},
+                "served": {
+                    "next_ndcg@10": 0.21,
+                    "ndcg@10": 0.36,
+                    "overlap_cold@10": 0.05,
+                    "jaccard@10": 0.18,
+                    "distinct@10": 310.0,
+                },
+                "popular_in_genres": {
+                    "next_ndcg@10": 0.15,
+                    "ndcg@10": 0.40,
+                    "overlap_cold@10": 1.0,
+                    "jaccard@10": 0.52,
+                    "distinct@10": 21.0,
+                },
             },
+            "intervals": {"served": {"next_ndcg@10": [1.12, 1.71]}},
+            "n_next_users": 99,
+            "primary": "next_ndcg@10",
         }
     ],
     "tv": [
@@ -136,8 +153,15 @@ def test_quality_offline_report_and_online_figures(make_app, service, secrets) -
     # new users: each list against the cold-start list the same users saw before onboarding
     assert "New users" in [h.value for h in at.subheader]
     new_users = _frame(at, "list").set_index("list")
-    assert new_users.loc["served", "× cold start"] == 0.48 / 0.40
-    assert any("1.20×" in str(m.value) for m in at.markdown)
+    assert new_users.loc["served", "× cold start (next likes)"] == pytest.approx(0.21 / 0.15)
+    assert new_users.loc["served", "× cold start (every other)"] == pytest.approx(0.36 / 0.40)
+    assert new_users.loc["served", "overlap between users"] == 0.18
+    # the personalisation panel: the primary ratio (its interval in the help), overlaps, titles
+    metrics = _metrics(at)
+    assert metrics["Recent: finds next likes"] == "1.40× cold start"
+    assert metrics["Same as the cold-start list"] == "5 %"
+    assert metrics["Overlap between two users"] == "18 %"
+    assert metrics["Distinct titles shown"] == "310"
     # TV: the proxy's table next to the movie figures, its limits stated
     assert "TV shows (a proxy)" in [h.value for h in at.subheader]
     assert any("Limits:" in str(c.value) for c in at.caption)
