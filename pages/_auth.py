@@ -359,6 +359,17 @@ def bind_password_check(auth: stauth.Authenticate, accounts: Accounts, settings:
 
     # An instance attribute shadows the library's in-memory check (pinned to 0.4.2).
     auth.authentication_controller.authentication_model.check_credentials = check_credentials
+    controller = auth.authentication_controller
+    library_login = type(controller).login
+
+    def login(username: str | None = None, password: str | None = None, *a: Any, **k: Any) -> Any:
+        # the library skips an empty form silently: say what is missing instead
+        if k.get("token") is None and not (username and password and password.strip()):
+            st.session_state[LOGIN_MESSAGE_KEY] = "Please enter your username and password."
+            return None
+        return library_login(controller, username, password, *a, **k)
+
+    controller.login = login  # type: ignore[method-assign]
 
 
 def token_claims(token: str, key: str, now: float | None = None) -> tuple[str, str | None] | None:
