@@ -21,8 +21,9 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $(VENV)/.runtime-installed $@
 
 ## Start the app (builds the catalog on first start; see README for the data sources).
+## serve.py is app.py plus the route that makes its cookies HttpOnly (README, "Sessions").
 run: $(VENV)/.runtime-installed
-	$(BIN)/streamlit run app.py --server.port $(PORT)
+	$(BIN)/streamlit run serve.py --server.port $(PORT)
 
 ## Install test dependencies (Python packages, and Chromium + PostgreSQL where we may), then test.
 test: $(VENV)/.dev-installed system-test-deps

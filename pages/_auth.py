@@ -235,10 +235,17 @@ def render_cookie_writer() -> None:
         (COOKIE_OP_KEY, COOKIE_WRITER_KEY),
         (CLIENT_COOKIE_OP_KEY, CLIENT_WRITER_KEY),
     ):
+        # a container on every run holds the writer while it is pending, so the elements after
+        # it keep their places when it is gone (else the log-in page's tabs would be rebuilt
+        # and jump back to "Log in" when a first visit's client cookie is confirmed)
+        slot = st.container()
         op = st.session_state.get(op_key)
         if not op:
             continue
-        result = _cookie_writer()(data=op, key=widget_key, on_done_change=lambda: None, height=0)
+        with slot:
+            result = _cookie_writer()(
+                data=op, key=widget_key, on_done_change=lambda: None, height=0
+            )
         done = result.get("done") if isinstance(result, Mapping) else getattr(result, "done", None)
         if done == op["nonce"]:
             st.session_state.pop(op_key, None)
