@@ -228,9 +228,7 @@ class AppProcess:
     folder: Path
     proc: subprocess.Popen[bytes] | None = None
 
-    def start(
-        self, env: dict[str, str], secrets_file: Path, app: Path = ROOT / "serve.py"
-    ) -> None:
+    def start(self, env: dict[str, str], secrets_file: Path, app: Path = ROOT / "serve.py") -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         own = {**env, "MARQUEE_DATA_DIR": str(self.folder / "data")}
         with (self.folder / "streamlit.log").open("ab") as log:
