@@ -30,6 +30,22 @@ document.addEventListener('securitypolicyviolation',
 
 
 @pytest.fixture(scope="module")
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, dict[str, str], int]]:
+    """The conftest's server, told that it sits behind our front (MARQUEE_TRUSTED_FRONT)."""
+    root = tmp_path_factory.mktemp("front_app")
+    secrets, uid = like_latency.prepare(root, 0)
+    secrets = {**secrets, "MARQUEE_TRUSTED_FRONT": "1"}
+    (root / "app").mkdir()
+    proc, port, log = like_latency.start_server(journey.ROOT, secrets, root / "app")
+    try:
+        yield f"http://127.0.0.1:{port}", secrets, uid
+    finally:
+        like_latency.stop_server(proc, log)
+
+
+@pytest.fixture(scope="module")
 def front(
     server: tuple[str, dict[str, str], int], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
@@ -78,3 +94,48 @@ def test_the_app_works_behind_the_security_headers(front: str, tmp_path: Path) -
         finally:
             browser.close()
     assert not reported, "\n".join(dict.fromkeys(reported))
+
+
+def _attempt(page, username: str, password: str) -> str:  # type: ignore[no-untyped-def]
+    form = page.locator(journey.LOGIN_FORM)
+    form.locator('input[aria-label="Username"]').fill(username)
+    form.locator('input[type="password"]').fill(password)
+    form.get_by_role("button", name="Log in").click()
+    journey._idle(page)
+    alert = page.locator('[data-testid="stAlert"] [data-testid="stMarkdownContainer"]').first
+    alert.wait_for(timeout=30_000)
+    return alert.inner_text().strip()
+
+
+def test_a_script_dropping_its_cookie_is_held_by_address_not_the_owner(front: str) -> None:
+    """Behind the front the throttle counts the address nginx reports (X-Real-IP): a browser
+    that forgets its cookie before every guess is still one client; the owner's browser, known
+    for the name, still logs in from the same address."""
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(journey.CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            owner = browser.new_context()
+            owner_page = owner.new_page()
+            like_latency.log_in(owner_page, front)  # this browser is now known for the name
+            owner_page.locator(".st-key-sidebar_logout button").click()
+            owner_page.wait_for_selector(journey.LOGIN_FORM, timeout=30_000)
+            journey._idle(owner_page)
+
+            script = browser.new_context()
+            page = script.new_page()
+            answers = []
+            for _ in range(11):
+                script.clear_cookies()  # a new browser id (from nginx) for every guess
+                page.goto(front + "/")
+                page.wait_for_selector(f"{journey.LOGIN_FORM} input", timeout=60_000)
+                journey._idle(page)
+                answers.append(_attempt(page, like_latency.USERNAME, "Wrong#guess1"))
+            assert all(a.startswith("Username or password is incorrect.") for a in answers[:10])
+            assert "Wait 5 s" in answers[9], answers
+            assert answers[10].startswith("Too many failed log-ins. Try again in"), answers
+
+            like_latency.log_in(owner_page, front)  # the owner, same address: in at once
+        finally:
+            browser.close()
