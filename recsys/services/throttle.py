@@ -63,9 +63,17 @@ class Throttle:
         and the name's ceiling and marks the browser as known for the name."""
         if attempt.held or not ok:
             return
+        for _ in range(2):
+            try:
+                return self._succeeded(attempt)
+            except IntegrityError:  # another process inserted the same new key: read it again
+                continue
+        self._succeeded(attempt)
+
+    def _succeeded(self, attempt: Attempt) -> None:
         now = self.clock()
         with self.db.session() as session:
-            counters = store.read(session, attempt.keys, lock=True)
+            counters, stored = store.read(session, attempt.keys, lock=True)
             new: dict[str, Counter] = {}
             for kind, counter in counters.items():
                 if kind == "pair":
@@ -74,7 +82,7 @@ class Throttle:
                     new[kind] = Counter()
                 else:
                     new[kind] = _take_back(counter, rules.RULES[kind], now)
-            store.write(session, attempt.keys, new, now)
+            store.write(session, attempt.keys, new, now, stored)
 
     # ------------------------------------------------------------------ registration
     def begin_register(self, client: Client) -> Attempt:
@@ -93,14 +101,14 @@ class Throttle:
     def _count(self, keys: dict[str, str], username: str | None) -> Attempt:
         now = self.clock()
         with self.db.session() as session:
-            counters = store.read(session, keys, lock=True)
+            counters, stored = store.read(session, keys, lock=True)
             current = {k: c.current(rules.RULES[k], now) for k, c in counters.items()}
             known = "pair" in current and current["pair"].known(now)
             held = rules.wait_until(current, now, known=known)
             if held is not None:
                 return Attempt(keys, held_until=held, known=known)
             after = {k: c.after_failure(rules.RULES[k], now) for k, c in current.items()}
-            store.write(session, keys, after, now)
+            store.write(session, keys, after, now, stored)
             self._maybe_prune(session, now)
         ceiling = after.get("account")
         if ceiling is not None and ceiling.failures >= rules.ACCOUNT.block_after:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, literal, select
+from sqlalchemy import delete, literal, select, update
 from sqlalchemy.orm import Session
 
 from recsys.store.models import ThrottleCounter
@@ -15,8 +15,11 @@ from recsys.throttle import Counter
 PRUNE_AFTER = timedelta(days=91)
 
 
-def read(session: Session, keys: Mapping[str, str], *, lock: bool = False) -> dict[str, Counter]:
-    """kind -> the stored counter of each key (an empty counter where none is stored).
+def read(
+    session: Session, keys: Mapping[str, str], *, lock: bool = False
+) -> tuple[dict[str, Counter], set[str]]:
+    """kind -> the stored counter of each key (an empty counter where none is stored), and the
+    keys that are stored.
 
     ``lock`` takes the rows for update (PostgreSQL), so two processes counting the same key
     at once do not lose a failure.
@@ -29,25 +32,37 @@ def read(session: Session, keys: Mapping[str, str], *, lock: bool = False) -> di
         session.execute(delete(ThrottleCounter).where(literal(False)))
     elif lock:
         query = query.with_for_update()
-    rows = {row.key: row for row in session.scalars(query)}
-    return {kind: _counter(rows[key]) if key in rows else Counter() for kind, key in keys.items()}
+    rows = {row.key: _counter(row) for row in session.scalars(query)}
+    counters = {kind: rows.get(key, Counter()) for kind, key in keys.items()}
+    return counters, set(rows)
 
 
 def write(
-    session: Session, keys: Mapping[str, str], counters: Mapping[str, Counter], now: datetime
+    session: Session,
+    keys: Mapping[str, str],
+    counters: Mapping[str, Counter],
+    now: datetime,
+    stored: set[str],
 ) -> None:
-    """Store each kind's new counter under its key (insert or update)."""
+    """Store each kind's new counter under its key: an update where :func:`read` found the
+    row, else an insert. Never an update of a row that read did not lock: a row another
+    process inserted meanwhile makes the insert fail, and the caller counts again."""
     for kind, counter in counters.items():
         key = keys[kind]
-        row = session.get(ThrottleCounter, key)
-        if row is None:
-            row = ThrottleCounter(key=key, kind=kind)
-            session.add(row)
-        row.failures = counter.failures
-        row.last_failure_at = counter.last_failure_at
-        row.blocked_until = counter.blocked_until
-        row.known_until = counter.known_until
-        row.updated_at = now
+        values = {
+            "failures": counter.failures,
+            "last_failure_at": counter.last_failure_at,
+            "blocked_until": counter.blocked_until,
+            "known_until": counter.known_until,
+            "updated_at": now,
+        }
+        if key in stored:
+            session.execute(
+                update(ThrottleCounter).where(ThrottleCounter.key == key).values(**values)
+            )
+        else:
+            session.add(ThrottleCounter(key=key, kind=kind, **values))
+    session.flush()
 
 
 def prune(session: Session, now: datetime) -> int:
