@@ -65,7 +65,7 @@ class ModelParams:
     #: likes on. Both chosen on the new-user protocol's validation users (next-likes NDCG@10
     #: over the cold-start list's, every-other-rating NDCG@10 kept above its floor).
     w_prior: float = 3.0
-    trust_likes: int = 5
+    trust_likes: int = 3
     #: The taste model: how fast a title's pull fades with its distance in years from a pick,
     #: the favourite genres' weight next to the picks, and the share of the neighbourhood's
     #: well-known titles (all-time votes to ``taste_classics_power``, a wider era). From the

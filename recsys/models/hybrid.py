@@ -107,8 +107,16 @@ class HybridRecommender(Composite):
         return weights, depths
 
     def part_scores(self, history: UserHistory) -> dict[str, np.ndarray]:
-        """Each part's raw scores; compute once and reuse across sections."""
-        return {name: part.score(history) for name, part in self.parts.items()}
+        """Each part's raw scores; compute once and reuse across sections. A part with no
+        weight for this user (taste, once the collaborative part knows the user) is not
+        scored at all."""
+        weights, _ = self.request_plan(history)
+        return {
+            name: part.score(history)
+            if name != "taste" or weights[name] > 0
+            else np.full(len(self.items_), np.nan)
+            for name, part in self.parts.items()
+        }
 
     def fuse(
         self,
