@@ -161,3 +161,23 @@ def test_search_finds_a_title_and_escapes_it(make_app, service) -> None:
 
     at.text_input(key="home_search").input("zzzz no such title").run()
     assert "No other titles match that search." in [c.value for c in at.caption]
+
+
+def test_each_list_says_which_picks_and_genres_drove_it(make_app, service) -> None:
+    """Issue 18: a new user's captions name their picks, not "Popular in your favourite
+    genres" (the old words, whatever had chosen the list)."""
+    uid = add_user(service, onboarded=True)
+    history = service.ratings.history(uid)
+    picked = {c.title for c in service.picks.cards(history.likes, art=False)}
+    at = logged_in(make_app)
+    no_error(at)
+    captions = [str(c.value) for c in at.caption if str(c.value).startswith("Because you liked")]
+    assert len(captions) >= 2, [c.value for c in at.caption]  # Movies and TV shows
+    for caption in captions[:2]:
+        assert any(title in caption for title in picked), (caption, picked)
+    assert not any("Popular in your favourite genres" in str(c.value) for c in at.caption)
+    # the Why-these-picks page repeats them on top
+    at.switch_page("pages/explain.py").run()
+    no_error(at)
+    shown = " ".join(str(m.value) for m in at.markdown)
+    assert "**Movies**: Because you liked" in shown, shown[:500]
