@@ -1,7 +1,7 @@
 """The app behind the nginx front's security headers, in Chromium (issue 21).
 
 nginx runs with ``testkit.cluster.nginx_conf`` (the configuration ``deploy/nginx.conf`` carries
-line for line: tests/cluster/test_deploy.py) in front of one ``streamlit run`` process. The
+line for line: tests/cluster/test_deploy.py) in front of one ``streamlit run serve.py``. The
 browser logs in and opens every page; the test asserts the headers on the page, that the
 throttle's client cookie is the front's HttpOnly one, and that no Content-Security-Policy
 violation was reported by any page or frame.
@@ -33,12 +33,15 @@ document.addEventListener('securitypolicyviolation',
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, dict[str, str], int]]:
-    """The conftest's server, told that it sits behind our front (MARQUEE_TRUSTED_FRONT)."""
+    """The app as the cluster runs it: ``serve.py`` (HttpOnly cookie route), told that it
+    sits behind our front (MARQUEE_TRUSTED_FRONT)."""
     root = tmp_path_factory.mktemp("front_app")
     secrets, uid = like_latency.prepare(root, 0)
     secrets = {**secrets, "MARQUEE_TRUSTED_FRONT": "1"}
     (root / "app").mkdir()
-    proc, port, log = like_latency.start_server(journey.ROOT, secrets, root / "app")
+    proc, port, log = like_latency.start_server(
+        journey.ROOT, secrets, root / "app", script="serve.py"
+    )
     try:
         yield f"http://127.0.0.1:{port}", secrets, uid
     finally:
@@ -89,8 +92,11 @@ def test_the_app_works_behind_the_security_headers(front: str, tmp_path: Path) -
                 journey._idle(page)
                 assert page.locator(journey.LOGIN_FORM).count() == 0, path
                 reported.extend(page.evaluate("window.__csp || []"))
-            clients = [c for c in context.cookies() if c["name"] == "marquee_client"]
-            assert len(clients) == 1 and clients[0]["httpOnly"], clients
+            cookies = context.cookies()
+            clients = [c for c in cookies if c["name"] == "marquee_client"]
+            assert len(clients) == 1 and clients[0]["httpOnly"], clients  # nginx's
+            auth = [c for c in cookies if c["name"] == "marquee_auth"]
+            assert len(auth) == 1 and auth[0]["httpOnly"], auth  # the route's, through nginx
         finally:
             browser.close()
     assert not reported, "\n".join(dict.fromkeys(reported))
