@@ -28,6 +28,7 @@ MODEL_CLASSES = {
     "HybridRecommender",
     "ColdStart",
     "GenrePrior",
+    "TastePrior",
     "ContentBridge",
     "TVRecommender",
     "SectionRouter",
