@@ -207,7 +207,7 @@ class HeapFreezer:
                 return
             if self._frozen_for is not None:
                 gc.unfreeze()
-            gc.collect()
+            bootstrap.release_memory()  # collects, and returns the old engine's memory
             gc.freeze()
             self._frozen_for = id(engine)
 

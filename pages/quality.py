@@ -265,6 +265,8 @@ def _state_message(status: QualityStatus) -> None:
             f"Measured on {when} for {_model_label(measured.model)}, the model being served "
             f"(took {measured.seconds:.0f} s)."
         )
+        if measured.note:  # the memory budget's smaller sample, said where the figures are
+            st.caption(md_escape(measured.note))
         return
     now = "is being measured now" if status.running else "has not been measured yet"
     st.warning(

@@ -21,9 +21,12 @@ from recsys import artifacts, locks
 from recsys.config import Settings
 from recsys.engine import FORMAT_VERSION, MANIFEST, Engine, fingerprint
 from recsys.graph import ModelParams
+from recsys.memory import fix_mmap_threshold
+from recsys.memory import release_memory as release_memory
 from recsys.pipeline import IngestReport, run_ingest
 from recsys.progress import Progress, silent
 from recsys.quality_jobs import evaluate_in_background as evaluate_in_background
+from recsys.quality_jobs import read_status
 from recsys.store import catalog as catalog_store
 from recsys.store import interactions as interaction_store
 from recsys.store.db import Database
@@ -187,19 +190,24 @@ def load_or_train_engine(
                 progress(step, 1.0)
                 return reused
         catalog, ratings, tags, interactions = training_inputs(db)
-        reason = (
-            "forced"
+        reason, saved = (
+            ("forced", None)
             if force
             else _reason_to_train(
                 settings.models_dir, catalog, ratings, tags, params, settings, db, stale_ok
             )
         )
-        if reason is None:  # it became usable while we waited for the lock
+        if reason is None and saved is not None:  # it became usable while we waited
             progress(step, 1.0)
-            return EngineStatus(Engine.load(settings.models_dir), False, "Loaded the saved model.")
+            return EngineStatus(saved, False, "Loaded the saved model.")
+        del saved
+        fix_mmap_threshold()  # the fit's freed matrices go back to the system (issue 19)
         neighbours = tmdb_tv_neighbours(settings, db, catalog, interactions, params)
         engine = Engine(params).fit(catalog, ratings, tags, interactions, tv_neighbours=neighbours)
         engine.save(settings.models_dir)
+        # what only the fit needed goes before anything else starts (the evaluation child)
+        del catalog, ratings, tags, interactions, neighbours
+        release_memory()
     message = f"{_verb(reason)} in {engine.fit_seconds_:.1f} s ({reason})."
     log.info(message)
     progress(step, 1.0)
@@ -247,12 +255,13 @@ def _reuse(
     catalog, ratings, tags, _interactions = training_inputs(db)
     if catalog.empty:
         raise RuntimeError("The catalog is empty: run `python -m recsys ingest` first.")
-    reason = _reason_to_train(
+    reason, saved = _reason_to_train(
         settings.models_dir, catalog, ratings, tags, params, settings, db, stale_ok
     )
-    if reason is not None:
+    if reason is not None or saved is None:
         return None
-    return EngineStatus(Engine.load(settings.models_dir), False, "Loaded the saved model.")
+    # the engine the check loaded (loading it a second time held two engines at once)
+    return EngineStatus(saved, False, "Loaded the saved model.")
 
 
 def _reason_to_train(
@@ -264,10 +273,11 @@ def _reason_to_train(
     settings: Settings,
     db: Database,
     stale_ok: bool = False,
-) -> str | None:
-    """Why the saved model cannot be used as it is, or None when it can."""
+) -> tuple[str | None, Engine | None]:
+    """Why the saved model cannot be used as it is (None when it can), and the saved engine
+    when it loaded."""
     if artifacts.current_version(directory) is None:
-        return "no saved model found"
+        return "no saved model found", None
     unusable = "the saved model was missing, unreadable or built with other settings"
     try:
         engine = Engine.load(directory)
@@ -276,7 +286,7 @@ def _reason_to_train(
         manifest = json.loads((folder / MANIFEST).read_text())
     except Exception:  # random bytes in a pickle raise all sorts of errors
         log.warning("the saved model in %s is unreadable; rebuilding it", directory, exc_info=True)
-        return unusable
+        return unusable, None
     if (
         not isinstance(manifest, dict)
         or manifest.get("format") != FORMAT_VERSION
@@ -284,10 +294,10 @@ def _reason_to_train(
         or manifest.get("params") != params.to_dict()
         or engine.params != params
     ):
-        return unusable
+        return unusable, None
     if engine.catalog_fingerprint_ != fingerprint(catalog, ratings, tags, None):
-        return "the data changed"
-    return None if stale_ok else stale_reason(engine, settings, db)
+        return "the data changed", None
+    return (None if stale_ok else stale_reason(engine, settings, db)), engine
 
 
 def retrain_due(
@@ -348,6 +358,8 @@ class BackgroundRetrainer:
             try:
                 if self.running or not engine_is_stale(engine, settings, db):
                     return False
+                if read_status(settings).running is not None:
+                    return False  # memory: a training never overlaps an evaluation (issue 19)
             except Exception:  # the database is unreachable: ask again next time
                 log.warning("could not check whether the model is stale", exc_info=True)
                 return False

@@ -51,6 +51,10 @@ class Settings:
     models_path: str = ""
     #: Seconds between two checks (per process) for a newer model saved by another process.
     model_check_s: float = 5.0
+    #: Memory (MB) the deployment may use, the app and its background jobs together (Streamlit
+    #: Community Cloud gives about 1 GB). The background evaluation sizes itself to what the
+    #: app leaves of it (issue 19: a smaller, stated sample rather than being killed).
+    memory_budget_mb: int = 1000
     #: A front we run (deploy/nginx.conf) sets X-Real-IP: the log-in throttle may then count
     #: guesses per client address too. Off when the app is reached directly (the header would
     #: be whatever the visitor sent).
@@ -158,6 +162,7 @@ class Settings:
             cluster=get("MARQUEE_CLUSTER", "0").lower() in ("1", "true", "yes", "on"),
             models_path=get("MARQUEE_MODELS_DIR"),
             model_check_s=float(get("MARQUEE_MODEL_CHECK_S", str(defaults.model_check_s))),
+            memory_budget_mb=int(get("MARQUEE_MEMORY_BUDGET_MB", str(defaults.memory_budget_mb))),
             trusted_front=get("MARQUEE_TRUSTED_FRONT", "0").lower() in ("1", "true", "yes", "on"),
         )
 

@@ -8,7 +8,7 @@ alone; IMDb features join through ``links.csv`` when an IMDb catalog is given.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +34,23 @@ def split_by_time(
     n_test = np.maximum(1, np.ceil(np.round(n * test_fraction, 9))).astype(np.int64)
     is_test = pos >= n - n_test
     return frame[~is_test].reset_index(drop=True), frame[is_test].reset_index(drop=True)
+
+
+def sample_users(ml: MovieLensFrames, share: float, seed: int = 0) -> MovieLensFrames:
+    """A seeded ``share`` of the MovieLens users, with all their ratings and tags.
+
+    The smaller evaluation a tight memory budget asks for (issue 19): the models, EASE's
+    ``n^2`` weights above all, shrink with the ratings. ``share >= 1`` is every user.
+    """
+    if share >= 1.0:
+        return ml
+    users = np.sort(ml.ratings["userId"].unique())
+    keep = np.random.default_rng(seed).permutation(users)[: max(1, round(share * len(users)))]
+    ratings = ml.ratings[ml.ratings["userId"].isin(keep)].reset_index(drop=True)
+    tags = ml.tags
+    if tags is not None:
+        tags = tags[tags["userId"].isin(keep)].reset_index(drop=True)
+    return replace(ml, ratings=ratings, tags=tags)
 
 
 def item_key(movie_ids: Iterable[int]) -> list[str]:

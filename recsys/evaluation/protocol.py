@@ -34,6 +34,7 @@ from recsys.evaluation.data import (
     Fold,
     imdb_features,
     make_fold,
+    sample_users,
     split_by_time,
 )
 from recsys.evaluation.newusers import (
@@ -84,18 +85,23 @@ def run_evaluation(
     imdb_dir: pd.DataFrame | str | Path | None = None,
     progress: Progress = silent,
     downloads: Path | None = None,
+    user_share: float = 1.0,
 ) -> EvaluationReport:
     """Run the whole protocol on MovieLens (a folder, a zip, or a zip URL into ``downloads``).
 
     ``imdb_dir``: IMDb features to join through links.csv: a catalog frame (the stored catalog)
-    or an IMDb folder; None uses MovieLens features only.
+    or an IMDb folder; None uses MovieLens features only. ``user_share`` < 1: the protocol on a
+    seeded sample of the users (a memory budget's smaller evaluation; the report's user counts
+    say how many).
     """
     new_user_steps = len(W_PRIOR_GRID) * len(TRUST_GRID) + USER_FOLDS
     steps = Steps(
         progress, STEP, 4 + STEPS_PER_FOLD * VALIDATION_FOLDS + len(ROWS) + new_user_steps
     )
     with tempfile.TemporaryDirectory() as scratch:
-        ml = read_movielens_frames(src, dest_dir=downloads or Path(scratch))
+        ml = sample_users(
+            read_movielens_frames(src, dest_dir=downloads or Path(scratch)), user_share
+        )
         imdb = imdb_features(imdb_dir, Path(scratch))
     train, test = split_by_time(ml.ratings)
     fold = make_fold(train, test, ml, imdb)
@@ -110,11 +116,15 @@ def run_evaluation(
         _within(steps, new_user_steps - USER_FOLDS),
     )
     tuning = replace(tuning, w_prior=w_prior, trust_likes=trust, validation_new_users=scores)
+    del validation  # memory (issue 19): each protocol's data and models go before the next's
     params = tuned_params(tuning)
     log.info("tuned: %s", params)
     graph = build_graph(params).fit(fold.data)
     steps.advance()
     models = _model_rows(graph, fold, ks, steps)
+    sweep = tuple(sweep_hybrid(graph.hybrid, fold))
+    svd = svd_accuracy(graph.svd, test)
+    del graph
     new_users = run_new_users(ml, params, imdb, _within(steps, USER_FOLDS))
     tv = run_tv(imdb, params)  # shows: IMDb's catalog, not MovieLens (which has no TV)
     steps.advance()
@@ -123,8 +133,8 @@ def run_evaluation(
             src, ks, fold, features_used(ml, _imdb_label(imdb_dir), fold.data.catalog), tuning
         ),
         models=models,
-        sweep=tuple(sweep_hybrid(graph.hybrid, fold)),
-        svd=svd_accuracy(graph.svd, test),
+        sweep=sweep,
+        svd=svd,
         new_users=new_users,
         tv=tv,
     )

@@ -64,13 +64,17 @@ def sweep_hybrid(
 
 def _collaborative_grid(
     fold: Fold, params: ModelParams, steps: Steps
-) -> tuple[dict[tuple[float, float], float], dict[float, ModelGraph]]:
-    """Validation NDCG@10 of every (l2, beta) on one fold, and the fitted graph of each l2."""
-    graphs: dict[float, ModelGraph] = {}
+) -> tuple[dict[tuple[float, float], float], ModelGraph]:
+    """Validation NDCG@10 of every (l2, beta) on one fold, and the last graph fitted.
+
+    One graph per fold is alive at a time: each EASE is ``n^2`` floats, and keeping every
+    l2's graph of every fold (8 at once) was about 300 MB of the evaluation's peak (issue 19).
+    The chosen l2 is refitted on the last graph's l2-independent nodes (one EASE fit).
+    """
     ndcg: dict[tuple[float, float], float] = {}
-    previous: ModelGraph | None = None
+    graph: ModelGraph | None = None
     for l2 in L2_GRID:
-        graph = build_graph(replace(params, ease_l2=l2), reuse=previous)
+        graph = build_graph(replace(params, ease_l2=l2), reuse=graph)
         graph.fit(fold.data, targets=["collaborative"])
         blend, items = graph.collaborative, graph.collaborative.items_
         scores = {u: blend.part_scores(fold.hist[u]) for u in fold.users}
@@ -82,9 +86,10 @@ def _collaborative_grid(
             }
             ndcg[(l2, beta)] = mean_ndcg(lists, fold.relevant)
             log.info("validation l2=%g beta=%g: ndcg@10=%.4f", l2, beta, ndcg[(l2, beta)])
-        graphs[l2] = previous = graph
+        del blend, items, scores, masks  # the next l2's EASE fits without this one
         steps.advance()
-    return ndcg, graphs
+    assert graph is not None  # L2_GRID is not empty
+    return ndcg, graph
 
 
 def tune(
@@ -106,9 +111,15 @@ def tune(
     log.info("collaborative chosen on %d fold(s): l2=%g beta=%g", len(folds), best_l2, best_beta)
     chosen = replace(params, ease_l2=best_l2, seq_beta=best_beta)
     sweeps = []
-    for fold, (_, graphs) in zip(folds, per_fold, strict=True):
-        graph = build_graph(chosen, reuse=graphs[best_l2]).fit(fold.data, targets=["hybrid"])
+    last: list[ModelGraph | None] = [graph for _, graph in per_fold]
+    del per_fold
+    for n, fold in enumerate(folds):
+        reuse, last[n] = last[n], None  # one graph alive at a time: the old EASE goes first
+        graph = build_graph(chosen, reuse=reuse)
+        del reuse
+        graph.fit(fold.data, targets=["hybrid"])
         sweeps.append(sweep_hybrid(graph.hybrid, fold, SWEEP_GRID))
+        del graph
         steps.advance()
     sweep = [
         SweepPoint(rows[0].w1, rows[0].w2, float(np.mean([r.ndcg for r in rows])))

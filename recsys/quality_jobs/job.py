@@ -7,6 +7,7 @@ holding the ``evaluate`` lock of :mod:`recsys.locks` for its whole run: one job 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import threading
@@ -19,6 +20,8 @@ from recsys import locks
 from recsys.config import Settings
 from recsys.evaluation.report import EvaluationReport
 from recsys.progress import Progress, silent
+from recsys.quality_jobs import budget
+from recsys.quality_jobs.budget import EvaluationPlan
 from recsys.quality_jobs.records import (
     FAILURE,
     PROGRESS,
@@ -104,12 +107,17 @@ class FileProgress:
 
 
 def measure(
-    settings: Settings, db: Database, progress: Progress = silent, *, k: int = 10
+    settings: Settings,
+    db: Database,
+    progress: Progress = silent,
+    *,
+    k: int = 10,
+    plan: EvaluationPlan = EvaluationPlan(),
 ) -> EvaluationReport:
     """Run the offline protocol on the configured MovieLens source.
 
     The stored catalog (when there is one) supplies the IMDb features, as in
-    ``python -m recsys evaluate``.
+    ``python -m recsys evaluate``; ``plan``: the share of users the memory budget allows.
     """
     # Imported here: the protocol's dependencies are needed only when someone runs it.
     from recsys.evaluation import run_evaluation
@@ -122,6 +130,7 @@ def measure(
         imdb_dir=imdb,
         progress=progress,
         downloads=settings.downloads_dir,
+        user_share=plan.user_share,
     )
 
 
@@ -134,6 +143,7 @@ def evaluate_served_model(
     *,
     parent_pid: int | None = None,
     run: Measure = measure,
+    note: str = "",
 ) -> MeasuredReport | None:
     """Measure the served model and store the stamped report; None when another job runs.
 
@@ -151,7 +161,7 @@ def evaluate_served_model(
                 raise RuntimeError("there is no saved model to evaluate: train one first")
             if result is not None and result.model.fingerprint == model.fingerprint:
                 break
-            result = _measure_once(settings, db, model, parent_pid, run)
+            result = _measure_once(settings, db, model, parent_pid, run, note)
         return result
 
 
@@ -161,6 +171,7 @@ def _measure_once(
     model: ModelStamp,
     parent_pid: int | None,
     run: Measure,
+    note: str = "",
 ) -> MeasuredReport:
     start = time.monotonic()
     try:
@@ -170,7 +181,7 @@ def _measure_once(
         log.exception("the offline evaluation failed")
         record_failure(settings, model, f"{type(exc).__name__}: {exc}")
         raise
-    measured = MeasuredReport(report, model, utcnow(), time.monotonic() - start)
+    measured = MeasuredReport(report, model, utcnow(), time.monotonic() - start, note)
     write_json(folder(settings) / REPORT, measured.to_dict())
     (folder(settings) / FAILURE).unlink(missing_ok=True)
     log.info("evaluated model %s in %.1f s", model.short, measured.seconds)
@@ -178,17 +189,31 @@ def _measure_once(
 
 
 def run_child(settings: Settings, parent_pid: int | None) -> int:
-    """``python -m recsys evaluate --background``: one job, at a lower priority, and the first
-    process the kernel ends when memory runs out (the evaluation peaks at about 840 MB beside
-    the app's ~500 MB: in a 1 GB container it must be this job that dies, recorded as a failure,
-    never the app serving visitors)."""
+    """``python -m recsys evaluate --background``: one job, at a lower priority, sized to what
+    the memory budget leaves beside the app (:mod:`~recsys.quality_jobs.budget`), and still
+    the first process the kernel ends should memory run out anyway (never the app serving
+    visitors)."""
     with contextlib.suppress(OSError):
         os.nice(NICE)
     with contextlib.suppress(OSError):
         Path("/proc/self/oom_score_adj").write_text("1000")
+    try:
+        chosen = budget.plan(settings.memory_budget_mb, budget.unshared_mb(parent_pid))
+    except budget.MemoryBudgetError as exc:
+        log.error("not evaluating: %s", exc)
+        record_failure(settings, served_model(settings.models_dir), f"Not measured: {exc}.")
+        return 1
+    if chosen.note:
+        log.warning("%s", chosen.note)
     db = Database.from_settings(settings)
     try:
-        result = evaluate_served_model(settings, db, parent_pid=parent_pid)
+        result = evaluate_served_model(
+            settings,
+            db,
+            parent_pid=parent_pid,
+            run=functools.partial(measure, plan=chosen),
+            note=chosen.note,
+        )
     finally:
         db.dispose()
     if result is None:

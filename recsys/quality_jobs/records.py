@@ -107,12 +107,16 @@ class MeasuredReport:
     model: ModelStamp
     measured_at: datetime
     seconds: float
+    #: How the memory budget narrowed the evaluation (:mod:`~recsys.quality_jobs.budget`);
+    #: empty for the full protocol.
+    note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "measured_at": self.measured_at.isoformat(),
             "model": self.model.to_dict(),
             "seconds": round(self.seconds, 1),
+            "note": self.note,
             "report": self.report.to_dict(),
         }
 
@@ -123,6 +127,7 @@ class MeasuredReport:
             model=ModelStamp.from_dict(raw["model"]),
             measured_at=datetime.fromisoformat(raw["measured_at"]),
             seconds=float(raw.get("seconds") or 0.0),
+            note=str(raw.get("note") or ""),
         )
 
 
