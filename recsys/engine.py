@@ -36,6 +36,7 @@ from recsys.models.base import (
     merge_interactions,
     section_types,
 )
+from recsys.models.dials import DEPTH_FACTOR, DialReranker, Dials
 from recsys.models.facets import CatalogFacets, HomeFilters
 from recsys.models.similar import SimilarTitle, similar_items
 from recsys.schema import SECTION_TYPES
@@ -345,6 +346,31 @@ def _fill(
     extra = popularity.rank(UserHistory(), mask, k - len(ranked), scored=scores)
     start = len(ranked)
     return ranked + [Recommendation(r.tconst, start + r.rank, r.score, "popularity") for r in extra]
+
+
+def dialled_sections(
+    engine: Engine,
+    history: UserHistory,
+    sections: Sequence[str],
+    k: int,
+    exclude: Iterable[str] = (),
+    filters: HomeFilters | None = None,
+    dials: Dials | None = None,
+) -> dict[str, list[Recommendation]]:
+    """:meth:`Engine.recommend_sections` re-ranked by Home's dials (no refit): the model ranks
+    ``DEPTH_FACTOR * k`` titles, the dials reorder them and the best ``k`` are kept. Dials in
+    the middle cost nothing extra (the model's list as is)."""
+    if dials is None or not dials.active:
+        return engine.recommend_sections(history, sections, k, exclude, filters)
+    deep = engine.recommend_sections(history, sections, k * DEPTH_FACTOR, exclude, filters)
+    reranker = DialReranker(dials)
+    index = engine.graph.popularity.index_
+    facets = engine.facets_
+    out = {}
+    for name, recs in deep.items():
+        rows = np.asarray([index[r.tconst] for r in recs], dtype=np.int64)
+        out[name] = reranker.rerank(recs, facets.votes[rows], facets.years[rows], k)
+    return out
 
 
 def manifest_path(directory: str | Path) -> Path:

@@ -94,7 +94,8 @@ def test_escape_cell(value: Any, escaped: str) -> None:
 
 
 def _populate(service: Marquee, username: str) -> int:
-    """A user with likes, an impression, a log-in session, a saved title and Home filters."""
+    """A user with likes, an impression, a log-in session, a saved title, Home filters and a
+    hidden title ("Stop using this" on a like)."""
     uid = service.accounts.register(
         username.title(), f"{username}@example.com", username, PASSWORD, PASSWORD
     )
@@ -106,6 +107,7 @@ def _populate(service: Marquee, username: str) -> int:
     service.sessions.start(uid, label="test")
     service.watchlist.add(uid, movies[0])
     service.discovery.set_filters(uid, HomeFilters(kind="movie"))
+    service.steering.hide(uid, movies[1], "no_seed")
     return uid
 
 

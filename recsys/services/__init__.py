@@ -25,6 +25,7 @@ from recsys.services.quality import Quality
 from recsys.services.ratings import Choice, Ratings, Verdict
 from recsys.services.recommendations import Recommendations
 from recsys.services.sessions import SessionInfo, Sessions
+from recsys.services.steering import HiddenEntry, Steering, SteeringError
 from recsys.services.watchlist import SavedTitle, Watchlist, WatchlistError
 from recsys.store.db import Database, StorageError
 from recsys.store.models import utcnow
@@ -57,6 +58,7 @@ class Marquee:
     imports: Imports = field(init=False, repr=False)
     sessions: Sessions = field(init=False, repr=False)
     watchlist: Watchlist = field(init=False, repr=False)
+    steering: Steering = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         ratings = Ratings(self.db)
@@ -71,6 +73,7 @@ class Marquee:
             "imports": Imports(self.db, self.clock),
             "sessions": Sessions(self.settings, self.db, self.clock),
             "watchlist": Watchlist(self.db, self.art, self.clock),
+            "steering": Steering(self.db, self.art, self.clock),
         }
         for name, service in services.items():
             object.__setattr__(self, name, service)  # the dataclass is frozen
@@ -92,6 +95,7 @@ __all__ = [
     "Database",
     "Discovery",
     "FilterError",
+    "HiddenEntry",
     "HomeFilters",
     "ImportFileError",
     "ImportPreview",
@@ -107,6 +111,8 @@ __all__ = [
     "SavedTitle",
     "SessionInfo",
     "Sessions",
+    "Steering",
+    "SteeringError",
     "StorageError",
     "UserExport",
     "UserProfile",

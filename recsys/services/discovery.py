@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING
 
 from recsys.cards import TitleCard, card_from_title
 from recsys.models.base import Recommendation
+from recsys.models.dials import DialError, Dials
 from recsys.models.facets import GEM_MAX_VOTES, FilterError, HomeFilters
 from recsys.services.art import ArtProvider, with_art
 from recsys.services.ratings import Ratings
 from recsys.store import catalog as catalog_store
+from recsys.store import hidden as hidden_store
 from recsys.store import preferences as preference_store
 from recsys.store import watchlist as watchlist_store
 from recsys.store.db import Database
@@ -118,6 +120,25 @@ class Discovery:
                 session, user_id, filters.to_dict() if filters.active else None
             )
 
+    def dials(self, user_id: int) -> Dials:
+        """The user's remembered dials (never moved, or unreadable: all in the middle)."""
+        with self.db.session() as session:
+            raw = preference_store.dials(session, user_id)
+        if raw is None:
+            return Dials()
+        try:
+            return Dials.from_dict(raw)
+        except DialError:
+            log.warning("stored dials of user %s are unreadable; using the middle", user_id)
+            return Dials()
+
+    def set_dials(self, user_id: int, dials: Dials) -> None:
+        """Remember ``dials`` for the user (all in the middle clears them)."""
+        if not isinstance(dials, Dials):
+            raise DialError("dials must be Dials")
+        with self.db.session() as session:
+            preference_store.set_dials(session, user_id, dials.to_dict() if dials.active else None)
+
     def genres(self) -> tuple[str, ...]:
         """The genres the exclude filter offers (the catalog's, once a model is loaded)."""
         return () if self.engine is None else self.engine.genres
@@ -148,7 +169,8 @@ class Discovery:
         history = self.ratings.history(user_id)
         with self.db.session() as session:
             saved = watchlist_store.tconsts(session, user_id)
-        taken = set(history.seen) | set(shown) | saved
+            hidden = hidden_store.for_user(session, user_id)
+        taken = set(history.seen) | set(shown) | saved | {h.tconst for h in hidden}
         found: list[tuple[str, list[SimilarTitle]]] = []
         for seed in list(reversed(history.likes))[:SEED_LIKES]:
             near = self.engine.similar_to(seed, k, exclude=taken, filters=filters)

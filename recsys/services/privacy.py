@@ -21,7 +21,15 @@ from sqlalchemy.orm import Session
 from recsys.accounts import AccountError
 from recsys.cards import split_list
 from recsys.store.db import Database
-from recsys.store.models import Base, Interaction, Title, User, WatchlistEntry
+from recsys.store.models import (
+    Base,
+    HiddenTitle,
+    Interaction,
+    Title,
+    User,
+    UserPreference,
+    WatchlistEntry,
+)
 
 #: What a spreadsheet treats as the start of a formula (OWASP "CSV Injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -64,11 +72,26 @@ class ExportedSaved:
 
 
 @dataclass(frozen=True)
+class ExportedHidden:
+    """A hidden title ("Not for me" with its reason, or "Stop using this")."""
+
+    tconst: str
+    title: str | None
+    reason: str
+    previous: bool | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class UserExport:
     profile: ExportedProfile
     choices: tuple[ExportedChoice, ...]
     #: The watchlist, newest first (JSON only: the CSV stays one table of likes and dislikes).
     watchlist: tuple[ExportedSaved, ...] = ()
+    #: Hidden titles with their reasons, newest first (JSON only).
+    hidden: tuple[ExportedHidden, ...] = ()
+    #: Home's filters, dials and the streaming services, as stored (JSON only; None: unset).
+    preferences: dict[str, object] | None = None
 
 
 def escape_cell(value: object) -> str:
@@ -113,6 +136,20 @@ def user_tables() -> list[Table]:
     ]
 
 
+def _preferences(row: UserPreference | None) -> dict[str, object] | None:
+    """The stored preferences as plain values (each column is JSON text or NULL)."""
+    if row is None:
+        return None
+    out: dict[str, object] = {}
+    for name in ("home_filters", "dials", "services"):
+        raw = getattr(row, name)
+        try:
+            out[name] = None if raw is None else json.loads(raw)
+        except ValueError:
+            out[name] = raw  # unreadable JSON: exported as stored
+    return out
+
+
 def _delete_user(session: Session, user_id: int) -> None:
     session.execute(delete(User).where(User.id == user_id))
 
@@ -124,7 +161,8 @@ class Privacy:
     db: Database
 
     def export(self, user_id: int) -> UserExport:
-        """The profile, every like and dislike (oldest first) and the watchlist."""
+        """The profile, every like and dislike (oldest first), the watchlist, the hidden
+        titles with their reasons and the stored preferences (filters, dials, services)."""
         with self.db.session() as session:
             user = session.get(User, user_id)
             if user is None:
@@ -141,6 +179,13 @@ class Privacy:
                 .where(WatchlistEntry.user_id == user_id)
                 .order_by(WatchlistEntry.added_at.desc(), WatchlistEntry.id.desc())
             ).all()
+            hidden = session.execute(
+                select(HiddenTitle, Title.primary_title)
+                .outerjoin(Title, Title.tconst == HiddenTitle.tconst)
+                .where(HiddenTitle.user_id == user_id)
+                .order_by(HiddenTitle.created_at.desc(), HiddenTitle.id.desc())
+            ).all()
+            preferences = _preferences(session.get(UserPreference, user_id))
             profile = ExportedProfile(
                 username=user.username,
                 name=user.name,
@@ -163,7 +208,11 @@ class Privacy:
             for i, title, kind, year in rows
         )
         watchlist = tuple(ExportedSaved(t, title, added) for t, title, added in saved)
-        return UserExport(profile, choices, watchlist)
+        hidden_titles = tuple(
+            ExportedHidden(h.tconst, title, h.reason, h.previous, h.created_at)
+            for h, title in hidden
+        )
+        return UserExport(profile, choices, watchlist, hidden_titles, preferences)
 
     def delete_account(self, user_id: int, confirm_username: str) -> None:
         """Remove the user and everything that points at them, or nothing at all.

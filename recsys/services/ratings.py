@@ -9,6 +9,7 @@ import pandas as pd
 
 from recsys.cards import split_list
 from recsys.models.base import UserHistory
+from recsys.store import hidden as hidden_store
 from recsys.store import interactions as interaction_store
 from recsys.store import users as user_store
 from recsys.store.db import Database
@@ -40,13 +41,15 @@ class Ratings:
             return {r.tconst: r.liked for r in interaction_store.for_user(session, user_id)}
 
     def history(self, user_id: int) -> UserHistory:
-        """The user's likes, dislikes and favourite genres as the engine wants them."""
+        """The user's likes, dislikes and favourite genres as the engine wants them; a like
+        the user asked not to be used ("Stop using this") is left out of the profile."""
         with self.db.session() as session:
             user = user_store.by_id(session, user_id)
             rows = interaction_store.for_user(session, user_id)
             genres = split_list(user.favorite_genres, ",") if user else ()
+            unused = hidden_store.no_seed(session, user_id) if rows else set()
         frame = pd.DataFrame(
-            [(r.tconst, r.liked, r.updated_at) for r in rows],
+            [(r.tconst, r.liked, r.updated_at) for r in rows if r.tconst not in unused],
             columns=["tconst", "liked", "updated_at"],
         )
         return UserHistory.from_interactions(frame, genres)

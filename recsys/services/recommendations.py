@@ -15,11 +15,13 @@ import pandas as pd
 
 from recsys.accounts import has_control_characters
 from recsys.cards import SECTION_LABELS, Section, TitleCard, card_from_title
+from recsys.models.dials import Dials
 from recsys.models.facets import HomeFilters
 from recsys.services import art as tmdb_extras
 from recsys.services import discovery
 from recsys.services.art import ArtProvider, with_art
 from recsys.services.ratings import Ratings
+from recsys.services.steering import hidden_for_picks
 from recsys.store import catalog as catalog_store
 from recsys.store import impressions as impression_store
 from recsys.store import watchlist as watchlist_store
@@ -60,7 +62,7 @@ class Recommendations:
         """This week's picks for one section, best first (and logged as shown)."""
         engine = self._engine()
         history = self.ratings.history(user_id)
-        recs = engine.recommend(history, section, k=k, exclude=self.saved(user_id))
+        recs = engine.recommend(history, section, k=k, exclude=self.excluded(user_id))
         return self._serve(user_id, history, {section: recs}, log_impressions)[section]
 
     def home_sections(
@@ -71,6 +73,7 @@ class Recommendations:
         log_impressions: bool = True,
         filters: HomeFilters | None = None,
         fresh: bool = True,
+        dials: Dials | None = None,
     ) -> dict[Section, list[TitleCard]]:
         """Home's lists (Movies, TV shows), best first, each logged as shown.
 
@@ -78,16 +81,20 @@ class Recommendations:
         the section, only the final filter does. ``filters`` narrow the candidates before the
         top-k cut (movies or TV only: the other list is empty). With ``fresh``, titles shown
         in recent visits and not acted on rotate below the fold (:func:`discovery.rotate`).
+        ``dials`` re-rank the model's deeper list (:func:`recsys.engine.dialled_sections`);
+        hidden titles ("Not for me") are left out like saved ones.
         """
         engine = self._engine()
         history = self.ratings.history(user_id)
-        saved = self.saved(user_id)
+        saved = self.excluded(user_id)
         sections: tuple[Section, ...] = tuple(SECTION_LABELS)
         kept = sections if filters is None else filters.sections(sections)
         visits = self._recent_visits(user_id, kept) if fresh else {}
         acted = history.seen | saved
         stale = max((len(discovery.stale_titles(v, acted)) for v in visits.values()), default=0)
-        recs = engine.recommend_sections(history, kept, k + stale, exclude=saved, filters=filters)
+        from recsys.engine import dialled_sections  # the engine module loads with the models
+
+        recs = dialled_sections(engine, history, kept, k + stale, saved, filters, dials)
         if fresh:
             recs = {s: discovery.rotate(r, visits[s], acted, k) for s, r in recs.items()}
         return self._serve(
@@ -108,6 +115,12 @@ class Recommendations:
         """The user's watchlist: left out of the picks as rated titles are (already chosen)."""
         with self.db.session() as session:
             return watchlist_store.tconsts(session, user_id)
+
+    def excluded(self, user_id: int) -> set[str]:
+        """What the picks leave out besides rated titles: the watchlist and the titles the
+        user hid ("Not for me", "Stop using this"), read in one session."""
+        with self.db.session() as session:
+            return watchlist_store.tconsts(session, user_id) | hidden_for_picks(session, user_id)
 
     def _serve(
         self,

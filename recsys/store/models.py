@@ -235,7 +235,35 @@ class UserPreference(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     home_filters: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: Home's dials as JSON (``Dials.to_dict``); NULL: all in the middle.
+    dials: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: The streaming services the user has, as JSON (``MyServices.to_dict``); NULL: none.
+    services: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class HiddenTitle(Base):
+    """A title the user steered away from ("Not for me" with a reason, or "Stop using this"
+    on a Because-you-liked row), kept until they undo it on the Hidden page.
+
+    ``reason`` is one of ``recsys.steering.REASONS``. ``previous`` is the like (True) or
+    dislike (False) the title had before a reason that changes the ratings ("not my kind of
+    thing" stores a dislike, "someone else picked it" removes the rating), so Undo restores it.
+    ``services`` holds the user's services when "not on my services" was chosen (JSON): the
+    hide lasts while those services are unchanged. No foreign key to titles, as with likes.
+    """
+
+    __tablename__ = "hidden_titles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    tconst: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(24))
+    previous: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    services: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("user_id", "tconst", name="uq_hidden_titles_user_title"),)
 
 
 class ThrottleCounter(Base):

@@ -117,3 +117,39 @@ def test_0005_adds_user_preferences_and_keeps_everything(database_url: str) -> N
             '{"kind": "tv"}'
         )
     db.dispose()
+
+
+def test_0007_adds_steering_and_keeps_preferences(database_url: str) -> None:
+    """From 0006 to 0007 (issue 22): stored filters kept, new columns empty, hidden titles
+    storable (unique per user and title, gone with the user)."""
+    db = Database(database_url)
+    migrate(db.engine, "0006")
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (id, username, email, name, password_hash, created_at,"
+                " failed_logins) VALUES (1, 'ann', 'a@example.com', 'Ann', '$2b$x', :t, 0)"
+            ),
+            {"t": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO user_preferences (user_id, home_filters, updated_at)"
+                ' VALUES (1, \'{"kind": "tv"}\', :t)'
+            ),
+            {"t": now},
+        )
+    migrate(db.engine, "0007")
+    with db.engine.begin() as conn:
+        row = conn.execute(text("SELECT home_filters, dials, services FROM user_preferences")).one()
+        assert tuple(row) == ('{"kind": "tv"}', None, None)
+        conn.execute(
+            text(
+                "INSERT INTO hidden_titles (user_id, tconst, reason, previous, created_at)"
+                " VALUES (1, 'tt0111161', 'seen', NULL, :t)"
+            ),
+            {"t": now},
+        )
+        assert conn.execute(text("SELECT reason FROM hidden_titles")).scalar_one() == "seen"
+    db.dispose()
