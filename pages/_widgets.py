@@ -21,8 +21,9 @@ from pages._auth import context
 from pages._more_info import more_info_extras
 from recsys.cards import TitleCard
 from recsys.config import Settings
-from recsys.services import StorageError, WatchlistError
+from recsys.services import SteeringError, StorageError, WatchlistError
 from recsys.services.ratings import Choice, Verdict
+from recsys.services.steering import NOT_FOR_ME, REASON_LABELS
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +142,7 @@ def visit_choices(refresh: bool = False) -> dict[str, bool]:
         ctx = context()
         st.session_state[CHOICES_KEY] = ctx.service.ratings.choices(ctx.user_id)
         st.session_state.pop(SAVED_KEY, None)
+        st.session_state.pop(HIDDEN_KEY, None)
     return st.session_state[CHOICES_KEY]
 
 
@@ -154,6 +156,18 @@ def visit_saved(refresh: bool = False) -> set[str]:
         ctx = context()
         st.session_state[SAVED_KEY] = ctx.service.watchlist.tconsts(ctx.user_id)
     return st.session_state[SAVED_KEY]
+
+
+#: This visit's hidden titles (tconst -> reason), kept like :data:`CHOICES_KEY`.
+HIDDEN_KEY = "_marquee_hidden"
+
+
+def visit_hidden(refresh: bool = False) -> dict[str, str]:
+    """The logged-in user's hidden titles and their reasons (read when ``refresh``)."""
+    if refresh or HIDDEN_KEY not in st.session_state:
+        ctx = context()
+        st.session_state[HIDDEN_KEY] = ctx.service.steering.reasons(ctx.user_id)
+    return st.session_state[HIDDEN_KEY]
 
 
 _TOAST_KEY = "_marquee_home_toast"
@@ -214,6 +228,89 @@ def _save(tconst: str, title: str, save: bool) -> None:
     st.session_state.setdefault(_TOAST_KEY, []).append(toast)
 
 
+def _pick_reason(tconst: str, title: str) -> None:
+    """The "Not for me" pills' callback: the chosen reason, stored at once (the pills are
+    reset, so the popover offers a fresh choice after an Undo)."""
+    key = f"notforme_{tconst}_pick"
+    reason = st.session_state.get(key)
+    st.session_state[key] = None
+    if reason in NOT_FOR_ME:
+        _steer(tconst, title, reason)
+
+
+def _undo(tconst: str, title: str) -> None:
+    """Undo's callback (``unhide_<tconst>``): the title comes back as it was."""
+    _steer(tconst, title, None)
+
+
+def _steer(tconst: str, title: str, reason: str | None) -> None:
+    """Hide with ``reason`` or (None) undo, then refresh this visit's hidden titles, choices
+    and watchlist (a reason may store or remove a rating); the card's fragment reruns alone
+    and draws the result (a callback must not draw)."""
+    ctx = context()
+    try:
+        if reason is None:
+            ctx.service.steering.unhide(ctx.user_id, tconst)
+        else:
+            ctx.service.steering.hide(ctx.user_id, tconst, reason)
+    except (StorageError, SteeringError) as exc:
+        log.warning("not-for-me not stored: %s", exc)
+        st.session_state.setdefault(_TOAST_KEY, []).append(
+            (f"Not saved: {exc}", ":material/error:")
+        )
+        return
+    visit_choices(refresh=True)
+    visit_hidden(refresh=True)
+    visit_saved(refresh=True)
+    toast = (
+        (f"Brought back {title}", ":material/undo:")
+        if reason is None
+        else (f"Hidden: {title} ({REASON_LABELS[reason].lower()})", ":material/visibility_off:")
+    )
+    st.session_state.setdefault(_TOAST_KEY, []).append(toast)
+
+
+def _not_for_me(card: TitleCard) -> None:
+    """The "Not for me" popover (key ``notforme_<tconst>``): one choice of reason (a single
+    pills widget, so a card adds one light widget), stored at once."""
+    t = card.tconst
+    with st.popover(
+        "Not for me",
+        icon=":material/visibility_off:",
+        key=f"notforme_{t}",
+        type="tertiary",
+        width="stretch",
+        help="Hide this title and tell us why",
+    ):
+        st.pills(
+            "Why?",
+            NOT_FOR_ME,
+            format_func=REASON_LABELS.__getitem__,
+            key=f"notforme_{t}_pick",
+            on_change=_pick_reason,
+            args=(t, card.title),
+        )
+
+
+def hidden_card(card: TitleCard, reason: str) -> None:
+    """A hidden title in place of its card: why, and Undo (key ``unhide_<tconst>``)."""
+    t = card.tconst
+    with st.container(border=True, key=f"card_{t}"):
+        st.html(
+            f'<div class="mq-title">{esc(card.title)}</div>'
+            f'<div class="mq-meta">Hidden: {esc(REASON_LABELS.get(reason, reason))}</div>'
+        )
+        st.button(
+            "Undo",
+            key=f"unhide_{t}",
+            icon=":material/undo:",
+            help="Bring it back",
+            on_click=_undo,
+            args=(t, card.title),
+            width="stretch",
+        )
+
+
 def _show_toasts() -> None:
     for text, icon in st.session_state.pop(_TOAST_KEY, []):
         st.toast(text, icon=icon)
@@ -259,11 +356,17 @@ def _save_button(column: DeltaGenerator, card: TitleCard, saved: bool) -> None:
 
 
 def poster_card(
-    card: TitleCard, choice: bool | None, *, actions: bool = True, saved: bool = False
+    card: TitleCard,
+    choice: bool | None,
+    *,
+    actions: bool = True,
+    saved: bool = False,
+    steer: bool = True,
 ) -> None:
     """A poster card with Like / Dislike / Save for later / More info (keys ``like_<t>``,
-    ``dislike_<t>``, ``save_<t>``, ``info_<t>``, container ``card_<t>``). Clicking the active
-    choice (or Saved) again takes it back; Info opens the More-info dialog."""
+    ``dislike_<t>``, ``save_<t>``, ``info_<t>``, container ``card_<t>``) and, with ``steer``,
+    "Not for me" (``notforme_<t>``). Clicking the active choice (or Saved) again takes it
+    back; Info opens the More-info dialog."""
     t = card.tconst
     with st.container(border=True, key=f"card_{t}"):
         st.html(poster_html(card, choice))
@@ -277,6 +380,8 @@ def poster_card(
             "Info", key=f"info_{t}", icon=":material/info:", help="More info", width="stretch"
         ):
             more_info_dialog(t)
+        if steer:
+            _not_for_me(card)
 
 
 @st.fragment
@@ -285,7 +390,11 @@ def rated_card(card: TitleCard) -> None:
     this card alone (its callback has written the choice and refreshed :func:`visit_choices`
     or :func:`visit_saved`)."""
     with page_body("this title"):
-        poster_card(card, visit_choices().get(card.tconst), saved=card.tconst in visit_saved())
+        reason = visit_hidden().get(card.tconst)
+        if reason is not None and reason != "no_seed":
+            hidden_card(card, reason)
+        else:
+            poster_card(card, visit_choices().get(card.tconst), saved=card.tconst in visit_saved())
         _show_toasts()
 
 

@@ -12,6 +12,7 @@ from pages import _auth
 from pages._widgets import esc, md_escape, page_body, poster_html
 from recsys.cards import SECTION_LABELS, TitleCard
 from recsys.explain import Explanation
+from recsys.services.discovery import DEPTH_FACTOR
 
 ctx = _auth.require_user()
 service, user_id = ctx.service, ctx.user_id
@@ -36,7 +37,13 @@ def _home_lists() -> dict[str, list[TitleCard]]:
     """Home's lists of this visit, else freshly computed ones (not logged: not shown on Home)."""
     cached = st.session_state.get("_marquee_home_recs")
     if not cached or cached.get("_user") != user_id:
-        cached = service.picks.home_sections(user_id, k=10, log_impressions=False)
+        cached = service.picks.home_sections(
+            user_id,
+            k=10,
+            log_impressions=False,
+            filters=service.discovery.filters(user_id),
+            dials=service.discovery.dials(user_id),
+        )
     return {s: list(cached.get(s, [])) for s in SECTION_LABELS}
 
 
@@ -53,6 +60,22 @@ def _what_drove_the_lists() -> None:
     ]
     if lines:
         st.markdown("  \n".join(lines))
+
+
+def _dials_line() -> None:
+    """Where the user's dials stand (Home's Filters): they re-order the model's list."""
+    dials = service.discovery.dials(user_id)
+    if dials.active:
+        st.markdown(
+            f"**Your dials**: {md_escape(dials.summary())}. They re-order the model's own top "
+            f"{DEPTH_FACTOR * 10} titles per list (nothing is refitted); move them back to the "
+            "middle in Home's Filters to see the model's order."
+        )
+    else:
+        st.caption(
+            "Your dials (popular ↔ niche, older ↔ newer, familiar ↔ adventurous, in Home's "
+            "Filters) are in the middle: the lists are in the model's own order."
+        )
 
 
 def _parts(exp: Explanation) -> None:
@@ -157,6 +180,7 @@ with page_body("the explanations"):
         "ranked it, how they were weighted, and which of your likes pulled it up.</p>"
     )
     _what_drove_the_lists()
+    _dials_line()
     picks = _current_picks()
     options = {c.tconst: c for c in picks}
     wanted = st.query_params.get("title")

@@ -19,14 +19,34 @@ import streamlit as st
 from pages import _auth
 from pages._widgets import esc, md_escape, page_body, poster_grid, visit_choices
 from recsys.cards import SECTION_LABELS, TitleCard
-from recsys.services import BecauseRow, FilterError, HomeFilters
-from recsys.services.discovery import GEM_MAX_VOTES, form_filters
+from recsys.services import BecauseRow, FilterError, HomeFilters, SteeringError, StorageError
+from recsys.services.discovery import (
+    DIAL_ENDS,
+    DIAL_NAMES,
+    GEM_MAX_VOTES,
+    POSITIONS,
+    DialError,
+    Dials,
+    form_filters,
+)
 
 ctx = _auth.require_user()
 service, user_id = ctx.service, ctx.user_id
 RECS_KEY = "_marquee_home_recs"
 #: The user's filters for this session: (user id, HomeFilters), read from the database once.
 FILTERS_KEY = "_marquee_home_filters"
+#: The user's dials for this session: (user id, Dials), read from the database once.
+DIALS_KEY = "_marquee_home_dials"
+DIAL_TITLES = {
+    "popularity": "Popular ↔ niche",
+    "recency": "Older ↔ newer",
+    "adventure": "Familiar ↔ adventurous",
+}
+DIAL_HELP = {
+    "popularity": "Niche: titles fewer people have voted on, from your own list",
+    "recency": "Newer: more recent titles from your own list",
+    "adventure": "Familiar: close to what you liked; adventurous: what people like you found",
+}
 PICKS_PER_SECTION = 10
 BECAUSE_ROWS, BECAUSE_PICKS = 2, 5
 KIND_LABELS = {"both": "Movies and TV", "movie": "Movies only", "tv": "TV only"}
@@ -45,6 +65,15 @@ def _filters() -> HomeFilters:
     return cached[1]
 
 
+def _dials() -> Dials:
+    """The user's remembered dials (stored per user, so they survive the session)."""
+    cached = st.session_state.get(DIALS_KEY)
+    if cached is None or cached[0] != user_id:
+        cached = (user_id, service.discovery.dials(user_id))
+        st.session_state[DIALS_KEY] = cached
+    return cached[1]
+
+
 def _recommendations() -> tuple[dict[str, list[TitleCard]], list[BecauseRow]]:
     """This visit's lists and "Because you liked" rows, computed together (the rows leave
     out what the lists show). ``RECS_KEY`` holds the sections, ``_user`` and ``_because``;
@@ -53,7 +82,9 @@ def _recommendations() -> tuple[dict[str, list[TitleCard]], list[BecauseRow]]:
     arrived = st.session_state.get("_marquee_page_prev") != "home"
     if cached is None or cached.get("_user") != user_id or arrived:
         filters = _filters()
-        lists = service.picks.home_sections(user_id, k=PICKS_PER_SECTION, filters=filters)
+        lists = service.picks.home_sections(
+            user_id, k=PICKS_PER_SECTION, filters=filters, dials=_dials()
+        )
         shown = [c.tconst for cards in lists.values() for c in cards]
         rows = service.discovery.because_rows(
             user_id, shown, filters, rows=BECAUSE_ROWS, k=BECAUSE_PICKS
@@ -61,6 +92,18 @@ def _recommendations() -> tuple[dict[str, list[TitleCard]], list[BecauseRow]]:
         cached = {"_user": user_id, "_because": rows, **lists}
         st.session_state[RECS_KEY] = cached
     return {s: cached[s] for s in SECTION_LABELS}, cached["_because"]
+
+
+def _stop_using(tconst: str, title: str) -> None:
+    """ "Stop using this" on a Because-you-liked row: the like stays, but no longer seeds rows
+    or the profile; the lists are recomputed without it."""
+    try:
+        service.steering.hide(user_id, tconst, "no_seed")
+    except (SteeringError, StorageError) as exc:
+        st.session_state["_marquee_filter_error"] = str(exc)
+        return
+    st.toast(f"Stopped using {title} for your picks (undo on the Hidden page)")
+    _refresh()
 
 
 def _filters_changed() -> None:
@@ -80,6 +123,41 @@ def _filters_changed() -> None:
     service.discovery.set_filters(user_id, chosen)
     state[FILTERS_KEY] = (user_id, chosen)
     _refresh()
+
+
+def _dials_changed() -> None:
+    """A dial moved: store the dials and re-rank (the model's list, no refit)."""
+    state = st.session_state
+    try:
+        chosen = Dials(**{name: state.get(f"dial_{name}", 0) for name in DIAL_NAMES})
+    except DialError as exc:
+        state["_marquee_filter_error"] = str(exc)
+        return
+    service.discovery.set_dials(user_id, chosen)
+    state[DIALS_KEY] = (user_id, chosen)
+    _refresh()
+
+
+def _dial_label(name: str, value: int) -> str:
+    low, high = DIAL_ENDS[name]
+    return {-2: low.capitalize(), -1: "·", 0: "Middle", 1: "·", 2: high.capitalize()}[value]
+
+
+def dials_panel() -> None:
+    """The dials (keys ``dial_popularity``, ``dial_recency``, ``dial_adventure``): five stops
+    each; a move re-orders the model's own deeper list (no refit) and is remembered."""
+    current = _dials()
+    columns = st.columns(len(DIAL_NAMES), gap="large")
+    for column, name in zip(columns, DIAL_NAMES, strict=True):
+        column.select_slider(
+            DIAL_TITLES[name],
+            options=list(POSITIONS),
+            value=getattr(current, name),
+            format_func=lambda v, n=name: _dial_label(n, v),
+            key=f"dial_{name}",
+            help=DIAL_HELP[name],
+            on_change=_dials_changed,
+        )
 
 
 def _clamped(years: tuple[int, int] | None, span: tuple[int, int]) -> tuple[int, int]:
@@ -131,8 +209,11 @@ def filters_panel() -> None:
             placeholder="A title with any of these genres is left out",
             on_change=_filters_changed,
         )
+        dials_panel()
     if current.active:
         st.caption("Filters on: " + md_escape(current.summary()))
+    if _dials().active:
+        st.caption("Dials: " + md_escape(_dials().summary()))
 
 
 @st.fragment
@@ -244,6 +325,16 @@ with page_body("your picks"):
         poster_grid(cards)  # every card is its own fragment
 
     for row in because:
-        st.subheader(f"Because you liked *{md_escape(row.seed_title)}*")
+        title, stop = st.columns([5, 1], vertical_alignment="bottom")
+        title.subheader(f"Because you liked *{md_escape(row.seed_title)}*")
+        stop.button(
+            "Stop using this",
+            key=f"noseed_{row.seed}",
+            icon=":material/block:",
+            type="tertiary",
+            help="Keep the like, but stop basing picks on it (undo on the Hidden page)",
+            on_click=_stop_using,
+            args=(row.seed, row.seed_title),
+        )
         st.caption(md_escape(row.reason))
         poster_grid(row.cards)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from recsys.cards import TitleCard, card_from_title
 from recsys.models.base import Recommendation
-from recsys.models.dials import DialError, Dials
+from recsys.models.dials import DEPTH_FACTOR, DIAL_ENDS, DIAL_NAMES, POSITIONS, DialError, Dials
 from recsys.models.facets import GEM_MAX_VOTES, FilterError, HomeFilters
 from recsys.services.art import ArtProvider, with_art
 from recsys.services.ratings import Ratings
@@ -32,6 +32,24 @@ if TYPE_CHECKING:
     from recsys.models.similar import SimilarTitle
 
 log = logging.getLogger(__name__)
+
+#: The dials' values, re-exported for the pages (which never import the models).
+__all__ = [
+    "DEPTH_FACTOR",
+    "DIAL_ENDS",
+    "DIAL_NAMES",
+    "GEM_MAX_VOTES",
+    "POSITIONS",
+    "BecauseRow",
+    "DialError",
+    "Dials",
+    "Discovery",
+    "FilterError",
+    "HomeFilters",
+    "form_filters",
+    "rotate",
+    "stale_titles",
+]
 
 #: A title shown in at least ``STALE_SHOWS`` of the user's last ``RECENT_VISITS`` visits
 #: without a like, dislike or save rotates below the fold (the model's order otherwise).
