@@ -280,10 +280,9 @@ def _not_for_me(card: TitleCard) -> None:
         key=f"notforme_{t}",
         type="tertiary",
         width="stretch",
-        help="Hide this title and tell us why",
-    ):
+    ):  # no tooltip: it would cover the choices that open right below
         st.pills(
-            "Why?",
+            "Hide it because…",
             NOT_FOR_ME,
             format_func=REASON_LABELS.__getitem__,
             key=f"notforme_{t}_pick",

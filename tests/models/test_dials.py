@@ -68,7 +68,7 @@ def test_a_dial_keeps_the_models_best_titles_near_the_top() -> None:
 
 def test_summary_and_round_trip() -> None:
     dials = Dials(popularity=2, recency=-1)
-    assert dials.summary() == "much more niche · a little more older"
+    assert dials.summary() == "much more niche · a little older"
     assert Dials.from_dict(dials.to_dict()) == dials
     assert not Dials().active and Dials().summary() == ""
 
