@@ -93,6 +93,12 @@ def _log_in(page: Any, base: str, username: str) -> None:
     form.get_by_role("button", name="Log in").click()
     page.wait_for_selector('[class*="st-key-like_tt"]', timeout=120_000)
     _idle(page)
+    # the whole page drawn (no skeletons): the sidebar's log-out and every card's buttons
+    page.get_by_role("button", name="Log out").wait_for(state="visible", timeout=60_000)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=60_000
+    )
+    _idle(page)
 
 
 def _section_cards(page: Any) -> list[str]:
@@ -108,7 +114,7 @@ def test_two_tastes_get_two_first_homes_that_say_why(first_homes) -> None:  # ty
         browser = pw.chromium.launch(executable_path=str(CHROMIUM))
         try:
             for username in FANS:
-                context = browser.new_context(viewport={"width": 1100, "height": 1400})
+                context = browser.new_context(viewport={"width": 1100, "height": 2200})
                 page = context.new_page()
                 _log_in(page, base, username)
                 homes[username] = _section_cards(page)
