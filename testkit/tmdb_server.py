@@ -88,6 +88,7 @@ class FakeTmdb:
         self._videos: dict[str, list[dict[str, Any]]] = {}
         self._recommended: dict[str, list[str]] = {}  # show tconst -> recommended tconsts
         self._imdb_ids: dict[str, str | None] = {}  # external_ids overrides
+        self._region_providers: dict[str, list[str]] = {}  # region -> service names
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -185,6 +186,35 @@ class FakeTmdb:
                 entry[name] = [_provider(n, i) for i, n in enumerate(names)]
         with self._lock:
             self._providers.setdefault(tconst, {})[region] = entry
+
+    def region_providers(self, region: str, *names: str) -> None:
+        """The services ``/3/watch/providers/{movie,tv}`` lists for ``region``, best known
+        first (without a call: every service some title streams on there)."""
+        with self._lock:
+            self._region_providers[region] = list(names)
+
+    def provider_id(self, name: str) -> int:
+        """The id the fake gives the service called ``name``."""
+        return int(_provider(name, 0)["provider_id"])
+
+    def _provider_list_body(self, region: str) -> dict[str, Any]:
+        with self._lock:
+            names = self._region_providers.get(region)
+            if names is None:
+                names = list(
+                    dict.fromkeys(
+                        o["provider_name"]
+                        for regions in self._providers.values()
+                        for kind in ("flatrate", "free", "ads")
+                        for o in regions.get(region, {}).get(kind, [])
+                    )
+                )
+        results = []
+        for i, name in enumerate(names):
+            entry = _provider(name, i)
+            entry["display_priorities"] = {region: i}
+            results.append(entry)
+        return {"results": results}
 
     def videos(self, tconst: str, *items: dict[str, Any]) -> None:
         """The ``videos`` results for ``tconst`` (see :func:`video`)."""
@@ -364,9 +394,10 @@ _EMPTY: dict[str, dict[str, Any]] = {
     "videos": {"id": 0, "results": []},
     "recommendations": {"page": 1, "results": [], "total_pages": 0, "total_results": 0},
     "external_ids": {"id": 0, "imdb_id": None},
+    "provider_list": {"results": []},
 }
 #: The endpoints :meth:`FakeTmdb.behave` scripts.
-ENDPOINTS = ("find", "providers", "videos", "recommendations", "external_ids")
+ENDPOINTS = ("find", "providers", "videos", "recommendations", "external_ids", "provider_list")
 
 _SVG = (
     b'<svg xmlns="http://www.w3.org/2000/svg" width="342" height="513" viewBox="0 0 342 513">'
@@ -396,6 +427,10 @@ def _handler_for(fake: FakeTmdb) -> type[BaseHTTPRequestHandler]:
             try:
                 if endpoint == "image":
                     self._send(200, _SVG, "image/svg+xml")
+                elif endpoint == "provider_list":  # steps keyed by the region
+                    region = (query.get("watch_region") or [""])[0]
+                    body = lambda: fake._provider_list_body(region)  # noqa: E731
+                    self._answer(region, endpoint, query, auth, body)
                 elif tconst is not None:
                     self._answer(tconst, "find", query, auth, lambda: fake._results(tconst))
                 elif ident is not None and subject is not None:
@@ -467,6 +502,8 @@ def _route(segments: list[str]) -> tuple[str, tuple[str, int] | None]:
         return "image", None
     if segments[:2] == ["3", "find"]:
         return "find", None
+    if segments[:3] == ["3", "watch", "providers"] and len(segments) == 4:
+        return "provider_list", None
     if len(segments) >= 4 and segments[0] == "3" and segments[1] in ("movie", "tv"):
         tail = tuple(segments[3:])
         endpoint = {

@@ -26,9 +26,11 @@ from recsys.services.ratings import Choice, Ratings, Verdict
 from recsys.services.recommendations import Recommendations
 from recsys.services.sessions import SessionInfo, Sessions
 from recsys.services.steering import HiddenEntry, Steering, SteeringError
+from recsys.services.streaming import ProviderList, Streaming
 from recsys.services.watchlist import SavedTitle, Watchlist, WatchlistError
 from recsys.store.db import Database, StorageError
 from recsys.store.models import utcnow
+from recsys.streaming import ServicesError
 
 if TYPE_CHECKING:
     from recsys.engine import Engine
@@ -59,6 +61,7 @@ class Marquee:
     sessions: Sessions = field(init=False, repr=False)
     watchlist: Watchlist = field(init=False, repr=False)
     steering: Steering = field(init=False, repr=False)
+    streaming: Streaming = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         ratings = Ratings(self.db)
@@ -74,6 +77,7 @@ class Marquee:
             "sessions": Sessions(self.settings, self.db, self.clock),
             "watchlist": Watchlist(self.db, self.art, self.clock),
             "steering": Steering(self.db, self.art, self.clock),
+            "streaming": Streaming(self.db, self.art),
         }
         for name, service in services.items():
             object.__setattr__(self, name, service)  # the dataclass is frozen
@@ -105,15 +109,18 @@ __all__ = [
     "Onboarding",
     "OnboardingState",
     "Privacy",
+    "ProviderList",
     "Quality",
     "Ratings",
     "Recommendations",
     "SavedTitle",
+    "ServicesError",
     "SessionInfo",
     "Sessions",
     "Steering",
     "SteeringError",
     "StorageError",
+    "Streaming",
     "UserExport",
     "UserProfile",
     "Verdict",

@@ -15,6 +15,7 @@ import pandas as pd
 
 from recsys.accounts import has_control_characters
 from recsys.cards import SECTION_LABELS, Section, TitleCard, card_from_title
+from recsys.models.base import Recommendation
 from recsys.models.dials import Dials
 from recsys.models.facets import HomeFilters
 from recsys.services import art as tmdb_extras
@@ -22,16 +23,24 @@ from recsys.services import discovery
 from recsys.services.art import ArtProvider, with_art
 from recsys.services.ratings import Ratings
 from recsys.services.steering import hidden_for_picks
+from recsys.services.streaming import load_services
 from recsys.store import catalog as catalog_store
 from recsys.store import impressions as impression_store
+from recsys.store import preferences as preference_store
 from recsys.store import watchlist as watchlist_store
 from recsys.store.db import Database
 from recsys.store.models import Title
+from recsys.streaming import MyServices, StreamingCatalog
+from recsys.tmdb import TmdbClient
+
+#: How much deeper than shown the model ranks while "Only what I can stream" is on: enough
+#: streamable titles for a full list when about one title in five streams on the services.
+STREAM_DEPTH = 5
 
 if TYPE_CHECKING:
     from recsys.engine import Engine
     from recsys.explain import Explanation
-    from recsys.models.base import Recommendation, UserHistory
+    from recsys.models.base import UserHistory
     from recsys.tmdb_extras import MoreInfoExtras
     from recsys.watch import Trailer, WatchProviders
 
@@ -94,7 +103,11 @@ class Recommendations:
         stale = max((len(discovery.stale_titles(v, acted)) for v in visits.values()), default=0)
         from recsys.engine import dialled_sections  # the engine module loads with the models
 
-        recs = dialled_sections(engine, history, kept, k + stale, saved, filters, dials)
+        services = self._streaming_services(user_id)
+        depth = (k + stale) * (STREAM_DEPTH if services is not None else 1)
+        recs = dialled_sections(engine, history, kept, depth, saved, filters, dials)
+        if services is not None:
+            recs = self._streamable(recs, services, k + stale)
         if fresh:
             recs = {s: discovery.rotate(r, visits[s], acted, k) for s, r in recs.items()}
         return self._serve(
@@ -110,6 +123,33 @@ class Recommendations:
                 s: impression_store.recent_visits(session, user_id, s, discovery.RECENT_VISITS)
                 for s in sections
             }
+
+    def _streaming_services(self, user_id: int) -> MyServices | None:
+        """The user's services when Home's "Only what I can stream" is on and TMDb is there."""
+        if not isinstance(self.art, TmdbClient) or not self.art.enabled:
+            return None
+        with self.db.session() as session:
+            services = load_services(preference_store.services(session, user_id))
+        return services if services is not None and services.active else None
+
+    def _streamable(
+        self, recs: Mapping[str, list[Recommendation]], services: MyServices, k: int
+    ) -> dict[str, list[Recommendation]]:
+        """Each deep list cut to the titles known to stream on ``services`` (the model's order,
+        ranks renumbered). A list is left unfiltered (its best ``k``) while it has fewer than
+        ``k`` known streamable titles and some still unknown, or TMDb is failing: Home then
+        says so. Never waits for TMDb (:class:`recsys.streaming.StreamingCatalog`)."""
+        assert isinstance(self.art, TmdbClient)
+        every = [r.tconst for rows in recs.values() for r in rows]
+        found = StreamingCatalog(self.art).availability(every, services)
+        out = {}
+        for section, rows in recs.items():
+            keep = [r for r in rows if r.tconst in found.streams]
+            undecided = any(r.tconst in found.unknown for r in rows) or found.error is not None
+            if len(keep) < k and undecided:
+                keep = list(rows)
+            out[section] = [replace(r, rank=i + 1) for i, r in enumerate(keep[:k])]
+        return out
 
     def saved(self, user_id: int) -> set[str]:
         """The user's watchlist: left out of the picks as rated titles are (already chosen)."""

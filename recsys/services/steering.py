@@ -67,8 +67,17 @@ class HiddenEntry:
 
 
 def services_key(raw: dict[str, object] | None) -> str | None:
-    """The user's services as one comparable string (None: no services set)."""
-    return None if not raw else json.dumps(raw, sort_keys=True)
+    """The user's services (region and service ids, not Home's toggle) as one comparable
+    string; None: no services set."""
+    if not raw:
+        return None
+    providers = raw.get("providers")
+    ids = (
+        sorted(int(p) for p in providers if isinstance(p, int))
+        if isinstance(providers, list)
+        else []
+    )
+    return json.dumps({"providers": ids, "region": raw.get("region")}, sort_keys=True)
 
 
 def excluded(rows: Iterable[HiddenTitle], services: str | None) -> set[str]:

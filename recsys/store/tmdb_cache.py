@@ -53,6 +53,18 @@ class DatabaseArtCache:
                 return None
             return row.payload
 
+    def get_many_json(self, keys: Sequence[str]) -> dict[str, str]:
+        """The live payloads among ``keys`` in one query (a list's availability at once)."""
+        if not keys:
+            return {}
+        with self.db.session() as session:
+            rows = session.scalars(
+                select(TmdbCacheEntry).where(
+                    TmdbCacheEntry.tconst.in_(keys), TmdbCacheEntry.expires_at > utcnow()
+                )
+            )
+            return {row.tconst: row.payload for row in rows}
+
     def put(self, tconst: str, art: TitleArt, ttl_seconds: float) -> None:
         self.put_json(tconst, art.to_json(), ttl_seconds)
 
