@@ -1,5 +1,6 @@
-"""Account (``/account``): import ratings, change the password, see or end the signed-in
-sessions, export my data, delete my account (the data sections are in ``_account_data.py``).
+"""Account (``/account``): import ratings, my streaming services, change the password, see or
+end the signed-in sessions, export my data, delete my account (the data sections are in
+``_account_data.py``, My services in ``_services.py``).
 
 Each section is one function taking the app context; the page draws ``SECTIONS`` in order, so a
 new section (data export, account deletion, ratings import) is a function here and one entry
@@ -14,6 +15,7 @@ from datetime import datetime
 import streamlit as st
 
 from pages import _account_data, _auth
+from pages._services import services_section
 from pages._widgets import md_escape, page_body
 from recsys.accounts import AccountError
 from recsys.services.sessions import SessionInfo
@@ -115,6 +117,7 @@ def sessions_section(ctx: _auth.AppContext) -> None:
 #: The page's sections, drawn in this order.
 SECTIONS: list[Callable[[_auth.AppContext], None]] = [
     _account_data.import_section,
+    services_section,
     change_password_section,
     sessions_section,
     _account_data.export_section,

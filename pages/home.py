@@ -15,11 +15,19 @@ of the last full run after a card's click).
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from pages import _auth
 from pages._widgets import esc, md_escape, page_body, poster_grid, visit_choices
 from recsys.cards import SECTION_LABELS, TitleCard
-from recsys.services import BecauseRow, FilterError, HomeFilters, SteeringError, StorageError
+from recsys.services import (
+    BecauseRow,
+    FilterError,
+    HomeFilters,
+    ServicesError,
+    SteeringError,
+    StorageError,
+)
 from recsys.services.discovery import (
     DIAL_ENDS,
     DIAL_NAMES,
@@ -125,6 +133,59 @@ def _filters_changed() -> None:
     _refresh()
 
 
+def _services_changed() -> None:
+    """ "Only what I can stream" toggled: stored with the services, lists recomputed."""
+    try:
+        service.streaming.set_only(user_id, bool(st.session_state.get("filter_my_services")))
+    except (ServicesError, StorageError) as exc:
+        st.session_state["_marquee_filter_error"] = str(exc)
+        st.session_state["filter_my_services"] = False
+        return
+    _refresh()
+
+
+def _services_toggle(column: DeltaGenerator) -> None:
+    """``filter_my_services``: off and explained while no services are chosen or no key."""
+    mine = service.streaming.services(user_id) if service.streaming.catalog else None
+    ready = mine is not None and bool(mine.providers)
+    column.toggle(
+        "Only what I can stream",
+        value=bool(mine and mine.active),
+        key="filter_my_services",
+        disabled=not ready,
+        help="Titles streaming on your services (Account → My services)"
+        if ready
+        else "Choose your streaming services on the Account page first (needs TMDb)",
+        on_change=_services_changed,
+    )
+
+
+def streaming_notice(shown: list[str]) -> None:
+    """Under the filters: whether "Only what I can stream" could be applied to these picks."""
+    found = service.streaming.availability(user_id, shown) if shown else None
+    mine = service.streaming.services(user_id) if found is not None else None
+    if found is None or mine is None or not mine.active:
+        return
+    if set(shown) <= found.streams:
+        st.caption(f"Only what you can stream in {mine.region} (availability from JustWatch)")
+    elif found.error is not None:
+        st.warning(
+            "TMDb is not answering, so where these stream is unknown: showing every pick.",
+            icon=":material/cloud_off:",
+        )
+    elif found.unknown:
+        st.info(
+            "Still checking which picks stream on your services: showing every pick for now."
+            " New picks in a moment applies the filter.",
+            icon=":material/hourglass_top:",
+        )
+    else:
+        st.info(
+            "Where your picks stream is known now: New picks applies the filter.",
+            icon=":material/live_tv:",
+        )
+
+
 def _dials_changed() -> None:
     """A dial moved: store the dials and re-rank (the model's list, no refit)."""
     state = st.session_state
@@ -201,6 +262,7 @@ def filters_panel() -> None:
             help=f"Titles with at most {GEM_MAX_VOTES:,} IMDb votes",
             on_change=_filters_changed,
         )
+        _services_toggle(right)
         right.multiselect(
             "Leave out genres",
             service.discovery.genres(),
@@ -310,6 +372,7 @@ with page_body("your picks"):
     shown = [c.tconst for cards in lists.values() for c in cards]
     search(frozenset(shown + [c.tconst for row in because for c in row.cards]))
 
+    streaming_notice([c.tconst for cards in lists.values() for c in cards])
     kinds = _filters().sections(tuple(SECTION_LABELS))
     for section, label in SECTION_LABELS.items():
         if section not in kinds:

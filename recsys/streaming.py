@@ -247,14 +247,19 @@ class StreamingCatalog:
                 _PENDING.discard((tconst, region))
 
     def settle(self, timeout_s: float = 30.0) -> bool:
-        """Wait until no lookup is pending (tests and benchmarks); True when none is left."""
-        end = time.monotonic() + timeout_s
-        while time.monotonic() < end:
-            with _LOCK:
-                if not _PENDING:
-                    return True
-            time.sleep(0.05)
-        return False
+        """:func:`settle`."""
+        return settle(timeout_s)
+
+
+def settle(timeout_s: float = 30.0) -> bool:
+    """Wait until no background lookup is pending (tests, benchmarks); True when none is."""
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        with _LOCK:
+            if not _PENDING:
+                return True
+        time.sleep(0.05)
+    return False
 
 
 def _get_many_json(cache: Any, keys: list[str]) -> dict[str, str]:
