@@ -17,14 +17,15 @@ import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Protocol, TypeVar
 
 from recsys.tmdb import TmdbClient, TmdbUnavailable
 from recsys.tmdb_extras import TitleExtras
 from recsys.watch import LOGO_SIZE, WatchProviders, normalize_region
 
 log = logging.getLogger(__name__)
+R = TypeVar("R", bound="Ranked")
 
 PROVIDER_LIST_TTL_S = 7 * 24 * 3600.0  # TMDb's list of services changes rarely
 #: At most this many services may be chosen (TMDb lists about 60 in a large region).
@@ -36,6 +37,16 @@ WORKERS = 2
 _LOCK = threading.Lock()
 _PENDING: set[tuple[str, str]] = set()
 _POOL: ThreadPoolExecutor | None = None
+
+
+class Ranked(Protocol):
+    """A ranked title (``recsys.models.base.Recommendation``)."""
+
+    @property
+    def tconst(self) -> str: ...
+
+    @property
+    def rank(self) -> int: ...
 
 
 class ServicesError(ValueError):
@@ -134,6 +145,17 @@ class Availability:
     streams: frozenset[str]
     unknown: frozenset[str]
     error: str | None = None
+
+
+def keep_streamable(rows: Sequence[R], found: Availability, k: int) -> list[R]:
+    """The best ``k`` of a ranked list known to stream (ranks renumbered). While fewer than
+    ``k`` are known to and some are still unknown, or TMDb is failing, the list's best ``k``
+    unfiltered: the page says so rather than show a short list that is only a guess."""
+    keep = [r for r in rows if r.tconst in found.streams]
+    undecided = found.error is not None or any(r.tconst in found.unknown for r in rows)
+    if len(keep) < k and undecided:
+        keep = list(rows)
+    return [replace(r, rank=i + 1) for i, r in enumerate(keep[:k])]
 
 
 class StreamingCatalog:

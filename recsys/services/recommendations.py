@@ -30,7 +30,7 @@ from recsys.store import preferences as preference_store
 from recsys.store import watchlist as watchlist_store
 from recsys.store.db import Database
 from recsys.store.models import Title
-from recsys.streaming import MyServices, StreamingCatalog
+from recsys.streaming import MyServices, StreamingCatalog, keep_streamable
 from recsys.tmdb import TmdbClient
 
 #: How much deeper than shown the model ranks while "Only what I can stream" is on: enough
@@ -142,14 +142,7 @@ class Recommendations:
         assert isinstance(self.art, TmdbClient)
         every = [r.tconst for rows in recs.values() for r in rows]
         found = StreamingCatalog(self.art).availability(every, services)
-        out = {}
-        for section, rows in recs.items():
-            keep = [r for r in rows if r.tconst in found.streams]
-            undecided = any(r.tconst in found.unknown for r in rows) or found.error is not None
-            if len(keep) < k and undecided:
-                keep = list(rows)
-            out[section] = [replace(r, rank=i + 1) for i, r in enumerate(keep[:k])]
-        return out
+        return {section: keep_streamable(rows, found, k) for section, rows in recs.items()}
 
     def saved(self, user_id: int) -> set[str]:
         """The user's watchlist: left out of the picks as rated titles are (already chosen)."""
