@@ -71,7 +71,7 @@ def main() -> int:
         return UserHistory(likes=likes, favorite_genres=("Drama",))
 
     def streamable(history: UserHistory) -> dict[str, list]:  # type: ignore[type-arg]
-        deep = dialled_sections(engine, history, SECTIONS, K * 5, (), FILTERS, DIALS)
+        deep = dialled_sections(engine, history, SECTIONS, K * 5, (), FILTERS, DIALS, depth=K * 5)
         found = streaming.availability([r.tconst for v in deep.values() for r in v], services)
         return {s: keep_streamable(v, found, K) for s, v in deep.items()}
 

@@ -356,13 +356,17 @@ def dialled_sections(
     exclude: Iterable[str] = (),
     filters: HomeFilters | None = None,
     dials: Dials | None = None,
+    *,
+    depth: int | None = None,
 ) -> dict[str, list[Recommendation]]:
     """:meth:`Engine.recommend_sections` re-ranked by Home's dials (no refit): the model ranks
-    ``DEPTH_FACTOR * k`` titles, the dials reorder them and the best ``k`` are kept. Dials in
-    the middle cost nothing extra (the model's list as is)."""
+    ``depth`` titles (default ``DEPTH_FACTOR * k``), the dials reorder them and the best ``k``
+    are kept. Dials in the middle cost nothing extra (the model's list as is). A caller that
+    filters further (only what streams) asks for ``k == depth``: the whole list, reordered."""
     if dials is None or not dials.active:
         return engine.recommend_sections(history, sections, k, exclude, filters)
-    deep = engine.recommend_sections(history, sections, k * DEPTH_FACTOR, exclude, filters)
+    n = max(k, depth if depth is not None else k * DEPTH_FACTOR)
+    deep = engine.recommend_sections(history, sections, n, exclude, filters)
     reranker = DialReranker(dials)
     index = engine.graph.popularity.index_
     facets = engine.facets_

@@ -105,7 +105,8 @@ class Recommendations:
 
         services = self._streaming_services(user_id)
         depth = (k + stale) * (STREAM_DEPTH if services is not None else 1)
-        recs = dialled_sections(engine, history, kept, depth, saved, filters, dials)
+        deep = depth if services is not None else None  # filtered next: the whole list
+        recs = dialled_sections(engine, history, kept, depth, saved, filters, dials, depth=deep)
         if services is not None:
             recs = self._streamable(recs, services, k + stale)
         if fresh:
