@@ -1,0 +1,49 @@
+"""The deployment fits the host it is made for (issue 19): Streamlit Community Cloud's ~1 GB.
+
+``streamlit run app.py`` on a fresh data dir and the shared catalog (``imdb-derived`` +
+ml-latest-small: the memory is the point, and the small fake world needs none) inside a 1 GiB
+cgroup v1 memory group, as the host runs it: the first start (ingest, training), a new user's
+log-in -> onboarding -> Home in Chromium, then the Quality page shows the background
+evaluation's measured report, the whole protocol (not a budget's sample), and the kernel killed
+nothing. The harness and the figures are ``benchmarks/cgroup_deploy.py``'s.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from benchmarks import cgroup_deploy
+
+CHROMIUM = Path(cgroup_deploy.CHROMIUM)
+DATA = cgroup_deploy.DATA
+LIMIT_MB = 1024
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.slow,
+    pytest.mark.integration,
+    pytest.mark.skipif(not (DATA / "imdb-derived").is_dir(), reason="../shared/data is absent"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
+    pytest.mark.skipif(
+        cgroup_deploy.unavailable() is not None, reason=str(cgroup_deploy.unavailable())
+    ),
+]
+pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+
+def test_first_start_journey_and_measured_report_in_1_gib(tmp_path: Path) -> None:
+    result = cgroup_deploy.run(
+        tmp_path,
+        DATA / "imdb-derived",
+        DATA / "movielens-small",
+        LIMIT_MB,
+        report_timeout_s=300,
+    )
+    print(result)  # the figures, for the log (-s)
+    assert result["oom_kill"] == 0
+    assert "the model being served" in result["quality_stamp"]
+    assert result["sample_note"] == ""  # the full protocol fitted beside the app
+    assert result["evaluation_children"] >= 1
+    assert result["group_peak_mb"] < LIMIT_MB
