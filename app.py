@@ -192,6 +192,12 @@ def register_pages() -> dict[str, StreamlitPage]:
             icon=":material/visibility_off:",
             url_path="hidden",
         ),
+        "rank": st.Page(
+            "pages/rank.py",
+            title="Rank a list",
+            icon=":material/format_list_numbered:",
+            url_path="rank",
+        ),
         "quality": st.Page(
             "pages/quality.py", title="Quality", icon=":material/monitoring:", url_path="quality"
         ),
@@ -214,7 +220,7 @@ def gate(user: UserProfile | None, current: str, pages: dict[str, StreamlitPage]
         if current in ("login", ""):
             target = st.session_state.pop("_marquee_next", "home")
             st.switch_page(pages.get(target, pages["home"]) if target != "login" else pages["home"])
-        if not user.onboarded and current in ("home", "explain", "watchlist", "hidden"):
+        if not user.onboarded and current in ("home", "explain", "watchlist", "hidden", "rank"):
             st.switch_page(pages["onboarding"])
         if user.onboarded and current == "onboarding":
             st.switch_page(pages["home"])
@@ -230,7 +236,7 @@ def sidebar(
     with st.sidebar:
         st.markdown("### :material/movie: Marquee")
         if user.onboarded:
-            for key in ("home", "watchlist", "hidden", "explain", "quality"):
+            for key in ("home", "watchlist", "hidden", "rank", "explain", "quality"):
                 st.page_link(pages[key])
         else:
             st.page_link(pages["onboarding"])

@@ -377,6 +377,24 @@ def dialled_sections(
     return out
 
 
+def rank_titles(
+    engine: Engine, history: UserHistory, tconsts: Iterable[str]
+) -> list[Recommendation]:
+    """The catalog titles among ``tconsts`` ordered by the served model's fit for ``history``
+    (``/rank``: any list, not the model's own candidates). The model scores them as it scores
+    its lists, restricted to these titles (rated ones included: the list is the user's); the
+    few no part scores follow by popularity, so every title comes back once."""
+    served = engine.graph.sections
+    rows = served.indices(tconsts)
+    mask = np.zeros(len(served.items_), dtype=bool)
+    mask[rows] = True
+    n = int(mask.sum())
+    if n == 0:
+        return []
+    ranked = [r for r in served.rank(history, mask, n, served.prepare(history))]
+    return _fill(ranked, engine.graph.popularity, mask, n)
+
+
 def manifest_path(directory: str | Path) -> Path:
     """The current version's manifest in a models folder."""
     return artifacts.version_dir(Path(directory)) / MANIFEST

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
 from recsys.tmdb import TmdbClient, TmdbUnavailable
@@ -145,6 +145,8 @@ class Availability:
     streams: frozenset[str]
     unknown: frozenset[str]
     error: str | None = None
+    #: tconst -> the names of the user's services it streams on (titles in ``streams``).
+    names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def keep_streamable(rows: Sequence[R], found: Availability, k: int) -> list[R]:
@@ -207,16 +209,17 @@ class StreamingCatalog:
         are fetched in the background when ``warm`` (never waited for)."""
         wanted = set(services.providers)
         offers = self._cached_offers(tconsts, services.region)
-        streams = frozenset(
-            t
+        names = {
+            t: tuple(o.name for o in w.stream if o.provider_id in wanted)
             for t, w in offers.items()
-            if w is not None and {o.provider_id for o in w.stream} & wanted
-        )
+            if w is not None
+        }
+        streams = frozenset(t for t, on in names.items() if on)
         unknown = frozenset(t for t in tconsts if offers.get(t) is None)
         error = "breaker_open" if self.client.breaker.state == "open" else None
         if unknown and warm and error is None:
             self._warm(list(unknown)[:WARM_BATCH], services.region)
-        return Availability(streams, unknown, error)
+        return Availability(streams, unknown, error, {t: names[t] for t in streams})
 
     def _cached_offers(
         self, tconsts: Iterable[str], region: str

@@ -22,6 +22,7 @@ from recsys.services.imports import ImportFileError, ImportPreview, ImportResult
 from recsys.services.onboarding import Onboarding, OnboardingState
 from recsys.services.privacy import Privacy, UserExport
 from recsys.services.quality import Quality
+from recsys.services.ranking import RankedList, RankedTitle, Ranking
 from recsys.services.ratings import Choice, Ratings, Verdict
 from recsys.services.recommendations import Recommendations
 from recsys.services.sessions import SessionInfo, Sessions
@@ -62,6 +63,7 @@ class Marquee:
     watchlist: Watchlist = field(init=False, repr=False)
     steering: Steering = field(init=False, repr=False)
     streaming: Streaming = field(init=False, repr=False)
+    ranking: Ranking = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         ratings = Ratings(self.db)
@@ -78,6 +80,7 @@ class Marquee:
             "watchlist": Watchlist(self.db, self.art, self.clock),
             "steering": Steering(self.db, self.art, self.clock),
             "streaming": Streaming(self.db, self.art),
+            "ranking": Ranking(self.db, ratings, self.engine, self.art),
         }
         for name, service in services.items():
             object.__setattr__(self, name, service)  # the dataclass is frozen
@@ -111,6 +114,9 @@ __all__ = [
     "Privacy",
     "ProviderList",
     "Quality",
+    "RankedList",
+    "RankedTitle",
+    "Ranking",
     "Ratings",
     "Recommendations",
     "SavedTitle",

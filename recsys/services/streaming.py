@@ -136,14 +136,16 @@ class Streaming:
             preference_store.set_services(session, user_id, chosen.to_dict())
         return chosen
 
-    def availability(self, user_id: int, tconsts: Sequence[str]) -> Availability | None:
-        """Which of ``tconsts`` stream on the user's services (cache only; unknown titles are
-        fetched in the background). None without services or a TMDb key."""
+    def availability(
+        self, user_id: int, tconsts: Sequence[str], *, warm: bool = False
+    ) -> Availability | None:
+        """Which of ``tconsts`` stream on the user's services (cache only; with ``warm`` the
+        unknown titles are fetched in the background). None without services or a key."""
         services = self.services(user_id)
         catalog = self.catalog
         if services is None or not services.providers or catalog is None:
             return None
-        return catalog.availability(tconsts, services, warm=False)
+        return catalog.availability(tconsts, services, warm=warm)
 
 
 def _ids(values: Iterable[object]) -> list[int]:
