@@ -8,7 +8,9 @@ This starts ``streamlit run app.py`` on a fresh data dir inside a cgroup v1 memo
 for the background evaluation's measured report. Every 0.5 s it samples the group's usage and
 the resident memory of the server and of its children.
 
-Figures: the group's peak (``memory.max_usage_in_bytes``, page cache included), ``oom_kill``
+Figures: the group's peak (``memory.max_usage_in_bytes``, page cache included: reading a
+large dump fills the group up to its limit with cache the kernel reclaims, so its anonymous
+memory, ``rss`` of ``memory.stat``, is sampled too), ``oom_kill``
 from ``memory.oom_control``, the server's peak (``VmHWM``), the evaluation child's sampled
 peak, and seconds from the server's start to the log-in page, Home and the report. Needs root
 and the cgroup v1 memory controller (:func:`unavailable` says why not)::
@@ -79,6 +81,14 @@ class MemoryCgroup:
     def peak_mb(self) -> float:
         return int(self._read("memory.max_usage_in_bytes")) / MB
 
+    def anon_mb(self) -> float:
+        """The group's anonymous memory (``rss`` of ``memory.stat``): the processes' heaps,
+        without the page cache the kernel reclaims under the limit instead of killing."""
+        for line in self._read("memory.stat").splitlines():
+            if line.startswith("rss "):
+                return int(line.split()[1]) / MB
+        return 0.0
+
     def oom_kills(self) -> int:
         for line in self._read("memory.oom_control").splitlines():
             if line.startswith("oom_kill "):
@@ -119,6 +129,7 @@ class Samples:
     """Peaks seen every 0.5 s: the group, the server, its children (the evaluation)."""
 
     group_mb: float = 0.0
+    anon_mb: float = 0.0
     server_mb: float = 0.0
     child_mb: float = 0.0
     child_pids: set[int] = field(default_factory=set)
@@ -132,6 +143,7 @@ def sampling(group: MemoryCgroup, pid: int, every: float = 0.5):  # type: ignore
     def run() -> None:
         while not stop.wait(every):
             found.group_mb = max(found.group_mb, group.usage_mb())
+            found.anon_mb = max(found.anon_mb, group.anon_mb())
             found.server_mb = max(found.server_mb, status_mb(pid, "VmRSS") or 0.0)
             for child in children(pid):
                 found.child_pids.add(child)
@@ -298,9 +310,10 @@ def run(
                     server_peak_mb=round(status_mb(proc.pid, "VmHWM") or 0.0, 1),
                     server_now_mb=round(status_mb(proc.pid, "VmRSS") or 0.0, 1),
                     group_sampled_peak_mb=round(seen.group_mb, 1),
+                    group_anon_peak_mb=round(seen.anon_mb, 1),
                     server_sampled_peak_mb=round(seen.server_mb, 1),
                     child_sampled_peak_mb=round(seen.child_mb, 1),
-                    evaluation_children=len(seen.child_pids),
+                    children_seen=len(seen.child_pids),
                 )
     finally:
         result.update(group_peak_mb=round(group.peak_mb(), 1), oom_kill=group.oom_kills())
