@@ -40,7 +40,8 @@ def ratings_from_zip(data: bytes) -> bytes:
             members = [
                 i
                 for i in archive.infolist()
-                if not i.is_dir()
+                # a damaged entry may have an empty name, where ZipInfo.is_dir() raises
+                if not i.filename.endswith("/")
                 and i.filename.replace("\\", "/").split("/")[-1] == RATINGS_CSV
                 and "/deleted/" not in f"/{i.filename}"
             ]
@@ -63,6 +64,7 @@ def ratings_from_zip(data: bytes) -> bytes:
         EOFError,
         OSError,
         RuntimeError,
+        IndexError,  # the zipfile module's own slips on damaged headers
     ) as exc:
         raise ImportFileError(
             "The zip file is damaged or encrypted; download the Letterboxd export again."

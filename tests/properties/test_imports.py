@@ -8,7 +8,7 @@ import unicodedata
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
@@ -92,6 +92,7 @@ VALID = [
     which=st.integers(0, len(VALID) - 1),
     edits=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), max_size=6),
 )
+@example(which=2, edits=[(178, 0)])  # a zip entry whose name became empty: is_dir() raised
 def test_damaged_valid_files_never_crash(which: int, edits: list[tuple[int, int]]) -> None:
     data = bytearray(VALID[which])
     for at, value in edits:
