@@ -22,7 +22,7 @@ stakeholder sees which differences are noise.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -33,7 +33,6 @@ import scipy.sparse as sp
 from recsys import metrics
 from recsys.evaluation.ranking import ListContext, ranking_metrics
 from recsys.evaluation.report import NewUserTable
-from recsys.models.base import split_genres
 
 if TYPE_CHECKING:
     from recsys.evaluation.newusers import Onboarded
@@ -43,7 +42,7 @@ ALPHA = 0.01
 BOOTSTRAP_SAMPLES = 1000
 
 
-def genre_mix(items: Sequence[str], genres: Mapping[str, Sequence[str]]) -> dict[str, float]:
+def genre_mix(items: Sequence[str], genres: Mapping[str, Collection[str]]) -> dict[str, float]:
     """Each genre's share of ``items`` (a title's genres share one unit between them)."""
     mix: dict[str, float] = {}
     for item in items:
@@ -57,7 +56,7 @@ def genre_mix(items: Sequence[str], genres: Mapping[str, Sequence[str]]) -> dict
 def miscalibration(
     picks: Sequence[str],
     listed: Sequence[str],
-    genres: Mapping[str, Sequence[str]],
+    genres: Mapping[str, Collection[str]],
     alpha: float = ALPHA,
 ) -> float:
     """KL(p || (1 - alpha) q + alpha p): p the picks' genre mix, q the list's."""
@@ -181,10 +180,6 @@ class ScenarioFigures:
     ) -> None:
         """One fold's users (``Onboarded``), every row's lists (row -> user -> tconsts), the
         fold's :class:`~recsys.evaluation.ranking.ListContext` and catalog frame."""
-        genres = {
-            str(t): tuple(split_genres(g))
-            for t, g in zip(catalog["tconst"], catalog["genres"], strict=True)
-        }
         started = pd.to_numeric(catalog["start_year"], errors="coerce")
         years = {
             str(t): int(y)
@@ -220,7 +215,7 @@ class ScenarioFigures:
                     else float("nan")
                 )
                 per["overlap"].append(overlap(ranked, lists[self.baseline][u.user]))
-                per["kl"].append(miscalibration(u.history.likes, ranked[:K], genres))
+                per["kl"].append(miscalibration(u.history.likes, ranked[:K], context.genres))
                 per["years"].append(years_share(u.history.likes, ranked[:K], years))
                 self._lists[row].append(list(ranked[:K]))
                 self._pop_ranks[row].extend(rank_of[t] for t in ranked[:K] if t in rank_of)
