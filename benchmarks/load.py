@@ -56,8 +56,9 @@ included). ``accounts`` is the number of rows in ``users`` during the run
 on stderr.
 
 AppTest is not written for concurrent use: each run swaps the process-global ``st.secrets``,
-sets, then clears, ``Runtime._instance`` and resets ``PagesManager.uses_pages_directory``. The
-driver therefore installs the secrets once (no per-run swap), keeps the last mock runtime in
+sets, then clears, ``Runtime._instance``, resets ``PagesManager.uses_pages_directory`` and
+patches ``config.get_option`` for its duration. The driver therefore installs the secrets once
+(no per-run swap), sets ``global.appTest`` once for good, keeps the last mock runtime in
 place instead of clearing it (one session finishing cannot pull the runtime out from under
 another) and pins ``uses_pages_directory`` to False, the value a running server settles on once
 ``st.navigation`` ran (see ``make_apptest_thread_safe``); the app code runs unchanged.
@@ -66,6 +67,7 @@ another) and pins ``uses_pages_directory`` to False, the value a running server 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -338,6 +340,7 @@ def make_apptest_thread_safe(env: dict[str, str]) -> None:
     docstring). Idempotent; only affects this process's AppTest harness, not the app."""
     global _patched
     import streamlit as st
+    from streamlit import config
     from streamlit.runtime import Runtime
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.runtime.secrets import Secrets
@@ -375,6 +378,13 @@ def make_apptest_thread_safe(env: dict[str, str]) -> None:
     # server's steady state.
     PagesManager.uses_pages_directory = False
     app_test.PagesManager = SteadyPagesManager  # type: ignore[attr-defined,misc]
+    # Each run marks itself by patching ``config.get_option`` (global.appTest=True) for its
+    # duration. In threads those patches interleave: one run's exit restores the real
+    # get_option while another run still renders, whose widgets then skip registering their
+    # testing state (a rare ``KeyError('$$ID-…-notforme_…_pick')`` from ButtonGroup.format_func
+    # on the next run). Set the real option once and make the per-run patch a no-op.
+    config.set_option("global.appTest", True)
+    app_test.patch_config_options = lambda _overrides: contextlib.nullcontext()  # type: ignore[attr-defined,assignment]
     _patched = True
 
 
@@ -483,7 +493,8 @@ class Session:
                 at.button(key="home_ratings").click().run()
                 self._check(at, "your ratings")
         except Exception as exc:  # the driver itself failed: report, never hang
-            r.errors.append(f"driver: {exc!r} {traceback.format_exc(limit=3)}"[:1000])
+            # the innermost frames say where it broke: keep the traceback's end
+            r.errors.append(f"driver: {exc!r} " + traceback.format_exc()[-1500:])
         return r
 
 
