@@ -16,8 +16,8 @@ import streamlit as st
 
 from pages import _auth, _resources
 from pages._widgets import StepProgress, footer, inject_css
-from recsys import bootstrap
 from recsys.config import Settings
+from recsys.lifecycle import bootstrap
 from recsys.services import Database, StorageError
 from recsys.services.accounts import UserProfile
 

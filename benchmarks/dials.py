@@ -3,7 +3,8 @@ mean year at each of its five positions (the other two dials in the middle).
 
 The new-user protocol's held-out folds of ml-latest-small (:mod:`recsys.evaluation.newusers`:
 each held-out user onboards with their first 10 liked movies, "warm", or 5 recent ones,
-"recent"); the served movie list goes through :func:`recsys.engine.dialled_sections`, exactly
+"recent"); the served movie list goes through :func:`recsys.lifecycle.engine.dialled_sections`,
+exactly
 what Home calls, and is scored on what the user liked (>= 4) after onboarding. Popularity rank
 1 is the movie with the most training ratings in the fold's catalog; years are release years.
 NDCG deltas are paired per user with the middle position (± one standard error).
@@ -25,8 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from recsys import metrics  # noqa: E402
-from recsys.engine import Engine, dialled_sections  # noqa: E402
+from recsys.evaluation import metrics  # noqa: E402
 from recsys.evaluation.newusers import (  # noqa: E402
     SCENARIOS,
     fit_fold,
@@ -37,6 +37,7 @@ from recsys.evaluation.newusers import (  # noqa: E402
 )
 from recsys.graph import ModelParams  # noqa: E402
 from recsys.ingest.movielens import read_movielens_frames  # noqa: E402
+from recsys.lifecycle.engine import Engine, dialled_sections  # noqa: E402
 from recsys.models.dials import DIAL_ENDS, DIAL_NAMES, POSITIONS, Dials  # noqa: E402
 
 K = 10

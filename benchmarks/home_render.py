@@ -10,7 +10,7 @@ What it does, inside a temporary folder it removes at the end (``--keep`` keeps 
    one registered and onboarded user, then the engine trained once, so nothing retrains later);
 2. starts ``testkit.tmdb_server.FakeTmdb`` on loopback and configures its key, API base and image
    base, so every card's poster and overview go through the real TMDb client and its database
-   cache (``recsys/tmdb.py`` + ``recsys/store/tmdb_cache.py``);
+   cache (``recsys/tmdb/client.py`` + ``recsys/store/tmdb_cache.py``);
 3. drives the real ``app.py`` with Streamlit's ``AppTest`` (no browser): log in through the form,
    which renders Home for the first time (models load, the TMDb cache fills: this render is
    reported apart as ``first_render_ms``), then ``--warmup`` untimed renders;

@@ -10,7 +10,7 @@ Then it measures, each in a fresh subprocess (wall time and peak RSS from ``os.w
 
 * ``basics_ratings``: :func:`recsys.ingest.imdb.read_imdb_catalog` without crew/cast/names;
 * ``everything``: the same with crew, principals and name.basics;
-* ``pipeline``: ``recsys.pipeline.run_ingest`` into SQLite (with ml-latest-small from
+* ``pipeline``: ``recsys.ingest.pipeline.run_ingest`` into SQLite (with ml-latest-small from
   ``../shared/data`` when present), when that function exists.
 
 Usage::
@@ -452,7 +452,7 @@ mode, src, min_votes, movielens = sys.argv[1], sys.argv[2], int(sys.argv[3]), sy
 t0 = time.perf_counter()
 if mode == "pipeline":
     from recsys.config import Settings
-    from recsys.pipeline import run_ingest
+    from recsys.ingest.pipeline import run_ingest
     from recsys.store.db import Database
     data = Path(tempfile.mkdtemp(prefix="marquee-bench-"))
     settings = Settings(
@@ -554,9 +554,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _has_pipeline() -> bool:
-    """True once ``recsys.pipeline.run_ingest`` (the full ingest into the database) exists."""
+    """True once ``recsys.ingest.pipeline.run_ingest`` (the full ingest into the database)
+    exists."""
     try:
-        from recsys.pipeline import run_ingest  # noqa: F401
+        from recsys.ingest.pipeline import run_ingest  # noqa: F401
     except ImportError:
         return False
     return True

@@ -103,7 +103,7 @@ def _bulk_accounts(db: Any, count: int) -> int:
     except ImportError:
         from sqlalchemy import insert
 
-        from recsys import accounts as rules
+        from recsys.auth import credentials as rules
         from recsys.store.models import User
 
         password_hash = rules.hash_password("Bulk#Pass2024", rounds=4)

@@ -150,8 +150,8 @@ def prepare(
 ) -> Prepared:
     """Catalog, ``extra_users`` bulk accounts, the sessions' users (registered + onboarded) and
     a trained engine in ``root/data``."""
-    from recsys import bootstrap
     from recsys.config import Settings
+    from recsys.lifecycle import bootstrap
     from recsys.services import Marquee
     from recsys.services.onboarding import GENRES_REQUIRED, PICKS_REQUIRED
     from recsys.store.db import Database

@@ -38,11 +38,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from recsys import accounts as account_rules  # noqa: E402
+from recsys.auth import credentials as account_rules  # noqa: E402
+from recsys.auth.throttle import Client  # noqa: E402
 from recsys.config import Settings  # noqa: E402
 from recsys.services.accounts import Accounts  # noqa: E402
 from recsys.store.db import Database  # noqa: E402
-from recsys.throttle import Client  # noqa: E402
 from testkit.factories import FixedClock  # noqa: E402
 
 PASSWORD, WRONG = "Popcorn#2024", "Wrong#guess1"

@@ -3,7 +3,8 @@
 Synthesises a catalog of ~75,000 titles in the ``CATALOG_COLUMNS`` contract (realistic genre
 mix, directors/writers/cast drawn from a large pool of names) and MovieLens-small-like training
 ratings (610 users, ~100,000 ratings on ~9,700 of the titles, popularity skewed), then, in a
-fresh child process: builds the catalog frame, fits :class:`recsys.engine.Engine`, and serves
+fresh child process: builds the catalog frame, fits :class:`recsys.lifecycle.engine.Engine`,
+and serves
 recommendations (both sections, cold and warm users, explanations, similar titles). The child's
 peak RSS (``VmHWM`` from ``/proc/self/status``) is the figure; the parent prints and writes JSON.
 
@@ -116,7 +117,7 @@ def child(n_titles: int) -> dict:
     started = time.perf_counter()
     import numpy as np
 
-    from recsys.engine import Engine
+    from recsys.lifecycle.engine import Engine
     from recsys.models.base import UserHistory
     from recsys.models.facets import HomeFilters
 

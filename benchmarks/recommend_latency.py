@@ -23,7 +23,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from recsys.engine import Engine
+from recsys.lifecycle.engine import Engine
 from recsys.models.base import UserHistory
 from recsys.models.facets import HomeFilters
 from testkit.layout import IMDB_GENRES

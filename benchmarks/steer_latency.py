@@ -23,13 +23,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.recommend_latency import FILTERS, build_inputs
 from recsys.config import Settings
-from recsys.engine import Engine, dialled_sections, rank_titles
+from recsys.lifecycle.engine import Engine, dialled_sections, rank_titles
 from recsys.models.base import UserHistory
 from recsys.models.dials import Dials
 from recsys.services.ranking import EXPLAINED
-from recsys.streaming import MyServices, StreamingCatalog, keep_streamable
-from recsys.tmdb import MemoryArtCache, TitleArt, TmdbClient
-from recsys.watch import ProviderOffer, WatchProviders
+from recsys.tmdb.client import MemoryArtCache, TitleArt, TmdbClient
+from recsys.tmdb.streaming import MyServices, StreamingCatalog, keep_streamable
+from recsys.tmdb.watch import ProviderOffer, WatchProviders
 
 DIALS = Dials(popularity=2, recency=1, adventure=-1)
 SECTIONS = ("movie", "tv")

@@ -15,8 +15,8 @@ from __future__ import annotations
 import argparse
 
 from recsys.config import Settings
-from recsys.engine import Engine
 from recsys.evaluation.probe import run_probe
+from recsys.lifecycle.engine import Engine
 from recsys.store import catalog as catalog_store
 from recsys.store.db import Database
 

@@ -85,7 +85,7 @@ def scaled_inputs(src: Path, users_x: int, items_x: int) -> tuple[Any, Any, Any,
 
 def measure_one(src: Path, users_x: int, items_x: int) -> dict[str, Any]:
     """Fit the engine (``recsys.graph.build_graph`` via ``Engine.fit``) on one scale."""
-    from recsys.engine import Engine
+    from recsys.lifecycle.engine import Engine
 
     catalog, ratings, tags, inter = scaled_inputs(src, users_x, items_x)
     rss_inputs = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -13,7 +13,7 @@ import streamlit as st
 
 from pages import _auth
 from pages._widgets import md_escape
-from recsys.accounts import AccountError
+from recsys.auth.credentials import AccountError
 from recsys.services import ImportFileError, ImportPreview
 from recsys.services.imports import Sample
 from recsys.services.privacy import to_csv, to_json

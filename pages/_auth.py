@@ -41,7 +41,7 @@ names. The signed-in user's profile is kept per session too and confirmed agains
 
 Who is asking (the throttle's client)
 -------------------------------------
-Failed log-ins are slowed per client, never by locking the account (:mod:`recsys.throttle`).
+Failed log-ins are slowed per client, never by locking the account (:mod:`recsys.auth.throttle`).
 On Streamlit a client is the ``marquee_client`` cookie: a random id issued on the first visit
 (by our nginx front as an HttpOnly cookie where there is one, else by the cookie writer below),
 or this visit's id while the browser has none; plus, behind our own front
@@ -77,11 +77,11 @@ import streamlit_authenticator as stauth
 from streamlit_authenticator.utilities import LoginError
 
 from pages import _cookie_route
+from recsys.auth.throttle import Client
 from recsys.config import Settings
 from recsys.services import Marquee
 from recsys.services.accounts import Accounts, UserProfile
 from recsys.services.sessions import Sessions, device_label
-from recsys.throttle import Client
 
 if TYPE_CHECKING:
     from streamlit.navigation.page import StreamlitPage

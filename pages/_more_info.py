@@ -15,8 +15,8 @@ import streamlit as st
 
 from pages._auth import context
 from recsys.config import Settings
-from recsys.tmdb_extras import MoreInfoExtras
-from recsys.watch import (
+from recsys.tmdb.extras import MoreInfoExtras
+from recsys.tmdb.watch import (
     JUSTWATCH_ATTRIBUTION,
     ProviderOffer,
     Trailer,

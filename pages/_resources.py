@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from pages import _auth
-from recsys import bootstrap
 from recsys.config import Settings
+from recsys.lifecycle import bootstrap
 from recsys.services import Database, Marquee, open_database
 from recsys.services.art import tmdb_art
 
 if TYPE_CHECKING:
-    from recsys.engine import Engine
-    from recsys.tmdb import TmdbClient
+    from recsys.lifecycle.engine import Engine
+    from recsys.tmdb.client import TmdbClient
 
 #: How often (per process) a run asks the database whether the model is due for retraining.
 STALENESS_CHECK_S = 30.0

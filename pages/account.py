@@ -17,7 +17,7 @@ import streamlit as st
 from pages import _account_data, _auth
 from pages._services import services_section
 from pages._widgets import md_escape, page_body
-from recsys.accounts import AccountError
+from recsys.auth.credentials import AccountError
 from recsys.services.sessions import SessionInfo
 
 FLASH_KEY = "_marquee_account_flash"

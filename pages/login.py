@@ -6,7 +6,7 @@ import streamlit as st
 
 from pages import _auth
 from pages._widgets import page_body
-from recsys.accounts import AccountError
+from recsys.auth.credentials import AccountError
 
 ctx = _auth.context()
 

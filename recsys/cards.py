@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from recsys.placeholder import placeholder_data_uri
 from recsys.schema import GENRE_SEP, PEOPLE_SEP
 from recsys.store.models import Title
+from recsys.tmdb.placeholder import placeholder_data_uri
 
 Section = Literal["movie", "tv"]
 #: The sections Home shows, in order, with their headings.

@@ -11,7 +11,7 @@ import functools
 
 from sqlalchemy import insert
 
-from recsys import accounts as rules
+from recsys.auth import credentials as rules
 from recsys.store.db import Database
 from recsys.store.models import User
 

@@ -444,8 +444,8 @@ def _stop_database(state: dict[str, Any]) -> None:
 
 def _catalog_and_model(env: dict[str, str]) -> None:
     """Ingest the configured sources and train once, before the processes start."""
-    from recsys import bootstrap
     from recsys.config import Settings
+    from recsys.lifecycle import bootstrap
     from recsys.store.db import Database
 
     settings = Settings.from_env(environ=env)

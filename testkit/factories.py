@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from recsys.config import Settings
-from recsys.engine import Engine
 from recsys.graph import ModelParams
+from recsys.lifecycle.engine import Engine
 from recsys.services import Marquee
 from recsys.store.db import Database
 from testkit.frames import training_inputs
@@ -50,7 +50,7 @@ def database(settings: Settings) -> Database:
 
 def ingest(settings: Settings, db: Database) -> Settings:
     """Ingest ``settings``' sources into ``db``; returns the settings pointed at ``db``."""
-    from recsys.pipeline import run_ingest
+    from recsys.ingest.pipeline import run_ingest
 
     settings = settings.with_overrides(database_url=db.url)
     run_ingest(settings, db)
@@ -98,7 +98,7 @@ def tiny_engine() -> Engine:
 
 def trained_engine(settings: Settings, db: Database) -> Engine:
     """The engine the app would use on this data: the saved one if still good, else trained."""
-    from recsys import bootstrap
+    from recsys.lifecycle import bootstrap
 
     return bootstrap.load_or_train_engine(settings, db).engine
 
@@ -107,7 +107,7 @@ def trained_engine(settings: Settings, db: Database) -> Engine:
 def build_data_dir(data_dir: Path, sources_root: Path) -> dict[str, str]:
     """Write the app catalog (:func:`testkit.world.write_sources`) under ``sources_root``, ingest
     it and train the engine into ``data_dir``; returns the secrets an app run on it uses."""
-    from recsys import bootstrap
+    from recsys.lifecycle import bootstrap
 
     imdb, ml = write_sources(sources_root)
     secrets = {

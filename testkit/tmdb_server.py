@@ -29,7 +29,7 @@ Their behaviours are scripted per endpoint (``find`` is the default), with the s
 A title without scripted offers or videos answers with empty results, as TMDb does.
 
 TMDb's per-show recommendations and id mapping are served too, for the TV neighbours
-(``recsys.tmdb_neighbours``): ``GET /3/tv/{id}/recommendations`` and
+(``recsys.tmdb.neighbours``): ``GET /3/tv/{id}/recommendations`` and
 ``GET /3/tv/{id}/external_ids`` (``imdb_id`` is the tconst the show was added as)::
 
         tmdb.recommendations("tt0903747", "tt3032476", "tt0306414")   # shows become "tv"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from recsys.config import Settings
-from recsys.engine import Engine
+from recsys.lifecycle.engine import Engine
 from recsys.services import Marquee
 from recsys.store.db import Database
 from testkit import factories
@@ -45,7 +45,7 @@ def pg_server() -> Iterator[PostgresServer]:
 @pytest.fixture(autouse=True)
 def _fast_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
     """Cost 4 instead of 12 in tests: same code path, a hundred times faster."""
-    from recsys import accounts
+    from recsys.auth import credentials as accounts
 
     monkeypatch.setattr(accounts, "BCRYPT_ROUNDS", 4)
 

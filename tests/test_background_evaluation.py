@@ -24,10 +24,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recsys import artifacts, locks
 from recsys.config import Settings
-from recsys.engine import MANIFEST
 from recsys.evaluation.report import EvaluationReport, ProtocolInfo
+from recsys.lifecycle import artifacts, locks
+from recsys.lifecycle.manifest import MANIFEST
 from recsys.progress import Progress
 from recsys.quality_jobs import launcher, read_status, served_model
 from recsys.quality_jobs import records as files

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from recsys.bootstrap import (
+from recsys.config import Settings
+from recsys.ingest.pipeline import run_ingest
+from recsys.lifecycle.bootstrap import (
     BackgroundRetrainer,
     engine_is_stale,
     load_or_train_engine,
 )
-from recsys.config import Settings
 from recsys.models import UserHistory
-from recsys.pipeline import run_ingest
 from recsys.store import interactions, users
 from recsys.store.db import Database
 from testkit.world import write_world
@@ -105,8 +105,8 @@ def test_background_retrainer_swaps_only_when_stale(world_db) -> None:  # type: 
 def test_other_model_parameters_rebuild_and_the_manifest_stores_them_whole(world_db) -> None:  # type: ignore[no-untyped-def]
     import json
 
-    from recsys.engine import manifest_path
     from recsys.graph import ModelParams
+    from recsys.lifecycle.engine import manifest_path
 
     settings, db = world_db
     load_or_train_engine(settings, db)
@@ -120,7 +120,7 @@ def test_other_model_parameters_rebuild_and_the_manifest_stores_them_whole(world
 
 
 def test_a_retrain_with_a_tmdb_key_passes_tmdb_neighbours_to_the_tv_model(world_db) -> None:  # type: ignore[no-untyped-def]
-    from recsys.bootstrap import training_inputs
+    from recsys.lifecycle.bootstrap import training_inputs
     from testkit.tmdb_server import FakeTmdb
 
     settings, db = world_db

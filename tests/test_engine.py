@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from recsys.bootstrap import retrain_due
 from recsys.config import Settings
-from recsys.engine import Engine, fingerprint, manifest_path
 from recsys.graph import ModelParams
+from recsys.lifecycle.bootstrap import retrain_due
+from recsys.lifecycle.engine import Engine, fingerprint, manifest_path
 from recsys.models import UserHistory
 from testkit.frames import training_inputs
 

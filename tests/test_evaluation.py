@@ -6,8 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from recsys import metrics
-from recsys.evaluation import histories, relevant_sets, run_evaluation, split_by_time
+from recsys.evaluation import histories, metrics, relevant_sets, run_evaluation, split_by_time
 from recsys.graph import NODES
 
 ML_SMALL = Path(__file__).resolve().parents[2] / "shared" / "data" / "movielens-small"

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recsys import memory
 from recsys.config import Settings
 from recsys.evaluation.data import sample_users
 from recsys.ingest.movielens import read_movielens_frames
+from recsys.lifecycle import memory
 from recsys.models.ease import closed_form
 from recsys.quality_jobs import budget, launcher, read_status
 from recsys.quality_jobs.launch import child_env

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recsys.placeholder import (
+from recsys.tmdb.placeholder import (
     GENRE_PALETTE,
     HEIGHT,
     WIDTH,

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, insert, select, text
 
-from recsys import bootstrap
-from recsys.accounts import AccountError
-from recsys.engine import Engine
+from recsys.auth.credentials import AccountError
+from recsys.lifecycle import bootstrap
+from recsys.lifecycle.engine import Engine
 from recsys.services import HomeFilters, Marquee, privacy
 from recsys.services.privacy import to_csv, to_json, user_tables
 from recsys.store import impressions as impression_store

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from recsys.accounts import AccountError
-from recsys.engine import Engine
+from recsys.auth.credentials import AccountError
+from recsys.auth.throttle import Client
+from recsys.lifecycle.engine import Engine
 from recsys.services import Marquee
 from recsys.store.db import Database
 from recsys.store.models import Impression
-from recsys.throttle import Client
 
 PASSWORD = "Secret-pass1"
 
@@ -154,7 +154,7 @@ def test_online_report_counts_shown_and_liked(service: Marquee, db: Database) ->
 @pytest.fixture
 def served(service: Marquee) -> Marquee:
     """The service with an engine trained on the tiny world (as the app does on first start)."""
-    from recsys.bootstrap import load_or_train_engine
+    from recsys.lifecycle.bootstrap import load_or_train_engine
 
     status = load_or_train_engine(service.settings, service.db)
     assert "Trained a new model" in status.message
@@ -256,7 +256,7 @@ def test_explain_agrees_with_the_ranking_and_maps_the_taste(served: Marquee) -> 
 
 
 def test_engine_is_reloaded_not_retrained(served: Marquee) -> None:
-    from recsys.bootstrap import engine_is_stale, load_or_train_engine
+    from recsys.lifecycle.bootstrap import engine_is_stale, load_or_train_engine
 
     again = load_or_train_engine(served.settings, served.db)
     assert again.message == "Loaded the saved model." and not again.trained

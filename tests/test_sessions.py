@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, text
 
-from recsys.accounts import AccountError
+from recsys.auth.credentials import AccountError
+from recsys.auth.throttle import Client
 from recsys.config import Settings
 from recsys.services import Marquee
 from recsys.services.sessions import TOUCH_INTERVAL, Sessions, device_label
 from recsys.store.db import Database
-from recsys.throttle import Client
 from testkit.factories import FixedClock
 
 PASSWORD = "Popcorn#2024"

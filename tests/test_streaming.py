@@ -14,8 +14,8 @@ from recsys.services import Marquee, ServicesError
 from recsys.services.privacy import to_json
 from recsys.services.streaming import NEEDS_KEY
 from recsys.store.tmdb_cache import DatabaseArtCache
-from recsys.streaming import MyServices, StreamingCatalog, parse_provider_list
-from recsys.tmdb import TmdbClient
+from recsys.tmdb.client import TmdbClient
+from recsys.tmdb.streaming import MyServices, StreamingCatalog, parse_provider_list
 from testkit.tmdb_server import FakeTmdb
 
 PASSWORD = "Secret-pass1"
@@ -30,7 +30,7 @@ def fake() -> Iterator[FakeTmdb]:
 @pytest.fixture
 def served(service: Marquee, fake: FakeTmdb) -> Iterator[Marquee]:
     """The service with a trained engine and TMDb (the fake) through the database cache."""
-    from recsys.bootstrap import load_or_train_engine
+    from recsys.lifecycle.bootstrap import load_or_train_engine
 
     status = load_or_train_engine(service.settings, service.db)
     client = TmdbClient(fake.settings(service.settings), DatabaseArtCache(service.db))

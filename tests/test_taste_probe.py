@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from recsys.engine import Engine
 from recsys.evaluation.probe import run_probe
 from recsys.ingest.imdb import read_imdb_catalog
 from recsys.ingest.movielens import read_movielens
+from recsys.lifecycle.engine import Engine
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 DERIVED, MOVIELENS = DATA / "imdb-derived", DATA / "movielens-small"

@@ -12,12 +12,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from recsys import throttle
-from recsys.accounts import AccountError, LoginResult
+from recsys.auth import throttle
+from recsys.auth.credentials import AccountError, LoginResult
+from recsys.auth.throttle import Client
 from recsys.services.accounts import WRONG_CREDENTIALS, Accounts
 from recsys.store.db import Database
 from recsys.store.models import ThrottleCounter, User
-from recsys.throttle import Client
 from testkit.factories import FixedClock
 
 PASSWORD = "Secret-pass1"

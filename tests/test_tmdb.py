@@ -14,7 +14,7 @@ import pytest
 from recsys.config import Settings
 from recsys.store.db import Database
 from recsys.store.tmdb_cache import DatabaseArtCache
-from recsys.tmdb import (
+from recsys.tmdb.client import (
     HIT_TTL_S,
     MISS_TTL_S,
     TMDB_ATTRIBUTION,
@@ -184,7 +184,7 @@ def test_a_broken_cache_does_not_break_lookups(
 
     client = TmdbClient(tmdb.settings(tmdb_timeout_s=0.3), Broken(), retry=FAST)
     assert client.fetch("tt0000005").found
-    with caplog.at_level(logging.ERROR, logger="recsys.tmdb"):
+    with caplog.at_level(logging.ERROR, logger="recsys.tmdb.client"):
         arts = client.fetch_many(["tt0000005", "tt0000006"])
     assert arts["tt0000005"].found and arts["tt0000006"].found
     assert len([r for r in caplog.records if "batch read failed" in r.getMessage()]) == 1
@@ -231,7 +231,7 @@ def test_401_logs_once_opens_the_breaker_and_is_not_retried(
     tmdb.behave(None, "401")
     retry = RetryPolicy(attempts=3, backoff_s=0.01, auth_cooldown_s=0.1)
     client = client_for(tmdb, retry=retry)
-    with caplog.at_level(logging.ERROR, logger="recsys.tmdb"):
+    with caplog.at_level(logging.ERROR, logger="recsys.tmdb.client"):
         assert client.fetch("tt0000007").error == "unauthorized"
         assert tmdb.count() == 1
         assert client.breaker.state == "open"

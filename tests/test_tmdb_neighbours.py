@@ -7,11 +7,10 @@ from collections.abc import Iterator
 import pandas as pd
 import pytest
 
-from recsys.resilience import CircuitBreaker
 from recsys.store.db import Database
 from recsys.store.tmdb_cache import DatabaseArtCache
-from recsys.tmdb import ArtCache, MemoryArtCache, RetryPolicy, TmdbClient
-from recsys.tmdb_neighbours import (
+from recsys.tmdb.client import ArtCache, MemoryArtCache, RetryPolicy, TmdbClient
+from recsys.tmdb.neighbours import (
     IDS_TTL_S,
     MAX_FAILURES_IN_A_ROW,
     NEIGHBOURS_TTL_S,
@@ -21,6 +20,7 @@ from recsys.tmdb_neighbours import (
     parse_external_ids,
     parse_recommendations,
 )
+from recsys.tmdb.resilience import CircuitBreaker
 from testkit.tmdb_server import FakeTmdb
 
 FAST = RetryPolicy(attempts=3, backoff_s=0.02, backoff_max_s=0.05, retry_after_cap_s=2.0)

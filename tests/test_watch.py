@@ -9,14 +9,14 @@ import pytest
 
 from recsys.store.db import Database
 from recsys.store.tmdb_cache import DatabaseArtCache
-from recsys.tmdb import MemoryArtCache, RetryPolicy, TitleArt, TmdbClient
-from recsys.tmdb_extras import (
+from recsys.tmdb.client import MemoryArtCache, RetryPolicy, TitleArt, TmdbClient
+from recsys.tmdb.extras import (
     NO_TRAILER_TTL_S,
     PROVIDERS_TTL_S,
     TRAILER_TTL_S,
     TitleExtras,
 )
-from recsys.watch import (
+from recsys.tmdb.watch import (
     ProviderOffer,
     Trailer,
     WatchProviders,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from recsys.engine import Engine
 from recsys.evaluation.watchlist import SignalResult, saving_user, weighted_list
+from recsys.lifecycle.engine import Engine
 from recsys.models.base import UserHistory
 
 

@@ -42,7 +42,7 @@ def print_summary(summary: dict[str, Any]) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from recsys.pipeline import run_ingest
+    from recsys.ingest.pipeline import run_ingest
 
     overrides: dict[str, Any] = {}
     if args.imdb:
@@ -62,7 +62,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_info(args: argparse.Namespace, settings: Settings) -> int:
-    from recsys.pipeline import catalog_info
+    from recsys.ingest.pipeline import catalog_info
 
     info = catalog_info(Database.from_settings(settings))
     if info is None:

@@ -1,6 +1,6 @@
 """``train`` and ``recommend``: fit the recommender and save it, then ask the saved one.
 
-``train`` without ``--movielens`` is the app's own path (:func:`recsys.bootstrap
+``train`` without ``--movielens`` is the app's own path (:func:`recsys.lifecycle.bootstrap
 .load_or_train_engine`), so a model trained here is the one the app would have trained. With
 ``--movielens`` it trains on MovieLens files alone, with the offline evaluation's catalog (ids
 ``ml<movieId>``), which is how one compares a model with the evaluation's numbers.
@@ -45,15 +45,15 @@ def movielens_inputs(
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     if not args.movielens:  # the app's own model: same code path as the app's start
-        from recsys.bootstrap import load_or_train_engine
+        from recsys.lifecycle.bootstrap import load_or_train_engine
         from recsys.store.db import Database
 
         status = load_or_train_engine(settings, Database.from_settings(settings), force=True)
         print(status.message)
         print(f"saved in {settings.models_dir} (fingerprint {status.engine.fingerprint_[:12]})")
         return 0
-    from recsys.engine import Engine
     from recsys.graph import ModelParams
+    from recsys.lifecycle.engine import Engine
 
     catalog, ratings, tags = movielens_inputs(args.movielens, args.imdb, settings)
     engine = Engine(ModelParams.from_settings(settings)).fit(catalog, ratings, tags, None)
@@ -64,7 +64,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_recommend(args: argparse.Namespace, settings: Settings) -> int:
-    from recsys.engine import Engine
+    from recsys.lifecycle.engine import Engine
     from recsys.models.base import UserHistory
 
     engine = Engine.load(Path(args.models) if args.models else settings.models_dir)

@@ -201,3 +201,13 @@ def make_fold(
     hist = histories(train)
     users = sorted(u for u in relevant if u in hist)
     return Fold(train, test, data, hist, relevant, users)
+
+
+@dataclass(frozen=True)
+class Onboarded:
+    """One held-out user as the app would see them after onboarding."""
+
+    user: int
+    history: UserHistory
+    relevant: frozenset[str]  # every other rating >= 4 (the issue's definition)
+    next_relevant: frozenset[str] = frozenset()  # only those rated after onboarding

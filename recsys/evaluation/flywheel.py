@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from recsys import metrics
+from recsys.evaluation import metrics
 from recsys.evaluation.newusers import (
     BASELINE,
     USER_FOLDS,

@@ -36,11 +36,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from recsys.engine import Engine
 from recsys.evaluation.data import (
     DISLIKE_MAX,
     LIKE_MIN,
     RELEVANT_MIN,
+    Onboarded,
     build_catalog,
     item_key,
     movie_years,
@@ -51,6 +51,7 @@ from recsys.evaluation.report import NewUserTable
 from recsys.evaluation.tuning import ValidationGuard
 from recsys.graph import ModelParams
 from recsys.ingest.movielens import MovieLensFrames, aggregate_tags
+from recsys.lifecycle.engine import Engine
 from recsys.models.base import Recommendation, UserHistory, split_genres
 from recsys.progress import Progress, Steps, silent
 
@@ -80,16 +81,6 @@ NEXT_METRIC = "next_ndcg@10"
 BASELINE = "popular_in_genres"
 SECTION = "movie"
 K = 20
-
-
-@dataclass(frozen=True)
-class Onboarded:
-    """One held-out user as the app would see them after onboarding."""
-
-    user: int
-    history: UserHistory
-    relevant: frozenset[str]  # every other rating >= 4 (the issue's definition)
-    next_relevant: frozenset[str] = frozenset()  # only those rated after onboarding
 
 
 @dataclass(frozen=True)

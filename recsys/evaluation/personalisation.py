@@ -30,12 +30,12 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recsys import metrics
+from recsys.evaluation import metrics
 from recsys.evaluation.ranking import ListContext, ranking_metrics
 from recsys.evaluation.report import NewUserTable
 
 if TYPE_CHECKING:
-    from recsys.evaluation.newusers import Onboarded
+    from recsys.evaluation.data import Onboarded
 
 K = 10
 ALPHA = 0.01

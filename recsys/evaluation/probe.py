@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from recsys.engine import Engine
+from recsys.lifecycle.engine import Engine
 from recsys.models.base import UserHistory, split_genres
 from recsys.schema import SECTION_TYPES
 

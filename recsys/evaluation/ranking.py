@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from recsys import metrics
+from recsys.evaluation import metrics
 from recsys.evaluation.data import Fold
 from recsys.models.base import Recommender, split_genres, top_k
 

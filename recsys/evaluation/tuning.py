@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from recsys import metrics
+from recsys.evaluation import metrics
 from recsys.evaluation.data import Fold
 from recsys.evaluation.ranking import mean_ndcg, rank_users
 from recsys.evaluation.report import SweepPoint, Tuning

@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from recsys import metrics
+from recsys.evaluation import metrics
 from recsys.evaluation.report import NewUserTable
 from recsys.graph import ModelGraph, ModelParams, build_graph
 from recsys.models.base import Recommender, TrainingData, UserHistory, merge_interactions, top_k

@@ -25,8 +25,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from recsys import metrics
-from recsys.engine import Engine
+from recsys.evaluation import metrics
 from recsys.evaluation.data import LIKE_MIN, item_key
 from recsys.evaluation.newusers import (
     SCENARIOS,
@@ -40,6 +39,7 @@ from recsys.evaluation.newusers import (
 )
 from recsys.graph import ModelParams
 from recsys.ingest.movielens import MovieLensFrames
+from recsys.lifecycle.engine import Engine
 from recsys.models.base import UserHistory, section_types, split_genres
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ each scaled to [0, 1] for the request:
 * **people**: directors, writers and top-billed cast shared between a liked title and a show
   (IDF-weighted, so a name in two titles counts more than one in two hundred);
 * **tmdb** (only when a TMDb key was set at the retrain): TMDb's own recommendations for the
-  liked shows (``TrainingData.tv_neighbours``, gathered by :mod:`recsys.tmdb_neighbours`),
+  liked shows (``TrainingData.tv_neighbours``, gathered by :mod:`recsys.tmdb.neighbours`),
   each neighbour weighted 1/rank in TMDb's list.
 
 A user whose likes no signal can read (no co-likes, nobody shared, no TMDb neighbours) gets

@@ -1,7 +1,8 @@
 """The background evaluation job: measure the served model, report progress, stamp the result.
 
 It runs in the child process ``python -m recsys evaluate --background`` (:func:`run_child`),
-holding the ``evaluate`` lock of :mod:`recsys.locks` for its whole run: one job per deployment.
+holding the ``evaluate`` lock of :mod:`recsys.lifecycle.locks` for its whole run: one job per
+deployment.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from recsys import locks
 from recsys.config import Settings
 from recsys.evaluation.report import EvaluationReport
+from recsys.lifecycle import locks
 from recsys.progress import Progress, silent
 from recsys.quality_jobs import budget
 from recsys.quality_jobs.budget import EvaluationPlan

@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from recsys import artifacts
 from recsys.config import Settings
-from recsys.engine import MANIFEST
 from recsys.evaluation.report import EvaluationReport
+from recsys.lifecycle import artifacts
+from recsys.lifecycle import manifest as manifests
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +93,9 @@ def served_model(models: Path) -> ModelStamp | None:
         version = artifacts.current_version(models)
         if version is None:
             return None
-        manifest = json.loads((artifacts.version_dir(models, version) / MANIFEST).read_text())
-        return ModelStamp(str(manifest["fingerprint"]), version, manifest.get("trained_at"))
-    except (OSError, ValueError, KeyError, TypeError):
+        manifest = manifests.read(artifacts.version_dir(models, version))
+        return ModelStamp(manifest.fingerprint, version, manifest.trained_at or None)
+    except (OSError, ValueError):
         return None
 
 

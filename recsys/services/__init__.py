@@ -31,10 +31,10 @@ from recsys.services.streaming import ProviderList, Streaming
 from recsys.services.watchlist import SavedTitle, Watchlist, WatchlistError
 from recsys.store.db import Database, StorageError
 from recsys.store.models import utcnow
-from recsys.streaming import ServicesError
+from recsys.tmdb.streaming import ServicesError
 
 if TYPE_CHECKING:
-    from recsys.engine import Engine
+    from recsys.lifecycle.engine import Engine
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Accounts: registration, password log-in under the client throttle, and user profiles.
 
-Validation rules and hashing live in :mod:`recsys.accounts`, the throttle's rules in
-:mod:`recsys.throttle`; this service applies them to the stored users. Every failed log-in
+Validation rules and hashing live in :mod:`recsys.auth.credentials`, the throttle's rules in
+:mod:`recsys.auth.throttle`; this service applies them to the stored users. Every failed log-in
 gets the same words and costs the same bcrypt check whether the name exists or not, and the
 throttle never looks at the users table, so its answers cannot tell a stranger either.
 """
@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from recsys import accounts as rules
+from recsys.auth import credentials as rules
+from recsys.auth.throttle import Client, wait_words
 from recsys.cards import split_list
 from recsys.services.throttle import Attempt, Throttle
 from recsys.store import sessions as session_store
 from recsys.store import users as user_store
 from recsys.store.db import Database
 from recsys.store.models import User, utcnow
-from recsys.throttle import Client, wait_words
 
 #: The one message for every failed log-in: unknown name, wrong password, any account state.
 WRONG_CREDENTIALS = "Username or password is incorrect."
@@ -61,7 +61,7 @@ class Accounts:
         password_repeat: str,
         client: Client | None = None,
     ) -> int:
-        """Create an account; raises :class:`~recsys.accounts.AccountError` with a message.
+        """Create an account; raises :class:`~recsys.auth.credentials.AccountError` with a message.
 
         Input errors are free; every registration that gets past them counts towards the
         client's registration throttle (taken or not), and a held client is refused before
@@ -140,7 +140,8 @@ class Accounts:
 
         The current password is checked like a log-in (under the same throttle, so a stolen
         session cannot guess it faster), the new one by the registration rules. Raises
-        :class:`~recsys.accounts.AccountError` with a message to show; nothing is stored then.
+        :class:`~recsys.auth.credentials.AccountError` with a message to show; nothing is
+        stored then.
         """
         if not current:
             raise rules.AccountError("Please enter your current password.")

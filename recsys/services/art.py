@@ -16,15 +16,16 @@ from recsys.cards import TitleCard
 from recsys.config import Settings
 from recsys.store.db import Database
 from recsys.store.tmdb_cache import DatabaseArtCache
-from recsys.tmdb import TitleArt, TmdbClient
-from recsys.tmdb_extras import MoreInfoExtras, TitleExtras
-from recsys.watch import Trailer, WatchProviders
+from recsys.tmdb.client import TitleArt, TmdbClient
+from recsys.tmdb.extras import MoreInfoExtras, TitleExtras
+from recsys.tmdb.watch import Trailer, WatchProviders
 
 log = logging.getLogger(__name__)
 
 
 class ArtProvider(Protocol):
-    """What the services need of :class:`recsys.tmdb.TmdbClient` (so tests can pass a fake)."""
+    """What the services need of :class:`recsys.tmdb.client.TmdbClient` (so tests can pass a
+    fake)."""
 
     @property
     def enabled(self) -> bool:

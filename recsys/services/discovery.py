@@ -28,7 +28,7 @@ from recsys.store import watchlist as watchlist_store
 from recsys.store.db import Database
 
 if TYPE_CHECKING:
-    from recsys.engine import Engine
+    from recsys.lifecycle.engine import Engine
     from recsys.models.similar import SimilarTitle
 
 log = logging.getLogger(__name__)

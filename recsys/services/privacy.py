@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
-from recsys.accounts import AccountError
+from recsys.auth.credentials import AccountError
 from recsys.cards import split_list
 from recsys.store.db import Database
 from recsys.store.models import (

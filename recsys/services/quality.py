@@ -11,8 +11,8 @@ import logging
 from dataclasses import dataclass
 
 from recsys.config import Settings
+from recsys.evaluation.online import OnlineReport, online_report
 from recsys.evaluation.report import EvaluationReport
-from recsys.online import OnlineReport, online_report
 from recsys.progress import Progress, silent
 from recsys.quality_jobs import QualityStatus, evaluate_in_background, read_status
 from recsys.store.db import Database

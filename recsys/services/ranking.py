@@ -4,7 +4,7 @@ streams for you.
 
 The list is read and matched by :mod:`recsys.imports.lists` (as the ratings import matches:
 ambiguous rows are listed, never guessed) and scored by the served model restricted to its
-titles (:func:`recsys.engine.rank_titles`); nothing is stored.
+titles (:func:`recsys.lifecycle.engine.rank_titles`); nothing is stored.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from recsys.store import catalog as catalog_store
 from recsys.store.db import Database
 
 if TYPE_CHECKING:
-    from recsys.engine import Engine
+    from recsys.lifecycle.engine import Engine
     from recsys.models.base import Recommendation, UserHistory
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ class Ranking:
     def _rank(self, user_id: int, matched: MatchedList) -> RankedList:
         if self.engine is None:
             raise ImportFileError("The recommender is still loading; try again in a minute.")
-        from recsys.engine import rank_titles  # the engine module loads with the models
+        from recsys.lifecycle.engine import rank_titles  # the engine module loads with the models
 
         history = self.ratings.history(user_id)
         ranked = rank_titles(self.engine, history, [t.tconst for t in matched.titles])

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from recsys.accounts import has_control_characters
+from recsys.auth.credentials import has_control_characters
 from recsys.cards import SECTION_LABELS, Section, TitleCard, card_from_title
 from recsys.models.base import Recommendation
 from recsys.models.dials import Dials
@@ -30,19 +30,19 @@ from recsys.store import preferences as preference_store
 from recsys.store import watchlist as watchlist_store
 from recsys.store.db import Database
 from recsys.store.models import Title
-from recsys.streaming import MyServices, StreamingCatalog, keep_streamable
-from recsys.tmdb import TmdbClient
+from recsys.tmdb.client import TmdbClient
+from recsys.tmdb.streaming import MyServices, StreamingCatalog, keep_streamable
 
 #: How much deeper than shown the model ranks while "Only what I can stream" is on: enough
 #: streamable titles for a full list when about one title in five streams on the services.
 STREAM_DEPTH = 5
 
 if TYPE_CHECKING:
-    from recsys.engine import Engine
     from recsys.explain import Explanation
+    from recsys.lifecycle.engine import Engine
     from recsys.models.base import UserHistory
-    from recsys.tmdb_extras import MoreInfoExtras
-    from recsys.watch import Trailer, WatchProviders
+    from recsys.tmdb.extras import MoreInfoExtras
+    from recsys.tmdb.watch import Trailer, WatchProviders
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,8 @@ class Recommendations:
         the section, only the final filter does. ``filters`` narrow the candidates before the
         top-k cut (movies or TV only: the other list is empty). With ``fresh``, titles shown
         in recent visits and not acted on rotate below the fold (:func:`discovery.rotate`).
-        ``dials`` re-rank the model's deeper list (:func:`recsys.engine.dialled_sections`);
+        ``dials`` re-rank the model's deeper list
+        (:func:`recsys.lifecycle.engine.dialled_sections`);
         hidden titles ("Not for me") are left out like saved ones.
         """
         engine = self._engine()
@@ -101,7 +102,9 @@ class Recommendations:
         visits = self._recent_visits(user_id, kept) if fresh else {}
         acted = history.seen | saved
         stale = max((len(discovery.stale_titles(v, acted)) for v in visits.values()), default=0)
-        from recsys.engine import dialled_sections  # the engine module loads with the models
+        from recsys.lifecycle.engine import (
+            dialled_sections,  # the engine module loads with the models
+        )
 
         services = self._streaming_services(user_id)
         depth = (k + stale) * (STREAM_DEPTH if services is not None else 1)
@@ -139,7 +142,7 @@ class Recommendations:
         """Each deep list cut to the titles known to stream on ``services`` (the model's order,
         ranks renumbered). A list is left unfiltered (its best ``k``) while it has fewer than
         ``k`` known streamable titles and some still unknown, or TMDb is failing: Home then
-        says so. Never waits for TMDb (:class:`recsys.streaming.StreamingCatalog`)."""
+        says so. Never waits for TMDb (:class:`recsys.tmdb.streaming.StreamingCatalog`)."""
         assert isinstance(self.art, TmdbClient)
         every = [r.tconst for rows in recs.values() for r in rows]
         found = StreamingCatalog(self.art).availability(every, services)

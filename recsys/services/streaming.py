@@ -1,5 +1,5 @@
 """My services: the streaming services a user has (Account page) and Home's "Only what I can
-stream" filter, over :mod:`recsys.streaming`.
+stream" filter, over :mod:`recsys.tmdb.streaming`.
 
 Without a TMDb key there is no provider list and no availability: the Account section says
 what it needs and nothing is stored. Every TMDb answer comes from the cache or from the shared
@@ -15,15 +15,15 @@ from dataclasses import dataclass
 from recsys.services.art import ArtProvider
 from recsys.store import preferences as preference_store
 from recsys.store.db import Database
-from recsys.streaming import (
+from recsys.tmdb.client import TmdbClient, TmdbUnavailable
+from recsys.tmdb.streaming import (
     Availability,
     MyServices,
     Provider,
     ServicesError,
     StreamingCatalog,
 )
-from recsys.tmdb import TmdbClient, TmdbUnavailable
-from recsys.watch import JUSTWATCH_ATTRIBUTION, normalize_region
+from recsys.tmdb.watch import JUSTWATCH_ATTRIBUTION, normalize_region
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 An attempt is *counted before the password is checked* (:meth:`Throttle.begin_login`) and
 taken back if it succeeds: a client firing many log-ins in parallel cannot slip them all in
-while the first bcrypt check runs. Rules and keys are in :mod:`recsys.throttle`.
+while the first bcrypt check runs. Rules and keys are in :mod:`recsys.auth.throttle`.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
-from recsys import throttle as rules
+from recsys.auth import throttle as rules
+from recsys.auth.throttle import Client, Counter
 from recsys.store import throttle as store
 from recsys.store.db import Database
 from recsys.store.models import utcnow
-from recsys.throttle import Client, Counter
 
 log = logging.getLogger("marquee.throttle")
 

@@ -268,7 +268,7 @@ class HiddenTitle(Base):
 
 class ThrottleCounter(Base):
     """Failed log-ins (or registrations) counted under one key: a (name, browser) pair, a
-    browser, an address or a typed name (:mod:`recsys.throttle` says which and why).
+    browser, an address or a typed name (:mod:`recsys.auth.throttle` says which and why).
 
     ``key`` is a SHA-256 of the kind and its parts, so names and addresses of any length fit and
     the table holds no plain names. ``blocked_until``: no attempt is checked under this key

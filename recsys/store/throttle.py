@@ -1,4 +1,4 @@
-"""Queries on throttle counters (rules in :mod:`recsys.throttle`)."""
+"""Queries on throttle counters (rules in :mod:`recsys.auth.throttle`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, literal, select, update
 from sqlalchemy.orm import Session
 
+from recsys.auth.throttle import Counter
 from recsys.store.models import ThrottleCounter
-from recsys.throttle import Counter
 
 #: Rows untouched this long are deleted (longer than any rule's memory and a known browser's).
 PRUNE_AFTER = timedelta(days=91)

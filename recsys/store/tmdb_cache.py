@@ -15,13 +15,14 @@ from sqlalchemy.exc import IntegrityError
 
 from recsys.store.db import Database
 from recsys.store.models import TmdbCacheEntry, utcnow
-from recsys.tmdb import TitleArt
+from recsys.tmdb.client import TitleArt
 
 KEY_MAX = 16  # tmdb_cache.tconst is a VARCHAR(16)
 
 
 class DatabaseArtCache:
-    """Implements the ``ArtCache`` protocol of ``recsys.tmdb`` over the ``tmdb_cache`` table."""
+    """Implements the ``ArtCache`` protocol of ``recsys.tmdb.client`` over the ``tmdb_cache``
+    table."""
 
     def __init__(self, db: Database) -> None:
         self.db = db

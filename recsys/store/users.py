@@ -1,4 +1,4 @@
-"""Queries on accounts. Hashing and validation live in ``recsys.accounts``."""
+"""Queries on accounts. Hashing and validation live in ``recsys.auth.credentials``."""
 
 from __future__ import annotations
 

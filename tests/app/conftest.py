@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from recsys.config import Settings
-from recsys.engine import Engine
+from recsys.lifecycle.engine import Engine
 from recsys.services import Marquee
 from recsys.store.db import Database
 from testkit import factories

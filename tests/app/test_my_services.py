@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from recsys.services import Marquee
 from recsys.services.streaming import NEEDS_KEY
-from recsys.streaming import settle
+from recsys.tmdb.streaming import settle
 from testkit.tmdb_server import FakeTmdb
 from tests.app.conftest import add_user, logged_in, no_error
 

@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from recsys import artifacts, bootstrap
 from recsys.config import Settings
-from recsys.engine import MANIFEST, Engine
+from recsys.lifecycle import artifacts, bootstrap
+from recsys.lifecycle.engine import Engine
+from recsys.lifecycle.manifest import MANIFEST
 from recsys.store.db import Database
 from testkit import factories
 
@@ -33,9 +34,9 @@ pytestmark = pytest.mark.slow  # real processes: about a minute for the module
 CHILD = textwrap.dedent(
     """
     import json, os, sys, time
-    from recsys import bootstrap
+    from recsys.lifecycle import bootstrap
     from recsys.config import Settings
-    from recsys.engine import Engine
+    from recsys.lifecycle.engine import Engine
     from recsys.store.db import Database
 
     mode, log, start_at = sys.argv[1], sys.argv[2], float(sys.argv[3])
@@ -214,7 +215,7 @@ KILLED = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from recsys import artifacts
+    from recsys.lifecycle import artifacts
     def write(folder):
         (folder / "engine.pkl").write_bytes(b"half of a pickle")
         time.sleep(60)

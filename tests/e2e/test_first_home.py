@@ -42,7 +42,7 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def first_homes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, Any]]]:
     """(base URL, username -> {"picks", "genres"}) of a server on the shared catalog."""
-    from recsys import bootstrap
+    from recsys.lifecycle import bootstrap
     from testkit import factories
 
     root = tmp_path_factory.mktemp("first_home")

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from recsys.config import Settings
-from recsys.pipeline import run_ingest
+from recsys.ingest.pipeline import run_ingest
 from recsys.services import Marquee
 from recsys.store import catalog as catalog_store
 from recsys.store.db import Database

@@ -7,9 +7,10 @@ import random
 
 import pytest
 
-from recsys.artifacts import POINTER, version_dir
-from recsys.bootstrap import load_or_train_engine
-from recsys.engine import ARTIFACT, MANIFEST, Engine
+from recsys.lifecycle.artifacts import POINTER, version_dir
+from recsys.lifecycle.bootstrap import load_or_train_engine
+from recsys.lifecycle.engine import Engine
+from recsys.lifecycle.manifest import ARTIFACT, MANIFEST
 from recsys.services import Marquee
 
 

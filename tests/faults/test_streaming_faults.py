@@ -12,8 +12,8 @@ import pytest
 
 from recsys.services import Marquee, ServicesError
 from recsys.store.tmdb_cache import DatabaseArtCache
-from recsys.streaming import StreamingCatalog
-from recsys.tmdb import TmdbClient
+from recsys.tmdb.client import TmdbClient
+from recsys.tmdb.streaming import StreamingCatalog
 from testkit.tmdb_server import FakeTmdb
 
 TIMEOUT_S = 0.5
@@ -28,7 +28,7 @@ def fake() -> Iterator[FakeTmdb]:
 
 @pytest.fixture
 def served(sqlite_service: Marquee, fake: FakeTmdb) -> Iterator[Marquee]:
-    from recsys.bootstrap import load_or_train_engine
+    from recsys.lifecycle.bootstrap import load_or_train_engine
 
     base = sqlite_service
     status = load_or_train_engine(base.settings, base.db)

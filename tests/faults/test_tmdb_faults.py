@@ -14,7 +14,7 @@ import pytest
 
 from recsys.config import Settings
 from recsys.services import Marquee
-from recsys.tmdb import MemoryArtCache, TmdbClient
+from recsys.tmdb.client import MemoryArtCache, TmdbClient
 from testkit.tmdb_server import DEFAULT_KEY, FakeTmdb
 
 #: A page may wait for posters a little longer than the per-title budget, never much more.

@@ -15,7 +15,7 @@ import pytest
 
 from recsys.config import Settings
 from recsys.services import Marquee
-from recsys.tmdb import MemoryArtCache, TmdbClient
+from recsys.tmdb.client import MemoryArtCache, TmdbClient
 from testkit.tmdb_server import DEFAULT_KEY, FakeTmdb, video
 
 TIMEOUT_S = 0.5

@@ -3,7 +3,7 @@ personal path, not the cold-start one (``ColdStart`` decides by the number of li
 
 from __future__ import annotations
 
-from recsys import bootstrap
+from recsys.lifecycle import bootstrap
 from recsys.services import Marquee
 from recsys.store.models import Title
 from tests.imports.files import imdb_file, imdb_row

@@ -66,7 +66,7 @@ def test_a_user_it_knows_is_served_as_before(data, graph) -> None:  # type: igno
 
 
 def test_a_new_users_explanation_is_exact_and_plain(data) -> None:  # type: ignore[no-untyped-def]
-    from recsys.engine import Engine
+    from recsys.lifecycle.engine import Engine
     from testkit.frames import make_catalog, make_ratings, make_tags
 
     engine = Engine(SMALL).fit(make_catalog(), make_ratings(), make_tags())
@@ -83,7 +83,7 @@ def test_the_flywheel_our_users_likes_make_an_unseen_title_recommendable(data) -
     """Likes of an unrated title by enough app users reach EASE at the next retrain."""
     import pandas as pd
 
-    from recsys.engine import Engine
+    from recsys.lifecycle.engine import Engine
     from testkit.frames import make_catalog, make_ratings
 
     show = "tt0000020"  # no MovieLens rating: EASE has no row for it

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recsys.engine import Engine
+from recsys.lifecycle.engine import Engine
 from recsys.models.base import UserHistory
 from recsys.models.facets import FilterError, HomeFilters
 from testkit.frames import make_catalog

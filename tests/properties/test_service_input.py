@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from recsys import accounts
-from recsys.placeholder import placeholder_svg
+from recsys.auth import credentials as accounts
 from recsys.services import Marquee
 from recsys.store.db import Database
+from recsys.tmdb.placeholder import placeholder_svg
 
 DB_SETTINGS = settings(
     max_examples=25,

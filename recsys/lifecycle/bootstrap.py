@@ -17,13 +17,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from recsys import artifacts, locks
 from recsys.config import Settings
-from recsys.engine import FORMAT_VERSION, MANIFEST, Engine, fingerprint
 from recsys.graph import ModelParams
-from recsys.memory import fix_mmap_threshold
-from recsys.memory import release_memory as release_memory
-from recsys.pipeline import IngestReport, run_ingest
+from recsys.ingest.pipeline import IngestReport, run_ingest
+from recsys.lifecycle import artifacts, locks
+from recsys.lifecycle import manifest as manifests
+from recsys.lifecycle.engine import FORMAT_VERSION, Engine, fingerprint
+from recsys.lifecycle.memory import fix_mmap_threshold
+from recsys.lifecycle.memory import release_memory as release_memory
 from recsys.progress import Progress, silent
 from recsys.quality_jobs import evaluate_in_background as evaluate_in_background
 from recsys.quality_jobs import read_status
@@ -31,8 +32,8 @@ from recsys.store import catalog as catalog_store
 from recsys.store import interactions as interaction_store
 from recsys.store.db import Database
 from recsys.store.tmdb_cache import DatabaseArtCache
-from recsys.tmdb import TmdbClient
-from recsys.tmdb_neighbours import gather_tv_neighbours
+from recsys.tmdb.client import TmdbClient
+from recsys.tmdb.neighbours import gather_tv_neighbours
 
 log = logging.getLogger(__name__)
 # ``evaluate_in_background`` (imported above for the app): after the first-start training and
@@ -59,7 +60,8 @@ def build_catalog_once(
 ) -> IngestReport | None:
     """The first-start build, by one process only; None when another process holds it.
 
-    The builder holds the ingest lock (:mod:`recsys.locks`) and writes its progress to a small
+    The builder holds the ingest lock (:mod:`recsys.lifecycle.locks`) and writes its progress
+    to a small
     file in the shared models folder, which :func:`ingest_progress` reads for the processes
     that wait (they poll :func:`catalog_ready` until it is done).
     """
@@ -165,7 +167,8 @@ def load_or_train_engine(
     background retrainer's business). A missing, corrupt or mismatched artifact is rebuilt,
     and the status message says which of these happened.
 
-    Training holds the training lock (:mod:`recsys.locks`): one trainer at a time across all
+    Training holds the training lock (:mod:`recsys.lifecycle.locks`): one trainer at a time
+    across all
     app processes. With ``wait`` a second process waits for the first and then reuses what it
     saved; without, it raises :class:`TrainingBusy`.
     """
@@ -283,15 +286,14 @@ def _reason_to_train(
         engine = Engine.load(directory)
         # the manifest of the version just loaded (a newer one may have been published since)
         folder = artifacts.version_dir(directory, engine.artifact_version_)
-        manifest = json.loads((folder / MANIFEST).read_text())
+        manifest = manifests.read(folder)
     except Exception:  # random bytes in a pickle raise all sorts of errors
         log.warning("the saved model in %s is unreadable; rebuilding it", directory, exc_info=True)
         return unusable, None
     if (
-        not isinstance(manifest, dict)
-        or manifest.get("format") != FORMAT_VERSION
-        or manifest.get("fingerprint") != engine.fingerprint_
-        or manifest.get("params") != params.to_dict()
+        manifest.format != FORMAT_VERSION
+        or manifest.fingerprint != engine.fingerprint_
+        or manifest.params != params.to_dict()
         or engine.params != params
     ):
         return unusable, None

@@ -2,7 +2,7 @@
 
 Kept apart from the store so the rules (what a valid e-mail or password is) are plain
 functions that tests can hit without a database. How failed log-ins are slowed down is
-:mod:`recsys.throttle` (by client, never a lock on the account).
+:mod:`recsys.auth.throttle` (by client, never a lock on the account).
 """
 
 from __future__ import annotations

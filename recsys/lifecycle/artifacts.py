@@ -24,6 +24,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from recsys.lifecycle.manifest import ARTIFACT, MANIFEST
+
 POINTER = "CURRENT"
 #: Versions kept besides the current one (a process may still be reading one of them).
 KEEP_OLD = 2
@@ -38,8 +40,6 @@ def current_version(models: Path) -> str | None:
         name = ""
     if name:
         return name
-    from recsys.engine import ARTIFACT, MANIFEST
-
     if (models / ARTIFACT).exists() or (models / MANIFEST).exists():
         return LEGACY
     return None

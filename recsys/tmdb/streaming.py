@@ -5,7 +5,7 @@ Nothing here blocks a page. :class:`StreamingCatalog` answers availability from 
 only (two queries for a whole list: the titles' TMDb ids, then their offers) and hands the
 titles it does not know yet to a small background pool, which fetches each title's
 ``watch/providers`` through the shared client (its time budget, 429 pause and breaker) and
-caches it for a day (:data:`recsys.tmdb_extras.PROVIDERS_TTL_S`); the next list knows them.
+caches it for a day (:data:`recsys.tmdb.extras.PROVIDERS_TTL_S`); the next list knows them.
 The region's provider list (``/3/watch/providers/{movie,tv}``) is cached for a week.
 """
 
@@ -20,9 +20,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
-from recsys.tmdb import TmdbClient, TmdbUnavailable
-from recsys.tmdb_extras import TitleExtras
-from recsys.watch import LOGO_SIZE, WatchProviders, normalize_region
+from recsys.tmdb.client import TmdbClient, TmdbUnavailable
+from recsys.tmdb.extras import TitleExtras
+from recsys.tmdb.watch import LOGO_SIZE, WatchProviders, normalize_region
 
 log = logging.getLogger(__name__)
 R = TypeVar("R", bound="Ranked")

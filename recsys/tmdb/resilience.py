@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-log = logging.getLogger("recsys.tmdb")
+log = logging.getLogger("recsys.tmdb.client")
 
 
 class CircuitBreaker:

@@ -1,6 +1,6 @@
 """Where to watch a title and its trailer: typed values and TMDb's answers read into them.
 
-Pure functions, no network and no Streamlit: :mod:`recsys.tmdb_extras` fetches and caches,
+Pure functions, no network and no Streamlit: :mod:`recsys.tmdb.extras` fetches and caches,
 the More-info dialog draws. TMDb's ``watch/providers`` data comes from JustWatch, and TMDb's
 terms ask that it is attributed to JustWatch with TMDb's link for the title
 (:data:`JUSTWATCH_ATTRIBUTION`, :attr:`WatchProviders.link`).

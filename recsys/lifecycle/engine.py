@@ -9,7 +9,6 @@ served like anyone else.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import pickle
 import time
@@ -23,9 +22,11 @@ import numpy as np
 import pandas as pd
 from sklearn.decomposition import TruncatedSVD
 
-from recsys import artifacts
 from recsys.explain import Explanation, ListReason, explain_title
 from recsys.graph import ModelGraph, ModelParams, build_graph
+from recsys.lifecycle import artifacts
+from recsys.lifecycle.manifest import ARTIFACT, MANIFEST, Manifest
+from recsys.lifecycle.manifest import write as write_manifest
 from recsys.models.base import (
     NotFittedError,
     Recommendation,
@@ -41,8 +42,6 @@ from recsys.models.facets import CatalogFacets, HomeFilters
 from recsys.models.similar import SimilarTitle, similar_items
 from recsys.schema import SECTION_TYPES
 
-ARTIFACT = "engine.pkl"
-MANIFEST = "manifest.json"
 #: Bumped whenever a saved engine of an older version cannot be served as is.
 FORMAT_VERSION = 5  # 5: the taste model (new users follow their picks)
 
@@ -114,7 +113,7 @@ class Engine:
     ) -> Engine:
         """Fit every model on the inputs; ``reuse``: a graph fitted on the same inputs whose
         nodes with unchanged parameters are taken over (the evaluation's tuning);
-        ``tv_neighbours``: TMDb's recommendations per show (:mod:`recsys.tmdb_neighbours`)."""
+        ``tv_neighbours``: TMDb's recommendations per show (:mod:`recsys.tmdb.neighbours`)."""
         start = time.perf_counter()
         data = TrainingData(
             catalog.reset_index(drop=True),
@@ -280,23 +279,23 @@ class Engine:
         return points
 
     # ------------------------------------------------------------------ persistence
-    def manifest(self) -> dict[str, object]:
+    def manifest(self) -> Manifest:
         """What :meth:`save` writes beside the artifact: enough to decide on reuse."""
-        return {
-            "format": FORMAT_VERSION,
-            "fingerprint": self.fingerprint_,
-            "catalog_fingerprint": self.catalog_fingerprint_,
-            "trained_at": self.trained_at_.isoformat(),
-            "n_interactions": self.n_interactions_,
-            "fit_seconds": round(self.fit_seconds_, 3),
-            "params": self.params.to_dict(),
-        }
+        return Manifest(
+            format=FORMAT_VERSION,
+            fingerprint=self.fingerprint_,
+            catalog_fingerprint=self.catalog_fingerprint_,
+            trained_at=self.trained_at_.isoformat(),
+            n_interactions=self.n_interactions_,
+            fit_seconds=round(self.fit_seconds_, 3),
+            params=self.params.to_dict(),
+        )
 
     def save(self, directory: str | Path) -> Path:
         """Publish the fitted engine and its manifest as a new version of ``directory``.
 
         The version is written whole into a temporary folder, renamed into place and only
-        then made current (``recsys.artifacts``): a reader in another process never sees a
+        then made current (``recsys.lifecycle.artifacts``): a reader in another process never sees a
         half-written artifact. Returns the artifact's path.
         """
         self.graph  # noqa: B018 - raises NotFittedError before anything is written
@@ -307,7 +306,7 @@ class Engine:
                 pickle.dump(self, fh, protocol=pickle.HIGHEST_PROTOCOL)
                 fh.flush()
                 os.fsync(fh.fileno())
-            (folder / MANIFEST).write_text(json.dumps(self.manifest(), indent=2))
+            write_manifest(folder, self.manifest())
 
         self.artifact_version_ = artifacts.publish(models, write)
         return artifacts.version_dir(models, self.artifact_version_) / ARTIFACT

@@ -1,5 +1,5 @@
 """The More-info extras from TMDb: where to watch (``watch/providers``) and the trailer
-(``videos``), fetched through the shared :class:`~recsys.tmdb.TmdbClient` and cached beside
+(``videos``), fetched through the shared :class:`~recsys.tmdb.client.TmdbClient` and cached beside
 the posters.
 
 They only load when a More-info dialog opens, so no page render waits for them. Both share one
@@ -17,8 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
-from recsys.tmdb import TitleArt, TmdbClient, TmdbUnavailable
-from recsys.watch import (
+from recsys.tmdb.client import TitleArt, TmdbClient, TmdbUnavailable
+from recsys.tmdb.watch import (
     DEFAULT_REGION,
     Trailer,
     WatchProviders,

@@ -11,7 +11,7 @@ days, misses ~1 day, errors never, so a failing TMDb is asked again on the next 
 the breaker allows.
 
 Without a key the client never touches the network and every title comes back without art; the
-cards then use :mod:`recsys.placeholder`.
+cards then use :mod:`recsys.tmdb.placeholder`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from recsys.config import Settings
-from recsys.resilience import CircuitBreaker, RateLimitPause, RetryPolicy
+from recsys.tmdb.resilience import CircuitBreaker, RateLimitPause, RetryPolicy
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

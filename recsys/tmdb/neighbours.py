@@ -3,7 +3,8 @@
 At a (re)train, when a TMDb key is set, :func:`gather_tv_neighbours` asks TMDb for the
 ``/tv/{id}/recommendations`` (page 1) of the shows our users liked most and maps each
 recommended TMDb id back to an IMDb id (``/tv/{id}/external_ids``). Everything goes through the
-shared :class:`~recsys.tmdb.TmdbClient` (its time budget per request, 429 pause and breaker) and
+shared :class:`~recsys.tmdb.client.TmdbClient` (its time budget per request, 429 pause and
+breaker) and
 is cached in ``tmdb_cache``: a show's neighbours for a week, an id mapping for 30 days (ids do
 not change). A failure is never cached and never raised: that show simply has no neighbours
 this time. The work is bounded: at most ``limit`` shows per retrain, and it stops as soon as
@@ -23,7 +24,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from recsys.schema import SECTION_TYPES
-from recsys.tmdb import TitleArt, TmdbClient, TmdbUnavailable
+from recsys.tmdb.client import TitleArt, TmdbClient, TmdbUnavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
