@@ -103,3 +103,51 @@ def test_pages_hold_no_store_or_model_access() -> None:
         if m.startswith(("recsys.store", "recsys.models", "recsys.graph", "sqlalchemy"))
     }
     assert bad == {}
+
+
+#: The library's front room: what stands directly in ``recsys/`` (the rest lives in packages
+#: named after what they hold: tmdb, lifecycle, auth, evaluation, ...).
+MAX_TOP_LEVEL_MODULES = 12
+
+
+def test_the_library_top_level_stays_small() -> None:
+    top = sorted(p.name for p in (ROOT / "recsys").glob("*.py"))
+    assert len(top) <= MAX_TOP_LEVEL_MODULES, top
+
+
+def _module_file(dotted: str) -> Path | None:
+    base = ROOT.joinpath(*dotted.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def _library_edges(path: Path) -> set[Path]:
+    """The library files ``path`` imports, at any depth of the file (lazy imports count)."""
+    out: set[Path] = set()
+    for node in ast.walk(_tree(path)):
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            targets = [f"{node.module}.{a.name}" for a in node.names]
+            targets = [t if _module_file(t) else node.module for t in targets]
+        else:
+            continue
+        for dotted in targets:
+            target = _module_file(dotted) if dotted.split(".")[0] == "recsys" else None
+            if target is not None and target != path:
+                out.add(target)
+    return out
+
+
+def test_the_library_has_no_import_cycle() -> None:
+    """No two library modules import each other, directly or round a loop (lazy imports and
+    ``TYPE_CHECKING`` ones included: a loop is a loop to whoever reads the code)."""
+    import graphlib
+
+    graph = {path: _library_edges(path) for path in LIBRARY}
+    try:
+        tuple(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError as exc:
+        pytest.fail("import cycle: " + " -> ".join(_rel(p) for p in exc.args[1]))
