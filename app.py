@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from pages import _auth, _resources
+from pages import _auth, _cookie, _resources
+from pages._state import visit
 from pages._widgets import StepProgress, footer, inject_css
 from recsys.config import Settings
 from recsys.lifecycle import bootstrap
@@ -22,8 +23,9 @@ from recsys.services import Database, StorageError
 from recsys.services.accounts import UserProfile
 
 if TYPE_CHECKING:
-    import streamlit_authenticator as stauth
     from streamlit.navigation.page import StreamlitPage
+
+    from pages._authenticator import Library
 
 
 log = logging.getLogger("marquee.app")
@@ -115,7 +117,7 @@ def main() -> None:
     try:
         db = _resources.database(settings.resolved_database_url, settings)
         cookie_key = _resources.cookie_key(settings.cookie_key, str(settings.data_dir), settings)
-    except (StorageError, _auth.CookieKeyError) as exc:
+    except (StorageError, _cookie.CookieKeyError) as exc:
         message = str(exc)
 
         def storage_error() -> None:
@@ -133,27 +135,27 @@ def main() -> None:
         return
     try:
         service = _resources.service(settings, db)
-        _auth.render_cookie_writer()
+        _cookie.render_cookie_writer()
         # One authenticator per session, handed only the account being logged in or
         # restored; the signed-in profile is kept per session (see pages/_auth.py).
-        auth = _auth.session_authenticator(settings, service.accounts, cookie_key)
-        _auth.restore_from_cookie(auth, settings, service, cookie_key)
-        user = _auth.signed_in_user(auth, settings, service)
+        library = _auth.authenticator(settings, service.accounts, cookie_key)
+        _auth.restore_from_cookie(library, settings, service, cookie_key)
+        user = _auth.signed_in_user(library, settings, service)
     except StorageError as exc:  # e.g. PostgreSQL restarting: say so; the next run reconnects
         unavailable = str(exc)
         run_alone(lambda: st.error(unavailable, icon=":material/database:"))
         return
     pages = register_pages()
-    _auth.set_context(_auth.AppContext(settings, service, user, auth, cookie_key, pages))
+    _auth.set_context(_auth.AppContext(settings, service, user, library, cookie_key, pages))
     # Every page is registered every run; the gate below decides what a visitor may open, and
     # the sidebar lists only those pages.
     nav = st.navigation(list(pages.values()), position="hidden")
     current = nav.url_path or ""
     gate(user, current, pages)
-    st.session_state["_marquee_page_prev"] = st.session_state.get("_marquee_page")
-    st.session_state["_marquee_page"] = current
+    here = visit()
+    here.previous_page, here.page = here.page, current
     if user is not None:
-        sidebar(user, pages, auth, settings)
+        sidebar(user, pages, library, settings)
     nav.run()
     footer(settings)
 
@@ -214,11 +216,11 @@ def gate(user: UserProfile | None, current: str, pages: dict[str, StreamlitPage]
     """Send a visitor to the page they may see: Log in, onboarding, or where they were going."""
     if user is None and current != "login":
         if current:
-            st.session_state["_marquee_next"] = current
+            visit().next_page = current
         st.switch_page(pages["login"])
     if user is not None:
         if current in ("login", ""):
-            target = st.session_state.pop("_marquee_next", "home")
+            target = visit().take_next_page()
             st.switch_page(pages.get(target, pages["home"]) if target != "login" else pages["home"])
         if not user.onboarded and current in ("home", "explain", "watchlist", "hidden", "rank"):
             st.switch_page(pages["onboarding"])
@@ -229,7 +231,7 @@ def gate(user: UserProfile | None, current: str, pages: dict[str, StreamlitPage]
 def sidebar(
     user: UserProfile,
     pages: dict[str, StreamlitPage],
-    auth: stauth.Authenticate,
+    library: Library,
     settings: Settings,
 ) -> None:
     """The pages this user may open, who is signed in, and Log out."""
@@ -244,7 +246,7 @@ def sidebar(
         st.divider()
         st.caption(f"Signed in as **{_md(user.name)}** (@{_md(user.username)})")
         if st.button("Log out", key="sidebar_logout", icon=":material/logout:", width="stretch"):
-            _auth.logout(auth, settings, _auth.context().service.sessions)
+            _auth.logout(library, settings, _auth.context().service.sessions)
             st.switch_page(pages["login"])
 
 

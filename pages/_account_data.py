@@ -12,16 +12,12 @@ import pandas as pd
 import streamlit as st
 
 from pages import _auth
+from pages._state import flash, user_state
 from pages._widgets import md_escape
 from recsys.auth.credentials import AccountError
 from recsys.services import ImportFileError, ImportPreview
 from recsys.services.imports import Sample
 from recsys.services.privacy import to_csv, to_json
-
-PREVIEW_KEY = "_marquee_import_preview"  # (uploaded file id, preview)
-IMPORTED_KEY = "_marquee_import_file"  # the uploaded file id just imported
-IMPORT_DONE_KEY = "_marquee_import_done"
-DELETED_NOTICE_KEY = "_marquee_login_notice"  # read by pages/login.py
 
 _FORMAT_NAMES = {"imdb": "IMDb ratings export", "letterboxd": "Letterboxd export"}
 
@@ -37,30 +33,27 @@ def import_section(ctx: _auth.AppContext) -> None:
         "dislikes; the rest is skipped. Nothing is stored until you confirm, and a choice you "
         "made here later than the file's date is kept."
     )
-    done = st.session_state.pop(IMPORT_DONE_KEY, None)
-    if done:
-        st.success(done, icon=":material/check:")
     upload = st.file_uploader(
         "IMDb or Letterboxd export (.csv or .zip, up to 5 MB)",
         type=["csv", "zip"],
         key="import_ratings",
     )
+    state = user_state()
     if upload is None:
-        st.session_state.pop(PREVIEW_KEY, None)
+        state.import_preview = None
         return
-    if st.session_state.get(IMPORTED_KEY) == upload.file_id:
+    if state.imported_file == upload.file_id:
         st.caption("This file is imported. Upload another one, or remove it above.")
         return
-    held = st.session_state.get(PREVIEW_KEY)
+    held = state.import_preview
     if held is None or held[0] != upload.file_id:
         try:
             preview = ctx.service.imports.preview(ctx.user_id, upload.name, upload.getvalue())
         except ImportFileError as exc:
-            st.session_state.pop(PREVIEW_KEY, None)
+            state.import_preview = None
             st.error(exc.message, icon=":material/error:")
             return
-        held = (upload.file_id, preview)
-        st.session_state[PREVIEW_KEY] = held
+        held = state.import_preview = (upload.file_id, preview)
     _show_preview(held[1])
     if held[1].matched == 0:
         st.info("Nothing in this file can be imported.", icon=":material/info:")
@@ -76,19 +69,19 @@ def import_section(ctx: _auth.AppContext) -> None:
         except ImportFileError as exc:
             st.error(exc.message, icon=":material/error:")
             return
-        st.session_state.pop(PREVIEW_KEY, None)
-        st.session_state.pop("_marquee_home_recs", None)  # Home recomputes with the new taste
+        state.import_preview = None
+        state.home = None  # Home recomputes with the new taste
         kept = (
             f", {result.kept_newer:,} kept as you changed them here later"
             if result.kept_newer
             else ""
         )
-        st.session_state[IMPORT_DONE_KEY] = (
+        flash(
             f"Imported from {_FORMAT_NAMES.get(result.format, result.format)}: "
             f"{result.added:,} new, {result.changed:,} updated, "
             f"{result.unchanged:,} already there{kept}. Home now uses them."
         )
-        st.session_state[IMPORTED_KEY] = upload.file_id
+        state.imported_file = upload.file_id
         st.rerun()
 
 
@@ -178,6 +171,6 @@ def delete_section(ctx: _auth.AppContext) -> None:
     except AccountError as exc:
         st.error(str(exc), icon=":material/error:")
         return
-    _auth.logout(ctx.auth, ctx.settings, ctx.service.sessions)
-    st.session_state[DELETED_NOTICE_KEY] = "Your account and all its data were deleted."
+    _auth.logout(ctx.library, ctx.settings, ctx.service.sessions)
+    flash("Your account and all its data were deleted.")  # on the log-in page
     _auth.go("login")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from pages import _auth
+from pages import _cookie
 from recsys.config import Settings
 from recsys.lifecycle import bootstrap
 from recsys.services import Database, Marquee, open_database
@@ -45,8 +45,8 @@ def cookie_key(configured: str, data_dir: str, _settings: Settings) -> str:
     """
     problem = _settings.cluster_problem()
     if problem:
-        raise _auth.CookieKeyError(problem)
-    return _auth.resolve_cookie_key(_settings)
+        raise _cookie.CookieKeyError(problem)
+    return _cookie.resolve_cookie_key(_settings)
 
 
 @st.cache_resource(show_spinner=False)

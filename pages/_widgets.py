@@ -19,6 +19,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from pages._auth import context
 from pages._more_info import more_info_extras
+from pages._state import flash, show_flashes, user_state
 from recsys.cards import TitleCard
 from recsys.config import Settings
 from recsys.services import SteeringError, StorageError, WatchlistError
@@ -129,48 +130,36 @@ def inject_css() -> None:
 
 
 # ------------------------------------------------------------------------------ rating actions
-#: This visit's choices (tconst -> liked), as stored: the full page run reads them from the
-#: database once, and every like / dislike / take-back refreshes them from the database, so a
-#: card fragment rerun shows the stored choice without reading anything else.
-CHOICES_KEY = "_marquee_home_choices"
-
-
+# This visit's choices, watchlist and hidden titles, as stored (in the user's state): the full
+# page run reads them from the database once, and every like / dislike / save / hide refreshes
+# them from the database, so a card fragment rerun shows the stored state without other reads.
 def visit_choices(refresh: bool = False) -> dict[str, bool]:
-    """The stored choices of the logged-in user (read from the database when ``refresh``;
-    the watchlist is then read again too, at the next card that needs it)."""
-    if refresh or CHOICES_KEY not in st.session_state:
+    """The stored choices of the logged-in user, tconst -> liked (read from the database when
+    ``refresh``; the watchlist and hidden titles are then read again too, when next needed)."""
+    state = user_state()
+    if refresh or state.choices is None:
         ctx = context()
-        st.session_state[CHOICES_KEY] = ctx.service.ratings.choices(ctx.user_id)
-        st.session_state.pop(SAVED_KEY, None)
-        st.session_state.pop(HIDDEN_KEY, None)
-    return st.session_state[CHOICES_KEY]
-
-
-#: This visit's watchlist (saved tconsts), kept like :data:`CHOICES_KEY`.
-SAVED_KEY = "_marquee_saved"
+        state.choices = ctx.service.ratings.choices(ctx.user_id)
+        state.saved = state.hidden = None
+    return state.choices
 
 
 def visit_saved(refresh: bool = False) -> set[str]:
     """The logged-in user's saved titles (read from the database when ``refresh``)."""
-    if refresh or SAVED_KEY not in st.session_state:
+    state = user_state()
+    if refresh or state.saved is None:
         ctx = context()
-        st.session_state[SAVED_KEY] = ctx.service.watchlist.tconsts(ctx.user_id)
-    return st.session_state[SAVED_KEY]
-
-
-#: This visit's hidden titles (tconst -> reason), kept like :data:`CHOICES_KEY`.
-HIDDEN_KEY = "_marquee_hidden"
+        state.saved = ctx.service.watchlist.tconsts(ctx.user_id)
+    return state.saved
 
 
 def visit_hidden(refresh: bool = False) -> dict[str, str]:
     """The logged-in user's hidden titles and their reasons (read when ``refresh``)."""
-    if refresh or HIDDEN_KEY not in st.session_state:
+    state = user_state()
+    if refresh or state.hidden is None:
         ctx = context()
-        st.session_state[HIDDEN_KEY] = ctx.service.steering.reasons(ctx.user_id)
-    return st.session_state[HIDDEN_KEY]
-
-
-_TOAST_KEY = "_marquee_home_toast"
+        state.hidden = ctx.service.steering.reasons(ctx.user_id)
+    return state.hidden
 
 
 def _rate(tconst: str, title: str, choice: Choice) -> None:
@@ -183,17 +172,13 @@ def _rate(tconst: str, title: str, choice: Choice) -> None:
         unsaved = ctx.service.watchlist.rate(ctx.user_id, tconst, choice)
     except StorageError as exc:  # e.g. the database restarting: say so, keep the card as stored
         log.warning("rating not saved: %s", exc)
-        st.session_state.setdefault(_TOAST_KEY, []).append(
-            (f"Not saved: {exc}", ":material/error:")
-        )
+        flash(f"Not saved: {exc}", ":material/error:", toast=True)
         return
     try:
         visit_choices(refresh=True)
     except StorageError as exc:  # saved, but the database went away before the re-read
         log.warning("choices not refreshed: %s", exc)
-        st.session_state.setdefault(_TOAST_KEY, []).append(
-            (f"Saved, but not shown yet: {exc}", ":material/error:")
-        )
+        flash(f"Saved, but not shown yet: {exc}", ":material/error:", toast=True)
         return
     if choice is None:
         toast = (f"Took back your rating of {title}", ":material/undo:")
@@ -201,7 +186,7 @@ def _rate(tconst: str, title: str, choice: Choice) -> None:
         word = "Liked" if choice == "like" else "Disliked"
         done = " and took it off your watchlist" if unsaved else ""
         toast = (f"{word} {title}{done}", ":material/check:")
-    st.session_state.setdefault(_TOAST_KEY, []).append(toast)
+    flash(*toast, toast=True)
 
 
 def _save(tconst: str, title: str, save: bool) -> None:
@@ -215,9 +200,7 @@ def _save(tconst: str, title: str, save: bool) -> None:
             ctx.service.watchlist.remove(ctx.user_id, tconst)
     except (StorageError, WatchlistError) as exc:
         log.warning("watchlist not changed: %s", exc)
-        st.session_state.setdefault(_TOAST_KEY, []).append(
-            (f"Not saved: {exc}", ":material/error:")
-        )
+        flash(f"Not saved: {exc}", ":material/error:", toast=True)
         return
     visit_saved(refresh=True)
     toast = (
@@ -225,7 +208,7 @@ def _save(tconst: str, title: str, save: bool) -> None:
         if save
         else (f"Removed {title} from your watchlist", ":material/bookmark_remove:")
     )
-    st.session_state.setdefault(_TOAST_KEY, []).append(toast)
+    flash(*toast, toast=True)
 
 
 def _pick_reason(tconst: str, title: str) -> None:
@@ -255,9 +238,7 @@ def _steer(tconst: str, title: str, reason: str | None) -> None:
             ctx.service.steering.hide(ctx.user_id, tconst, reason)
     except (StorageError, SteeringError) as exc:
         log.warning("not-for-me not stored: %s", exc)
-        st.session_state.setdefault(_TOAST_KEY, []).append(
-            (f"Not saved: {exc}", ":material/error:")
-        )
+        flash(f"Not saved: {exc}", ":material/error:", toast=True)
         return
     visit_choices(refresh=True)
     visit_hidden(refresh=True)
@@ -267,7 +248,7 @@ def _steer(tconst: str, title: str, reason: str | None) -> None:
         if reason is None
         else (f"Hidden: {title} ({REASON_LABELS[reason].lower()})", ":material/visibility_off:")
     )
-    st.session_state.setdefault(_TOAST_KEY, []).append(toast)
+    flash(*toast, toast=True)
 
 
 def _not_for_me(card: TitleCard) -> None:
@@ -308,11 +289,6 @@ def hidden_card(card: TitleCard, reason: str) -> None:
             args=(t, card.title),
             width="stretch",
         )
-
-
-def _show_toasts() -> None:
-    for text, icon in st.session_state.pop(_TOAST_KEY, []):
-        st.toast(text, icon=icon)
 
 
 #: The Like and Dislike buttons: (label, label when chosen, icon, help, the choice they stand for).
@@ -394,7 +370,7 @@ def rated_card(card: TitleCard) -> None:
             hidden_card(card, reason)
         else:
             poster_card(card, visit_choices().get(card.tconst), saved=card.tconst in visit_saved())
-        _show_toasts()
+        show_flashes()
 
 
 def poster_grid(

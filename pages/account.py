@@ -15,23 +15,18 @@ from datetime import datetime
 import streamlit as st
 
 from pages import _account_data, _auth
+from pages._cookie import client
 from pages._services import services_section
+from pages._state import flash, show_flashes
 from pages._widgets import md_escape, page_body
 from recsys.auth.credentials import AccountError
 from recsys.services.sessions import SessionInfo
-
-FLASH_KEY = "_marquee_account_flash"
 
 ctx = _auth.require_user()
 
 
 def _when(moment: datetime) -> str:
     return f"{moment:%d %b %Y, %H:%M} UTC"
-
-
-def _flash(message: str) -> None:
-    """A success message that survives the rerun a button click ends with."""
-    st.session_state[FLASH_KEY] = message
 
 
 def change_password_section(ctx: _auth.AppContext) -> None:
@@ -58,7 +53,7 @@ def change_password_section(ctx: _auth.AppContext) -> None:
             new,
             repeat,
             keep_session=_auth.session_token(),
-            client=_auth.client(ctx.settings),
+            client=client(ctx.settings),
         )
     except AccountError as exc:
         st.error(str(exc), icon=":material/error:")
@@ -84,16 +79,13 @@ def _session_row(ctx: _auth.AppContext, info: SessionInfo) -> None:
             "Sign out", key=f"session_end_{info.id}", icon=":material/logout:"
         ):
             ctx.service.sessions.end_one(ctx.user_id, info.id)
-            _flash(f"Signed out {info.label}.")
+            flash(f"Signed out {info.label}.")
             st.rerun()
 
 
 def sessions_section(ctx: _auth.AppContext) -> None:
     """Where this account is signed in, with a way to end any session or all of them."""
     st.subheader(":material/devices: Active sessions")
-    flash = st.session_state.pop(FLASH_KEY, None)
-    if flash:
-        st.success(flash, icon=":material/check:")
     sessions = ctx.service.sessions.active(ctx.user_id, _auth.session_token())
     st.caption(
         f"{len(sessions)} signed-in session{'s' if len(sessions) != 1 else ''}. A session ends "
@@ -110,7 +102,7 @@ def sessions_section(ctx: _auth.AppContext) -> None:
         help="Ends every session of this account, this one included.",
     ):
         ctx.service.sessions.end_all(ctx.user_id)
-        _auth.logout(ctx.auth, ctx.settings, ctx.service.sessions)
+        _auth.logout(ctx.library, ctx.settings, ctx.service.sessions)
         _auth.go("login")
 
 
@@ -127,6 +119,7 @@ SECTIONS: list[Callable[[_auth.AppContext], None]] = [
 with page_body("your account"):
     st.title(":material/manage_accounts: Your account")
     st.caption(f"Signed in as **{md_escape(ctx.user.name if ctx.user else '')}**")
+    show_flashes()  # what the last click did ("Signed out …", "Imported …")
     for number, section in enumerate(SECTIONS):
         if number:
             st.divider()

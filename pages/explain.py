@@ -9,6 +9,7 @@ import plotly.express as px
 import streamlit as st
 
 from pages import _auth
+from pages._state import user_state
 from pages._widgets import esc, md_escape, page_body, poster_html
 from recsys.cards import SECTION_LABELS, TitleCard
 from recsys.explain import Explanation
@@ -35,16 +36,17 @@ CHART_LAYOUT = {
 
 def _home_lists() -> dict[str, list[TitleCard]]:
     """Home's lists of this visit, else freshly computed ones (not logged: not shown on Home)."""
-    cached = st.session_state.get("_marquee_home_recs")
-    if not cached or cached.get("_user") != user_id:
-        cached = service.picks.home_sections(
-            user_id,
-            k=10,
-            log_impressions=False,
-            filters=service.discovery.filters(user_id),
-            dials=service.discovery.dials(user_id),
-        )
-    return {s: list(cached.get(s, [])) for s in SECTION_LABELS}
+    home = user_state().home
+    if home is not None:
+        return {s: list(home.sections.get(s, [])) for s in SECTION_LABELS}
+    fresh = service.picks.home_sections(
+        user_id,
+        k=10,
+        log_impressions=False,
+        filters=service.discovery.filters(user_id),
+        dials=service.discovery.dials(user_id),
+    )
+    return {s: list(fresh.get(s, [])) for s in SECTION_LABELS}
 
 
 def _current_picks() -> list[TitleCard]:

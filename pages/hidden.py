@@ -11,7 +11,8 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import _auth
-from pages._widgets import _show_toasts, _undo, esc, page_body, visit_choices, visit_hidden
+from pages._state import show_flashes
+from pages._widgets import _undo, esc, page_body, visit_choices, visit_hidden
 from recsys.services import HiddenEntry
 
 ctx = _auth.require_user()
@@ -51,7 +52,7 @@ def hidden_line(entry: HiddenEntry) -> None:
                     args=(card.tconst, card.title),
                     width="stretch",
                 )
-        _show_toasts()
+        show_flashes()
 
 
 with page_body("your hidden titles"):

@@ -18,8 +18,9 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from pages import _auth
+from pages._state import HomeLists, user_state, visit
 from pages._widgets import esc, md_escape, page_body, poster_grid, visit_choices
-from recsys.cards import SECTION_LABELS, TitleCard
+from recsys.cards import SECTION_LABELS, Section, TitleCard
 from recsys.services import (
     BecauseRow,
     FilterError,
@@ -40,11 +41,7 @@ from recsys.services.discovery import (
 
 ctx = _auth.require_user()
 service, user_id = ctx.service, ctx.user_id
-RECS_KEY = "_marquee_home_recs"
-#: The user's filters for this session: (user id, HomeFilters), read from the database once.
-FILTERS_KEY = "_marquee_home_filters"
-#: The user's dials for this session: (user id, Dials), read from the database once.
-DIALS_KEY = "_marquee_home_dials"
+state = user_state()  # this visit's lists, filters and dials (pages/_state.py)
 DIAL_TITLES = {
     "popularity": "Popular ↔ niche",
     "recency": "Older ↔ newer",
@@ -61,34 +58,27 @@ KIND_LABELS = {"both": "Movies and TV", "movie": "Movies only", "tv": "TV only"}
 
 
 def _refresh() -> None:
-    st.session_state.pop(RECS_KEY, None)
+    state.home = None
 
 
 def _filters() -> HomeFilters:
-    """The user's remembered filters (stored per user, so they survive the session)."""
-    cached = st.session_state.get(FILTERS_KEY)
-    if cached is None or cached[0] != user_id:
-        cached = (user_id, service.discovery.filters(user_id))
-        st.session_state[FILTERS_KEY] = cached
-    return cached[1]
+    """The user's remembered filters (stored per user, read once a visit)."""
+    if state.filters is None:
+        state.filters = service.discovery.filters(user_id)
+    return state.filters
 
 
 def _dials() -> Dials:
-    """The user's remembered dials (stored per user, so they survive the session)."""
-    cached = st.session_state.get(DIALS_KEY)
-    if cached is None or cached[0] != user_id:
-        cached = (user_id, service.discovery.dials(user_id))
-        st.session_state[DIALS_KEY] = cached
-    return cached[1]
+    """The user's remembered dials (stored per user, read once a visit)."""
+    if state.dials is None:
+        state.dials = service.discovery.dials(user_id)
+    return state.dials
 
 
-def _recommendations() -> tuple[dict[str, list[TitleCard]], list[BecauseRow]]:
+def _recommendations() -> tuple[dict[Section, list[TitleCard]], list[BecauseRow]]:
     """This visit's lists and "Because you liked" rows, computed together (the rows leave
-    out what the lists show). ``RECS_KEY`` holds the sections, ``_user`` and ``_because``;
-    the Explain page reads the sections."""
-    cached = st.session_state.get(RECS_KEY)
-    arrived = st.session_state.get("_marquee_page_prev") != "home"
-    if cached is None or cached.get("_user") != user_id or arrived:
+    out what the lists show); the Explain page reads the lists."""
+    if state.home is None or visit().previous_page != "home":
         filters = _filters()
         lists = service.picks.home_sections(
             user_id, k=PICKS_PER_SECTION, filters=filters, dials=_dials()
@@ -97,9 +87,8 @@ def _recommendations() -> tuple[dict[str, list[TitleCard]], list[BecauseRow]]:
         rows = service.discovery.because_rows(
             user_id, shown, filters, rows=BECAUSE_ROWS, k=BECAUSE_PICKS
         )
-        cached = {"_user": user_id, "_because": rows, **lists}
-        st.session_state[RECS_KEY] = cached
-    return {s: cached[s] for s in SECTION_LABELS}, cached["_because"]
+        state.home = HomeLists(dict(lists), rows)
+    return {s: state.home.sections[s] for s in SECTION_LABELS}, state.home.because
 
 
 def _stop_using(tconst: str, title: str) -> None:
@@ -108,7 +97,7 @@ def _stop_using(tconst: str, title: str) -> None:
     try:
         service.steering.hide(user_id, tconst, "no_seed")
     except (SteeringError, StorageError) as exc:
-        st.session_state["_marquee_filter_error"] = str(exc)
+        state.filter_error = str(exc)
         return
     st.toast(f"Stopped using {title} for your picks (undo on the Hidden page)")
     _refresh()
@@ -116,20 +105,20 @@ def _stop_using(tconst: str, title: str) -> None:
 
 def _filters_changed() -> None:
     """A filter widget changed: store the new filters and recompute the lists."""
-    state = st.session_state
+    widgets = st.session_state
     try:
         chosen = form_filters(
-            state.get("filter_years"),
+            widgets.get("filter_years"),
             service.discovery.year_span(),
-            bool(state.get("filter_gems")),
-            state.get("filter_exclude_genres") or (),
-            state.get("filter_kind") or "both",
+            bool(widgets.get("filter_gems")),
+            widgets.get("filter_exclude_genres") or (),
+            widgets.get("filter_kind") or "both",
         )
     except FilterError as exc:
-        state["_marquee_filter_error"] = str(exc)
+        state.filter_error = str(exc)
         return
     service.discovery.set_filters(user_id, chosen)
-    state[FILTERS_KEY] = (user_id, chosen)
+    state.filters = chosen
     _refresh()
 
 
@@ -138,8 +127,8 @@ def _services_changed() -> None:
     try:
         service.streaming.set_only(user_id, bool(st.session_state.get("filter_my_services")))
     except (ServicesError, StorageError) as exc:
-        st.session_state["_marquee_filter_error"] = str(exc)
-        st.session_state["filter_my_services"] = False
+        state.filter_error = str(exc)
+        st.session_state["filter_my_services"] = False  # the widget back off
         return
     _refresh()
 
@@ -188,14 +177,14 @@ def streaming_notice(shown: list[str]) -> None:
 
 def _dials_changed() -> None:
     """A dial moved: store the dials and re-rank (the model's list, no refit)."""
-    state = st.session_state
+    widgets = st.session_state
     try:
-        chosen = Dials(**{name: state.get(f"dial_{name}", 0) for name in DIAL_NAMES})
+        chosen = Dials(**{name: widgets.get(f"dial_{name}", 0) for name in DIAL_NAMES})
     except DialError as exc:
-        state["_marquee_filter_error"] = str(exc)
+        state.filter_error = str(exc)
         return
     service.discovery.set_dials(user_id, chosen)
-    state[DIALS_KEY] = (user_id, chosen)
+    state.dials = chosen
     _refresh()
 
 
@@ -233,7 +222,7 @@ def filters_panel() -> None:
     current = _filters()
     span = service.discovery.year_span()
     with st.expander("Filters", icon=":material/tune:"):  # one label: stays open on change
-        error = st.session_state.pop("_marquee_filter_error", None)
+        error, state.filter_error = state.filter_error, None
         if error:
             st.error(error)
         left, right = st.columns(2, gap="large")

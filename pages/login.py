@@ -5,6 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import _auth
+from pages._cookie import client
+from pages._state import show_flashes, visit
 from pages._widgets import page_body
 from recsys.auth.credentials import AccountError
 
@@ -19,20 +21,13 @@ with page_body("the log-in page"):
         st.markdown("Movies and TV shows picked for you, every week.")
         log_in, register = st.tabs(["Log in", "Create an account"])
         with log_in:
-            if _auth.render_login_form(ctx.auth, ctx.settings, ctx.cookie_key):
+            if _auth.render_login_form(ctx.library, ctx.settings, ctx.cookie_key):
                 # the page a logged-out deep link asked for (app.py's gate kept it), else Home;
                 # the cookie write is confirmed in app.py
-                _auth.go(st.session_state.pop("_marquee_next", "home"))
-            message = st.session_state.get(_auth.LOGIN_MESSAGE_KEY)
-            if message:
-                st.error(message, icon=":material/lock:")
-            elif st.session_state.get("authentication_status") is False:
-                st.error("Username or password is incorrect.", icon=":material/lock:")
-            notice = st.session_state.pop("_marquee_login_notice", None)
-            if notice:
-                st.success(notice, icon=":material/check:")
-            if st.session_state.pop("_marquee_registered", None):
-                st.success("Your account is ready. Log in to start.", icon=":material/check:")
+                _auth.go(visit().take_next_page())
+            if visit().login_message:
+                st.error(visit().login_message, icon=":material/lock:")
+            show_flashes()  # e.g. "Your account and all its data were deleted."
         with register:
             with st.form("register_form", clear_on_submit=False):
                 name = st.text_input("Name", key="register_name", max_chars=100)
@@ -59,7 +54,7 @@ with page_body("the log-in page"):
                     if password != password.strip():
                         raise AccountError("Passwords cannot start or end with a space.")
                     ctx.service.accounts.register(
-                        name, email, username, password, repeat, _auth.client(ctx.settings)
+                        name, email, username, password, repeat, client(ctx.settings)
                     )
                 except AccountError as exc:
                     st.error(str(exc), icon=":material/error:")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import _auth
+from pages._state import user_state
 from pages._widgets import esc, md_escape, page_body, poster_html
 from recsys.cards import Section
 from recsys.services.onboarding import GENRES_REQUIRED, PICK_PAGE, PICKS_REQUIRED, SEARCH_MAX
@@ -22,8 +23,8 @@ def _toggle(tconst: str) -> None:
 
 
 def _show_more(section: Section) -> None:
-    shown = f"_marquee_onboarding_shown_{section}"
-    st.session_state[shown] = st.session_state.get(shown, PICK_PAGE) + PICK_PAGE
+    shown = user_state().onboarding_shown
+    shown[section] = shown.get(section, PICK_PAGE) + PICK_PAGE
 
 
 def _section(
@@ -32,7 +33,7 @@ def _section(
     count = len(picked)
     st.subheader(f"{label}: {count} of {PICKS_REQUIRED} picked")
     st.progress(min(1.0, count / PICKS_REQUIRED))
-    limit = st.session_state.get(f"_marquee_onboarding_shown_{section}", PICK_PAGE)
+    limit = user_state().onboarding_shown.get(section, PICK_PAGE)
     grid = service.pick_grid(section, genres, limit=limit, query=query, keep=picked)
     cards = grid.cards
     if query and len(cards) == len(picked):
@@ -75,7 +76,7 @@ with page_body("onboarding"):
         f"Step {esc(state.step)} of 2.</p>"
     )
 
-    if state.step == 1 or st.session_state.get("_marquee_onboarding_edit_genres"):
+    if state.step == 1 or user_state().onboarding_edit_genres:
         st.subheader(f"Pick exactly {GENRES_REQUIRED} favourite genres")
         genres = st.multiselect(
             "Favourite genres",
@@ -95,12 +96,12 @@ with page_body("onboarding"):
         ):
             service.set_favorite_genres(user_id, genres)
             _auth.refresh_profile()
-            st.session_state.pop("_marquee_onboarding_edit_genres", None)
+            user_state().onboarding_edit_genres = False
             st.rerun()
     else:
         st.markdown("Your genres: " + " · ".join(f"**{g}**" for g in map(md_escape, state.genres)))
         if st.button("Change genres", key="onboarding_change_genres", type="tertiary"):
-            st.session_state["_marquee_onboarding_edit_genres"] = True
+            user_state().onboarding_edit_genres = True
             st.rerun()
         st.subheader(f"Pick exactly {PICKS_REQUIRED} movies and {PICKS_REQUIRED} TV shows you like")
         st.caption(

@@ -10,12 +10,12 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import _auth
+from pages._state import user_state
 from pages._widgets import esc, md_escape, page_body
 from recsys.services import ImportFileError, RankedList
 
 ctx = _auth.require_user()
 service, user_id = ctx.service, ctx.user_id
-RESULT_KEY = "_marquee_rank_result"
 
 
 def _ranked(result: RankedList) -> None:
@@ -59,18 +59,19 @@ def _left_out(result: RankedList) -> None:
 
 def _run(kind: str) -> None:
     """Read and rank the upload or the paste; a bad list gets one sentence, nothing kept."""
-    state = st.session_state
-    state.pop(RESULT_KEY, None)
+    state, widgets = user_state(), st.session_state
+    state.rank_result = None
     try:
         if kind == "upload":
-            upload = state.get("rank_upload")
+            upload = widgets.get("rank_upload")
             if upload is None:
                 raise ImportFileError("Choose a list file first.")
-            state[RESULT_KEY] = service.ranking.rank_upload(user_id, upload.name, upload.getvalue())
+            state.rank_result = service.ranking.rank_upload(user_id, upload.name, upload.getvalue())
         else:
-            state[RESULT_KEY] = service.ranking.rank_paste(user_id, state.get("rank_paste") or "")
+            paste = widgets.get("rank_paste") or ""
+            state.rank_result = service.ranking.rank_paste(user_id, paste)
     except ImportFileError as exc:
-        state[RESULT_KEY] = str(exc)
+        state.rank_result = str(exc)
 
 
 with page_body("the ranking"):
@@ -96,7 +97,7 @@ with page_body("the ranking"):
             height=180,
         )
         st.button("Rank these titles", key="rank_paste_go", on_click=_run, args=("paste",))
-    result = st.session_state.get(RESULT_KEY)
+    result = user_state().rank_result
     if isinstance(result, str):
         st.error(result, icon=":material/error:")
     elif result is not None:

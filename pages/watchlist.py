@@ -13,9 +13,9 @@ from datetime import datetime
 import streamlit as st
 
 from pages import _auth
+from pages._state import show_flashes
 from pages._widgets import (
     GRID_COLUMNS,
-    _show_toasts,
     page_body,
     poster_card,
     visit_choices,
@@ -38,7 +38,7 @@ def saved_card(entry: SavedTitle) -> None:
             st.caption(f"Saved {_day(entry.added_at)}")
         else:
             st.caption("Off your watchlist (Save puts it back)")
-        _show_toasts()
+        show_flashes()
 
 
 def _day(when: datetime) -> str:

@@ -9,10 +9,13 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from pages._cookie import COOKIE_WRITER_KEY
+from pages._state import USER_KEY, VISIT_KEY, UserState, Visit
 from recsys.config import Settings
 from recsys.lifecycle.engine import Engine
 from recsys.services import Marquee
@@ -165,3 +168,18 @@ def keyed(at: AppTest, prefix: str, kind: str = "button") -> list[str]:
 def no_error(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert not [e.value for e in at.error if "went wrong" in str(e.value)]
+
+
+def kept(at: AppTest) -> UserState:
+    """What the pages keep for the signed-in user (``pages/_state.py``)."""
+    return at.session_state[USER_KEY]
+
+
+def visit_of(at: AppTest) -> Visit:
+    """What the app keeps for this browser tab, whoever is signed in."""
+    return at.session_state[VISIT_KEY]
+
+
+def login_cookie(at: AppTest) -> dict[str, Any] | None:
+    """The log-in cookie's write the browser has not confirmed yet (None when none)."""
+    return visit_of(at).cookie_ops.get(COOKIE_WRITER_KEY)

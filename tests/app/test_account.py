@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from pages import _auth
-from tests.app.conftest import PASSWORD, add_user, log_in, logged_in, no_error, texts
+from pages import _cookie
+from tests.app.conftest import (
+    PASSWORD,
+    add_user,
+    kept,
+    log_in,
+    logged_in,
+    login_cookie,
+    no_error,
+    texts,
+    visit_of,
+)
 
 NEW = "Nachos&Salsa9"
 
@@ -76,8 +86,8 @@ def test_sessions_list_and_signing_out_another_session(make_app, service) -> Non
     assert "this device" in texts(at)
     buttons = _session_buttons(at)
     assert len(buttons) == 1  # no sign-out button for this device
-    other_token = other.session_state[_auth.SESSION_TOKEN_KEY]
-    mine = at.session_state[_auth.SESSION_TOKEN_KEY]
+    other_token = kept(other).session_token
+    mine = kept(at).session_token
     assert other_token != mine
     at.button(key=buttons[0]).click().run()
     no_error(at)
@@ -101,7 +111,7 @@ def test_sign_out_everywhere(make_app, service) -> None:  # type: ignore[no-unty
     no_error(at)
     assert at.session_state["authentication_status"] is None
     assert any(b.label == "Log in" for b in at.button)
-    assert at.session_state[_auth.COOKIE_OP_KEY]["op"] == "delete"
+    assert login_cookie(at)["op"] == "delete"
     assert service.sessions.active(uid) == []
     other.run()
     assert other.session_state["authentication_status"] is None
@@ -110,12 +120,12 @@ def test_sign_out_everywhere(make_app, service) -> None:  # type: ignore[no-unty
 def test_logout_ends_the_session_row(make_app, service) -> None:  # type: ignore[no-untyped-def]
     uid = add_user(service, onboarded=True)
     at = logged_in(make_app)
-    token = at.session_state[_auth.SESSION_TOKEN_KEY]
+    token = kept(at).session_token
     assert service.sessions.resolve(token) == uid
-    cookie = at.session_state[_auth.COOKIE_OP_KEY]
+    cookie = login_cookie(at)
     assert cookie["op"] == "set"
-    key = at.session_state[_auth.CONTEXT_KEY].cookie_key
-    assert _auth.token_claims(cookie["value"], key) == ("robin", token)  # bound to the row
+    key = visit_of(at).context.cookie_key
+    assert _cookie.token_claims(cookie["value"], key) == ("robin", token)  # bound to the row
     at.button(key="sidebar_logout").click().run()
     assert service.sessions.resolve(token) is None
     assert service.sessions.active(uid) == []

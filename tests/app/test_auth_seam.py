@@ -1,8 +1,10 @@
 """streamlit-authenticator gets one account at a time; runs never read the user table.
 
-The seam (``pages._auth.library_accounts``) relies on streamlit-authenticator 0.4.2's internals:
-``Authenticate.authentication_controller.authentication_model.credentials["usernames"]`` is the
-dict its ``login`` (form and cookie) reads. The first tests fail if a new version moves it.
+The seams (``pages/_authenticator.py``) rely on streamlit-authenticator 0.4.2's internals: the
+accounts dict its ``login`` (form and cookie) reads is the ``credentials["usernames"]`` entry its
+constructor rebinds, its form submits through ``authentication_controller.login``, and its
+controller's ``logout()`` makes it ignore the cookie. The first tests fail if a new version
+changes any of them.
 """
 
 from __future__ import annotations
@@ -18,79 +20,113 @@ from sqlalchemy import delete, event
 from sqlalchemy.engine import Engine
 from streamlit_authenticator.utilities import LoginError
 
-from pages import _auth
+from pages import _auth, _cookie
+from pages import _authenticator as lib
+from pages._state import USER_KEY, VISIT_KEY, visit
 from recsys.services.accounts import Accounts, UserProfile
 from recsys.store.models import User
 from testkit import factories
 from testkit.accounts import BULK_PASSWORD, add_accounts, bulk_username
-from tests.app.conftest import PASSWORD, add_user, log_in, logged_in, texts
+from tests.app.conftest import (
+    PASSWORD,
+    add_user,
+    kept,
+    log_in,
+    logged_in,
+    login_cookie,
+    texts,
+    visit_of,
+)
 
-LIBRARY_KEYS = ("name", "username", "authentication_status", "email", "roles", "logout")
 PROFILE = UserProfile(7, "Robin", "Robin Hood", "robin@example.com", (), True)
 
 
-# ------------------------------------------------------------------------------ the seam
+# ------------------------------------------------------------------------------ the seams
 @pytest.fixture
-def bare_auth(service_settings) -> Iterator:  # type: ignore[no-untyped-def]
-    """An authenticator outside a script run (bare-mode session state, cleaned up after)."""
-    for key in LIBRARY_KEYS:
+def bare(service_settings) -> Iterator[lib.Library]:  # type: ignore[no-untyped-def]
+    """A library object outside a script run (bare-mode session state, cleaned up after)."""
+    for key in (*lib.LIBRARY_KEYS, VISIT_KEY, USER_KEY):
         st.session_state.pop(key, None)
-    yield _auth.make_authenticator(service_settings, "k" * 40)
-    for key in (*LIBRARY_KEYS, _auth.PROFILE_KEY):
+    yield lib.make_library(service_settings, "k" * 40)
+    for key in (*lib.LIBRARY_KEYS, VISIT_KEY, USER_KEY):
         st.session_state.pop(key, None)
 
 
-def test_the_library_is_the_version_the_seam_was_written_for() -> None:
+def test_the_library_is_the_version_the_seams_were_written_for() -> None:
     assert version("streamlit-authenticator") == "0.4.2"
 
 
-def test_the_seam_is_the_dict_the_library_reads(bare_auth) -> None:  # type: ignore[no-untyped-def]
-    model = bare_auth.authentication_controller.authentication_model
-    seats = _auth.library_accounts(bare_auth)
-    assert seats == {}  # constructed with no accounts
-    assert seats is model.credentials["usernames"]
+def test_seam_1_the_accounts_are_the_dict_the_library_reads(bare: lib.Library) -> None:
+    model = bare.auth.authentication_controller.authentication_model
+    assert bare.accounts == {}  # constructed with no accounts
+    assert bare.accounts is model.credentials["usernames"]
     # a cookie log-in for an account not handed over is refused by the library ...
     with pytest.raises(LoginError):
-        bare_auth.authentication_controller.login(token={"username": "robin", "exp_date": 9e12})
+        bare.auth.authentication_controller.login(token={"username": "robin", "exp_date": 9e12})
     # ... and succeeds, reading name and e-mail from this dict, once it is there
-    _auth.admit(bare_auth, "robin", PROFILE)
-    assert list(_auth.library_accounts(bare_auth)) == ["robin"]
-    bare_auth.authentication_controller.login(token={"username": "robin", "exp_date": 9e12})
+    lib.admit(bare, "robin", PROFILE)
+    assert list(bare.accounts) == ["robin"]
+    bare.auth.authentication_controller.login(token={"username": "robin", "exp_date": 9e12})
     assert st.session_state["authentication_status"] is True
     assert st.session_state["name"] == "Robin Hood"
     assert st.session_state["email"] == "robin@example.com"
-    assert seats["robin"]["logged_in"] is True  # the library writes back into the same dict
+    assert bare.accounts["robin"]["logged_in"] is True  # the library writes back into it
 
 
-def test_the_form_login_goes_through_our_check_and_reads_the_seat(bare_auth) -> None:  # type: ignore[no-untyped-def]
-    model = bare_auth.authentication_controller.authentication_model
-    calls = []
+def test_seam_2_the_form_login_goes_through_our_check(bare: lib.Library) -> None:
+    calls: list[tuple[str, str]] = []
 
-    def check(username: str, password: str) -> bool:
-        calls.append(username)
-        _auth.admit(bare_auth, username, PROFILE)
-        return True
+    def check(username: str, password: str) -> UserProfile | None:
+        calls.append((username, password))
+        return PROFILE if password == "pw" else None
 
-    model.check_credentials = check  # what bind_password_check does
-    assert bare_auth.authentication_controller.login(" Robin ", "pw") is True
-    assert calls == ["robin"]  # lower-cased and stripped by the library first
+    lib.bind_password_check(bare, check)
+    controller = bare.auth.authentication_controller
+    # an empty field: a message, and the check is not asked
+    assert controller.login("", "pw") is None
+    assert controller.login(" robin ", "   ") is None
+    assert visit().login_message == lib.EMPTY_FORM_MESSAGE and calls == []
+    # refused by the check: the library is handed no account
+    assert controller.login("robin", "wrong") is False
+    assert st.session_state["authentication_status"] is not True and bare.accounts == {}
+    # accepted: lower-cased and stripped as the library does, logged in on the one seat;
+    # not True, so the library's form does not write its own cookie
+    assert controller.login(" Robin ", " pw ") is None
+    assert calls[-1] == ("robin", "pw")
+    assert st.session_state["authentication_status"] is True
     assert st.session_state["username"] == "robin"
     assert st.session_state["name"] == "Robin Hood"
+    assert list(bare.accounts) == ["robin"]
 
 
-def test_a_new_session_gets_an_empty_authenticator(bare_auth, service_settings) -> None:  # type: ignore[no-untyped-def]
-    _auth.admit(bare_auth, "robin", PROFILE)
-    other = _auth.make_authenticator(service_settings, "k" * 40)
-    assert _auth.library_accounts(other) == {}
+def test_seam_3_ignore_cookie_says_logged_out_to_the_library(
+    bare: lib.Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.runtime import context
+
+    token = _cookie.encode_token("robin", "k" * 40, 1)
+    jar = {bare.auth.cookie_controller.cookie_model.cookie_name: token}
+    monkeypatch.setattr(context, "_get_client_context", lambda: SimpleNamespace(cookies=jar))
+    assert bare.auth.cookie_controller.get_cookie()["username"] == "robin"  # read while allowed
+    lib.admit(bare, "robin", PROFILE)
+    lib.ignore_cookie(bare)
+    assert lib.library_state() == (False, None, True)
+    assert bare.accounts == {}
+    assert not bare.auth.cookie_controller.get_cookie()  # the library no longer reads it
+
+
+def test_a_new_session_gets_an_empty_authenticator(bare: lib.Library, service_settings) -> None:  # type: ignore[no-untyped-def]
+    lib.admit(bare, "robin", PROFILE)
+    assert lib.make_library(service_settings, "k" * 40).accounts == {}
 
 
 def test_token_username_checks_signature_and_expiry() -> None:
     key = "k" * 40
-    token = _auth.encode_token("robin", key, 1)
-    assert _auth.token_username(token, key) == "robin"
-    assert _auth.token_username(token, "x" * 40) is None
-    assert _auth.token_username(token, key, now=time.time() + 2 * 86400) is None
-    assert _auth.token_username("not-a-token", key) is None
+    token = _cookie.encode_token("robin", key, 1)
+    assert _cookie.token_username(token, key) == "robin"
+    assert _cookie.token_username(token, "x" * 40) is None
+    assert _cookie.token_username(token, key, now=time.time() + 2 * 86400) is None
+    assert _cookie.token_username("not-a-token", key) is None
 
 
 # ------------------------------------------------------------------------------ no table reads
@@ -166,18 +202,18 @@ def test_cookie_restore_hands_over_one_account(
     add_accounts(service.db, 50)
     key = service_settings.cookie_key
     sid = service.sessions.start(uid, "Chrome on Linux")  # the cookie is bound to a session row
-    browser_cookies[service_settings.cookie_name] = _auth.encode_token("robin", key, 1, sid=sid)
+    browser_cookies[service_settings.cookie_name] = _cookie.encode_token("robin", key, 1, sid=sid)
     at = make_app().run()
     assert not at.exception
     assert at.session_state["authentication_status"] is True
     assert "This week's picks" in [t.value for t in at.title]
-    auth = at.session_state[_auth.AUTHENTICATOR_KEY][1]
-    assert list(_auth.library_accounts(auth)) == ["robin"]
+    library = visit_of(at).library
+    assert library is not None and list(library.accounts) == ["robin"]
     assert user_queries.whole_table == []
     # log out: the cookie is still in the jar until the browser confirms, yet no restore
     at.button(key="sidebar_logout").click().run()
     assert at.session_state["authentication_status"] is None
-    assert _auth.library_accounts(auth) == {}
+    assert library.accounts == {}
     assert service.sessions.resolve(sid) is None  # log-out deleted the session row
     at.run()
     assert at.session_state["authentication_status"] is None
@@ -188,12 +224,12 @@ def test_cookie_of_a_removed_account_or_a_forged_one_logs_nobody_in(
     make_app, service, service_settings, browser_cookies
 ) -> None:  # type: ignore[no-untyped-def]
     name = service_settings.cookie_name
-    browser_cookies[name] = _auth.encode_token("ghost", service_settings.cookie_key, 1)
+    browser_cookies[name] = _cookie.encode_token("ghost", service_settings.cookie_key, 1)
     at = make_app().run()
     assert at.session_state["authentication_status"] is not True
-    assert at.session_state[_auth.COOKIE_OP_KEY]["op"] == "delete"
+    assert login_cookie(at)["op"] == "delete"
     add_user(service)
-    browser_cookies[name] = _auth.encode_token("robin", "forged-" + "x" * 40, 1)
+    browser_cookies[name] = _cookie.encode_token("robin", "forged-" + "x" * 40, 1)
     at = make_app().run()
     assert at.session_state["authentication_status"] is not True
     assert any(b.label == "Log in" for b in at.button)
@@ -214,7 +250,7 @@ def test_removed_account_is_logged_out_at_its_next_run(
     assert not at.exception
     assert at.session_state["authentication_status"] is None
     assert any(b.label == "Log in" for b in at.button)
-    assert at.session_state[_auth.COOKIE_OP_KEY]["op"] == "delete"
+    assert login_cookie(at)["op"] == "delete"
 
 
 def test_onboarding_done_elsewhere_refreshes_the_kept_profile(make_app, service) -> None:  # type: ignore[no-untyped-def]
@@ -227,7 +263,7 @@ def test_onboarding_done_elsewhere_refreshes_the_kept_profile(make_app, service)
     at.run()
     assert not at.exception
     assert "This week's picks" in [t.value for t in at.title]
-    assert at.session_state[_auth.PROFILE_KEY].profile.onboarded is True
+    assert kept(at).profile.profile.onboarded is True
 
 
 def test_login_keeps_the_password_check_and_lockout_with_one_account(make_app, service) -> None:  # type: ignore[no-untyped-def]
@@ -235,8 +271,8 @@ def test_login_keeps_the_password_check_and_lockout_with_one_account(make_app, s
     at = make_app().run()
     log_in(at, "robin", "Wrong#pass1")
     assert "Username or password is incorrect." in texts(at)
-    auth = at.session_state[_auth.AUTHENTICATOR_KEY][1]
-    assert _auth.library_accounts(auth) == {}  # a failed log-in hands the library nothing
+    library = visit_of(at).library
+    assert library is not None and library.accounts == {}  # a failed log-in hands it nothing
     log_in(at, "ROBIN", PASSWORD)
     assert at.session_state["authentication_status"] is True
-    assert list(_auth.library_accounts(auth)) == ["robin"]
+    assert list(library.accounts) == ["robin"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.app.conftest import add_user, logged_in, no_error
+from tests.app.conftest import add_user, kept, logged_in, no_error
 
 
 def _charts(at) -> list[str]:  # type: ignore[no-untyped-def]
@@ -37,7 +37,7 @@ def test_explain_a_title_from_the_query(make_app, engine_service) -> None:
 def test_explain_without_query_lists_the_picks_and_switches(make_app, service) -> None:
     add_user(service, onboarded=True)
     at = logged_in(make_app)  # Home computes this visit's picks
-    recs = at.session_state["_marquee_home_recs"]  # the sections, not "Because you liked"
+    recs = kept(at).home.sections  # the sections, not "Because you liked"
     picks = [c.tconst for s in ("movie", "tv") for c in recs[s]]
     at.switch_page("pages/explain.py").run()
     no_error(at)

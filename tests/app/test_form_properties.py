@@ -15,9 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from pages import _auth
 from recsys.store.models import LoginSession, User
-from tests.app.conftest import PASSWORD, add_user, log_in, logged_in, no_error, texts
+from tests.app.conftest import PASSWORD, add_user, log_in, logged_in, no_error, texts, visit_of
 
 FORMS = settings(
     max_examples=12,
@@ -52,7 +51,7 @@ HOSTILE = st.one_of(
 
 
 def _fresh_browser(at) -> None:  # type: ignore[no-untyped-def]
-    at.session_state[_auth.CLIENT_ID_KEY] = uuid.uuid4().hex
+    visit_of(at).client_id = uuid.uuid4().hex
 
 
 def _count(service, model) -> int:  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ import html
 
 from recsys.store import interactions as interaction_store
 from testkit.world import HOSTILE
-from tests.app.conftest import add_user, keyed, logged_in, no_error
+from tests.app.conftest import add_user, kept, keyed, logged_in, no_error
 
 
 def _rows(service, uid: int) -> dict[str, tuple[bool, object]]:  # type: ignore[no-untyped-def]
@@ -33,7 +33,7 @@ def test_like_and_dislike_reach_the_database(make_app, service) -> None:
     at = logged_in(make_app)
     no_error(at)
     cards = keyed(at, "like")
-    recs = at.session_state["_marquee_home_recs"]
+    recs = kept(at).home.sections
     assert [len(recs[s]) for s in ("movie", "tv")] == [10, 10]
     # 10 movies + 10 TV shows + two "Because you liked" rows of 5, each title once
     assert len(cards) == 30 and len(set(cards)) == 30

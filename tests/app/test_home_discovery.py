@@ -5,18 +5,16 @@ from __future__ import annotations
 
 from recsys.cards import TitleCard
 from recsys.services import HomeFilters, Marquee
-from tests.app.conftest import add_user, keyed, logged_in, no_error
-
-RECS = "_marquee_home_recs"
+from tests.app.conftest import add_user, kept, keyed, logged_in, no_error
 
 
 def _sections(at) -> dict[str, list[TitleCard]]:  # type: ignore[no-untyped-def]
-    recs = at.session_state[RECS]
+    recs = kept(at).home.sections
     return {s: recs[s] for s in ("movie", "tv")}
 
 
 def _rows(at):  # type: ignore[no-untyped-def]
-    return at.session_state[RECS]["_because"]
+    return kept(at).home.because
 
 
 def _all_cards(at) -> list[TitleCard]:  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.conftest import PASSWORD, ROOT, add_user, log_in, texts
+from tests.app.conftest import PASSWORD, ROOT, add_user, log_in, texts, visit_of
 
 
 def _register(at, **fields):  # type: ignore[no-untyped-def]
@@ -39,7 +39,7 @@ def test_logged_out_visitor_sees_only_login(make_app, service, page: str) -> Non
     assert not at.get("plotly_chart") and not at.dataframe and not at.metric
     assert not at.get("multiselect") and not at.get("toggle")
     assert not at.sidebar.button  # no log-out, no page links
-    assert at.session_state["_marquee_next"] == page.removeprefix("pages/").removesuffix(".py")
+    assert visit_of(at).next_page == page.removeprefix("pages/").removesuffix(".py")
     # after logging in, the deep link is honoured (the onboarded user skips onboarding)
     log_in(at, "robin")
     assert not at.exception

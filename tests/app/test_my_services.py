@@ -13,9 +13,7 @@ from recsys.services import Marquee
 from recsys.services.streaming import NEEDS_KEY
 from recsys.tmdb.streaming import settle
 from testkit.tmdb_server import FakeTmdb
-from tests.app.conftest import add_user, logged_in, no_error
-
-RECS = "_marquee_home_recs"
+from tests.app.conftest import add_user, kept, logged_in, no_error
 
 
 @pytest.fixture
@@ -51,7 +49,7 @@ def test_services_saved_and_home_keeps_what_streams(
 ) -> None:
     uid = add_user(service, onboarded=True)
     at = logged_in(_with_tmdb(make_app, tmdb))
-    deep = {s: [c.tconst for c in cards] for s, cards in at.session_state[RECS].items()
+    deep = {s: [c.tconst for c in cards] for s, cards in kept(at).home.sections.items()
             if s in ("movie", "tv")}  # fmt: skip
     candidates = engine_service.picks.home_sections(uid, k=60, log_impressions=False, fresh=False)
     titles = [c.tconst for cards in candidates.values() for c in cards]
@@ -82,6 +80,6 @@ def test_services_saved_and_home_keeps_what_streams(
     assert settle(30)
     at.button(key="home_refresh").click().run()
     no_error(at)
-    shown = [c.tconst for s in ("movie", "tv") for c in at.session_state[RECS][s]]
+    shown = [c.tconst for s in ("movie", "tv") for c in kept(at).home.sections[s]]
     assert shown and set(shown) <= streams
     assert any("Only what you can stream in GB" in str(c.value) for c in at.caption)

@@ -4,7 +4,7 @@ reason per title; bad input gets one sentence and nothing is stored."""
 from __future__ import annotations
 
 from recsys.services import Marquee
-from tests.app.conftest import add_user, logged_in, no_error
+from tests.app.conftest import add_user, kept, logged_in, no_error
 
 
 def _titles(service: Marquee, n: int) -> list[tuple[str, str, int | None]]:
@@ -25,7 +25,7 @@ def test_paste_upload_and_bad_input(make_app, service: Marquee) -> None:
     no_error(at)
     shown = [c.key for c in at.get("flex_container") if str(c.key or "").startswith("ranked_")]
     assert len(shown) == 10
-    result = at.session_state["_marquee_rank_result"]
+    result = kept(at).rank_result
     assert [t.card.rank for t in result.titles] == list(range(1, 11))
     assert all(t.reason for t in result.titles)
     assert service.ratings.choices(uid) == before  # nothing stored

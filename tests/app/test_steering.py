@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from recsys.models.dials import Dials
 from recsys.services import Marquee
-from tests.app.conftest import add_user, keyed, logged_in, no_error
-
-RECS = "_marquee_home_recs"
+from tests.app.conftest import add_user, kept, keyed, logged_in, no_error
 
 
 def _movies(at):  # type: ignore[no-untyped-def]
-    return at.session_state[RECS]["movie"]
+    return kept(at).home.sections["movie"]
 
 
 def test_not_for_me_hides_with_a_reason_and_undo_brings_it_back(make_app, service: Marquee) -> None:
@@ -67,11 +65,11 @@ def test_stop_using_this_on_a_row(make_app, service: Marquee) -> None:
     uid = add_user(service, onboarded=True)
     at = logged_in(make_app)
     no_error(at)
-    seed = at.session_state[RECS]["_because"][0].seed
+    seed = kept(at).home.because[0].seed
     at.button(key=f"noseed_{seed}").click().run()
     no_error(at)
     assert service.steering.reasons(uid) == {seed: "no_seed"}
-    assert seed not in {r.seed for r in at.session_state[RECS]["_because"]}
+    assert seed not in {r.seed for r in kept(at).home.because}
     assert service.ratings.choices(uid)[seed] is True  # still liked
 
 

@@ -4,7 +4,7 @@ picks, the Watchlist page lists it (newest first), removes it, and a like there 
 from __future__ import annotations
 
 from recsys.services import Marquee
-from tests.app.conftest import add_user, keyed, logged_in, no_error
+from tests.app.conftest import add_user, kept, keyed, logged_in, no_error
 
 
 def _toasts(at) -> list[str]:  # type: ignore[no-untyped-def]
@@ -13,7 +13,7 @@ def _toasts(at) -> list[str]:  # type: ignore[no-untyped-def]
 
 def _picks(at) -> list[str]:  # type: ignore[no-untyped-def]
     """This visit's picks (both sections), as Home keeps them for the visit."""
-    recs = at.session_state["_marquee_home_recs"]
+    recs = kept(at).home.sections
     return [c.tconst for section in ("movie", "tv") for c in recs[section]]
 
 

@@ -258,11 +258,11 @@ def test_a_process_swaps_in_a_newer_saved_model_without_restart(  # type: ignore
 
 
 def test_a_cluster_refuses_to_start_without_the_cookie_key(tmp_path: Path) -> None:
-    from pages import _auth, _resources
+    from pages import _cookie, _resources
 
     settings = Settings(data_dir=tmp_path / "data", cluster=True)
     assert "MARQUEE_COOKIE_KEY" in (settings.cluster_problem() or "")
-    with pytest.raises(_auth.CookieKeyError, match="MARQUEE_COOKIE_KEY"):
+    with pytest.raises(_cookie.CookieKeyError, match="MARQUEE_COOKIE_KEY"):
         _resources.cookie_key("", str(settings.data_dir), settings)
     assert not (tmp_path / "data").exists()  # no key file made in one process's folder
     assert Settings.from_env({"MARQUEE_CLUSTER": "1", "MARQUEE_COOKIE_KEY": "k" * 40}).cluster
