@@ -132,7 +132,8 @@ def restore_from_cookie(
     whose session is gone (logged out, signed out elsewhere, password changed, expired) or that
     names no session is deleted, and the library is told to ignore it for this session.
     """
-    if lib.library_state().logged_in or lib.library_state().logged_out:
+    said = lib.library_state()
+    if said.logged_in or said.logged_out:
         return  # logged in, or logged out in this session (the library ignores the cookie then)
     token = st.context.cookies.get(settings.cookie_name)
     claims = token_claims(token, cookie_key) if isinstance(token, str) else None

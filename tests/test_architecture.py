@@ -8,6 +8,7 @@ the size one person can hold in their head.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -151,3 +152,11 @@ def test_the_library_has_no_import_cycle() -> None:
         tuple(graphlib.TopologicalSorter(graph).static_order())
     except graphlib.CycleError as exc:
         pytest.fail("import cycle: " + " -> ".join(_rel(p) for p in exc.args[1]))
+
+
+def test_pages_keep_their_state_in_the_typed_objects() -> None:
+    """What the app keeps between runs lives in ``pages/_state.py``'s two objects; any other
+    session-state key is a widget's (or the library's), never an ad-hoc ``_marquee_`` key."""
+    own_key = re.compile(r"session_state(\[|\.get\(|\.pop\(|\.setdefault\()\s*f?[\"']_")
+    bad = [_rel(p) for p in UI if p.name != "_state.py" and own_key.search(p.read_text())]
+    assert bad == []
