@@ -15,14 +15,22 @@ it into the graph the app serves::
 The engine (serving), the evaluation and its tuning, the CLI and the tests all build through
 here, so the model the Quality page measures is, by construction, the model users get, and the
 saved model records its parameters whole.
+
+Each node is declared once, by one ``add_component`` call below (LensKit's
+``PipelineBuilder.add_component(name, cls, config, **inputs)``): its model class, the
+:class:`ModelParams` fields its dataclass fields are set from, and the nodes that are its parts.
+The fitting order (``graphlib``), each node's reuse key, the evaluation's rows and the typed
+accessors (``graph.hybrid``) follow from it, so a new model is one ``add_component`` call (and
+its class, its parameters).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, TypeVar
+from collections.abc import Iterable, Mapping
+from dataclasses import MISSING, asdict, dataclass, fields, replace
+from graphlib import TopologicalSorter
+from typing import Any, Generic, TypeVar, overload
 
 from recsys.models.base import Recommender, TrainingData
 from recsys.models.blend import CollaborativeBlend
@@ -141,111 +149,243 @@ class ModelParams:
         return asdict(self)
 
 
-#: Nodes in fitting order; each composite comes after its parts.
-NODES = (
-    "popularity",
-    "prior",
+#: A component's configuration: each constructor argument (a field of the model's dataclass)
+#: and the :class:`ModelParams` field it is set from.
+Config = Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Component:
+    """One node of the graph, declared once: everything else about it is derived from here.
+
+    ``config`` maps the model's dataclass fields to the :class:`ModelParams` fields they are set
+    from, ``inputs`` maps its part fields to the nodes that fill them. The node's reuse key
+    (:attr:`reads`) is read off the same mapping that constructs it, so a parameter that shapes
+    the model cannot be left out of it (the stale-node bug of a hand-kept list).
+    """
+
+    name: str
+    model: type[Recommender]
+    config: Config
+    inputs: Mapping[str, str]
+    #: Parameters that shape what the node is fitted on rather than how it is built.
+    also_reads: tuple[str, ...] = ()
+    #: Reported as a row of the offline protocol's table (:mod:`recsys.evaluation.protocol`).
+    evaluated: bool = True
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """The parameters the node is built from: its reuse key besides its parts."""
+        return (*self.config.values(), *self.also_reads)
+
+    @property
+    def depends(self) -> tuple[str, ...]:
+        return tuple(self.inputs.values())
+
+    def make(self, params: ModelParams, built: Mapping[str, Recommender]) -> Recommender:
+        """The node's model, configured from ``params``, on the parts already ``built``."""
+        parts = {field: built[node] for field, node in self.inputs.items()}
+        config = {field: getattr(params, name) for field, name in self.config.items()}
+        return self.model(**parts, **config)
+
+
+class GraphBuilder:
+    """Declares the graph one component at a time (LensKit's ``PipelineBuilder``).
+
+    :meth:`add_component` checks a declaration against the model's dataclass fields and
+    :class:`ModelParams`; :meth:`build` puts the components in fitting order (``graphlib``),
+    refusing a missing part or a cycle.
+    """
+
+    def __init__(self) -> None:
+        self._components: dict[str, Component] = {}
+
+    def add_component(
+        self,
+        name: str,
+        model: type[Recommender],
+        config: Config | None = None,
+        *,
+        also_reads: Iterable[str] = (),
+        evaluated: bool = True,
+        **inputs: str,
+    ) -> None:
+        """Declare node ``name``: a ``model`` set from ``config``, its parts from ``inputs``."""
+        if name in self._components:
+            raise ValueError(f"node {name!r} is declared twice")
+        component = Component(name, model, dict(config or {}), inputs, tuple(also_reads), evaluated)
+        _check(component)
+        self._components[name] = component
+
+    def build(self) -> dict[str, Component]:
+        """The components in fitting order: parts first, otherwise as declared."""
+        declared = list(self._components)
+        for component in self._components.values():
+            missing = [n for n in component.depends if n not in self._components]
+            if missing:
+                raise ValueError(f"node {component.name!r} depends on undeclared {missing}")
+        sorter = TopologicalSorter({n: c.depends for n, c in self._components.items()})
+        sorter.prepare()  # raises graphlib.CycleError (a ValueError) on a cycle
+        order: list[str] = []
+        ready: set[str] = set()
+        while sorter.is_active():
+            ready.update(sorter.get_ready())
+            name = min(ready, key=declared.index)  # stable: the declaration's order where free
+            ready.remove(name)
+            sorter.done(name)
+            order.append(name)
+        return {name: self._components[name] for name in order}
+
+
+def _check(component: Component) -> None:
+    """A declaration names real fields of its model and of :class:`ModelParams`."""
+    model_fields = {f.name: f for f in fields(component.model)}
+    param_fields = {f.name for f in fields(ModelParams)}
+    where = f"node {component.name!r} ({component.model.__name__})"
+    unknown = [f for f in (*component.config, *component.inputs) if f not in model_fields]
+    if unknown:
+        raise ValueError(f"{where}: {unknown} are not fields of the model")
+    twice = set(component.config) & set(component.inputs)
+    if twice:
+        raise ValueError(f"{where}: {sorted(twice)} set both from a parameter and a part")
+    unknown = [p for p in component.reads if p not in param_fields]
+    if unknown:
+        raise ValueError(f"{where}: {unknown} are not ModelParams fields")
+    unset = [
+        f.name
+        for f in model_fields.values()
+        if f.init
+        and f.default is MISSING
+        and f.default_factory is MISSING
+        and f.name not in component.config
+        and f.name not in component.inputs
+    ]
+    if unset:
+        raise ValueError(f"{where}: {unset} are set by nothing")
+
+
+#: The app's model graph: each node declared once, in the evaluation table's order.
+_builder = GraphBuilder()
+_builder.add_component("popularity", PopularityRecommender)
+_builder.add_component("prior", GenrePrior, popular="popularity")
+_builder.add_component(
     "taste",
-    "content",
-    "ease",
-    "bridge",
-    "sequential",
-    "collaborative",
-    "svd",
-    "hybrid",
-    "served",
-    "tv",
-    "sections",
+    TastePrior,
+    {
+        "n_likes": "profile_likes",
+        "year_scale": "taste_year_scale",
+        "w_fav": "taste_w_fav",
+        "w_classics": "taste_w_classics",
+        "classics_year_scale": "taste_classics_year_scale",
+        "classics_power": "taste_classics_power",
+    },
 )
-DEPENDS: dict[str, tuple[str, ...]] = {
-    "prior": ("popularity",),
-    "bridge": ("ease", "content"),
-    "collaborative": ("bridge", "sequential"),
-    "hybrid": ("content", "collaborative", "taste"),
-    "served": ("prior", "hybrid"),
-    "tv": ("taste",),
-    "sections": ("served", "tv"),
-}
+_builder.add_component(
+    "content", ContentRecommender, {"n_likes": "profile_likes", "min_df": "content_min_df"}
+)
+_builder.add_component(
+    "svd",
+    SVDRecommender,
+    {"n_factors": "svd_factors", "n_epochs": "svd_epochs", "random_state": "random_state"},
+)
+_builder.add_component(
+    "ease",
+    EASERecommender,
+    {"l2": "ease_l2", "min_support": "ease_min_support", "full_support": "full_support"},
+)
+_builder.add_component(
+    "bridge",
+    ContentBridge,
+    {"n_neighbours": "bridge_neighbours", "enough_likes": "bridge_until"},
+    ease="ease",
+    content="content",
+)
+_builder.add_component("sequential", SequentialRecommender, {"window": "seq_window"})
+_builder.add_component(
+    "collaborative",
+    CollaborativeBlend,
+    {"beta": "seq_beta"},
+    ease="bridge",
+    sequential="sequential",
+)
+_builder.add_component(
+    "hybrid",
+    HybridRecommender,
+    {
+        "w1": "w1",
+        "w2": "w2",
+        "depth": "depth",
+        "fusion": "fusion",
+        "w_prior": "w_prior",
+        "trust_likes": "trust_likes",
+    },
+    content="content",
+    collaborative="collaborative",
+    taste="taste",
+)
+# served, tv and sections have protocols of their own (new users, the TV proxy)
+_builder.add_component(
+    "served",
+    ColdStart,
+    {"min_likes": "min_likes"},
+    evaluated=False,
+    prior="prior",
+    personal="hybrid",
+)
+_builder.add_component(
+    "tv",
+    TVRecommender,
+    {
+        "w_colike": "tv_w_colike",
+        "w_people": "tv_w_people",
+        "w_tmdb": "tv_tmdb_weight",
+        "colike_shrink": "tv_colike_shrink",
+        "people_min_df": "tv_people_min_df",
+    },
+    also_reads=("tv_tmdb_shows",),  # how many shows' TMDb neighbours the fit is given
+    evaluated=False,
+    taste="taste",
+)
+_builder.add_component("sections", SectionRouter, evaluated=False, default="served", tv="tv")
+
+#: Every node's declaration, in fitting order (each composite after its parts).
+COMPONENTS: dict[str, Component] = _builder.build()
+NODES = tuple(COMPONENTS)
+DEPENDS: dict[str, tuple[str, ...]] = {n: c.depends for n, c in COMPONENTS.items()}
 #: The parameters each node is built from: a node of an earlier graph is reused when these
 #: and its parts are unchanged (the tuning refits only what a candidate setting changes).
-READS: dict[str, tuple[str, ...]] = {
-    "popularity": (),
-    "prior": (),
-    "taste": (
-        "profile_likes",
-        "taste_year_scale",
-        "taste_w_fav",
-        "taste_w_classics",
-        "taste_classics_year_scale",
-        "taste_classics_power",
-    ),
-    "content": ("profile_likes", "content_min_df"),
-    "ease": ("ease_l2", "ease_min_support", "full_support"),
-    "bridge": ("bridge_neighbours", "bridge_until"),
-    "sequential": ("seq_window",),
-    "collaborative": ("seq_beta",),
-    "svd": ("svd_factors", "svd_epochs", "random_state"),
-    "hybrid": ("w1", "w2", "depth", "fusion", "w_prior", "trust_likes"),
-    "served": ("min_likes",),
-    "tv": (
-        "tv_w_colike",
-        "tv_w_people",
-        "tv_colike_shrink",
-        "tv_people_min_df",
-        "tv_tmdb_weight",
-        "tv_tmdb_shows",
-    ),
-    "sections": (),
-}
+READS: dict[str, tuple[str, ...]] = {n: c.reads for n, c in COMPONENTS.items()}
+#: The nodes the offline protocol reports as rows, in table order.
+EVALUATED = tuple(n for n, c in COMPONENTS.items() if c.evaluated)
 
 
-def _makers(p: ModelParams, n: dict[str, Recommender]) -> dict[str, Callable[[], Recommender]]:
-    """How to construct each node from the parameters and the nodes before it."""
-    return {
-        "popularity": lambda: PopularityRecommender(),
-        "prior": lambda: GenrePrior(n["popularity"]),
-        "taste": lambda: TastePrior(
-            n_likes=p.profile_likes,
-            year_scale=p.taste_year_scale,
-            w_fav=p.taste_w_fav,
-            w_classics=p.taste_w_classics,
-            classics_year_scale=p.taste_classics_year_scale,
-            classics_power=p.taste_classics_power,
-        ),
-        "content": lambda: ContentRecommender(n_likes=p.profile_likes, min_df=p.content_min_df),
-        "ease": lambda: EASERecommender(
-            l2=p.ease_l2, min_support=p.ease_min_support, full_support=p.full_support
-        ),
-        "bridge": lambda: ContentBridge(
-            n["ease"], n["content"], p.bridge_neighbours, enough_likes=p.bridge_until
-        ),
-        "sequential": lambda: SequentialRecommender(window=p.seq_window),
-        "collaborative": lambda: CollaborativeBlend(n["bridge"], n["sequential"], beta=p.seq_beta),
-        "svd": lambda: SVDRecommender(
-            n_factors=p.svd_factors, n_epochs=p.svd_epochs, random_state=p.random_state
-        ),
-        "hybrid": lambda: HybridRecommender(
-            n["content"],
-            n["collaborative"],
-            w1=p.w1,
-            w2=p.w2,
-            depth=p.depth,
-            fusion=p.fusion,
-            taste=n["taste"],
-            w_prior=p.w_prior,
-            trust_likes=p.trust_likes,
-        ),
-        "served": lambda: ColdStart(n["prior"], n["hybrid"], min_likes=p.min_likes),
-        "tv": lambda: TVRecommender(
-            n["taste"],
-            w_colike=p.tv_w_colike,
-            w_people=p.tv_w_people,
-            w_tmdb=p.tv_tmdb_weight,
-            colike_shrink=p.tv_colike_shrink,
-            people_min_df=p.tv_people_min_df,
-        ),
-        "sections": lambda: SectionRouter(n["served"], n["tv"]),
-    }
+class _Node(Generic[_R]):
+    """Typed access to one node (``graph.hybrid``), checked against its declaration."""
+
+    def __init__(self, model: type[_R]) -> None:
+        self.model = model
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        declared = COMPONENTS[name].model if name in COMPONENTS else None
+        if declared is not self.model:
+            raise TypeError(
+                f"{owner.__name__}.{name} is typed {self.model.__name__}, "
+                f"but node {name!r} is declared as {declared}"
+            )
+        self.name = name
+
+    @overload
+    def __get__(self, graph: None, owner: type) -> _Node[_R]: ...
+    @overload
+    def __get__(self, graph: ModelGraph, owner: type) -> _R: ...
+    def __get__(self, graph: ModelGraph | None, owner: type) -> _Node[_R] | _R:
+        if graph is None:
+            return self
+        node = graph.nodes[self.name]
+        if not isinstance(node, self.model):  # pragma: no cover - build_graph makes every node
+            raise TypeError(f"node {self.name!r} is a {type(node).__name__}")
+        return node
 
 
 class ModelGraph:
@@ -262,64 +402,20 @@ class ModelGraph:
         self.nodes = nodes
         self.fit_seconds_: dict[str, float] = {}
 
-    # typed access to the nodes
-    @property
-    def popularity(self) -> PopularityRecommender:
-        return self._node("popularity", PopularityRecommender)
-
-    @property
-    def prior(self) -> GenrePrior:
-        return self._node("prior", GenrePrior)
-
-    @property
-    def taste(self) -> TastePrior:
-        return self._node("taste", TastePrior)
-
-    @property
-    def bridge(self) -> ContentBridge:
-        return self._node("bridge", ContentBridge)
-
-    @property
-    def content(self) -> ContentRecommender:
-        return self._node("content", ContentRecommender)
-
-    @property
-    def ease(self) -> EASERecommender:
-        return self._node("ease", EASERecommender)
-
-    @property
-    def sequential(self) -> SequentialRecommender:
-        return self._node("sequential", SequentialRecommender)
-
-    @property
-    def collaborative(self) -> CollaborativeBlend:
-        return self._node("collaborative", CollaborativeBlend)
-
-    @property
-    def svd(self) -> SVDRecommender:
-        return self._node("svd", SVDRecommender)
-
-    @property
-    def hybrid(self) -> HybridRecommender:
-        return self._node("hybrid", HybridRecommender)
-
-    @property
-    def served(self) -> ColdStart:
-        return self._node("served", ColdStart)
-
-    @property
-    def tv(self) -> TVRecommender:
-        return self._node("tv", TVRecommender)
-
-    @property
-    def sections(self) -> SectionRouter:
-        return self._node("sections", SectionRouter)
-
-    def _node(self, name: str, kind: type[_R]) -> _R:
-        node = self.nodes[name]
-        if not isinstance(node, kind):  # pragma: no cover - build_graph makes every node
-            raise TypeError(f"node {name!r} is a {type(node).__name__}, not a {kind.__name__}")
-        return node
+    # typed access to the nodes (each checked against its declaration when the class is made)
+    popularity = _Node(PopularityRecommender)
+    prior = _Node(GenrePrior)
+    taste = _Node(TastePrior)
+    content = _Node(ContentRecommender)
+    svd = _Node(SVDRecommender)
+    ease = _Node(EASERecommender)
+    bridge = _Node(ContentBridge)
+    sequential = _Node(SequentialRecommender)
+    collaborative = _Node(CollaborativeBlend)
+    hybrid = _Node(HybridRecommender)
+    served = _Node(ColdStart)
+    tv = _Node(TVRecommender)
+    sections = _Node(SectionRouter)
 
     def fit(self, data: TrainingData, targets: Iterable[str] = NODES) -> ModelGraph:
         """Fit ``targets`` and the nodes they depend on, each once, parts first."""
@@ -348,7 +444,7 @@ def closure(targets: Iterable[str]) -> set[str]:
             raise ValueError(f"unknown model {name!r}; expected one of {NODES}")
         if name not in out:
             out.add(name)
-            todo.extend(DEPENDS.get(name, ()))
+            todo.extend(COMPONENTS[name].depends)
     return out
 
 
@@ -360,12 +456,11 @@ def build_graph(params: ModelParams | None = None, reuse: ModelGraph | None = No
     """
     params = params or ModelParams()
     nodes: dict[str, Recommender] = {}
-    makers = _makers(params, nodes)
-    for name in NODES:
-        if reuse is not None and _unchanged(name, params, reuse, nodes):
+    for name, component in COMPONENTS.items():
+        if reuse is not None and _unchanged(component, params, reuse, nodes):
             nodes[name] = reuse.nodes[name]
         else:
-            nodes[name] = makers[name]()
+            nodes[name] = component.make(params, nodes)
     graph = ModelGraph(params, nodes)
     if reuse is not None:
         graph.fit_seconds_ = {
@@ -374,10 +469,24 @@ def build_graph(params: ModelParams | None = None, reuse: ModelGraph | None = No
     return graph
 
 
-def _unchanged(name: str, params: ModelParams, reuse: ModelGraph, built: dict) -> bool:
-    same_params = all(getattr(params, f) == getattr(reuse.params, f) for f in READS[name])
-    same_parts = all(built[d] is reuse.nodes[d] for d in DEPENDS.get(name, ()))
+def _unchanged(
+    component: Component, params: ModelParams, reuse: ModelGraph, built: dict[str, Recommender]
+) -> bool:
+    same_params = all(getattr(params, f) == getattr(reuse.params, f) for f in component.reads)
+    same_parts = all(built[d] is reuse.nodes[d] for d in component.depends)
     return same_params and same_parts
 
 
-__all__ = ["DEPENDS", "NODES", "ModelGraph", "ModelParams", "build_graph", "closure"]
+__all__ = [
+    "COMPONENTS",
+    "DEPENDS",
+    "EVALUATED",
+    "NODES",
+    "READS",
+    "Component",
+    "GraphBuilder",
+    "ModelGraph",
+    "ModelParams",
+    "build_graph",
+    "closure",
+]

@@ -1,0 +1,182 @@
+"""The model graph's one declaration: its order, its reuse keys, and the checks on a new node."""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+from graphlib import CycleError
+from typing import Any
+
+import pytest
+
+from recsys import graph
+from recsys.graph import (
+    COMPONENTS,
+    EVALUATED,
+    NODES,
+    Component,
+    GraphBuilder,
+    ModelGraph,
+    ModelParams,
+    build_graph,
+    closure,
+)
+from recsys.models.base import Recommender
+from recsys.models.coldstart import ColdStart
+from recsys.models.content import ContentRecommender
+from recsys.models.popularity import PopularityRecommender
+from recsys.models.prior import GenrePrior
+
+
+def _changed(value: Any) -> Any:
+    """Another valid value of a parameter (the only string one is the hybrid's fusion)."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int | float):
+        return value * 2 + 1
+    return {"minmax": "rank", "rank": "minmax"}[value]
+
+
+def _config(node: Recommender) -> dict[str, Any]:
+    """What a node was built with, besides its parts."""
+    return {
+        f.name: getattr(node, f.name)
+        for f in fields(node)  # type: ignore[arg-type]
+        if not isinstance(getattr(node, f.name), Recommender)
+    }
+
+
+def _stale_nodes(base: ModelParams) -> list[str]:
+    """Nodes a candidate setting reuses from ``base``'s graph although it builds them apart.
+
+    For each parameter changed alone: a node taken over from the earlier graph must have been
+    configured exactly as the candidate's own graph configures it.
+    """
+    earlier = build_graph(base)
+    stale = []
+    for f in fields(ModelParams):
+        candidate = replace(base, **{f.name: _changed(getattr(base, f.name))})
+        fresh, reused = build_graph(candidate), build_graph(candidate, reuse=earlier)
+        stale += [
+            f"{name} ignores {f.name}"
+            for name in NODES
+            if reused.nodes[name] is earlier.nodes[name]
+            and _config(fresh.nodes[name]) != _config(earlier.nodes[name])
+        ]
+    return stale
+
+
+def test_a_parameter_that_shapes_a_node_is_part_of_its_reuse_key() -> None:
+    assert _stale_nodes(ModelParams()) == []
+
+
+def test_the_stale_node_check_catches_a_key_without_a_parameter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The check above can fail: a reuse key that forgets EASE's l2 reuses a stale EASE."""
+    forgetful = property(lambda c: tuple(p for p in c.config.values() if p != "ease_l2"))
+    monkeypatch.setattr(Component, "reads", forgetful)
+    assert "ease ignores ease_l2" in _stale_nodes(ModelParams())
+
+
+def test_every_parameter_is_read_by_some_node() -> None:
+    read = {p for component in COMPONENTS.values() for p in component.reads}
+    assert read == {f.name for f in fields(ModelParams)}
+
+
+def test_a_changed_parameter_rebuilds_its_node_and_everything_built_on_it() -> None:
+    earlier = build_graph()
+    later = build_graph(replace(ModelParams(), ease_l2=123.0), reuse=earlier)
+    rebuilt = {n for n in NODES if later.nodes[n] is not earlier.nodes[n]}
+    assert rebuilt == {"ease", "bridge", "collaborative", "hybrid", "served", "sections"}
+    assert later.ease.l2 == 123.0
+
+
+def test_parts_come_before_the_nodes_built_on_them() -> None:
+    position = {name: i for i, name in enumerate(NODES)}
+    for name, component in COMPONENTS.items():
+        assert all(position[d] < position[name] for d in component.depends), name
+    assert closure(["collaborative"]) == {
+        "collaborative",
+        "bridge",
+        "ease",
+        "content",
+        "sequential",
+    }
+
+
+def test_the_evaluation_rows_are_the_declared_nodes_in_table_order() -> None:
+    from recsys.evaluation.protocol import ROWS
+
+    assert ROWS == EVALUATED
+    assert EVALUATED == (
+        "popularity",
+        "prior",
+        "taste",
+        "content",
+        "svd",
+        "ease",
+        "bridge",
+        "sequential",
+        "collaborative",
+        "hybrid",
+    )
+
+
+def test_each_typed_accessor_returns_its_declared_model() -> None:
+    built = build_graph()
+    accessors = [name for name in NODES if isinstance(vars(ModelGraph).get(name), graph._Node)]
+    assert accessors == list(NODES)
+    for name in accessors:
+        assert getattr(built, name) is built.nodes[name]
+        assert isinstance(built.nodes[name], COMPONENTS[name].model)
+
+
+def test_an_accessor_typed_unlike_its_declaration_is_refused() -> None:
+    with pytest.raises((TypeError, RuntimeError), match="hybrid"):  # 3.11 wraps __set_name__
+        type("Graph", (), {"hybrid": graph._Node(ContentRecommender)})
+
+
+def test_a_node_declared_twice_is_refused() -> None:
+    builder = GraphBuilder()
+    builder.add_component("popularity", PopularityRecommender)
+    with pytest.raises(ValueError, match="declared twice"):
+        builder.add_component("popularity", PopularityRecommender)
+
+
+def test_a_missing_part_is_refused() -> None:
+    builder = GraphBuilder()
+    builder.add_component("prior", GenrePrior, popular="popularity")
+    with pytest.raises(ValueError, match="undeclared"):
+        builder.build()
+
+
+def test_a_cycle_is_refused() -> None:
+    builder = GraphBuilder()
+    builder.add_component("a", GenrePrior, popular="b")
+    builder.add_component("b", GenrePrior, popular="a")
+    with pytest.raises(CycleError):
+        builder.build()
+
+
+@pytest.mark.parametrize(
+    ("config", "inputs", "message"),
+    [
+        ({"not_a_field": "min_likes"}, {"prior": "p", "personal": "p"}, "not fields"),
+        ({"min_likes": "not_a_parameter"}, {"prior": "p", "personal": "p"}, "not ModelParams"),
+        ({}, {"prior": "p"}, "set by nothing"),
+        ({"prior": "min_likes"}, {"prior": "p", "personal": "p"}, "both"),
+    ],
+)
+def test_a_declaration_names_real_fields(
+    config: dict[str, str], inputs: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        GraphBuilder().add_component("served", ColdStart, config, **inputs)
+
+
+def test_the_order_follows_the_declaration_where_the_parts_allow() -> None:
+    builder = GraphBuilder()
+    builder.add_component("prior", GenrePrior, popular="popularity")  # declared before its part
+    builder.add_component("taste", ContentRecommender)
+    builder.add_component("popularity", PopularityRecommender)
+    assert list(builder.build()) == ["taste", "popularity", "prior"]
