@@ -5,6 +5,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
+## Test workers (pytest-xdist): a file stays on one worker (its module fixtures are built once)
+## and the longest files start first (tests/conftest.py). TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
+PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 .PHONY: run test test-fast lint format system-test-deps ingest evaluate benchmarks clean cluster-up cluster-down
 
@@ -28,14 +32,14 @@ run: $(VENV)/.runtime-installed
 ## Install test dependencies (Python packages, and Chromium + PostgreSQL where we may), then test.
 test: $(VENV)/.dev-installed system-test-deps
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PARALLEL)
 	$(BIN)/python scripts/audit.py
 
 ## The fast tier while you work: unit tests and AppTests on SQLite, no browser, no PostgreSQL,
 ## no cluster, no shared data (about 3.5 min on 2 cores). CI runs `make test`.
 test-fast: $(VENV)/.dev-installed
-	$(BIN)/python -m pytest -q -m "not e2e and not postgres and not integration and not slow" \
-		--ignore=tests/cluster
+	$(BIN)/python -m pytest -q $(PARALLEL) \
+		-m "not e2e and not postgres and not integration and not slow" --ignore=tests/cluster
 
 ## Chromium (browser test) and PostgreSQL (database tests) come from the system's packages.
 ## Installed automatically when running as root on Debian/Ubuntu; otherwise those tests skip.
