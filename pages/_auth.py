@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -36,7 +34,8 @@ from streamlit_authenticator.utilities import LoginError
 
 from pages import _authenticator as lib
 from pages._cookie import client, schedule_cookie_delete, schedule_cookie_set, token_claims
-from pages._state import (
+from pages._state import (  # AppContext: what a page needs, built by app.py on every run
+    AppContext,
     HeldProfile,
     drop_user_state,
     forget_user,
@@ -50,7 +49,7 @@ from recsys.services.accounts import Accounts, UserProfile
 from recsys.services.sessions import Sessions, device_label
 
 if TYPE_CHECKING:
-    from streamlit.navigation.page import StreamlitPage
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +67,15 @@ PROFILE_MAX_AGE_S = 30.0
 # ---------------------------------------------------------------------------------- log in
 def authenticator(settings: Settings, accounts: Accounts, cookie_key: str) -> lib.Library:
     """This session's library object; its form's password goes to :func:`check_password`."""
-    return lib.session_library(
+    tab = visit()
+    tab.library = lib.session_library(
         settings,
         cookie_key,
         lambda name, password: check_password(accounts, settings, name, password),
+        tab.library,
+        on_empty=lambda message: setattr(tab, "login_message", message),
     )
+    return tab.library
 
 
 def check_password(
@@ -252,24 +255,6 @@ def signed_in_user(
 
 
 # ---------------------------------------------------------------------------------- context
-@dataclass(frozen=True)
-class AppContext:
-    """What a page needs, built by app.py on every run (per session, never shared)."""
-
-    settings: Settings
-    service: Marquee
-    user: UserProfile | None
-    library: lib.Library  # streamlit-authenticator's object for this session
-    cookie_key: str
-    pages: Mapping[str, StreamlitPage]  # url path -> the st.Page app.py registered this run
-
-    @property
-    def user_id(self) -> int:
-        if self.user is None:
-            raise RuntimeError("not logged in")
-        return self.user.id
-
-
 def set_context(ctx: AppContext) -> None:
     visit().context = ctx
 

@@ -34,7 +34,6 @@ from typing import Any, NamedTuple
 import streamlit as st
 import streamlit_authenticator as stauth
 
-from pages._state import visit
 from recsys.config import Settings
 from recsys.services.accounts import UserProfile
 
@@ -93,14 +92,20 @@ def admit(library: Library, key: str, profile: UserProfile) -> None:
     library.accounts[key] = account_entry(profile)
 
 
-def session_library(settings: Settings, cookie_key: str, check: PasswordCheck) -> Library:
-    """This tab's :class:`Library`, built on its first run and kept in its :class:`Visit`.
+def session_library(
+    settings: Settings,
+    cookie_key: str,
+    check: PasswordCheck,
+    held: Library | None,
+    on_empty: Callable[[str], None],
+) -> Library:
+    """This tab's :class:`Library`: ``held`` (the one its caller keeps for the tab) when still
+    right for these settings, else a new one.
 
     Not shared between sessions: the library keeps per-session state in it (the account it
     was handed and its ``logged_in`` flag, the last cookie token it decoded). The password
     check is bound on every run (it closes over this run's service).
     """
-    held = visit().library
     # Seam 4: the constructor renders the library's cookie component. A container made on
     # every run holds it on the first, so the elements after it keep their places when it is
     # gone (else the browser briefly shows a page's elements twice on the next run).
@@ -111,16 +116,18 @@ def session_library(settings: Settings, cookie_key: str, check: PasswordCheck) -
         settings.cookie_expiry_days,
     ):
         with slot:
-            held = visit().library = make_library(settings, cookie_key)
-    bind_password_check(held, check)
+            held = make_library(settings, cookie_key)
+    bind_password_check(held, check, on_empty)
     return held
 
 
-def bind_password_check(library: Library, check: PasswordCheck) -> None:
+def bind_password_check(
+    library: Library, check: PasswordCheck, on_empty: Callable[[str], None]
+) -> None:
     """Seam 2: the form's username and password go to ``check`` (our database, under the
     throttle), and an accepted account is logged in through the library's own token path,
     which reads the one account seated here. An empty field is answered
-    (:data:`EMPTY_FORM_MESSAGE` through ``check``'s caller); the library would say nothing."""
+    (:data:`EMPTY_FORM_MESSAGE`, handed to ``on_empty``); the library would say nothing."""
     controller = library.auth.authentication_controller
     library_login = type(controller).login
 
@@ -129,7 +136,7 @@ def bind_password_check(library: Library, check: PasswordCheck) -> None:
             return library_login(controller, username, password, *a, **k)
         name, secret = (username or "").lower().strip(), (password or "").strip()
         if not (name and secret):
-            visit().login_message = EMPTY_FORM_MESSAGE
+            on_empty(EMPTY_FORM_MESSAGE)
             return None
         profile = check(name, secret)
         if profile is None:

@@ -21,22 +21,42 @@ draws what is pending where a page shows its messages.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 if TYPE_CHECKING:
-    from pages._auth import AppContext
+    from streamlit.navigation.page import StreamlitPage
+
     from pages._authenticator import Library
     from recsys.cards import Section, TitleCard
-    from recsys.services import BecauseRow, HomeFilters, ImportPreview, RankedList
+    from recsys.config import Settings
+    from recsys.services import BecauseRow, HomeFilters, ImportPreview, Marquee, RankedList
     from recsys.services.accounts import UserProfile
     from recsys.services.discovery import Dials
 
 VISIT_KEY = "_marquee_visit"
 USER_KEY = "_marquee_user"
+
+
+@dataclass(frozen=True)
+class AppContext:
+    """What a page needs, built by app.py on every run (per session, never shared)."""
+
+    settings: Settings
+    service: Marquee
+    user: UserProfile | None
+    library: Library  # streamlit-authenticator's object for this session
+    cookie_key: str
+    pages: Mapping[str, StreamlitPage]  # url path -> the st.Page app.py registered this run
+
+    @property
+    def user_id(self) -> int:
+        if self.user is None:
+            raise RuntimeError("not logged in")
+        return self.user.id
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,7 @@ def test_seam_2_the_form_login_goes_through_our_check(bare: lib.Library) -> None
         calls.append((username, password))
         return PROFILE if password == "pw" else None
 
-    lib.bind_password_check(bare, check)
+    lib.bind_password_check(bare, check, on_empty=lambda m: setattr(visit(), "login_message", m))
     controller = bare.auth.authentication_controller
     # an empty field: a message, and the check is not asked
     assert controller.login("", "pw") is None
