@@ -72,8 +72,8 @@ def first_start(settings: Settings, db: Database) -> None:
             st.rerun()
         try:
             build_or_follow(settings, db, progress)
-            bootstrap.load_or_train_engine(settings, db, progress, stale_ok=True)
-            bootstrap.evaluate_in_background(settings)  # the Quality page's figures, meanwhile
+            # the model to serve (a model trained here starts the Quality page's evaluation)
+            _resources.models(settings, db).start(progress)
         except Exception as exc:
             log.exception("first-start build failed")
             st.error(f"The catalog could not be built: {exc}", icon=":material/cloud_off:")
@@ -126,7 +126,7 @@ def main() -> None:
         run_alone(storage_error)
         return
 
-    if not _resources.catalog_ready(settings, db):
+    if not _resources.models(settings, db).catalog_ready():
 
         def setting_up() -> None:
             first_start(settings, db)

@@ -151,7 +151,7 @@ def prepare(
     """Catalog, ``extra_users`` bulk accounts, the sessions' users (registered + onboarded) and
     a trained engine in ``root/data``."""
     from recsys.config import Settings
-    from recsys.lifecycle import bootstrap
+    from recsys.lifecycle import bootstrap, training
     from recsys.services import Marquee
     from recsys.services.onboarding import GENRES_REQUIRED, PICKS_REQUIRED
     from recsys.store.db import Database
@@ -234,7 +234,7 @@ def prepare(
 
         t0 = time.perf_counter()
         log(f"registered and onboarded {sessions} users; training the engine ...")
-        status = bootstrap.load_or_train_engine(settings, db)
+        status = training.load_or_train_engine(settings, db)
         prepared.timings["train_s"] = time.perf_counter() - t0
         log(status.message)
     finally:

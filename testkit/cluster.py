@@ -445,7 +445,7 @@ def _stop_database(state: dict[str, Any]) -> None:
 def _catalog_and_model(env: dict[str, str]) -> None:
     """Ingest the configured sources and train once, before the processes start."""
     from recsys.config import Settings
-    from recsys.lifecycle import bootstrap
+    from recsys.lifecycle import bootstrap, training
     from recsys.store.db import Database
 
     settings = Settings.from_env(environ=env)
@@ -454,7 +454,7 @@ def _catalog_and_model(env: dict[str, str]) -> None:
         if not bootstrap.catalog_ready(db):
             print(f"building the catalog from {settings.imdb_source} ...", file=sys.stderr)
             bootstrap.build_catalog(settings, db)
-        print(bootstrap.load_or_train_engine(settings, db).message, file=sys.stderr)
+        print(training.load_or_train_engine(settings, db).message, file=sys.stderr)
     finally:
         db.dispose()
 

@@ -153,16 +153,16 @@ def tiny_engine() -> Engine:
 
 def trained_engine(settings: Settings, db: Database) -> Engine:
     """The engine the app would use on this data: the saved one if still good, else trained."""
-    from recsys.lifecycle import bootstrap
+    from recsys.lifecycle.training import load_or_train_engine
 
-    return bootstrap.load_or_train_engine(settings, db).engine
+    return load_or_train_engine(settings, db).engine
 
 
 # ------------------------------------------------------------------------------ app data dir
 def build_data_dir(data_dir: Path, sources_root: Path) -> dict[str, str]:
     """Write the app catalog (:func:`testkit.world.write_sources`) under ``sources_root``, ingest
     it and train the engine into ``data_dir``; returns the secrets an app run on it uses."""
-    from recsys.lifecycle import bootstrap
+    from recsys.lifecycle import bootstrap, training
 
     imdb, ml = write_sources(sources_root)
     secrets = {
@@ -178,7 +178,7 @@ def build_data_dir(data_dir: Path, sources_root: Path) -> dict[str, str]:
     db = database(settings)
     try:
         bootstrap.build_catalog(settings, db)
-        bootstrap.load_or_train_engine(settings, db)
+        training.load_or_train_engine(settings, db)
     finally:
         db.dispose()
     return secrets

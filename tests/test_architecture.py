@@ -113,6 +113,14 @@ def test_model_classes_are_constructed_only_by_the_graph() -> None:
     assert builders == {}
 
 
+@pytest.mark.parametrize("path", sorted((ROOT / "recsys" / "lifecycle").glob("*.py")), ids=_rel)
+def test_the_lifecycle_imports_no_layer_above_it(path: Path) -> None:
+    """The background evaluation and the services are wired in (``LifecycleHooks``), never
+    imported: an import back up would tie the model's life to the jobs built on it."""
+    above = ("recsys.services", "recsys.quality_jobs", "recsys.cli")
+    assert [m for m in _imports(path) if m.startswith(above)] == []
+
+
 @pytest.mark.parametrize("path", sorted((ROOT / "benchmarks").glob("*.py")), ids=_rel)
 def test_benchmarks_import_nothing_from_tests(path: Path) -> None:
     assert [m for m in _imports(path) if m.split(".")[0] == "tests"] == []

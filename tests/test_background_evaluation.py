@@ -332,18 +332,21 @@ def test_a_retrain_starts_the_evaluation_of_the_new_model(
     secrets: dict[str, str], settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from pages import _resources
+    from recsys.lifecycle import server
     from tests.app.conftest import add_user
 
     first = served_model(settings.models_dir)
     assert first is not None
     evaluate_served_model(settings, db)  # the current model has its figures
     assert read_status(settings).current
-    monkeypatch.setattr(_resources, "STALENESS_CHECK_S", 0.0)
+    monkeypatch.setattr(server, "STALENESS_CHECK_S", 0.0)
     secrets = {**secrets, "MARQUEE_RETRAIN_AFTER": "1"}
     add_user(factories.service(replace(settings, retrain_after_interactions=1), db), onboarded=True)
     at = _app(secrets).run()  # the onboarding likes make the model stale: it retrains
     assert not at.exception
-    _resources.model_retrainer(settings.resolved_database_url).join(CHILD_TIMEOUT_S)
+    served = _resources.models(Settings.from_env(secrets=secrets), db)  # the app's, cached
+    assert served.loaded, "not the app's model server"
+    served.join(CHILD_TIMEOUT_S)
     new = served_model(settings.models_dir)
     assert new is not None and new.fingerprint != first.fingerprint
     assert _wait_for_child(settings) == 0

@@ -50,7 +50,7 @@ def test_rotation_falls_back_to_shown_titles_when_the_catalog_runs_out() -> None
 
 @pytest.fixture
 def served(service: Marquee) -> Marquee:
-    from recsys.lifecycle.bootstrap import load_or_train_engine
+    from recsys.lifecycle.training import load_or_train_engine
 
     engine = load_or_train_engine(service.settings, service.db).engine
     return Marquee(service.settings, service.db, engine, clock=service.clock)

@@ -7,8 +7,8 @@ import pytest
 
 from recsys.config import Settings
 from recsys.graph import ModelParams
-from recsys.lifecycle.bootstrap import retrain_due
 from recsys.lifecycle.engine import Engine, fingerprint, manifest_path
+from recsys.lifecycle.reuse import retrain_due
 from recsys.models import UserHistory
 from testkit.frames import training_inputs
 

@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import func, insert, select, text
 
 from recsys.auth.credentials import AccountError
-from recsys.lifecycle import bootstrap
 from recsys.lifecycle.engine import Engine
+from recsys.lifecycle.reuse import stale_reason
+from recsys.lifecycle.training import load_or_train_engine
 from recsys.services import HomeFilters, Marquee, privacy
 from recsys.services.privacy import to_csv, to_json, user_tables
 from recsys.store import impressions as impression_store
@@ -189,12 +190,12 @@ def test_the_next_retrain_no_longer_learns_from_a_deleted_user(
         return real_fit(self, catalog, ratings, tags, interactions, **kw)
 
     monkeypatch.setattr(Engine, "fit", spy)
-    before = bootstrap.load_or_train_engine(service.settings, service.db, force=True).engine
+    before = load_or_train_engine(service.settings, service.db, force=True).engine
     assert {f"app:{ada}", f"app:{bob}"} <= set(seen[-1]["user_id"])
     known_before = before.n_interactions_
 
     service.privacy.delete_account(ada, "ada")
-    after = bootstrap.load_or_train_engine(service.settings, service.db, force=True).engine
+    after = load_or_train_engine(service.settings, service.db, force=True).engine
     users = set(seen[-1]["user_id"])
     assert f"app:{ada}" not in users and f"app:{bob}" in users
     assert after.n_interactions_ == known_before - 6
@@ -208,10 +209,10 @@ def test_the_next_retrain_no_longer_learns_from_a_deleted_user(
 def test_a_deletion_counts_towards_the_retrain_trigger(service: Marquee) -> None:
     ada, _ = _populate(service, "ada"), _populate(service, "bob")
     settings = service.settings.with_overrides(retrain_after_interactions=6)
-    engine = bootstrap.load_or_train_engine(settings, service.db, force=True).engine
-    assert bootstrap.stale_reason(engine, settings, service.db) is None
+    engine = load_or_train_engine(settings, service.db, force=True).engine
+    assert stale_reason(engine.manifest(), settings, service.db) is None
     service.privacy.delete_account(ada, "ada")  # 6 likes gone, none added since training
-    assert bootstrap.stale_reason(engine, settings, service.db) is not None
+    assert stale_reason(engine.manifest(), settings, service.db) is not None
 
 
 def test_deleting_leaves_interactions_of_the_catalog_alone(service: Marquee) -> None:

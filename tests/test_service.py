@@ -154,7 +154,7 @@ def test_online_report_counts_shown_and_liked(service: Marquee, db: Database) ->
 @pytest.fixture
 def served(service: Marquee) -> Marquee:
     """The service with an engine trained on the tiny world (as the app does on first start)."""
-    from recsys.lifecycle.bootstrap import load_or_train_engine
+    from recsys.lifecycle.training import load_or_train_engine
 
     status = load_or_train_engine(service.settings, service.db)
     assert "Trained a new model" in status.message
@@ -256,11 +256,12 @@ def test_explain_agrees_with_the_ranking_and_maps_the_taste(served: Marquee) -> 
 
 
 def test_engine_is_reloaded_not_retrained(served: Marquee) -> None:
-    from recsys.lifecycle.bootstrap import engine_is_stale, load_or_train_engine
+    from recsys.lifecycle.reuse import stale_reason
+    from recsys.lifecycle.training import load_or_train_engine
 
     again = load_or_train_engine(served.settings, served.db)
     assert again.message == "Loaded the saved model." and not again.trained
-    assert not engine_is_stale(again.engine, served.settings, served.db)
+    assert stale_reason(again.engine.manifest(), served.settings, served.db) is None
 
 
 def test_run_evaluation_writes_the_report_the_quality_page_reads(service: Marquee) -> None:

@@ -30,7 +30,7 @@ def fake() -> Iterator[FakeTmdb]:
 @pytest.fixture
 def served(service: Marquee, fake: FakeTmdb) -> Iterator[Marquee]:
     """The service with a trained engine and TMDb (the fake) through the database cache."""
-    from recsys.lifecycle.bootstrap import load_or_train_engine
+    from recsys.lifecycle.training import load_or_train_engine
 
     status = load_or_train_engine(service.settings, service.db)
     client = TmdbClient(fake.settings(service.settings), DatabaseArtCache(service.db))

@@ -18,7 +18,7 @@ PASSWORD = "Secret-pass1"
 @pytest.fixture
 def served(service: Marquee) -> Marquee:
     """The service with an engine trained on the tiny world (as the app does on first start)."""
-    from recsys.lifecycle.bootstrap import load_or_train_engine
+    from recsys.lifecycle.training import load_or_train_engine
 
     status = load_or_train_engine(service.settings, service.db)
     return Marquee(service.settings, service.db, status.engine, clock=service.clock)

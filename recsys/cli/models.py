@@ -1,6 +1,6 @@
 """``train`` and ``recommend``: fit the recommender and save it, then ask the saved one.
 
-``train`` without ``--movielens`` is the app's own path (:func:`recsys.lifecycle.bootstrap
+``train`` without ``--movielens`` is the app's own path (:func:`recsys.lifecycle.training
 .load_or_train_engine`), so a model trained here is the one the app would have trained. With
 ``--movielens`` it trains on MovieLens files alone, with the offline evaluation's catalog (ids
 ``ml<movieId>``), which is how one compares a model with the evaluation's numbers.
@@ -45,7 +45,7 @@ def movielens_inputs(
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     if not args.movielens:  # the app's own model: same code path as the app's start
-        from recsys.lifecycle.bootstrap import load_or_train_engine
+        from recsys.lifecycle.training import load_or_train_engine
         from recsys.store.db import Database
 
         status = load_or_train_engine(settings, Database.from_settings(settings), force=True)

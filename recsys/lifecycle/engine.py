@@ -137,7 +137,7 @@ class Engine:
         self.facets_ = CatalogFacets.from_catalog(data.catalog)
         self.fingerprint_ = fingerprint(catalog, ratings, tags, interactions)
         # The inputs without our users' likes: the app reloads a saved model while these are
-        # unchanged and retrains on its own schedule (bootstrap.stale_reason) as likes arrive.
+        # unchanged and retrains on its own schedule (lifecycle.reuse.stale_reason) as likes arrive.
         self.catalog_fingerprint_ = fingerprint(catalog, ratings, tags, None)
         self.trained_at_ = datetime.now(UTC)
         self.n_interactions_ = 0 if interactions is None else len(interactions)
@@ -312,23 +312,23 @@ class Engine:
         return artifacts.version_dir(models, self.artifact_version_) / ARTIFACT
 
     @classmethod
-    def load(cls, directory: str | Path) -> Engine:
-        """The current version in ``directory`` (its name in ``artifact_version_``)."""
+    def load(cls, directory: str | Path, version: str | None = None) -> Engine:
+        """The current (or the named) version in ``directory``, named in ``artifact_version_``."""
         # Only our own artifacts, written by save() into the app's models folder, are loaded.
         models = Path(directory)
         for attempt in range(3):
-            version = artifacts.current_version(models)
+            name = artifacts.current_version(models) if version is None else version
             try:
-                with (artifacts.version_dir(models, version) / ARTIFACT).open("rb") as fh:
+                with (artifacts.version_dir(models, name) / ARTIFACT).open("rb") as fh:
                     engine = pickle.load(fh)
                 break
             except FileNotFoundError:
                 # a newer version replaced (and pruned) this one between the two reads
-                if attempt == 2 or version in (None, artifacts.LEGACY):
+                if version is not None or attempt == 2 or name in (None, artifacts.LEGACY):
                     raise
         if not isinstance(engine, cls):
             raise TypeError(f"{directory} does not hold an Engine")
-        engine.artifact_version_ = version
+        engine.artifact_version_ = name
         return engine
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,11 @@ class Manifest:
     n_interactions: int
     fit_seconds: float
     params: dict[str, Any]
+
+    @property
+    def trained(self) -> datetime:
+        """When the model was trained (ValueError in a manifest that does not say)."""
+        return datetime.fromisoformat(self.trained_at)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -15,13 +15,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from recsys.config import Settings
+from recsys.lifecycle.server import ModelServer
 from recsys.services.accounts import Accounts, UserProfile
 from recsys.services.art import ArtProvider
 from recsys.services.discovery import BecauseRow, Discovery, FilterError, HomeFilters
 from recsys.services.imports import ImportFileError, ImportPreview, ImportResult, Imports
 from recsys.services.onboarding import Onboarding, OnboardingState
 from recsys.services.privacy import Privacy, UserExport
-from recsys.services.quality import Quality
+from recsys.services.quality import Quality, evaluation_hooks
 from recsys.services.ranking import RankedList, RankedTitle, Ranking
 from recsys.services.ratings import Choice, Ratings, Verdict
 from recsys.services.recommendations import Recommendations
@@ -94,6 +95,13 @@ def open_database(settings: Settings) -> Database:
     return Database.from_settings(settings)
 
 
+def model_server(settings: Settings, db: Database) -> ModelServer:
+    """The model lifecycle of one app process, with the background evaluation wired in: it
+    starts after a model is trained here, and a retrain waits while it runs."""
+    hooks = evaluation_hooks(settings)
+    return ModelServer(settings, db, hooks)
+
+
 __all__ = [
     "Accounts",
     "ArtProvider",
@@ -109,6 +117,7 @@ __all__ = [
     "ImportResult",
     "Imports",
     "Marquee",
+    "ModelServer",
     "Onboarding",
     "OnboardingState",
     "Privacy",
@@ -132,5 +141,6 @@ __all__ = [
     "Verdict",
     "Watchlist",
     "WatchlistError",
+    "model_server",
     "open_database",
 ]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from recsys.config import Settings
 from recsys.evaluation.online import OnlineReport, online_report
 from recsys.evaluation.report import EvaluationReport
+from recsys.lifecycle.server import LifecycleHooks
 from recsys.progress import Progress, silent
 from recsys.quality_jobs import QualityStatus, evaluate_in_background, read_status
 from recsys.store.db import Database
@@ -67,3 +68,12 @@ class Quality:
     def online_report(self) -> OnlineReport:
         """What our own users liked and disliked of what they were shown."""
         return online_report(self.db)
+
+
+def evaluation_hooks(settings: Settings) -> LifecycleHooks:
+    """The model lifecycle's ties to the background evaluation: a model trained in this
+    process is measured next, and a retrain waits while an evaluation runs (its memory)."""
+    return LifecycleHooks(
+        trained=lambda: evaluate_in_background(settings),
+        busy=lambda: read_status(settings).running is not None,
+    )

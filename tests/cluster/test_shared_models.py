@@ -24,6 +24,7 @@ from recsys.config import Settings
 from recsys.lifecycle import artifacts, bootstrap
 from recsys.lifecycle.engine import Engine
 from recsys.lifecycle.manifest import MANIFEST
+from recsys.lifecycle.server import ModelServer
 from recsys.store.db import Database
 from testkit import factories
 
@@ -34,7 +35,7 @@ pytestmark = pytest.mark.slow  # real processes: about a minute for the module
 CHILD = textwrap.dedent(
     """
     import json, os, sys, time
-    from recsys.lifecycle import bootstrap
+    from recsys.lifecycle import bootstrap, training
     from recsys.config import Settings
     from recsys.lifecycle.engine import Engine
     from recsys.store.db import Database
@@ -63,7 +64,7 @@ CHILD = textwrap.dedent(
     if mode == "ingest":
         print(json.dumps({"built": bootstrap.build_catalog_once(settings, db) is not None}))
     else:
-        status = bootstrap.load_or_train_engine(settings, db, force=mode == "force")
+        status = training.load_or_train_engine(settings, db, force=mode == "force")
         print(json.dumps({"trained": status.trained, "message": status.message,
                           "version": status.engine.artifact_version_}))
     db.dispose()
@@ -242,19 +243,16 @@ def test_a_writer_killed_mid_write_leaves_the_served_version_whole(tmp_path: Pat
 def test_a_process_swaps_in_a_newer_saved_model_without_restart(  # type: ignore[no-untyped-def]
     service_settings: Settings, db: Database
 ) -> None:
-    from pages import _resources
-
     settings = service_settings.with_overrides(model_check_s=0.0)
-    _resources.load_engine.clear()
-    first = _resources.current_engine(settings, db)
+    server = ModelServer(settings, db)
+    first = server.current()
     assert first.artifact_version_ == artifacts.current_version(settings.models_dir)
-    assert _resources.current_engine(settings, db) is first  # nothing new: the cached one
+    assert not server.maybe_refresh() and server.current() is first  # nothing new: the same
     peer = Engine.load(settings.models_dir)  # another process publishes a newer version
     peer.save(settings.models_dir)
-    swapped = _resources.current_engine(settings, db)
+    assert server.maybe_refresh()
+    swapped = server.current()
     assert swapped is not first and swapped.artifact_version_ == peer.artifact_version_
-    _resources.heap_freezer().after_load(swapped)  # the old engine can be collected
-    _resources.load_engine.clear()
 
 
 def test_a_cluster_refuses_to_start_without_the_cookie_key(tmp_path: Path) -> None:

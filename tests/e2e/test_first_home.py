@@ -42,7 +42,7 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def first_homes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, Any]]]:
     """(base URL, username -> {"picks", "genres"}) of a server on the shared catalog."""
-    from recsys.lifecycle import bootstrap
+    from recsys.lifecycle import bootstrap, training
     from testkit import factories
 
     root = tmp_path_factory.mktemp("first_home")
@@ -59,7 +59,7 @@ def first_homes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     users: dict[str, Any] = {}
     try:
         bootstrap.build_catalog(settings, db)
-        bootstrap.load_or_train_engine(settings, db)
+        training.load_or_train_engine(settings, db)
         service = factories.service(settings, db)
         board = service.onboarding
         for username, (name, genres) in FANS.items():

@@ -8,9 +8,9 @@ import random
 import pytest
 
 from recsys.lifecycle.artifacts import POINTER, version_dir
-from recsys.lifecycle.bootstrap import load_or_train_engine
 from recsys.lifecycle.engine import Engine
 from recsys.lifecycle.manifest import ARTIFACT, MANIFEST
+from recsys.lifecycle.training import load_or_train_engine
 from recsys.services import Marquee
 
 

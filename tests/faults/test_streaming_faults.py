@@ -28,7 +28,7 @@ def fake() -> Iterator[FakeTmdb]:
 
 @pytest.fixture
 def served(sqlite_service: Marquee, fake: FakeTmdb) -> Iterator[Marquee]:
-    from recsys.lifecycle.bootstrap import load_or_train_engine
+    from recsys.lifecycle.training import load_or_train_engine
 
     base = sqlite_service
     status = load_or_train_engine(base.settings, base.db)

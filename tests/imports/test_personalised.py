@@ -3,7 +3,8 @@ personal path, not the cold-start one (``ColdStart`` decides by the number of li
 
 from __future__ import annotations
 
-from recsys.lifecycle import bootstrap
+from recsys.lifecycle.reuse import stale_reason
+from recsys.lifecycle.training import load_or_train_engine
 from recsys.services import Marquee
 from recsys.store.models import Title
 from tests.imports.files import imdb_file, imdb_row
@@ -12,7 +13,7 @@ PASSWORD = "Str0ng#Passw0rd"
 
 
 def test_an_import_of_five_likes_ends_the_cold_start(service: Marquee) -> None:
-    engine = bootstrap.load_or_train_engine(service.settings, service.db).engine
+    engine = load_or_train_engine(service.settings, service.db).engine
     served = Marquee(service.settings, service.db, engine, clock=service.clock)
     uid = served.accounts.register("Ada", "ada@example.com", "ada", PASSWORD, PASSWORD)
     served.onboarding.set_favorite_genres(uid, served.onboarding.available_genres()[:5])
@@ -41,13 +42,13 @@ def test_an_import_of_five_likes_ends_the_cold_start(service: Marquee) -> None:
 
 def test_an_import_of_old_ratings_makes_the_model_due_for_retraining(service: Marquee) -> None:
     """Imported rows carry their rating dates (before the model was trained), yet count."""
-    engine = bootstrap.load_or_train_engine(service.settings, service.db).engine
-    assert bootstrap.stale_reason(engine, service.settings, service.db) is None
+    engine = load_or_train_engine(service.settings, service.db).engine
+    assert stale_reason(engine.manifest(), service.settings, service.db) is None
     uid = service.accounts.register("Ada", "ada@example.com", "ada", PASSWORD, PASSWORD)
     with service.db.session() as session:
         titles = [t for (t,) in session.query(Title.tconst).order_by(Title.tconst).limit(60)]
     data = imdb_file([imdb_row(t, 8 if i % 2 else 2, "2019-06-01") for i, t in enumerate(titles)])
     result = service.imports.apply(uid, service.imports.preview(uid, "ratings.csv", data))
     assert result.stored == 60 >= service.settings.retrain_after_interactions
-    reason = bootstrap.stale_reason(engine, service.settings, service.db)
+    reason = stale_reason(engine.manifest(), service.settings, service.db)
     assert reason is not None and "60 new" in reason

@@ -1,69 +1,38 @@
-"""Model lifecycle: reuse while good, retrain when stale (in the background for the app)."""
+"""Training: the published model reused while good, retrained when stale or unusable (the app's
+background retrain and swap: test_server.py)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-
 from recsys.config import Settings
 from recsys.ingest.pipeline import run_ingest
-from recsys.lifecycle.bootstrap import (
-    BackgroundRetrainer,
-    engine_is_stale,
-    load_or_train_engine,
-)
+from recsys.lifecycle.engine import Engine
+from recsys.lifecycle.reuse import stale_reason
+from recsys.lifecycle.training import load_or_train_engine
 from recsys.models import UserHistory
 from recsys.store import interactions, users
 from recsys.store.db import Database
 from testkit.world import write_world
 
 
-@pytest.fixture
-def world_db(tmp_path: Path) -> tuple[Settings, Database]:
-    imdb, ml = write_world(tmp_path / "world")
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        imdb_source=str(imdb),
-        movielens_source=str(ml),
-        retrain_after_interactions=3,
-    )
-    db = Database.from_settings(settings)
-    run_ingest(settings, db)
-    return settings, db
-
-
-def _like(db: Database, n: int, user: str = "ana") -> None:
-    with db.session() as s:
-        found = users.by_username(s, user)
-        uid = (
-            found.id
-            if found
-            else users.create_user(
-                s, username=user, email=f"{user}@e.io", name=user, password_hash="h"
-            ).id
-        )
-        for i in range(n):
-            interactions.upsert(s, uid, f"tt{i + 1:07d}", True)
-
-
-def test_new_likes_below_the_threshold_reuse_the_saved_model(world_db) -> None:  # type: ignore[no-untyped-def]
+def test_new_likes_below_the_threshold_reuse_the_saved_model(world_db, like) -> None:  # type: ignore[no-untyped-def]
     settings, db = world_db
     assert load_or_train_engine(settings, db).trained
-    _like(db, 2)
+    like(2)
     status = load_or_train_engine(settings, db)
     assert status.message == "Loaded the saved model." and not status.trained
 
 
-def test_enough_new_likes_make_it_stale_and_retrain(world_db) -> None:  # type: ignore[no-untyped-def]
+def test_enough_new_likes_make_it_stale_and_retrain(world_db, like) -> None:  # type: ignore[no-untyped-def]
     settings, db = world_db
     engine = load_or_train_engine(settings, db).engine
-    _like(db, 3)
-    assert engine_is_stale(engine, settings, db)
+    like(3)
+    assert _stale(engine, settings, db)
     status = load_or_train_engine(settings, db)
     assert status.trained and "3 new likes and dislikes" in status.message
-    assert not engine_is_stale(status.engine, settings, db)
+    assert not _stale(status.engine, settings, db)
     assert status.engine.n_interactions_ == 3  # the likes are in the new model
 
 
@@ -85,21 +54,8 @@ def test_a_new_catalog_retrains(world_db, tmp_path: Path) -> None:  # type: igno
     assert status.trained and "the data changed" in status.message
 
 
-def test_background_retrainer_swaps_only_when_stale(world_db) -> None:  # type: ignore[no-untyped-def]
-    settings, db = world_db
-    engine = load_or_train_engine(settings, db).engine
-    done: list[bool] = []
-    retrainer = BackgroundRetrainer()
-    assert not retrainer.maybe_start(settings, db, engine, lambda: done.append(True))
-    _like(db, 4)
-    assert retrainer.maybe_start(settings, db, engine, lambda: done.append(True))
-    assert not retrainer.maybe_start(
-        settings, db, engine, lambda: done.append(True)
-    )  # one at a time
-    retrainer.join(60)
-    assert done == [True] and retrainer.last_error is None
-    assert "Retrained" in (retrainer.last_message or "")
-    assert load_or_train_engine(settings, db).message == "Loaded the saved model."
+def _stale(engine: Engine, settings: Settings, db: Database) -> bool:
+    return stale_reason(engine.manifest(), settings, db) is not None
 
 
 def test_other_model_parameters_rebuild_and_the_manifest_stores_them_whole(world_db) -> None:  # type: ignore[no-untyped-def]
@@ -120,7 +76,7 @@ def test_other_model_parameters_rebuild_and_the_manifest_stores_them_whole(world
 
 
 def test_a_retrain_with_a_tmdb_key_passes_tmdb_neighbours_to_the_tv_model(world_db) -> None:  # type: ignore[no-untyped-def]
-    from recsys.lifecycle.bootstrap import training_inputs
+    from recsys.lifecycle.training import training_inputs
     from testkit.tmdb_server import FakeTmdb
 
     settings, db = world_db
