@@ -14,6 +14,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as settings_profile
 
 from recsys.config import Settings
 from recsys.lifecycle.engine import Engine
@@ -22,6 +24,14 @@ from recsys.store.db import Database
 from testkit import factories
 from testkit.pg_server import PostgresServer, find_bindir
 from testkit.world import write_world
+
+# Hypothesis checks properties, not speed: its default 200 ms deadline per example failed a
+# parser property at 254 ms while other processes held both cores (and its too-slow health
+# check measures the same). Timing has its own tests.
+settings_profile.register_profile(
+    "marquee", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings_profile.load_profile("marquee")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
