@@ -39,6 +39,10 @@ TMDb's per-show recommendations and id mapping are served too, for the TV neighb
 Requests must carry ``api_key=<api_key>`` or ``Authorization: Bearer <token>``, or they get a 401.
 ``GET /t/p/<size>/<name>`` serves a small SVG, so ``tmdb.image_base`` works as an image base in
 a browser.
+
+For the client's own tests: ``tmdb.client(cache)`` is a :class:`TmdbClient` on the fake with
+:data:`FAST_RETRY` (retries in milliseconds, not seconds), and :class:`MonotonicClock` stands
+still until a test moves it, for the caches' and the breaker's ``clock``.
 """
 
 from __future__ import annotations
@@ -53,8 +57,21 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from recsys.config import Settings
+from recsys.tmdb.client import ArtCache, MemoryArtCache, RetryPolicy, TmdbClient
 
 DEFAULT_KEY = "0123456789abcdef0123456789abcdef"
+#: The client's retries at test speed: three attempts, backoffs of a few hundredths of a second.
+FAST_RETRY = RetryPolicy(attempts=3, backoff_s=0.02, backoff_max_s=0.05, retry_after_cap_s=2.0)
+
+
+class MonotonicClock:
+    """A ``time.monotonic`` stand-in, still until a test moves it (``clock.now += s``)."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 @dataclass(frozen=True)
@@ -138,6 +155,18 @@ class FakeTmdb:
         }
         changes.update(overrides)
         return (base or Settings()).with_overrides(**changes)
+
+    def client(
+        self, cache: ArtCache | None = None, *, timeout_s: float = 0.3, **kwargs: Any
+    ) -> TmdbClient:
+        """A client on this server (a fresh memory cache unless ``cache``), with
+        :data:`FAST_RETRY` unless ``kwargs`` name another ``retry``."""
+        kwargs.setdefault("retry", FAST_RETRY)
+        return TmdbClient(
+            self.settings(tmdb_timeout_s=timeout_s),
+            cache if cache is not None else MemoryArtCache(),
+            **kwargs,
+        )
 
     # ------------------------------------------------------------------ scripting
     def add(

@@ -1,5 +1,5 @@
 """Shared fixtures: settings in a temp dir, a migrated database on SQLite and PostgreSQL, the
-world, the service on it and a fitted engine (each built by :mod:`testkit.factories`).
+world, the service on it, a fitted engine and a fake TMDb (each built by :mod:`testkit.factories`).
 
 Every test that takes ``db`` runs twice, once per backend. PostgreSQL runs come from a private
 server this test run starts itself; where the binaries are missing they are skipped with the
@@ -23,6 +23,7 @@ from recsys.services import Marquee
 from recsys.store.db import Database
 from testkit import factories
 from testkit.pg_server import PostgresServer, find_bindir
+from testkit.tmdb_server import FakeTmdb
 from testkit.world import write_world
 
 # Hypothesis checks properties, not speed: its default 200 ms deadline per example failed a
@@ -132,6 +133,13 @@ def service(
 def engine() -> Engine:
     """An engine fitted on the tiny frames of :mod:`testkit.frames` (one per test module)."""
     return factories.tiny_engine()
+
+
+@pytest.fixture
+def tmdb() -> Iterator[FakeTmdb]:
+    """A fake TMDb on a free loopback port (:mod:`testkit.tmdb_server`), stopped after the test."""
+    with FakeTmdb() as server:
+        yield server
 
 
 def shared_data(*parts: str) -> Path:

@@ -22,18 +22,12 @@ PASSWORD = "Secret-pass1"
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeTmdb]:
-    with FakeTmdb() as server:
-        yield server
-
-
-@pytest.fixture
-def served(service: Marquee, fake: FakeTmdb) -> Iterator[Marquee]:
+def served(service: Marquee, tmdb: FakeTmdb) -> Iterator[Marquee]:
     """The service with a trained engine and TMDb (the fake) through the database cache."""
     from recsys.lifecycle.training import load_or_train_engine
 
     status = load_or_train_engine(service.settings, service.db)
-    client = TmdbClient(fake.settings(service.settings), DatabaseArtCache(service.db))
+    client = TmdbClient(tmdb.settings(service.settings), DatabaseArtCache(service.db))
     yield Marquee(service.settings, service.db, status.engine, client, clock=service.clock)
     client.close()
 
@@ -91,17 +85,17 @@ def test_without_a_key_the_section_says_what_it_needs(service: Marquee) -> None:
 
 
 def test_services_are_checked_against_the_regions_list_and_stored(
-    served: Marquee, fake: FakeTmdb
+    served: Marquee, tmdb: FakeTmdb
 ) -> None:
     uid = _onboard(served)
-    fake.region_providers("GB", "Netflix", "Disney Plus", "Mubi")
+    tmdb.region_providers("GB", "Netflix", "Disney Plus", "Mubi")
     listed = served.streaming.provider_list("GB")
     assert [p.name for p in listed.providers] == ["Netflix", "Disney Plus", "Mubi"]
     assert listed.credit == "Availability data from JustWatch"
-    assert fake.count(None, endpoint="provider_list") == 2  # movie + tv lists
+    assert tmdb.count(None, endpoint="provider_list") == 2  # movie + tv lists
     served.streaming.provider_list("GB")
-    assert fake.count(None, endpoint="provider_list") == 2  # cached
-    netflix, mubi = fake.provider_id("Netflix"), fake.provider_id("Mubi")
+    assert tmdb.count(None, endpoint="provider_list") == 2  # cached
+    netflix, mubi = tmdb.provider_id("Netflix"), tmdb.provider_id("Mubi")
     for bad, message in (
         ([netflix, 999_999], "not one TMDb lists for GB"),
         (["x"], "not a service number"),
@@ -127,19 +121,19 @@ def test_services_are_checked_against_the_regions_list_and_stored(
         served.streaming.set_only(uid, True)
 
 
-def test_only_what_i_can_stream_keeps_streamable_picks(served: Marquee, fake: FakeTmdb) -> None:
+def test_only_what_i_can_stream_keeps_streamable_picks(served: Marquee, tmdb: FakeTmdb) -> None:
     uid = _onboard(served)
     plain = served.picks.home_sections(uid, k=4, log_impressions=False, fresh=False)
     deep = served.picks.home_sections(uid, k=20, log_impressions=False, fresh=False)
     movies = [c.tconst for c in deep["movie"]]
     streamable = set(movies[1::2])  # every other title of the deep list
     for t in movies:
-        fake.watch_providers(t, "GB", flatrate=["Mubi"] if t in streamable else ["Elsewhere"])
+        tmdb.watch_providers(t, "GB", flatrate=["Mubi"] if t in streamable else ["Elsewhere"])
     for t in [c.tconst for c in deep["tv"]]:
-        fake.watch_providers(t, "GB", flatrate=["Mubi"])
-    fake.region_providers("GB", "Mubi", "Netflix", "Elsewhere")
+        tmdb.watch_providers(t, "GB", flatrate=["Mubi"])
+    tmdb.region_providers("GB", "Mubi", "Netflix", "Elsewhere")
     served.streaming.set_services(
-        uid, "GB", [fake.provider_id("Mubi"), fake.provider_id("Netflix")]
+        uid, "GB", [tmdb.provider_id("Mubi"), tmdb.provider_id("Netflix")]
     )
     served.streaming.set_only(uid, True)
     # the first list: availability unknown, so unfiltered; the lookups go on in the background

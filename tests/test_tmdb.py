@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -27,39 +27,9 @@ from recsys.tmdb.client import (
     _retry_after_s,
     parse_find,
 )
-from testkit.tmdb_server import FakeTmdb
+from testkit.tmdb_server import FAST_RETRY, FakeTmdb, MonotonicClock
 
 JWT = "eyJhbGciOiJIUzI1NiJ9." + "a" * 120 + ".signature_part_0123456789"
-FAST = RetryPolicy(attempts=3, backoff_s=0.02, backoff_max_s=0.05, retry_after_cap_s=2.0)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def tmdb() -> Iterator[FakeTmdb]:
-    with FakeTmdb() as server:
-        yield server
-
-
-def client_for(
-    server: FakeTmdb,
-    cache: MemoryArtCache | None = None,
-    *,
-    timeout_s: float = 0.3,
-    **kwargs: object,
-) -> TmdbClient:
-    kwargs.setdefault("retry", FAST)
-    return TmdbClient(
-        server.settings(tmdb_timeout_s=timeout_s),
-        cache if cache is not None else MemoryArtCache(),
-        **kwargs,  # type: ignore[arg-type]
-    )
 
 
 # ---------------------------------------------------------------------- success
@@ -72,7 +42,7 @@ def test_movie_result(tmdb: FakeTmdb) -> None:
         backdrop_path="/back.jpg",
         tmdb_id=278,
     )
-    art = client_for(tmdb).fetch("tt0111161")
+    art = tmdb.client().fetch("tt0111161")
     assert art == TitleArt(
         tconst="tt0111161",
         poster_url=f"{tmdb.image_base}w342/shaw.jpg",
@@ -92,14 +62,14 @@ def test_movie_result(tmdb: FakeTmdb) -> None:
 
 def test_tv_result(tmdb: FakeTmdb) -> None:
     tmdb.add("tt0903747", kind="tv", title="Breaking Bad", poster_path=None, overview="Chemistry.")
-    art = client_for(tmdb).fetch("tt0903747")
+    art = tmdb.client().fetch("tt0903747")
     assert art.found and art.media_type == "tv" and art.title == "Breaking Bad"
     assert art.poster_url is None and art.overview == "Chemistry."
 
 
 def test_read_access_token_goes_in_the_header() -> None:
     with FakeTmdb(api_key="unused", token=JWT) as server:
-        art = client_for(server).fetch("tt0000001")
+        art = server.client().fetch("tt0000001")
         assert art.found
         (request,) = server.requests
         assert request.authorization == f"Bearer {JWT}"
@@ -108,12 +78,12 @@ def test_read_access_token_goes_in_the_header() -> None:
 
 def test_hostile_image_paths_are_dropped(tmdb: FakeTmdb) -> None:
     tmdb.add("tt0000002", poster_path='/x.jpg" onerror="alert(1)', backdrop_path="//evil/x.jpg")
-    art = client_for(tmdb).fetch("tt0000002")
+    art = tmdb.client().fetch("tt0000002")
     assert art.found and art.poster_url is None and art.backdrop_url is None
 
 
 def test_not_an_imdb_id_is_never_sent(tmdb: FakeTmdb) -> None:
-    art = client_for(tmdb).fetch("../../3/movie/1")
+    art = tmdb.client().fetch("../../3/movie/1")
     assert not art.found and art.error is None
     assert tmdb.count() == 0
 
@@ -126,8 +96,8 @@ def test_attribution_notice() -> None:
 
 # ---------------------------------------------------------------------- caching
 def test_hits_cached_for_thirty_days(tmdb: FakeTmdb) -> None:
-    clock = Clock()
-    client = client_for(tmdb, MemoryArtCache(clock=clock))
+    clock = MonotonicClock()
+    client = tmdb.client(MemoryArtCache(clock=clock))
     assert client.fetch("tt0000003").found
     clock.now += HIT_TTL_S - 60
     assert client.fetch("tt0000003").found
@@ -140,8 +110,8 @@ def test_hits_cached_for_thirty_days(tmdb: FakeTmdb) -> None:
 @pytest.mark.parametrize("behaviour", ["404", "empty"])
 def test_misses_cached_for_a_day(tmdb: FakeTmdb, behaviour: str) -> None:
     tmdb.behave(None, behaviour)
-    clock = Clock()
-    client = client_for(tmdb, MemoryArtCache(clock=clock))
+    clock = MonotonicClock()
+    client = tmdb.client(MemoryArtCache(clock=clock))
     first = client.fetch("tt0000004")
     assert first == TitleArt("tt0000004")  # a genuine miss: not found, no error
     assert client.fetch("tt0000004") == first
@@ -182,7 +152,7 @@ def test_a_broken_cache_does_not_break_lookups(
         def put(self, tconst: str, art: TitleArt, ttl_seconds: float) -> None:
             raise RuntimeError("db down")
 
-    client = TmdbClient(tmdb.settings(tmdb_timeout_s=0.3), Broken(), retry=FAST)
+    client = tmdb.client(Broken())
     assert client.fetch("tt0000005").found
     with caplog.at_level(logging.ERROR, logger="recsys.tmdb.client"):
         arts = client.fetch_many(["tt0000005", "tt0000006"])
@@ -207,14 +177,14 @@ def test_cache_hits_come_from_one_get_many_call(tmdb: FakeTmdb) -> None:
             raise AssertionError("nothing to store")
 
     cache = BatchOnly({t: TitleArt(t, found=True, title=t) for t in ("tt0000021", "tt0000022")})
-    client = TmdbClient(tmdb.settings(tmdb_timeout_s=0.3), cache, retry=FAST)
+    client = tmdb.client(cache)
     arts = client.fetch_many(["tt0000022", "tt0000021"])
     assert list(arts) == ["tt0000022", "tt0000021"] and all(a.found for a in arts.values())
     assert tmdb.count() == 0
 
 
 def test_memory_cache_get_many_returns_live_entries_only() -> None:
-    clock = Clock()
+    clock = MonotonicClock()
     cache = MemoryArtCache(clock=clock)
     cache.put("tt1", TitleArt("tt1"), 10)
     cache.put("tt2", TitleArt("tt2", found=True), 100)
@@ -230,7 +200,7 @@ def test_401_logs_once_opens_the_breaker_and_is_not_retried(
 ) -> None:
     tmdb.behave(None, "401")
     retry = RetryPolicy(attempts=3, backoff_s=0.01, auth_cooldown_s=0.1)
-    client = client_for(tmdb, retry=retry)
+    client = tmdb.client(retry=retry)
     with caplog.at_level(logging.ERROR, logger="recsys.tmdb.client"):
         assert client.fetch("tt0000007").error == "unauthorized"
         assert tmdb.count() == 1
@@ -249,7 +219,7 @@ def test_wrong_key_is_a_401_from_the_server(tmdb: FakeTmdb) -> None:
 
 def test_429_retry_after_is_honoured(tmdb: FakeTmdb) -> None:
     tmdb.behave("tt0000010", "429:1", "ok")
-    client = client_for(tmdb, retry=RetryPolicy(retry_after_cap_s=2.0, budget_s=3.0))
+    client = tmdb.client(retry=RetryPolicy(retry_after_cap_s=2.0, budget_s=3.0))
     start = time.monotonic()
     art = client.fetch("tt0000010")
     elapsed = time.monotonic() - start
@@ -261,7 +231,7 @@ def test_429_retry_after_is_honoured(tmdb: FakeTmdb) -> None:
 
 def test_429_beyond_the_cap_gives_up_and_holds_everyone_off(tmdb: FakeTmdb) -> None:
     tmdb.behave("tt0000011", "429:30")
-    client = client_for(tmdb, retry=RetryPolicy(retry_after_cap_s=1.0, budget_s=1.0))
+    client = tmdb.client(retry=RetryPolicy(retry_after_cap_s=1.0, budget_s=1.0))
     start = time.monotonic()
     assert client.fetch("tt0000011").error == "rate_limited"
     assert client.fetch("tt0000012").error == "rate_limited"  # not even asked
@@ -271,14 +241,14 @@ def test_429_beyond_the_cap_gives_up_and_holds_everyone_off(tmdb: FakeTmdb) -> N
 
 def test_500_then_success_via_retry(tmdb: FakeTmdb) -> None:
     tmdb.behave("tt0000013", "500", "500", "ok")
-    art = client_for(tmdb).fetch("tt0000013")
+    art = tmdb.client().fetch("tt0000013")
     assert art.found
     assert tmdb.count("tt0000013") == 3
 
 
 def test_persistent_500_gives_up_and_is_not_cached(tmdb: FakeTmdb) -> None:
     tmdb.behave(None, "500")
-    client = client_for(tmdb)
+    client = tmdb.client()
     assert client.fetch("tt0000014").error == "http_500"
     assert tmdb.count() == 3  # attempts, not more
     tmdb.behave(None, "ok")
@@ -287,7 +257,7 @@ def test_persistent_500_gives_up_and_is_not_cached(tmdb: FakeTmdb) -> None:
 
 def test_timeout_is_bounded_and_not_cached(tmdb: FakeTmdb) -> None:
     tmdb.behave("tt0000015", "slow:5", "slow:5", "slow:5", "ok")
-    client = client_for(tmdb, timeout_s=0.2, retry=RetryPolicy(backoff_s=0.02, budget_s=0.5))
+    client = tmdb.client(timeout_s=0.2, retry=RetryPolicy(backoff_s=0.02, budget_s=0.5))
     start = time.monotonic()
     art = client.fetch("tt0000015")
     elapsed = time.monotonic() - start
@@ -306,7 +276,7 @@ def test_default_budget_is_a_little_more_than_the_timeout(tmdb: FakeTmdb) -> Non
 
 def test_garbage_body_is_a_failure_not_a_crash(tmdb: FakeTmdb) -> None:
     tmdb.behave("tt0000017", "garbage", "ok")
-    client = client_for(tmdb)
+    client = tmdb.client()
     assert client.fetch("tt0000017").error == "bad_response"
     assert tmdb.count() == 1
     assert client.fetch("tt0000017").found  # the failure was not cached
@@ -321,7 +291,7 @@ def test_wrong_json_shape_is_a_failure() -> None:
 
 def test_unreachable_server_is_a_connection_failure() -> None:
     settings = Settings(tmdb_api_key="k", tmdb_api_base="http://127.0.0.1:9", tmdb_timeout_s=0.3)
-    art = TmdbClient(settings, MemoryArtCache(), retry=FAST).fetch("tt0000018")
+    art = TmdbClient(settings, MemoryArtCache(), retry=FAST_RETRY).fetch("tt0000018")
     assert art.error == "connection"
 
 
@@ -329,7 +299,7 @@ def test_unreachable_server_is_a_connection_failure() -> None:
 def test_breaker_opens_then_half_opens(tmdb: FakeTmdb) -> None:
     tmdb.behave(None, "500")
     breaker = CircuitBreaker(threshold=3, cooldown_s=0.3)
-    client = client_for(tmdb, retry=RetryPolicy(attempts=1), breaker=breaker)
+    client = tmdb.client(retry=RetryPolicy(attempts=1), breaker=breaker)
     for i in range(3):
         assert client.fetch(f"tt100000{i}").error == "http_500"
     assert breaker.state == "open" and tmdb.count() == 3
@@ -347,7 +317,7 @@ def test_breaker_opens_then_half_opens(tmdb: FakeTmdb) -> None:
 
 
 def test_half_open_lets_one_probe_through() -> None:
-    clock = Clock()
+    clock = MonotonicClock()
     breaker = CircuitBreaker(threshold=2, cooldown_s=10, clock=clock)
     breaker.record_failure()
     assert breaker.state == "closed" and breaker.allow()
@@ -371,7 +341,7 @@ def test_success_resets_the_failure_count() -> None:
 # ---------------------------------------------------------------------- fetch_many
 def test_fetch_many_runs_in_parallel_then_uses_the_cache(tmdb: FakeTmdb) -> None:
     tmdb.behave(None, "slow:0.2")
-    client = client_for(tmdb, timeout_s=1.0, max_workers=8)
+    client = tmdb.client(timeout_s=1.0, max_workers=8)
     tconsts = [f"tt20000{i:02d}" for i in range(16)]
     start = time.monotonic()
     arts = client.fetch_many([*tconsts, tconsts[0]])
@@ -388,7 +358,7 @@ def test_fetch_many_runs_in_parallel_then_uses_the_cache(tmdb: FakeTmdb) -> None
 
 def test_fetch_many_returns_on_time_and_finishes_in_the_background(tmdb: FakeTmdb) -> None:
     tmdb.behave(None, "slow:0.4")
-    client = client_for(tmdb, timeout_s=1.0)
+    client = tmdb.client(timeout_s=1.0)
     start = time.monotonic()
     arts = client.fetch_many(["tt3000001", "tt3000002"], wait_s=0.1)
     assert time.monotonic() - start < 0.3
@@ -401,7 +371,7 @@ def test_fetch_many_returns_on_time_and_finishes_in_the_background(tmdb: FakeTmd
 def test_fetch_many_with_a_dead_server_stays_bounded(tmdb: FakeTmdb) -> None:
     tmdb.behave(None, "slow:5")
     breaker = CircuitBreaker(threshold=4, cooldown_s=60)
-    client = client_for(tmdb, timeout_s=0.2, breaker=breaker, retry=RetryPolicy(budget_s=0.3))
+    client = tmdb.client(timeout_s=0.2, breaker=breaker, retry=RetryPolicy(budget_s=0.3))
     start = time.monotonic()
     arts = client.fetch_many([f"tt40000{i:02d}" for i in range(20)])
     assert time.monotonic() - start < 1.2  # never much more than one budget
@@ -429,7 +399,7 @@ def test_retry_after_parsing() -> None:
 
 
 def test_rate_limit_pause_is_shared_capped_and_kept_within_the_deadline() -> None:
-    clock = Clock()
+    clock = MonotonicClock()
     pause = RateLimitPause(max_s=60.0, clock=clock)
     assert pause.wait(deadline=clock.now)  # no pause: go at once
     pause.hold(30)
@@ -443,7 +413,7 @@ def test_rate_limit_pause_is_shared_capped_and_kept_within_the_deadline() -> Non
 
 
 def test_late_results_do_not_undo_an_open_breaker() -> None:
-    clock = Clock()
+    clock = MonotonicClock()
     breaker = CircuitBreaker(threshold=1, cooldown_s=10, clock=clock)
     breaker.trip(3600)  # a 401
     breaker.record_failure()  # a timeout from a request already in flight
@@ -456,7 +426,7 @@ def test_late_results_do_not_undo_an_open_breaker() -> None:
 
 def test_concurrent_lookups_of_one_title_share_a_request(tmdb: FakeTmdb) -> None:
     tmdb.behave(None, "slow:0.2")
-    client = client_for(tmdb, timeout_s=1.0)
+    client = tmdb.client(timeout_s=1.0)
     with ThreadPoolExecutor(6) as pool:
         arts = list(pool.map(client.fetch, ["tt5000001"] * 6))
     assert all(a.found for a in arts)
@@ -474,7 +444,7 @@ def test_fetch_many_reads_the_cache_in_one_batch(tmdb: FakeTmdb) -> None:
             return super().get_many(tconsts)
 
     cache = Counting()
-    client = client_for(tmdb, cache)
+    client = tmdb.client(cache)
     client.fetch_many(["tt6000001", "tt6000002"])
     assert client.fetch_many(["tt6000001", "tt6000002"])["tt6000002"].found
     assert cache.batches == 2 and tmdb.count() == 2
@@ -496,7 +466,7 @@ def test_with_the_database_cache(tmdb: FakeTmdb, db: Database) -> None:
     tmdb.add("tt7000001", title="Über <Film>", overview="Ça & ça", poster_path="/p.jpg")
     tmdb.behave("tt7000002", "404")
     tmdb.behave("tt7000003", "500")
-    client = TmdbClient(tmdb.settings(tmdb_timeout_s=0.3), DatabaseArtCache(db), retry=FAST)
+    client = tmdb.client(DatabaseArtCache(db))
     first = client.fetch_many(["tt7000001", "tt7000002", "tt7000003"])
     assert first["tt7000001"].title == "Über <Film>"
     assert first["tt7000003"].error == "http_500"

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pandas as pd
 import pytest
 
 from recsys.store.db import Database
 from recsys.store.tmdb_cache import DatabaseArtCache
-from recsys.tmdb.client import ArtCache, MemoryArtCache, RetryPolicy, TmdbClient
+from recsys.tmdb.client import ArtCache, MemoryArtCache, TmdbClient
 from recsys.tmdb.neighbours import (
     IDS_TTL_S,
     MAX_FAILURES_IN_A_ROW,
@@ -21,39 +19,24 @@ from recsys.tmdb.neighbours import (
     parse_recommendations,
 )
 from recsys.tmdb.resilience import CircuitBreaker
-from testkit.tmdb_server import FakeTmdb
+from testkit.tmdb_server import FAST_RETRY, FakeTmdb, MonotonicClock
 
-FAST = RetryPolicy(attempts=3, backoff_s=0.02, backoff_max_s=0.05, retry_after_cap_s=2.0)
 SHOW = "tt0903747"
 RECOMMENDED = ("tt1000001", "tt1000002", "tt1000003")
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def tmdb() -> Iterator[FakeTmdb]:
-    with FakeTmdb() as server:
-        server.add(SHOW, kind="tv", title="Breaking Bad")
-        server.recommendations(SHOW, *RECOMMENDED)
-        yield server
+def tmdb(tmdb: FakeTmdb) -> FakeTmdb:
+    """The shared fake TMDb, with :data:`SHOW` and its :data:`RECOMMENDED` shows."""
+    tmdb.add(SHOW, kind="tv", title="Breaking Bad")
+    tmdb.recommendations(SHOW, *RECOMMENDED)
+    return tmdb
 
 
 def neighbours_for(
     server: FakeTmdb, cache: ArtCache | None = None, **kwargs: object
 ) -> TvNeighbours:
-    kwargs.setdefault("retry", FAST)
-    client = TmdbClient(
-        server.settings(tmdb_timeout_s=0.3),
-        cache if cache is not None else MemoryArtCache(),
-        **kwargs,  # type: ignore[arg-type]
-    )
-    return TvNeighbours(client)
+    return TvNeighbours(server.client(cache, **kwargs))  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------- parsing
@@ -96,7 +79,7 @@ def test_recommendations_map_to_tconsts_in_tmdb_order(tmdb: FakeTmdb) -> None:
 
 
 def test_neighbours_are_cached_a_week_and_ids_a_month(tmdb: FakeTmdb) -> None:
-    clock = Clock()
+    clock = MonotonicClock()
     cache = MemoryArtCache(clock=clock)
     lookups = neighbours_for(tmdb, cache)
     first = lookups.for_show(SHOW)
@@ -181,7 +164,7 @@ def test_gather_stops_when_the_breaker_opens(tmdb: FakeTmdb) -> None:
     assert got.stopped == "breaker_open" and got.asked == 2 and got.failed == 2
     assert dict(got.neighbours) == {}
     assert tmdb.count(endpoint="recommendations") == 0
-    assert tmdb.count() <= 2 * FAST.attempts
+    assert tmdb.count() <= 2 * FAST_RETRY.attempts
 
 
 def test_gather_stops_when_one_endpoint_keeps_failing(tmdb: FakeTmdb) -> None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
 from recsys.store.db import Database
 from recsys.store.tmdb_cache import DatabaseArtCache
-from recsys.tmdb.client import MemoryArtCache, RetryPolicy, TitleArt, TmdbClient
+from recsys.tmdb.client import ArtCache, MemoryArtCache, TitleArt, TmdbClient
 from recsys.tmdb.extras import (
     NO_TRAILER_TTL_S,
     PROVIDERS_TTL_S,
@@ -29,34 +28,13 @@ from recsys.tmdb.watch import (
     trailer_from_json,
     trailer_to_json,
 )
-from testkit.tmdb_server import FakeTmdb, video
+from testkit.tmdb_server import FakeTmdb, MonotonicClock, video
 
 IMG = "https://image.tmdb.org/t/p/"
-FAST = RetryPolicy(attempts=3, backoff_s=0.02, backoff_max_s=0.05, retry_after_cap_s=2.0)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def tmdb() -> Iterator[FakeTmdb]:
-    with FakeTmdb() as server:
-        yield server
-
-
-def extras_for(server: FakeTmdb, cache: object | None = None, **kwargs: object) -> TitleExtras:
-    kwargs.setdefault("retry", FAST)
-    client = TmdbClient(
-        server.settings(tmdb_timeout_s=0.3),
-        cache if cache is not None else MemoryArtCache(),  # type: ignore[arg-type]
-        **kwargs,  # type: ignore[arg-type]
-    )
-    return TitleExtras(client)
+def extras_for(server: FakeTmdb, cache: ArtCache | None = None) -> TitleExtras:
+    return TitleExtras(server.client(cache))
 
 
 # ---------------------------------------------------------------------- region
@@ -239,7 +217,7 @@ def test_tv_titles_use_the_tv_endpoints(tmdb: FakeTmdb) -> None:
 
 
 def test_extras_are_cached_with_their_ttls(tmdb: FakeTmdb) -> None:
-    clock = Clock()
+    clock = MonotonicClock()
     cache = MemoryArtCache(clock=clock)
     tmdb.watch_providers("tt0000001", "US", buy=["Apple TV"])
     extras = extras_for(tmdb, cache)
@@ -258,7 +236,7 @@ def test_extras_are_cached_with_their_ttls(tmdb: FakeTmdb) -> None:
 
 
 def test_a_found_trailer_is_kept_a_week(tmdb: FakeTmdb) -> None:
-    clock = Clock()
+    clock = MonotonicClock()
     cache = MemoryArtCache(clock=clock)
     tmdb.videos("tt0000002", video("weektrailer"))
     extras = extras_for(tmdb, cache)

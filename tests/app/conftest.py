@@ -22,6 +22,7 @@ from recsys.services import Marquee
 from recsys.store.db import Database
 from testkit import factories
 from testkit.apptest import steady_pages_manager
+from testkit.tmdb_server import FakeTmdb
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Popcorn#2024"
@@ -108,6 +109,24 @@ def engine_service(service: Marquee, template_engine: Engine) -> Marquee:
 def make_app(secrets: dict[str, str]) -> Callable[[], AppTest]:
     def make() -> AppTest:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        for key, value in secrets.items():
+            at.secrets[key] = value
+        return at
+
+    return make
+
+
+def with_tmdb(
+    make_app: Callable[[], AppTest], tmdb: FakeTmdb, **secrets: str
+) -> Callable[[], AppTest]:
+    """``make_app`` with the app's TMDb secrets aimed at the fake ``tmdb``, plus ``secrets``."""
+
+    def make() -> AppTest:
+        at = make_app()
+        at.secrets["TMDB_API_KEY"] = tmdb.api_key
+        at.secrets["TMDB_API_BASE"] = tmdb.base_url
+        at.secrets["TMDB_IMAGE_BASE"] = tmdb.image_base
+        at.secrets["TMDB_TIMEOUT_S"] = "1"
         for key, value in secrets.items():
             at.secrets[key] = value
         return at

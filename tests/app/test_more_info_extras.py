@@ -2,37 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from testkit.tmdb_server import FakeTmdb, video
-from tests.app.conftest import add_user, keyed, logged_in, no_error
+from testkit.tmdb_server import video
+from tests.app.conftest import add_user, keyed, logged_in, no_error, with_tmdb
 
 TRAILER = "dQw4w9WgXcQ"
-
-
-@pytest.fixture
-def tmdb() -> Iterator[FakeTmdb]:
-    with FakeTmdb() as server:
-        yield server
-
-
-def _with_tmdb(
-    make_app: Callable[[], AppTest], tmdb: FakeTmdb, **extra: str
-) -> Callable[[], AppTest]:
-    def make() -> AppTest:
-        at = make_app()
-        at.secrets["TMDB_API_KEY"] = tmdb.api_key
-        at.secrets["TMDB_API_BASE"] = tmdb.base_url
-        at.secrets["TMDB_IMAGE_BASE"] = tmdb.image_base
-        at.secrets["TMDB_TIMEOUT_S"] = "1"
-        for key, value in extra.items():
-            at.secrets[key] = value
-        return at
-
-    return make
 
 
 def _html(at: AppTest) -> str:
@@ -47,7 +23,7 @@ def _open(at: AppTest, tconst: str) -> AppTest:
 
 def test_more_info_shows_the_trailer_and_offers_grouped(make_app, service, tmdb) -> None:
     add_user(service, onboarded=True)
-    at = logged_in(_with_tmdb(make_app, tmdb, MARQUEE_WATCH_REGION="gb"))
+    at = logged_in(with_tmdb(make_app, tmdb, MARQUEE_WATCH_REGION="gb"))
     tconst = keyed(at, "info")[0]
     tmdb.watch_providers(
         tconst, "GB", flatrate=["Netflix"], ads=["Channel 4"], rent=["Apple TV"], buy=["Sky Store"]
@@ -90,7 +66,7 @@ def test_more_info_shows_the_trailer_and_offers_grouped(make_app, service, tmdb)
 @pytest.mark.parametrize("behaviour", ["500", "garbage", "429:30", "slow:5"])
 def test_a_failing_tmdb_says_not_available(make_app, service, tmdb, behaviour: str) -> None:
     add_user(service, onboarded=True)
-    at = logged_in(_with_tmdb(make_app, tmdb))
+    at = logged_in(with_tmdb(make_app, tmdb))
     tconst = keyed(at, "info")[0]
     tmdb.watch_providers(tconst, "US", flatrate=["Netflix"])
     tmdb.videos(tconst, video(TRAILER))

@@ -4,35 +4,10 @@ stream" (``filter_my_services``): every pick streams on them once availability i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
-import pytest
-from streamlit.testing.v1 import AppTest
-
 from recsys.services import Marquee
 from recsys.services.streaming import NEEDS_KEY
 from recsys.tmdb.streaming import settle
-from testkit.tmdb_server import FakeTmdb
-from tests.app.conftest import add_user, kept, logged_in, no_error
-
-
-@pytest.fixture
-def tmdb() -> Iterator[FakeTmdb]:
-    with FakeTmdb() as server:
-        yield server
-
-
-def _with_tmdb(make_app: Callable[[], AppTest], tmdb: FakeTmdb) -> Callable[[], AppTest]:
-    def make() -> AppTest:
-        at = make_app()
-        at.secrets["TMDB_API_KEY"] = tmdb.api_key
-        at.secrets["TMDB_API_BASE"] = tmdb.base_url
-        at.secrets["TMDB_IMAGE_BASE"] = tmdb.image_base
-        at.secrets["TMDB_TIMEOUT_S"] = "1"
-        at.secrets["MARQUEE_WATCH_REGION"] = "GB"
-        return at
-
-    return make
+from tests.app.conftest import add_user, kept, logged_in, no_error, with_tmdb
 
 
 def test_without_a_key_the_section_says_what_it_needs(make_app, service: Marquee) -> None:
@@ -48,7 +23,7 @@ def test_services_saved_and_home_keeps_what_streams(
     make_app, service: Marquee, engine_service: Marquee, tmdb
 ) -> None:
     uid = add_user(service, onboarded=True)
-    at = logged_in(_with_tmdb(make_app, tmdb))
+    at = logged_in(with_tmdb(make_app, tmdb, MARQUEE_WATCH_REGION="GB"))
     deep = {s: [c.tconst for c in cards] for s, cards in kept(at).home.sections.items()
             if s in ("movie", "tv")}  # fmt: skip
     candidates = engine_service.picks.home_sections(uid, k=60, log_impressions=False, fresh=False)

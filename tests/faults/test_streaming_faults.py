@@ -21,18 +21,12 @@ PASSWORD = "Secret-pass1"
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeTmdb]:
-    with FakeTmdb() as server:
-        yield server
-
-
-@pytest.fixture
-def served(sqlite_service: Marquee, fake: FakeTmdb) -> Iterator[Marquee]:
+def served(sqlite_service: Marquee, tmdb: FakeTmdb) -> Iterator[Marquee]:
     from recsys.lifecycle.training import load_or_train_engine
 
     base = sqlite_service
     status = load_or_train_engine(base.settings, base.db)
-    settings = fake.settings(base.settings, tmdb_timeout_s=TIMEOUT_S)
+    settings = tmdb.settings(base.settings, tmdb_timeout_s=TIMEOUT_S)
     client = TmdbClient(settings, DatabaseArtCache(base.db))
     yield Marquee(base.settings, base.db, status.engine, client)
     client.close()
@@ -50,33 +44,33 @@ def _user(m: Marquee) -> int:
 
 @pytest.mark.parametrize("behaviour", ["500", "garbage", "slow:5", "401"])
 def test_services_are_not_stored_while_tmdb_cannot_check_them(
-    served: Marquee, fake: FakeTmdb, behaviour: str
+    served: Marquee, tmdb: FakeTmdb, behaviour: str
 ) -> None:
     uid = _user(served)
-    fake.region_providers("GB", "Mubi")
-    fake.behave("GB", behaviour, endpoint="provider_list")
+    tmdb.region_providers("GB", "Mubi")
+    tmdb.behave("GB", behaviour, endpoint="provider_list")
     started = time.monotonic()
     listed = served.streaming.provider_list("GB")
     assert listed.error is not None and listed.providers == ()
     assert time.monotonic() - started < 3 * TIMEOUT_S + 1
     with pytest.raises(ServicesError, match=r"TMDb is not answering.*nothing was stored"):
-        served.streaming.set_services(uid, "GB", [fake.provider_id("Mubi")])
+        served.streaming.set_services(uid, "GB", [tmdb.provider_id("Mubi")])
     assert served.streaming.services(uid) is None
     assert served.art.cache.get_json("p:GB") is None  # type: ignore[union-attr]  # not cached
 
 
 @pytest.mark.parametrize("behaviour", ["500", "slow:5", "garbage"])
 def test_home_never_waits_and_shows_everything_while_tmdb_fails(
-    served: Marquee, fake: FakeTmdb, behaviour: str
+    served: Marquee, tmdb: FakeTmdb, behaviour: str
 ) -> None:
     uid = _user(served)
-    fake.region_providers("GB", "Mubi")
-    served.streaming.set_services(uid, "GB", [fake.provider_id("Mubi")])
+    tmdb.region_providers("GB", "Mubi")
+    served.streaming.set_services(uid, "GB", [tmdb.provider_id("Mubi")])
     plain = served.picks.home_sections(uid, k=4, log_impressions=False, fresh=False)
     plain_ids = [c.tconst for c in plain["movie"]]  # (their posters are cached now)
     served.streaming.set_only(uid, True)
     for endpoint in ("find", "providers"):  # TMDb down
-        fake.behave(None, behaviour, endpoint=endpoint)
+        tmdb.behave(None, behaviour, endpoint=endpoint)
     for _ in range(2):
         started = time.monotonic()
         lists = served.picks.home_sections(uid, k=4, log_impressions=False, fresh=False)
@@ -89,15 +83,15 @@ def test_home_never_waits_and_shows_everything_while_tmdb_fails(
 
 
 def test_an_open_breaker_is_reported_and_nothing_is_fetched(
-    served: Marquee, fake: FakeTmdb
+    served: Marquee, tmdb: FakeTmdb
 ) -> None:
     uid = _user(served)
-    fake.region_providers("GB", "Mubi")
-    served.streaming.set_services(uid, "GB", [fake.provider_id("Mubi")], only=True)
+    tmdb.region_providers("GB", "Mubi")
+    served.streaming.set_services(uid, "GB", [tmdb.provider_id("Mubi")], only=True)
     served.art.breaker.trip(60)  # type: ignore[union-attr]
-    before = fake.count(None, endpoint="providers")
+    before = tmdb.count(None, endpoint="providers")
     lists = served.picks.home_sections(uid, k=4, log_impressions=False, fresh=False)
     assert len(lists["movie"]) == 4
     found = served.streaming.availability(uid, [c.tconst for c in lists["movie"]])
     assert found is not None and found.error == "breaker_open"
-    assert fake.count(None, endpoint="providers") == before
+    assert tmdb.count(None, endpoint="providers") == before

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -19,12 +18,6 @@ from testkit.tmdb_server import DEFAULT_KEY, FakeTmdb
 
 #: A page may wait for posters a little longer than the per-title budget, never much more.
 TIMEOUT_S = 0.5
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTmdb]:
-    with FakeTmdb() as server:
-        yield server
 
 
 def _with_client(service: Marquee, settings: Settings) -> tuple[Marquee, TmdbClient]:
@@ -59,32 +52,32 @@ def test_tmdb_down_connection_refused(sqlite_service: Marquee) -> None:
     assert client.breaker.state in ("open", "half_open", "half-open")
 
 
-def test_tmdb_slow_times_out(sqlite_service: Marquee, fake: FakeTmdb) -> None:
-    fake.behave(None, "slow:5")
-    settings = fake.settings(sqlite_service.settings, tmdb_timeout_s=TIMEOUT_S)
+def test_tmdb_slow_times_out(sqlite_service: Marquee, tmdb: FakeTmdb) -> None:
+    tmdb.behave(None, "slow:5")
+    settings = tmdb.settings(sqlite_service.settings, tmdb_timeout_s=TIMEOUT_S)
     marquee, _ = _with_client(sqlite_service, settings)
     _assert_placeholders(marquee)
 
 
 @pytest.mark.parametrize("behaviour", ["garbage", "500", "empty", "404"])
-def test_tmdb_garbage_or_errors(sqlite_service: Marquee, fake: FakeTmdb, behaviour: str) -> None:
-    fake.behave(None, behaviour)
-    settings = fake.settings(sqlite_service.settings, tmdb_timeout_s=TIMEOUT_S)
+def test_tmdb_garbage_or_errors(sqlite_service: Marquee, tmdb: FakeTmdb, behaviour: str) -> None:
+    tmdb.behave(None, behaviour)
+    settings = tmdb.settings(sqlite_service.settings, tmdb_timeout_s=TIMEOUT_S)
     marquee, _ = _with_client(sqlite_service, settings)
     _assert_placeholders(marquee)
-    assert fake.count() > 0  # the client really asked
+    assert tmdb.count() > 0  # the client really asked
 
 
-def test_tmdb_recovers_after_garbage(sqlite_service: Marquee, fake: FakeTmdb) -> None:
+def test_tmdb_recovers_after_garbage(sqlite_service: Marquee, tmdb: FakeTmdb) -> None:
     """Failures are not cached: once TMDb answers properly, the posters appear."""
-    fake.behave(None, "garbage")
-    settings = fake.settings(sqlite_service.settings, tmdb_timeout_s=TIMEOUT_S)
+    tmdb.behave(None, "garbage")
+    settings = tmdb.settings(sqlite_service.settings, tmdb_timeout_s=TIMEOUT_S)
     marquee, _ = _with_client(sqlite_service, settings)
     tconst = marquee.picks.search("a", limit=1)[0].tconst
     assert marquee.picks.cards([tconst])[0].poster_url is None
-    fake.behave(None, "ok")
+    tmdb.behave(None, "ok")
     card = marquee.picks.cards([tconst])[0]
-    assert card.poster_url is not None and card.poster_url.startswith(fake.image_base)
+    assert card.poster_url is not None and card.poster_url.startswith(tmdb.image_base)
 
 
 class _Exploding:

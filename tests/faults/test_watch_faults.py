@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -22,22 +21,16 @@ TIMEOUT_S = 0.5
 BUDGET_S = 1.5 * TIMEOUT_S
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeTmdb]:
-    with FakeTmdb() as server:
-        yield server
-
-
 def _service(base: Marquee, settings: Settings) -> tuple[Marquee, TmdbClient]:
     client = TmdbClient(settings, MemoryArtCache())
     return Marquee(base.settings, base.db, art=client), client
 
 
-def _title(fake: FakeTmdb, marquee: Marquee) -> str:
-    """A title with offers and a trailer on the fake."""
+def _title(tmdb: FakeTmdb, marquee: Marquee) -> str:
+    """A title with offers and a trailer on the tmdb."""
     tconst = marquee.picks.search("a", limit=1)[0].tconst
-    fake.watch_providers(tconst, "US", flatrate=["Netflix"])
-    fake.videos(tconst, video("faulttrail1"))
+    tmdb.watch_providers(tconst, "US", flatrate=["Netflix"])
+    tmdb.videos(tconst, video("faulttrail1"))
     return tconst
 
 
@@ -49,43 +42,43 @@ def _ask(marquee: Marquee, tconst: str) -> tuple[object, float]:
 
 @pytest.mark.parametrize("behaviour", ["500", "429:30", "garbage", "slow:5", "401"])
 def test_failures_give_no_extras_quickly(
-    sqlite_service: Marquee, fake: FakeTmdb, behaviour: str
+    sqlite_service: Marquee, tmdb: FakeTmdb, behaviour: str
 ) -> None:
-    marquee, _ = _service(sqlite_service, fake.settings(tmdb_timeout_s=TIMEOUT_S))
-    tconst = _title(fake, marquee)
+    marquee, _ = _service(sqlite_service, tmdb.settings(tmdb_timeout_s=TIMEOUT_S))
+    tconst = _title(tmdb, marquee)
     marquee.picks.cards([tconst])  # the poster (and TMDb id) is known, as on Home
     for endpoint in ("providers", "videos"):
-        fake.behave(None, behaviour, endpoint=endpoint)
+        tmdb.behave(None, behaviour, endpoint=endpoint)
     extras, elapsed = _ask(marquee, tconst)
     assert extras is not None
     assert extras.providers.error is not None and extras.providers.empty  # type: ignore[attr-defined]
     assert extras.trailer is None  # type: ignore[attr-defined]
     assert elapsed < BUDGET_S + 0.5  # both requests share one budget, in parallel
-    assert fake.count(tconst, endpoint="providers") >= 1  # it really asked
+    assert tmdb.count(tconst, endpoint="providers") >= 1  # it really asked
 
 
-def test_a_failure_is_not_cached(sqlite_service: Marquee, fake: FakeTmdb) -> None:
-    marquee, _ = _service(sqlite_service, fake.settings(tmdb_timeout_s=TIMEOUT_S))
-    tconst = _title(fake, marquee)
-    fake.behave(None, "garbage", endpoint="providers")
-    fake.behave(None, "500", endpoint="videos")
+def test_a_failure_is_not_cached(sqlite_service: Marquee, tmdb: FakeTmdb) -> None:
+    marquee, _ = _service(sqlite_service, tmdb.settings(tmdb_timeout_s=TIMEOUT_S))
+    tconst = _title(tmdb, marquee)
+    tmdb.behave(None, "garbage", endpoint="providers")
+    tmdb.behave(None, "500", endpoint="videos")
     first = marquee.picks.more_info_extras(tconst, "US")
     assert first is not None and first.providers.error == "bad_response"
-    fake.reset()
+    tmdb.reset()
     again = marquee.picks.more_info_extras(tconst, "US")
     assert again is not None and again.providers.error is None
     assert again.providers.stream[0].name == "Netflix"
     assert again.trailer is not None and again.trailer.key == "faulttrail1"
 
 
-def test_a_failing_find_gives_no_extras(sqlite_service: Marquee, fake: FakeTmdb) -> None:
-    marquee, _ = _service(sqlite_service, fake.settings(tmdb_timeout_s=TIMEOUT_S))
-    tconst = _title(fake, sqlite_service)  # no art source: the title's /find is not cached
-    fake.behave(None, "slow:5")  # /find never answers in time
+def test_a_failing_find_gives_no_extras(sqlite_service: Marquee, tmdb: FakeTmdb) -> None:
+    marquee, _ = _service(sqlite_service, tmdb.settings(tmdb_timeout_s=TIMEOUT_S))
+    tconst = _title(tmdb, sqlite_service)  # no art source: the title's /find is not cached
+    tmdb.behave(None, "slow:5")  # /find never answers in time
     extras, elapsed = _ask(marquee, tconst)
     assert extras.providers.error == "timeout" and extras.trailer is None  # type: ignore[attr-defined]
     assert elapsed < BUDGET_S + 1.0
-    assert fake.count(endpoint="providers") == fake.count(endpoint="videos") == 0
+    assert tmdb.count(endpoint="providers") == tmdb.count(endpoint="videos") == 0
 
 
 def test_a_dead_tmdb_opens_the_breaker(sqlite_service: Marquee) -> None:
@@ -108,14 +101,14 @@ def test_a_dead_tmdb_opens_the_breaker(sqlite_service: Marquee) -> None:
     assert elapsed < 0.2
 
 
-def test_without_a_key_the_extras_are_absent(sqlite_service: Marquee, fake: FakeTmdb) -> None:
-    marquee, _ = _service(sqlite_service, fake.settings(tmdb_api_key=""))
+def test_without_a_key_the_extras_are_absent(sqlite_service: Marquee, tmdb: FakeTmdb) -> None:
+    marquee, _ = _service(sqlite_service, tmdb.settings(tmdb_api_key=""))
     tconst = marquee.picks.search("a", limit=1)[0].tconst
     assert marquee.picks.more_info_extras(tconst, "US") is None
     assert marquee.picks.where_to_watch(tconst, "US") is None
     assert marquee.picks.trailer(tconst) is None
     assert Marquee(sqlite_service.settings, sqlite_service.db).picks.trailer(tconst) is None
-    assert fake.requests == []
+    assert tmdb.requests == []
 
 
 class _Exploding(TmdbClient):
@@ -125,8 +118,8 @@ class _Exploding(TmdbClient):
         raise RuntimeError("boom")
 
 
-def test_a_crashing_client_gives_no_extras(sqlite_service: Marquee, fake: FakeTmdb) -> None:
-    client = _Exploding(fake.settings(), MemoryArtCache())
+def test_a_crashing_client_gives_no_extras(sqlite_service: Marquee, tmdb: FakeTmdb) -> None:
+    client = _Exploding(tmdb.settings(), MemoryArtCache())
     marquee = Marquee(sqlite_service.settings, sqlite_service.db, art=client)
     tconst = "tt0111161"
     extras = marquee.picks.more_info_extras(tconst, "US")
