@@ -20,7 +20,7 @@ from typing import Any
 from recsys.config import Settings
 from recsys.graph import ModelParams
 from recsys.lifecycle.engine import Engine
-from recsys.services import Marquee
+from recsys.services import ArtProvider, Marquee
 from recsys.store.db import Database
 from testkit.frames import training_inputs
 from testkit.world import write_sources
@@ -113,16 +113,43 @@ def _copy_sqlite(source: Path, target: Path) -> None:
 
 
 # ------------------------------------------------------------------------------ service
+#: The password of the users the service tests register.
+PASSWORD = "Secret-pass1"
+
+
 def service(
     settings: Settings,
     db: Database,
     *,
     engine: Engine | None = None,
+    art: ArtProvider | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> Marquee:
     """The service facade on ``db`` (the app's own clock unless ``clock`` is given)."""
     kwargs: dict[str, Any] = {} if clock is None else {"clock": clock}
-    return Marquee(settings, db, engine, **kwargs)
+    return Marquee(settings, db, engine, art, **kwargs)
+
+
+def served(base: Marquee, *, art: ArtProvider | None = None) -> Marquee:
+    """``base`` with the engine the app would use on its catalog (trained on first start),
+    on the same clock, and TMDb through ``art`` when given."""
+    engine = trained_engine(base.settings, base.db)
+    return service(base.settings, base.db, engine=engine, art=art, clock=base.clock)
+
+
+def onboard(service: Marquee, username: str = "ada", password: str = PASSWORD) -> int:
+    """Register ``username`` and onboard them as the pick grids do: five favourite genres,
+    then the first five trending movies and shows picked one by one; returns the user id."""
+    board = service.onboarding
+    uid = service.accounts.register(
+        username.capitalize(), f"{username}@example.com", username, password, password
+    )
+    board.set_favorite_genres(uid, board.available_genres()[:5])
+    for section in ("movie", "tv"):
+        for card in board.trending(section, limit=5):
+            board.pick(uid, card.tconst, True)
+    board.complete_onboarding(uid)
+    return uid
 
 
 # ------------------------------------------------------------------------------ engine

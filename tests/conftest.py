@@ -129,6 +129,12 @@ def service(
     return factories.service(service_settings, db, clock=clock)
 
 
+@pytest.fixture
+def served(service: Marquee) -> Marquee:
+    """``service`` with the engine the app trains on its catalog on first start."""
+    return factories.served(service)
+
+
 @pytest.fixture(scope="module")
 def engine() -> Engine:
     """An engine fitted on the tiny frames of :mod:`testkit.frames` (one per test module)."""

@@ -13,8 +13,7 @@ from recsys.services import FilterError, HomeFilters, Marquee
 from recsys.services.discovery import rotate
 from recsys.store import impressions as impression_store
 from recsys.store.models import UserPreference
-
-PASSWORD = "Secret-pass1"
+from testkit.factories import onboard
 
 
 def _ranked(*tconsts: str) -> list[Recommendation]:
@@ -48,26 +47,8 @@ def test_rotation_falls_back_to_shown_titles_when_the_catalog_runs_out() -> None
     assert [r.tconst for r in out] == list("ijab")
 
 
-@pytest.fixture
-def served(service: Marquee) -> Marquee:
-    from recsys.lifecycle.training import load_or_train_engine
-
-    engine = load_or_train_engine(service.settings, service.db).engine
-    return Marquee(service.settings, service.db, engine, clock=service.clock)
-
-
-def _onboard(service: Marquee, name: str = "ada") -> int:
-    uid = service.accounts.register(name, f"{name}@example.com", name, PASSWORD, PASSWORD)
-    service.onboarding.set_favorite_genres(uid, service.onboarding.available_genres()[:5])
-    for section in ("movie", "tv"):
-        for card in service.onboarding.trending(section, limit=5):
-            service.onboarding.pick(uid, card.tconst, True)
-    service.onboarding.complete_onboarding(uid)
-    return uid
-
-
 def test_new_picks_rotate_titles_shown_in_recent_visits(served: Marquee) -> None:
-    uid = _onboard(served)
+    uid = onboard(served)
     k = 4
     model = served.picks.home_sections(uid, k=3 * k, log_impressions=False, fresh=False)
     first = served.picks.home_sections(uid, k=k)
@@ -88,8 +69,8 @@ def test_new_picks_rotate_titles_shown_in_recent_visits(served: Marquee) -> None
 
 
 def test_filters_are_remembered_per_user_and_narrow_home(served: Marquee) -> None:
-    uid = _onboard(served)
-    other = _onboard(served, "bob")
+    uid = onboard(served)
+    other = onboard(served, "bob")
     assert served.discovery.filters(uid) == HomeFilters()
     span = served.discovery.year_span()
     assert span is not None and span[0] < span[1]
@@ -112,14 +93,14 @@ def test_filters_are_remembered_per_user_and_narrow_home(served: Marquee) -> Non
 
 
 def test_unreadable_stored_filters_mean_no_filters(served: Marquee) -> None:
-    uid = _onboard(served)
+    uid = onboard(served)
     with served.db.session() as session:
         session.add(UserPreference(user_id=uid, home_filters='{"kind": "radio"}'))
     assert served.discovery.filters(uid) == HomeFilters()
 
 
 def test_because_you_liked_rows(served: Marquee) -> None:
-    uid = _onboard(served)
+    uid = onboard(served)
     lists = served.picks.home_sections(uid, k=10)
     shown = {c.tconst for cards in lists.values() for c in cards}
     rows = served.discovery.because_rows(uid, shown, rows=2, k=5)
@@ -144,14 +125,14 @@ def test_because_you_liked_rows(served: Marquee) -> None:
 
 
 def test_because_rows_follow_the_filters(served: Marquee) -> None:
-    uid = _onboard(served)
+    uid = onboard(served)
     f = HomeFilters(kind="tv")
     rows = served.discovery.because_rows(uid, (), f, rows=2, k=3)
     assert rows and all(c.title_type != "movie" for row in rows for c in row.cards)
 
 
 def test_no_engine_no_rows(service: Marquee) -> None:
-    uid = _onboard(service)
+    uid = onboard(service)
     assert service.discovery.because_rows(uid) == [] and service.discovery.genres() == ()
 
 

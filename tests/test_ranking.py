@@ -7,30 +7,11 @@ from __future__ import annotations
 import pytest
 
 from recsys.services import ImportFileError, Marquee
-
-PASSWORD = "Secret-pass1"
-
-
-@pytest.fixture
-def served(service: Marquee) -> Marquee:
-    from recsys.lifecycle.training import load_or_train_engine
-
-    status = load_or_train_engine(service.settings, service.db)
-    return Marquee(service.settings, service.db, status.engine, clock=service.clock)
-
-
-def _onboard(service: Marquee) -> int:
-    uid = service.accounts.register("Ada", "ada@example.com", "ada", PASSWORD, PASSWORD)
-    service.onboarding.set_favorite_genres(uid, service.onboarding.available_genres()[:5])
-    for section in ("movie", "tv"):
-        for card in service.onboarding.trending(section, limit=5):
-            service.onboarding.pick(uid, card.tconst, True)
-    service.onboarding.complete_onboarding(uid)
-    return uid
+from testkit.factories import onboard
 
 
 def test_a_pasted_list_comes_back_ordered_by_fit_with_reasons(served: Marquee) -> None:
-    uid = _onboard(served)
+    uid = onboard(served)
     picks = served.picks.home_sections(uid, k=5, log_impressions=False, fresh=False)
     top = [c.tconst for c in picks["movie"]]
     others = [c.tconst for c in served.picks.search("e", limit=40) if c.tconst not in top][:5]
@@ -50,7 +31,7 @@ def test_a_pasted_list_comes_back_ordered_by_fit_with_reasons(served: Marquee) -
 
 
 def test_bad_lists_get_one_sentence(served: Marquee) -> None:
-    uid = _onboard(served)
+    uid = onboard(served)
     for call, message in (
         (lambda: served.ranking.rank_paste(uid, ""), "empty"),
         (lambda: served.ranking.rank_paste(uid, "x" * 10_000_000), "paste at most"),

@@ -15,6 +15,7 @@ from recsys.lifecycle.engine import Engine
 from recsys.services import Marquee
 from recsys.store.db import Database
 from recsys.store.models import Impression
+from testkit.factories import onboard
 
 PASSWORD = "Secret-pass1"
 
@@ -161,16 +162,6 @@ def served(service: Marquee) -> Marquee:
     return Marquee(service.settings, service.db, status.engine, clock=service.clock)
 
 
-def _onboard(service: Marquee) -> int:
-    uid = service.accounts.register("Ada", "ada@example.com", "ada", PASSWORD, PASSWORD)
-    service.onboarding.set_favorite_genres(uid, service.onboarding.available_genres()[:5])
-    for section in ("movie", "tv"):
-        for card in service.onboarding.trending(section, limit=5):
-            service.onboarding.pick(uid, card.tconst, True)
-    service.onboarding.complete_onboarding(uid)
-    return uid
-
-
 def test_cold_start_then_personal_recommendations(served: Marquee) -> None:
     uid = served.accounts.register("Bo", "bo@example.com", "bob", PASSWORD, PASSWORD)
     served.onboarding.set_favorite_genres(uid, served.onboarding.available_genres()[:5])
@@ -179,7 +170,7 @@ def test_cold_start_then_personal_recommendations(served: Marquee) -> None:
     favourites = set(served.onboarding.available_genres()[:5])
     assert all(favourites & set(c.genres) for c in cold)
 
-    uid = _onboard(served)
+    uid = onboard(served)
     liked = set(served.ratings.choices(uid))
     for section, types in (("movie", {"movie"}), ("tv", {"tvSeries", "tvMiniSeries"})):
         cards = served.picks.recommendations(uid, section, k=6)
@@ -217,7 +208,7 @@ class CountingEngine:
 
 
 def test_home_sections_score_the_user_once_and_log_both(served: Marquee) -> None:
-    uid = _onboard(served)
+    uid = onboard(served)
     assert served.engine is not None
     spy = CountingEngine(served.engine)
     home = Marquee(served.settings, served.db, spy, clock=served.clock)  # type: ignore[arg-type]
@@ -243,7 +234,7 @@ def test_home_sections_score_the_user_once_and_log_both(served: Marquee) -> None
 
 
 def test_explain_agrees_with_the_ranking_and_maps_the_taste(served: Marquee) -> None:
-    uid = _onboard(served)
+    uid = onboard(served)
     card = served.picks.recommendations(uid, "movie", k=3)[0]
     explanation = served.picks.explain(uid, card.tconst)
     assert explanation.tconst == card.tconst

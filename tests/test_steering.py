@@ -12,26 +12,7 @@ from recsys.models.dials import DialError, Dials
 from recsys.services import Marquee, SteeringError
 from recsys.services.privacy import to_json
 from recsys.store import preferences as preference_store
-
-PASSWORD = "Secret-pass1"
-
-
-@pytest.fixture
-def served(service: Marquee) -> Marquee:
-    from recsys.lifecycle.training import load_or_train_engine
-
-    status = load_or_train_engine(service.settings, service.db)
-    return Marquee(service.settings, service.db, status.engine, clock=service.clock)
-
-
-def _onboard(service: Marquee, username: str = "ada") -> int:
-    uid = service.accounts.register("Ada", f"{username}@example.com", username, PASSWORD, PASSWORD)
-    service.onboarding.set_favorite_genres(uid, service.onboarding.available_genres()[:5])
-    for section in ("movie", "tv"):
-        for card in service.onboarding.trending(section, limit=5):
-            service.onboarding.pick(uid, card.tconst, True)
-    service.onboarding.complete_onboarding(uid)
-    return uid
+from testkit.factories import onboard
 
 
 def _shown(m: Marquee, uid: int, **kw: object) -> set[str]:
@@ -40,7 +21,7 @@ def _shown(m: Marquee, uid: int, **kw: object) -> set[str]:
 
 
 def test_each_reason_has_its_defined_effect_and_undo_restores(served: Marquee) -> None:
-    uid = _onboard(served)
+    uid = onboard(served)
     before = served.picks.home_sections(uid, k=6, log_impressions=False)
     seen, kind, elsewhere = (c.tconst for c in before["movie"][:3])
     liked = served.ratings.history(uid).likes[0]
@@ -72,7 +53,7 @@ def test_each_reason_has_its_defined_effect_and_undo_restores(served: Marquee) -
 
 
 def test_not_on_my_services_lasts_while_the_services_are_the_same(served: Marquee) -> None:
-    uid = _onboard(served)
+    uid = onboard(served)
     title = served.picks.home_sections(uid, k=6, log_impressions=False)["movie"][0].tconst
     with served.db.session() as session:
         preference_store.set_services(session, uid, {"region": "GB", "providers": [8]})
@@ -85,7 +66,7 @@ def test_not_on_my_services_lasts_while_the_services_are_the_same(served: Marque
 
 
 def test_stop_using_this_leaves_the_profile_and_the_rows(served: Marquee) -> None:
-    uid = _onboard(served)
+    uid = onboard(served)
     seed = served.ratings.history(uid).likes[-1]
     rows = served.discovery.because_rows(uid, rows=2, k=2)
     assert rows and rows[0].seed == seed
@@ -99,7 +80,7 @@ def test_stop_using_this_leaves_the_profile_and_the_rows(served: Marquee) -> Non
 
 
 def test_bad_requests_store_nothing(served: Marquee) -> None:
-    uid = _onboard(served)
+    uid = onboard(served)
     title = served.picks.home_sections(uid, k=3, log_impressions=False)["movie"][0].tconst
     with pytest.raises(SteeringError, match="not one of the reasons"):
         served.steering.hide(uid, title, "bored")
@@ -112,7 +93,7 @@ def test_bad_requests_store_nothing(served: Marquee) -> None:
 
 
 def test_hidden_list_has_reasons_and_plain_dislikes(served: Marquee) -> None:
-    uid = _onboard(served)
+    uid = onboard(served)
     picks = served.picks.home_sections(uid, k=3, log_impressions=False)["movie"]
     served.steering.hide(uid, picks[0].tconst, "seen")
     served.ratings.rate(uid, picks[1].tconst, "dislike")
@@ -127,7 +108,7 @@ def test_hidden_list_has_reasons_and_plain_dislikes(served: Marquee) -> None:
 
 
 def test_dials_remembered_and_applied(served: Marquee) -> None:
-    uid = _onboard(served)
+    uid = onboard(served)
     assert served.discovery.dials(uid) == Dials()
     served.discovery.set_dials(uid, Dials(popularity=2))
     assert served.discovery.dials(uid) == Dials(popularity=2)
@@ -149,7 +130,7 @@ def test_dials_remembered_and_applied(served: Marquee) -> None:
 
 
 def test_export_holds_and_deletion_removes_steering(served: Marquee) -> None:
-    uid = _onboard(served)
+    uid = onboard(served)
     title = served.picks.home_sections(uid, k=3, log_impressions=False)["movie"][0].tconst
     served.steering.hide(uid, title, "not_my_kind")
     served.discovery.set_dials(uid, Dials(recency=1))

@@ -16,6 +16,8 @@ from recsys.services.streaming import NEEDS_KEY
 from recsys.store.tmdb_cache import DatabaseArtCache
 from recsys.tmdb.client import TmdbClient
 from recsys.tmdb.streaming import MyServices, StreamingCatalog, parse_provider_list
+from testkit import factories
+from testkit.factories import onboard
 from testkit.tmdb_server import FakeTmdb
 
 PASSWORD = "Secret-pass1"
@@ -24,22 +26,9 @@ PASSWORD = "Secret-pass1"
 @pytest.fixture
 def served(service: Marquee, tmdb: FakeTmdb) -> Iterator[Marquee]:
     """The service with a trained engine and TMDb (the fake) through the database cache."""
-    from recsys.lifecycle.training import load_or_train_engine
-
-    status = load_or_train_engine(service.settings, service.db)
     client = TmdbClient(tmdb.settings(service.settings), DatabaseArtCache(service.db))
-    yield Marquee(service.settings, service.db, status.engine, client, clock=service.clock)
+    yield factories.served(service, art=client)
     client.close()
-
-
-def _onboard(service: Marquee, username: str = "ada") -> int:
-    uid = service.accounts.register("Ada", f"{username}@example.com", username, PASSWORD, PASSWORD)
-    service.onboarding.set_favorite_genres(uid, service.onboarding.available_genres()[:5])
-    for section in ("movie", "tv"):
-        for card in service.onboarding.trending(section, limit=5):
-            service.onboarding.pick(uid, card.tconst, True)
-    service.onboarding.complete_onboarding(uid)
-    return uid
 
 
 def test_parse_provider_list_orders_by_the_regions_priority_and_skips_junk() -> None:
@@ -87,7 +76,7 @@ def test_without_a_key_the_section_says_what_it_needs(service: Marquee) -> None:
 def test_services_are_checked_against_the_regions_list_and_stored(
     served: Marquee, tmdb: FakeTmdb
 ) -> None:
-    uid = _onboard(served)
+    uid = onboard(served)
     tmdb.region_providers("GB", "Netflix", "Disney Plus", "Mubi")
     listed = served.streaming.provider_list("GB")
     assert [p.name for p in listed.providers] == ["Netflix", "Disney Plus", "Mubi"]
@@ -122,7 +111,7 @@ def test_services_are_checked_against_the_regions_list_and_stored(
 
 
 def test_only_what_i_can_stream_keeps_streamable_picks(served: Marquee, tmdb: FakeTmdb) -> None:
-    uid = _onboard(served)
+    uid = onboard(served)
     plain = served.picks.home_sections(uid, k=4, log_impressions=False, fresh=False)
     deep = served.picks.home_sections(uid, k=20, log_impressions=False, fresh=False)
     movies = [c.tconst for c in deep["movie"]]

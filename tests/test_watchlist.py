@@ -10,28 +10,9 @@ import pytest
 
 from recsys.services import Marquee, WatchlistError
 from recsys.services.privacy import to_csv, to_json, user_tables
-from testkit.factories import FixedClock
+from testkit.factories import FixedClock, onboard
 
 PASSWORD = "Secret-pass1"
-
-
-@pytest.fixture
-def served(service: Marquee) -> Marquee:
-    """The service with an engine trained on the tiny world (as the app does on first start)."""
-    from recsys.lifecycle.training import load_or_train_engine
-
-    status = load_or_train_engine(service.settings, service.db)
-    return Marquee(service.settings, service.db, status.engine, clock=service.clock)
-
-
-def _onboard(service: Marquee, username: str = "ada") -> int:
-    uid = service.accounts.register("Ada", f"{username}@example.com", username, PASSWORD, PASSWORD)
-    service.onboarding.set_favorite_genres(uid, service.onboarding.available_genres()[:5])
-    for section in ("movie", "tv"):
-        for card in service.onboarding.trending(section, limit=5):
-            service.onboarding.pick(uid, card.tconst, True)
-    service.onboarding.complete_onboarding(uid)
-    return uid
 
 
 def test_save_list_newest_first_and_remove(service: Marquee) -> None:
@@ -65,7 +46,7 @@ def test_an_unknown_title_is_refused_and_nothing_is_stored(service: Marquee) -> 
 
 
 def test_saved_titles_leave_the_picks(served: Marquee) -> None:
-    uid = _onboard(served)
+    uid = onboard(served)
     before = served.picks.home_sections(uid, k=6, log_impressions=False)
     saved = {before["movie"][0].tconst, before["tv"][1].tconst}
     for t in saved:

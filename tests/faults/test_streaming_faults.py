@@ -14,39 +14,28 @@ from recsys.services import Marquee, ServicesError
 from recsys.store.tmdb_cache import DatabaseArtCache
 from recsys.tmdb.client import TmdbClient
 from recsys.tmdb.streaming import StreamingCatalog
+from testkit import factories
+from testkit.factories import onboard
 from testkit.tmdb_server import FakeTmdb
 
 TIMEOUT_S = 0.5
-PASSWORD = "Secret-pass1"
 
 
 @pytest.fixture
 def served(sqlite_service: Marquee, tmdb: FakeTmdb) -> Iterator[Marquee]:
-    from recsys.lifecycle.training import load_or_train_engine
-
-    base = sqlite_service
-    status = load_or_train_engine(base.settings, base.db)
-    settings = tmdb.settings(base.settings, tmdb_timeout_s=TIMEOUT_S)
-    client = TmdbClient(settings, DatabaseArtCache(base.db))
-    yield Marquee(base.settings, base.db, status.engine, client)
+    """The service with a trained engine and TMDb (the fake, short timeout) through the
+    database cache."""
+    settings = tmdb.settings(sqlite_service.settings, tmdb_timeout_s=TIMEOUT_S)
+    client = TmdbClient(settings, DatabaseArtCache(sqlite_service.db))
+    yield factories.served(sqlite_service, art=client)
     client.close()
-
-
-def _user(m: Marquee) -> int:
-    uid = m.accounts.register("Flo", "flo@example.com", "flo", PASSWORD, PASSWORD)
-    m.onboarding.set_favorite_genres(uid, m.onboarding.available_genres()[:5])
-    for section in ("movie", "tv"):
-        for card in m.onboarding.trending(section, limit=5):
-            m.onboarding.pick(uid, card.tconst, True)
-    m.onboarding.complete_onboarding(uid)
-    return uid
 
 
 @pytest.mark.parametrize("behaviour", ["500", "garbage", "slow:5", "401"])
 def test_services_are_not_stored_while_tmdb_cannot_check_them(
     served: Marquee, tmdb: FakeTmdb, behaviour: str
 ) -> None:
-    uid = _user(served)
+    uid = onboard(served, "flo")
     tmdb.region_providers("GB", "Mubi")
     tmdb.behave("GB", behaviour, endpoint="provider_list")
     started = time.monotonic()
@@ -63,7 +52,7 @@ def test_services_are_not_stored_while_tmdb_cannot_check_them(
 def test_home_never_waits_and_shows_everything_while_tmdb_fails(
     served: Marquee, tmdb: FakeTmdb, behaviour: str
 ) -> None:
-    uid = _user(served)
+    uid = onboard(served, "flo")
     tmdb.region_providers("GB", "Mubi")
     served.streaming.set_services(uid, "GB", [tmdb.provider_id("Mubi")])
     plain = served.picks.home_sections(uid, k=4, log_impressions=False, fresh=False)
@@ -85,7 +74,7 @@ def test_home_never_waits_and_shows_everything_while_tmdb_fails(
 def test_an_open_breaker_is_reported_and_nothing_is_fetched(
     served: Marquee, tmdb: FakeTmdb
 ) -> None:
-    uid = _user(served)
+    uid = onboard(served, "flo")
     tmdb.region_providers("GB", "Mubi")
     served.streaming.set_services(uid, "GB", [tmdb.provider_id("Mubi")], only=True)
     served.art.breaker.trip(60)  # type: ignore[union-attr]
