@@ -48,6 +48,7 @@ still until a test moves it, for the caches' and the breaker's ``clock``.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -62,6 +63,16 @@ from recsys.tmdb.client import ArtCache, MemoryArtCache, RetryPolicy, TmdbClient
 DEFAULT_KEY = "0123456789abcdef0123456789abcdef"
 #: The client's retries at test speed: three attempts, backoffs of a few hundredths of a second.
 FAST_RETRY = RetryPolicy(attempts=3, backoff_s=0.02, backoff_max_s=0.05, retry_after_cap_s=2.0)
+
+
+def unreachable(base: Settings, **overrides: Any) -> Settings:
+    """``base`` aimed at a TMDb that is down: a loopback port that was free a moment ago, so
+    nobody listens on it (connection refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    changes = {"tmdb_api_key": DEFAULT_KEY, "tmdb_api_base": f"http://127.0.0.1:{port}"}
+    return base.with_overrides(**{**changes, **overrides})
 
 
 class MonotonicClock:

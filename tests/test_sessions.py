@@ -20,11 +20,6 @@ NEW = "Nachos&Salsa9"
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock()
-
-
-@pytest.fixture
 def marquee(settings: Settings, db: Database, clock: FixedClock) -> Marquee:
     return Marquee(settings.with_overrides(database_url=db.url), db, clock=clock)
 

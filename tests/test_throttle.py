@@ -25,11 +25,6 @@ WRONG = "Wrong-pass99"
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock()
-
-
-@pytest.fixture
 def accounts(db: Database, clock: FixedClock) -> Accounts:
     accounts = Accounts(db, clock)
     accounts.register("Ada", "ada@example.com", "ada", PASSWORD, PASSWORD, Client("setup"))

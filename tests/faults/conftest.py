@@ -12,6 +12,7 @@ import pytest
 from recsys.config import Settings
 from recsys.services import Marquee
 from recsys.store.db import Database
+from recsys.tmdb.client import MemoryArtCache, TmdbClient
 from testkit import factories
 
 PASSWORD = "Secret-pass1"
@@ -25,6 +26,13 @@ def add_ada(marquee: Marquee) -> Marquee:
     ):
         marquee.ratings.rate(uid, card.tconst, choice)
     return marquee
+
+
+def with_tmdb_client(base: Marquee, settings: Settings) -> tuple[Marquee, TmdbClient]:
+    """``base`` looking art up through a fresh :class:`TmdbClient` on ``settings``' TMDb (a
+    memory cache, the default retries), and that client."""
+    client = TmdbClient(settings, MemoryArtCache())
+    return Marquee(base.settings, base.db, art=client), client
 
 
 def make_service(db: Database, settings: Settings) -> Marquee:

@@ -6,23 +6,16 @@ through ``Marquee.with_art``) with a real :class:`TmdbClient` pointed at a local
 
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
 
-from recsys.config import Settings
 from recsys.services import Marquee
-from recsys.tmdb.client import MemoryArtCache, TmdbClient
-from testkit.tmdb_server import DEFAULT_KEY, FakeTmdb
+from testkit.tmdb_server import FakeTmdb, unreachable
+from tests.faults.conftest import with_tmdb_client
 
 #: A page may wait for posters a little longer than the per-title budget, never much more.
 TIMEOUT_S = 0.5
-
-
-def _with_client(service: Marquee, settings: Settings) -> tuple[Marquee, TmdbClient]:
-    client = TmdbClient(settings, MemoryArtCache())
-    return Marquee(service.settings, service.db, art=client), client
 
 
 def _assert_placeholders(marquee: Marquee) -> None:
@@ -40,13 +33,8 @@ def _assert_placeholders(marquee: Marquee) -> None:
 
 
 def test_tmdb_down_connection_refused(sqlite_service: Marquee) -> None:
-    with socket.socket() as sock:  # a port that was free a moment ago: nobody listens on it
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    settings = sqlite_service.settings.with_overrides(
-        tmdb_api_key=DEFAULT_KEY, tmdb_api_base=f"http://127.0.0.1:{port}", tmdb_timeout_s=TIMEOUT_S
-    )
-    marquee, client = _with_client(sqlite_service, settings)
+    settings = unreachable(sqlite_service.settings, tmdb_timeout_s=TIMEOUT_S)
+    marquee, client = with_tmdb_client(sqlite_service, settings)
     _assert_placeholders(marquee)
     # Repeated failures open the breaker, so later pages stop paying for the dead server.
     assert client.breaker.state in ("open", "half_open", "half-open")
@@ -55,7 +43,7 @@ def test_tmdb_down_connection_refused(sqlite_service: Marquee) -> None:
 def test_tmdb_slow_times_out(sqlite_service: Marquee, tmdb: FakeTmdb) -> None:
     tmdb.behave(None, "slow:5")
     settings = tmdb.settings(sqlite_service.settings, tmdb_timeout_s=TIMEOUT_S)
-    marquee, _ = _with_client(sqlite_service, settings)
+    marquee, _ = with_tmdb_client(sqlite_service, settings)
     _assert_placeholders(marquee)
 
 
@@ -63,7 +51,7 @@ def test_tmdb_slow_times_out(sqlite_service: Marquee, tmdb: FakeTmdb) -> None:
 def test_tmdb_garbage_or_errors(sqlite_service: Marquee, tmdb: FakeTmdb, behaviour: str) -> None:
     tmdb.behave(None, behaviour)
     settings = tmdb.settings(sqlite_service.settings, tmdb_timeout_s=TIMEOUT_S)
-    marquee, _ = _with_client(sqlite_service, settings)
+    marquee, _ = with_tmdb_client(sqlite_service, settings)
     _assert_placeholders(marquee)
     assert tmdb.count() > 0  # the client really asked
 
@@ -72,7 +60,7 @@ def test_tmdb_recovers_after_garbage(sqlite_service: Marquee, tmdb: FakeTmdb) ->
     """Failures are not cached: once TMDb answers properly, the posters appear."""
     tmdb.behave(None, "garbage")
     settings = tmdb.settings(sqlite_service.settings, tmdb_timeout_s=TIMEOUT_S)
-    marquee, _ = _with_client(sqlite_service, settings)
+    marquee, _ = with_tmdb_client(sqlite_service, settings)
     tconst = marquee.picks.search("a", limit=1)[0].tconst
     assert marquee.picks.cards([tconst])[0].poster_url is None
     tmdb.behave(None, "ok")

@@ -7,27 +7,21 @@ no trailer) within the client's budget, is not cached, and the breaker stops the
 
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
 
-from recsys.config import Settings
 from recsys.services import Marquee
 from recsys.tmdb.client import MemoryArtCache, TmdbClient
-from testkit.tmdb_server import DEFAULT_KEY, FakeTmdb, video
+from testkit.tmdb_server import FakeTmdb, unreachable, video
+from tests.faults.conftest import with_tmdb_client
 
 TIMEOUT_S = 0.5
 BUDGET_S = 1.5 * TIMEOUT_S
 
 
-def _service(base: Marquee, settings: Settings) -> tuple[Marquee, TmdbClient]:
-    client = TmdbClient(settings, MemoryArtCache())
-    return Marquee(base.settings, base.db, art=client), client
-
-
 def _title(tmdb: FakeTmdb, marquee: Marquee) -> str:
-    """A title with offers and a trailer on the tmdb."""
+    """A title with offers and a trailer on the fake."""
     tconst = marquee.picks.search("a", limit=1)[0].tconst
     tmdb.watch_providers(tconst, "US", flatrate=["Netflix"])
     tmdb.videos(tconst, video("faulttrail1"))
@@ -44,7 +38,7 @@ def _ask(marquee: Marquee, tconst: str) -> tuple[object, float]:
 def test_failures_give_no_extras_quickly(
     sqlite_service: Marquee, tmdb: FakeTmdb, behaviour: str
 ) -> None:
-    marquee, _ = _service(sqlite_service, tmdb.settings(tmdb_timeout_s=TIMEOUT_S))
+    marquee, _ = with_tmdb_client(sqlite_service, tmdb.settings(tmdb_timeout_s=TIMEOUT_S))
     tconst = _title(tmdb, marquee)
     marquee.picks.cards([tconst])  # the poster (and TMDb id) is known, as on Home
     for endpoint in ("providers", "videos"):
@@ -58,7 +52,7 @@ def test_failures_give_no_extras_quickly(
 
 
 def test_a_failure_is_not_cached(sqlite_service: Marquee, tmdb: FakeTmdb) -> None:
-    marquee, _ = _service(sqlite_service, tmdb.settings(tmdb_timeout_s=TIMEOUT_S))
+    marquee, _ = with_tmdb_client(sqlite_service, tmdb.settings(tmdb_timeout_s=TIMEOUT_S))
     tconst = _title(tmdb, marquee)
     tmdb.behave(None, "garbage", endpoint="providers")
     tmdb.behave(None, "500", endpoint="videos")
@@ -72,7 +66,7 @@ def test_a_failure_is_not_cached(sqlite_service: Marquee, tmdb: FakeTmdb) -> Non
 
 
 def test_a_failing_find_gives_no_extras(sqlite_service: Marquee, tmdb: FakeTmdb) -> None:
-    marquee, _ = _service(sqlite_service, tmdb.settings(tmdb_timeout_s=TIMEOUT_S))
+    marquee, _ = with_tmdb_client(sqlite_service, tmdb.settings(tmdb_timeout_s=TIMEOUT_S))
     tconst = _title(tmdb, sqlite_service)  # no art source: the title's /find is not cached
     tmdb.behave(None, "slow:5")  # /find never answers in time
     extras, elapsed = _ask(marquee, tconst)
@@ -82,13 +76,8 @@ def test_a_failing_find_gives_no_extras(sqlite_service: Marquee, tmdb: FakeTmdb)
 
 
 def test_a_dead_tmdb_opens_the_breaker(sqlite_service: Marquee) -> None:
-    with socket.socket() as sock:  # a port that was free a moment ago: nobody listens on it
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    settings = sqlite_service.settings.with_overrides(
-        tmdb_api_key=DEFAULT_KEY, tmdb_api_base=f"http://127.0.0.1:{port}", tmdb_timeout_s=TIMEOUT_S
-    )
-    marquee, client = _service(sqlite_service, settings)
+    settings = unreachable(sqlite_service.settings, tmdb_timeout_s=TIMEOUT_S)
+    marquee, client = with_tmdb_client(sqlite_service, settings)
     tconst = marquee.picks.search("a", limit=1)[0].tconst
     started = time.monotonic()
     for _ in range(4):
@@ -102,7 +91,7 @@ def test_a_dead_tmdb_opens_the_breaker(sqlite_service: Marquee) -> None:
 
 
 def test_without_a_key_the_extras_are_absent(sqlite_service: Marquee, tmdb: FakeTmdb) -> None:
-    marquee, _ = _service(sqlite_service, tmdb.settings(tmdb_api_key=""))
+    marquee, _ = with_tmdb_client(sqlite_service, tmdb.settings(tmdb_api_key=""))
     tconst = marquee.picks.search("a", limit=1)[0].tconst
     assert marquee.picks.more_info_extras(tconst, "US") is None
     assert marquee.picks.where_to_watch(tconst, "US") is None

@@ -10,6 +10,7 @@ from sqlalchemy import inspect, text
 
 from recsys.store.db import Database, current_revision, head_revision, migrate
 from recsys.store.models import Base
+from tests.store.conftest import insert_old_like, insert_old_user
 
 
 def test_upgrade_from_0001_keeps_users_and_interactions(database_url: str) -> None:
@@ -88,20 +89,8 @@ def test_0005_adds_user_preferences_and_keeps_everything(database_url: str) -> N
     assert "user_preferences" not in inspect(db.engine).get_table_names()
     now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     with db.engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO users (id, username, email, name, password_hash, created_at,"
-                " failed_logins) VALUES (1, 'ann', 'a@example.com', 'Ann', '$2b$x', :t, 0)"
-            ),
-            {"t": now},
-        )
-        conn.execute(
-            text(
-                "INSERT INTO interactions (id, user_id, tconst, liked, source, created_at,"
-                " updated_at) VALUES (1, 1, 'tt0111161', :l, 'home', :t, :t)"
-            ),
-            {"l": True, "t": now},
-        )
+        insert_old_user(conn, now, username="ann", email="a@example.com", name="Ann")
+        insert_old_like(conn, now)
     migrate(db.engine, "0005")
     with db.engine.begin() as conn:
         conn.execute(
@@ -126,13 +115,7 @@ def test_0007_adds_steering_and_keeps_preferences(database_url: str) -> None:
     migrate(db.engine, "0006")
     now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     with db.engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO users (id, username, email, name, password_hash, created_at,"
-                " failed_logins) VALUES (1, 'ann', 'a@example.com', 'Ann', '$2b$x', :t, 0)"
-            ),
-            {"t": now},
-        )
+        insert_old_user(conn, now, username="ann", email="a@example.com", name="Ann")
         conn.execute(
             text(
                 "INSERT INTO user_preferences (user_id, home_filters, updated_at)"

@@ -11,18 +11,9 @@ from sqlalchemy import delete, inspect, select, text
 from recsys.store import sessions as session_store
 from recsys.store.db import Database, alembic_config, current_revision, head_revision, migrate
 from recsys.store.models import LoginSession, User
+from tests.store.conftest import add_user, insert_old_like, insert_old_user
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-
-
-def _user(db: Database, username: str = "robin") -> int:
-    with db.session() as session:
-        user = User(
-            username=username, email=f"{username}@example.com", name="R", password_hash="$2b$x"
-        )
-        session.add(user)
-        session.flush()
-        return user.id
 
 
 def test_upgrade_from_0002_keeps_data_and_adds_sessions(database_url: str) -> None:
@@ -30,21 +21,8 @@ def test_upgrade_from_0002_keeps_data_and_adds_sessions(database_url: str) -> No
     migrate(db.engine, "0002")
     assert "sessions" not in inspect(db.engine).get_table_names()
     with db.engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO users (id, username, email, name, password_hash, created_at,"
-                " failed_logins, favorite_genres) VALUES (1, 'robin', 'r@example.com', 'Ü',"
-                " '$2b$x', :t, 2, 'Drama,Comedy')"
-            ),
-            {"t": NOW},
-        )
-        conn.execute(
-            text(
-                "INSERT INTO interactions (id, user_id, tconst, liked, source, created_at,"
-                " updated_at) VALUES (1, 1, 'tt0111161', :l, 'home', :t, :t)"
-            ),
-            {"l": True, "t": NOW},
-        )
+        insert_old_user(conn, NOW, failed_logins=2, favorite_genres="Drama,Comedy")
+        insert_old_like(conn, NOW)
     migrate(db.engine)
     assert current_revision(db.engine) == head_revision()
     with db.engine.connect() as conn:
@@ -68,7 +46,7 @@ def test_upgrade_from_0002_keeps_data_and_adds_sessions(database_url: str) -> No
 
 
 def test_only_the_hash_is_stored(db: Database) -> None:
-    uid = _user(db)
+    uid = add_user(db)
     token = "secret-token-" + "x" * 30
     with db.session() as session:
         session_store.create(
@@ -83,7 +61,7 @@ def test_only_the_hash_is_stored(db: Database) -> None:
 
 
 def test_deleting_a_user_deletes_their_sessions(db: Database) -> None:
-    robin, other = _user(db), _user(db, "marian")
+    robin, other = add_user(db), add_user(db, "marian")
     with db.session() as session:
         for uid, token in ((robin, "a" * 40), (robin, "b" * 40), (other, "c" * 40)):
             session_store.create(
@@ -97,7 +75,7 @@ def test_deleting_a_user_deletes_their_sessions(db: Database) -> None:
 
 
 def test_delete_scopes(db: Database) -> None:
-    robin, other = _user(db), _user(db, "marian")
+    robin, other = add_user(db), add_user(db, "marian")
     later = NOW + timedelta(days=30)
     with db.session() as session:
         ids = [

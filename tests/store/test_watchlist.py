@@ -12,18 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from recsys.store import watchlist as watchlist_store
 from recsys.store.db import Database, alembic_config, current_revision, head_revision, migrate
 from recsys.store.models import User, WatchlistEntry
+from tests.store.conftest import add_user, insert_old_like, insert_old_user
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-
-
-def _user(db: Database, username: str = "robin") -> int:
-    with db.session() as session:
-        user = User(
-            username=username, email=f"{username}@example.com", name="R", password_hash="$2b$x"
-        )
-        session.add(user)
-        session.flush()
-        return user.id
 
 
 def test_upgrade_from_0003_keeps_data_and_adds_the_watchlist(database_url: str) -> None:
@@ -31,21 +22,8 @@ def test_upgrade_from_0003_keeps_data_and_adds_the_watchlist(database_url: str) 
     migrate(db.engine, "0003")
     assert "watchlist" not in inspect(db.engine).get_table_names()
     with db.engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO users (id, username, email, name, password_hash, created_at,"
-                " failed_logins, favorite_genres) VALUES (1, 'robin', 'r@example.com', 'Ü',"
-                " '$2b$x', :t, 0, 'Drama,Comedy')"
-            ),
-            {"t": NOW},
-        )
-        conn.execute(
-            text(
-                "INSERT INTO interactions (id, user_id, tconst, liked, source, created_at,"
-                " updated_at) VALUES (1, 1, 'tt0111161', :l, 'home', :t, :t)"
-            ),
-            {"l": True, "t": NOW},
-        )
+        insert_old_user(conn, NOW, favorite_genres="Drama,Comedy")
+        insert_old_like(conn, NOW)
         conn.execute(
             text(
                 "INSERT INTO sessions (id, token_hash, user_id, created_at, last_seen_at,"
@@ -76,7 +54,7 @@ def test_upgrade_from_0003_keeps_data_and_adds_the_watchlist(database_url: str) 
 
 
 def test_add_is_idempotent_and_keeps_the_first_date(db: Database) -> None:
-    uid = _user(db)
+    uid = add_user(db)
     with db.session() as session:
         assert watchlist_store.add(session, uid, "tt1", NOW) is True
     with db.session() as session:
@@ -89,7 +67,7 @@ def test_add_is_idempotent_and_keeps_the_first_date(db: Database) -> None:
 
 
 def test_newest_first_and_remove(db: Database) -> None:
-    uid, other = _user(db), _user(db, "marian")
+    uid, other = add_user(db), add_user(db, "marian")
     with db.session() as session:
         for i, t in enumerate(("tt1", "tt2", "tt3")):
             watchlist_store.add(session, uid, t, NOW + timedelta(minutes=i))
@@ -104,7 +82,7 @@ def test_newest_first_and_remove(db: Database) -> None:
 
 
 def test_the_database_refuses_a_duplicate_and_cascades_a_deleted_user(db: Database) -> None:
-    robin, other = _user(db), _user(db, "marian")
+    robin, other = add_user(db), add_user(db, "marian")
     with db.session() as session:
         watchlist_store.add(session, robin, "tt1", NOW)
         watchlist_store.add(session, other, "tt1", NOW)
