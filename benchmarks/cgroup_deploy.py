@@ -26,7 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
+import shlex
 import subprocess
 import sys
 import threading
@@ -37,11 +37,27 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script: make recsys/ and testkit/ importable
+    sys.path.insert(0, str(ROOT))
+
+from testkit.app_server import (  # noqa: E402
+    free_port,
+    stop_server,
+    streamlit_run,
+    wait_listening,
+    write_secrets,
+)
+from testkit.chromium import (  # noqa: E402
+    LOGIN_USERNAME,
+    choose_first_genres,
+    idle,
+    launch,
+    submit_log_in,
+    submit_registration,
+)
+
 DATA = ROOT.parent / "shared" / "data"
 MEMORY_ROOT = Path("/sys/fs/cgroup/memory")
-CHROMIUM = "/usr/bin/chromium"
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-LOGIN_FORM = '[data-testid="stForm"]:has([class*="st-key-FormSubmitter-login_form"])'
 USERNAME, PASSWORD = "cloud", "Popcorn#2024"
 MB = 2**20
 
@@ -158,25 +174,15 @@ def sampling(group: MemoryCgroup, pid: int, every: float = 0.5):  # type: ignore
         thread.join()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start_server(
     group: MemoryCgroup, secrets: dict[str, str], root: Path
 ) -> tuple[subprocess.Popen[bytes], int]:
     """``streamlit run app.py`` entering ``group`` before it execs (so all of it is counted)."""
-    port = _free_port()
-    secrets_file = root / "secrets.toml"
-    secrets_file.write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in secrets.items()))
+    port = free_port()
+    secrets_file = write_secrets(root / "secrets.toml", secrets)
     streamlit = Path(sys.executable).with_name("streamlit")
-    command = (
-        f'echo $$ > "{group.procs}" && exec "{streamlit}" run app.py --server.headless=true '
-        f"--server.address=127.0.0.1 --server.port={port} --browser.gatherUsageStats=false "
-        f'--server.fileWatcherType=none --secrets.files="{secrets_file}"'
-    )
+    run_app = shlex.join([str(streamlit), *streamlit_run("app.py", port, secrets_file)])
+    command = f'echo $$ > "{group.procs}" && exec {run_app}'
     log = (root / "streamlit.log").open("w")
     proc = subprocess.Popen(
         ["sh", "-c", command],
@@ -186,62 +192,30 @@ def start_server(
         stderr=subprocess.STDOUT,
     )
     log.close()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited early; see {root / 'streamlit.log'}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc, port
-        except OSError:
-            time.sleep(0.2)  # the server is importing
-    stop_server(proc)
-    raise RuntimeError("streamlit did not listen within 60 s")
-
-
-def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+    try:
+        wait_listening(proc, port, root / "streamlit.log")
+    except RuntimeError:
+        stop_server(proc, timeout_s=20)
+        raise
+    return proc, port
 
 
 def _idle(page: Any, timeout: float = 120_000) -> None:
-    page.wait_for_timeout(250)  # let a just-triggered rerun start
-    page.wait_for_selector(IDLE, timeout=timeout)
+    idle(page, timeout, after_ms=0)
 
 
 def journey(page: Any, base: str, first_start_s: float) -> None:
     """First start -> register -> log in -> onboarding (5 genres, 5 movies, 5 shows) -> Home."""
     page.goto(base + "/")
-    page.wait_for_selector(f"{LOGIN_FORM} input[aria-label='Username']", timeout=first_start_s)
+    page.wait_for_selector(LOGIN_USERNAME, timeout=first_start_s)
     _idle(page)
-    page.get_by_role("tab", name="Create an account").click()
-    page.fill(".st-key-register_name input", "Cloud Visitor")
-    page.fill(".st-key-register_email input", "cloud@example.com")
-    page.fill(".st-key-register_username input", USERNAME)
-    page.fill(".st-key-register_password input", PASSWORD)
-    page.fill(".st-key-register_password_repeat input", PASSWORD)
-    page.get_by_role("button", name="Create account").click()
+    submit_registration(page, "Cloud Visitor", "cloud@example.com", USERNAME, PASSWORD)
     _idle(page)  # a failed registration shows as a failed log-in below
     page.get_by_role("tab", name="Log in").click()
-    form = page.locator(LOGIN_FORM)
-    form.locator('input[aria-label="Username"]').fill(USERNAME)
-    form.locator('input[type="password"]').fill(PASSWORD)
-    form.get_by_role("button", name="Log in").click()
+    submit_log_in(page, USERNAME, PASSWORD)
     page.wait_for_selector(".st-key-onboarding_genres", timeout=60_000)
     _idle(page)
-    for _ in range(5):
-        page.click(".st-key-onboarding_genres input")
-        page.get_by_role("option").first.click()
-        _idle(page)
-    page.keyboard.press("Escape")
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_selector('[class*="st-key-pick_tt"]', timeout=60_000)
-    _idle(page)
+    choose_first_genres(page, _idle, timeout=60_000)
     finish = page.locator(".st-key-onboarding_finish button")
     keys = page.eval_on_selector_all(
         '[class*="st-key-pick_tt"]',
@@ -317,7 +291,7 @@ def run(
                 )
     finally:
         result.update(group_peak_mb=round(group.peak_mb(), 1), oom_kill=group.oom_kills())
-        stop_server(proc)
+        stop_server(proc, timeout_s=20)
         group.remove()
     return result
 
@@ -333,9 +307,7 @@ def _browse(
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-        )
+        browser = launch(pw)
         page = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
         journey(page, base, first_start_s * 1000)
         result["home_s"] = round(time.monotonic() - t0, 1)
@@ -385,5 +357,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     raise SystemExit(main())

@@ -25,9 +25,7 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,10 +36,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: make recsys/ and testkit/ importable
     sys.path.insert(0, str(ROOT))
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"]
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-LOGIN_FORM = '[data-testid="stForm"]:has([class*="st-key-FormSubmitter-login_form"])'
+from testkit.app_server import start_server, stop_server  # noqa: E402 - after sys.path
+from testkit.chromium import CHROMIUM, LOGIN_USERNAME, idle, launch, submit_log_in  # noqa: E402
+
 USERNAME, PASSWORD = "bench", "Popcorn#2024"
 
 #: Clicks the card's button and resolves with the ms until the card shows ``want``
@@ -157,75 +154,9 @@ def stored_choices(secrets: dict[str, str], uid: int) -> dict[str, bool]:
         db.dispose()
 
 
-# ------------------------------------------------------------------------------ server
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(
-    app_dir: Path,
-    secrets: dict[str, str],
-    root: Path,
-    profile: Path | None = None,
-    script: str = "app.py",
-) -> tuple[Any, int, Any]:
-    """``streamlit run`` of ``app_dir``'s ``script`` (``serve.py``: the app with its HttpOnly
-    cookie route); with ``profile``, under ``profiled_server.py``."""
-    port = _free_port()
-    secrets_file = root / "secrets.toml"  # ours, so a developer's secrets.toml is not read
-    secrets_file.write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in secrets.items()))
-    log = (root / "streamlit.log").open("w")
-    launcher = (
-        [sys.executable, str(ROOT / "benchmarks" / "profiled_server.py"), str(profile)]
-        if profile is not None
-        else [str(Path(sys.executable).with_name("streamlit"))]
-    )
-    proc = subprocess.Popen(
-        [
-            *launcher,
-            "run",
-            str(app_dir / script),
-            "--server.headless=true",
-            "--server.address=127.0.0.1",
-            f"--server.port={port}",
-            "--browser.gatherUsageStats=false",
-            "--server.fileWatcherType=none",
-            f"--secrets.files={secrets_file}",
-        ],
-        cwd=app_dir,
-        env={**os.environ, **secrets, "PYTHONPATH": str(app_dir)},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited early; see {root / 'streamlit.log'}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc, port, log
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError("streamlit did not start in 60 s")
-
-
-def stop_server(proc: Any, log: Any) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-    log.close()
-
-
 # ------------------------------------------------------------------------------ browser
 def _idle(page: Any) -> None:
-    page.wait_for_timeout(200)
-    page.wait_for_selector(IDLE, timeout=60_000)
+    idle(page, start_ms=200, after_ms=0)
 
 
 def _cards(page: Any) -> list[str]:
@@ -245,12 +176,9 @@ def _shown(page: Any, tconst: str) -> bool:
 def log_in(page: Any, base: str) -> list[str]:
     """Log the benchmark user in through the form; the Home cards' tconsts."""
     page.goto(base + "/")  # "/" first: the router must run before any page
-    page.wait_for_selector(f"{LOGIN_FORM} input[aria-label='Username']", timeout=120_000)
+    page.wait_for_selector(LOGIN_USERNAME, timeout=120_000)
     _idle(page)
-    form = page.locator(LOGIN_FORM)
-    form.locator('input[aria-label="Username"]').fill(USERNAME)
-    form.locator('input[type="password"]').fill(PASSWORD)
-    form.get_by_role("button", name="Log in").click()
+    submit_log_in(page, USERNAME, PASSWORD)
     page.wait_for_selector('[class*="st-key-like_tt"]', timeout=60_000)
     _idle(page)
     page.wait_for_timeout(1500)  # the cookie component's first rerun settles
@@ -275,7 +203,7 @@ def measure(
     timeouts = dict.fromkeys(bases, 0)
     shown: dict[str, dict[str, bool]] = {k: {} for k in bases}
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = launch(pw)
         pages, cards = {}, {}
         for label, base in bases.items():
             context = browser.new_context(viewport={"width": 1440, "height": 900})  # own cookies
@@ -331,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         "script runs and every GC pause, reported per app",
     )
     args = parser.parse_args(argv)
-    if not Path(CHROMIUM).exists():
+    if not CHROMIUM.exists():
         print(f"Chromium not found at {CHROMIUM}", file=sys.stderr)
         return 2
     apps = {"app": args.app_dir.resolve()}

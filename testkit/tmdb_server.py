@@ -167,6 +167,15 @@ class FakeTmdb:
         changes.update(overrides)
         return (base or Settings()).with_overrides(**changes)
 
+    def secrets(self, timeout_s: str = "1") -> dict[str, str]:
+        """The app's secrets that aim it at this server (a Streamlit app or AppTest)."""
+        return {
+            "TMDB_API_KEY": self.api_key,
+            "TMDB_API_BASE": self.base_url,
+            "TMDB_IMAGE_BASE": self.image_base,
+            "TMDB_TIMEOUT_S": timeout_s,
+        }
+
     def client(
         self, cache: ArtCache | None = None, *, timeout_s: float = 0.3, **kwargs: Any
     ) -> TmdbClient:

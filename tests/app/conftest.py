@@ -123,11 +123,7 @@ def with_tmdb(
 
     def make() -> AppTest:
         at = make_app()
-        at.secrets["TMDB_API_KEY"] = tmdb.api_key
-        at.secrets["TMDB_API_BASE"] = tmdb.base_url
-        at.secrets["TMDB_IMAGE_BASE"] = tmdb.image_base
-        at.secrets["TMDB_TIMEOUT_S"] = "1"
-        for key, value in secrets.items():
+        for key, value in {**tmdb.secrets(), **secrets}.items():
             at.secrets[key] = value
         return at
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import like_latency
+from testkit.app_server import running
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,9 +22,5 @@ def server(
     """(base URL, the app's secrets, the onboarded user's id) of a ``streamlit run`` server."""
     root = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
     secrets, uid = like_latency.prepare(root, 0)
-    (root / "app").mkdir()
-    proc, port, log = like_latency.start_server(ROOT, secrets, root / "app")
-    try:
-        yield f"http://127.0.0.1:{port}", secrets, uid
-    finally:
-        like_latency.stop_server(proc, log)
+    with running(secrets, root / "app") as base:
+        yield base, secrets, uid

@@ -17,16 +17,11 @@ import pytest
 from sqlalchemy import select
 
 from benchmarks import like_latency
-
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-OUT = ROOT / "test-output" / "e2e"
+from testkit.chromium import SHOTS, launch, sync_api_or_skip
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-if not CHROMIUM.exists():
-    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+sync_api = sync_api_or_skip()
 
 IMDB_HEADER = (
     "Const,Your Rating,Date Rated,Title,Original Title,URL,Title Type,IMDb Rating,"
@@ -92,8 +87,8 @@ def _letterboxd_csv(rows: list[tuple[str, str, int]], stars: list[float]) -> byt
 
 
 def _shot(page: Any, name: str) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def _open_account(page: Any, base: str) -> None:
@@ -130,9 +125,7 @@ def test_import_export_home_and_delete(server, tmp_path: Path) -> None:  # type:
     imdb_rows, lb_rows = movies[:6], movies[6:9]
     before = bench.stored_choices(secrets, uid)
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=bench.CHROMIUM_ARGS
-        )
+        browser = launch(pw)
         context = browser.new_context(
             viewport={"width": 1440, "height": 1000}, accept_downloads=True
         )

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks import cgroup_deploy
+from testkit.chromium import CHROMIUM
 
-CHROMIUM = Path(cgroup_deploy.CHROMIUM)
 DATA = cgroup_deploy.DATA
 LIMIT_MB = 1024
 

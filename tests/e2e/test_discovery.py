@@ -8,21 +8,14 @@ Screenshots: ``test-output/e2e/32-home-because-you-liked.png`` (a row) and
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from benchmarks import like_latency
-
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = ROOT / "test-output" / "e2e"
+from testkit.chromium import SHOTS, launch, sync_api_or_skip
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-if not CHROMIUM.exists():
-    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+sync_api = sync_api_or_skip()
 
 
 def _headers(page) -> list[str]:  # type: ignore[no-untyped-def]
@@ -41,9 +34,7 @@ def test_because_you_liked_and_filters_in_chromium(server) -> None:  # type: ign
     base, secrets, uid = server
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=bench.CHROMIUM_ARGS
-        )
+        browser = launch(pw)
         page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
         cards = bench.log_in(page, base)
         assert len(cards) == 30  # 10 movies, 10 shows, two rows of 5

@@ -19,7 +19,9 @@ import pytest
 
 from benchmarks import like_latency
 from recsys.services.onboarding import PICKS_REQUIRED
-from tests.e2e.test_journey import CHROMIUM, OUT, _idle, _shot, sync_api
+from testkit.app_server import running
+from testkit.chromium import LOGIN_FORM, SHOTS, idle, launch, submit_log_in, sync_api_or_skip
+from tests.e2e.test_journey import _shot
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "data"
@@ -37,6 +39,7 @@ pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(not (DATA / "imdb-derived").is_dir(), reason="../shared/data is absent"),
 ]
+sync_api = sync_api_or_skip()
 
 
 @pytest.fixture(scope="module")
@@ -75,30 +78,24 @@ def first_homes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
             users[username] = {"picks": picks, "genres": genres}
     finally:
         db.dispose()
-    (root / "app").mkdir()
-    proc, port, log = like_latency.start_server(ROOT, secrets, root / "app")
-    try:
-        yield f"http://127.0.0.1:{port}", users
-    finally:
-        like_latency.stop_server(proc, log)
+    with running(secrets, root / "app") as base:
+        yield base, users
 
 
 def _log_in(page: Any, base: str, username: str) -> None:
     page.goto(base + "/")
-    form = page.locator(like_latency.LOGIN_FORM)
+    form = page.locator(LOGIN_FORM)
     form.locator("input[aria-label='Username']").wait_for(timeout=180_000)
-    _idle(page)
-    form.locator('input[aria-label="Username"]').fill(username)
-    form.locator('input[type="password"]').fill(PASSWORD)
-    form.get_by_role("button", name="Log in").click()
+    idle(page)
+    submit_log_in(page, username, PASSWORD)
     page.wait_for_selector('[class*="st-key-like_tt"]', timeout=120_000)
-    _idle(page)
+    idle(page)
     # the whole page drawn (no skeletons): the sidebar's log-out and every card's buttons
     page.get_by_role("button", name="Log out").wait_for(state="visible", timeout=60_000)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=60_000
     )
-    _idle(page)
+    idle(page)
 
 
 def _section_cards(page: Any) -> list[str]:
@@ -111,7 +108,7 @@ def test_two_tastes_get_two_first_homes_that_say_why(first_homes) -> None:  # ty
     homes: dict[str, list[str]] = {}
     captions: dict[str, list[str]] = {}
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM))
+        browser = launch(pw)
         try:
             for username in FANS:
                 context = browser.new_context(viewport={"width": 1100, "height": 2200})
@@ -135,7 +132,7 @@ def test_two_tastes_get_two_first_homes_that_say_why(first_homes) -> None:  # ty
         assert len(because) >= 2, captions[username]  # both sections say which picks drove them
         assert not any("Popular in your favourite genres" in c for c in captions[username])
     _side_by_side(
-        [OUT / f"50-first-home-{u}.png" for u in FANS], OUT / "50-first-home-side-by-side.png"
+        [SHOTS / f"50-first-home-{u}.png" for u in FANS], SHOTS / "50-first-home-side-by-side.png"
     )
 
 

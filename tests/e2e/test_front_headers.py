@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 
 from benchmarks import like_latency
+from testkit.app_server import running
+from testkit.chromium import LOGIN_FORM, attempt_log_in, idle, launch, sync_api_or_skip
 from testkit.cluster import SECURITY_HEADERS, find_nginx, free_port, start_front
-from tests.e2e import test_journey as journey
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-sync_api = journey.sync_api
+sync_api = sync_api_or_skip()
 PAGES = ("home", "watchlist", "explain", "quality", "account")
 VIOLATIONS_JS = """
 window.__csp = [];
@@ -38,14 +39,8 @@ def server(
     root = tmp_path_factory.mktemp("front_app")
     secrets, uid = like_latency.prepare(root, 0)
     secrets = {**secrets, "MARQUEE_TRUSTED_FRONT": "1"}
-    (root / "app").mkdir()
-    proc, port, log = like_latency.start_server(
-        journey.ROOT, secrets, root / "app", script="serve.py"
-    )
-    try:
-        yield f"http://127.0.0.1:{port}", secrets, uid
-    finally:
-        like_latency.stop_server(proc, log)
+    with running(secrets, root / "app", script="serve.py") as base:
+        yield base, secrets, uid
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +63,7 @@ def front(
 def test_the_app_works_behind_the_security_headers(front: str, tmp_path: Path) -> None:
     reported: list[str] = []
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(journey.CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-        )
+        browser = launch(pw)
         try:
             context = browser.new_context()
             context.add_init_script(VIOLATIONS_JS)
@@ -89,8 +82,8 @@ def test_the_app_works_behind_the_security_headers(front: str, tmp_path: Path) -
             for path in PAGES:
                 page.goto(f"{front}/{path}")
                 page.wait_for_selector('[data-testid="stMain"] h1', timeout=60_000)
-                journey._idle(page)
-                assert page.locator(journey.LOGIN_FORM).count() == 0, path
+                idle(page)
+                assert page.locator(LOGIN_FORM).count() == 0, path
                 reported.extend(page.evaluate("window.__csp || []"))
             cookies = context.cookies()
             clients = [c for c in cookies if c["name"] == "marquee_client"]
@@ -102,32 +95,19 @@ def test_the_app_works_behind_the_security_headers(front: str, tmp_path: Path) -
     assert not reported, "\n".join(dict.fromkeys(reported))
 
 
-def _attempt(page, username: str, password: str) -> str:  # type: ignore[no-untyped-def]
-    form = page.locator(journey.LOGIN_FORM)
-    form.locator('input[aria-label="Username"]').fill(username)
-    form.locator('input[type="password"]').fill(password)
-    form.get_by_role("button", name="Log in").click()
-    journey._idle(page)
-    alert = page.locator('[data-testid="stAlert"] [data-testid="stMarkdownContainer"]').first
-    alert.wait_for(timeout=30_000)
-    return alert.inner_text().strip()
-
-
 def test_a_script_dropping_its_cookie_is_held_by_address_not_the_owner(front: str) -> None:
     """Behind the front the throttle counts the address nginx reports (X-Real-IP): a browser
     that forgets its cookie before every guess is still one client; the owner's browser, known
     for the name, still logs in from the same address."""
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(journey.CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-        )
+        browser = launch(pw)
         try:
             owner = browser.new_context()
             owner_page = owner.new_page()
             like_latency.log_in(owner_page, front)  # this browser is now known for the name
             owner_page.locator(".st-key-sidebar_logout button").click()
-            owner_page.wait_for_selector(journey.LOGIN_FORM, timeout=30_000)
-            journey._idle(owner_page)
+            owner_page.wait_for_selector(LOGIN_FORM, timeout=30_000)
+            idle(owner_page)
 
             script = browser.new_context()
             page = script.new_page()
@@ -135,9 +115,9 @@ def test_a_script_dropping_its_cookie_is_held_by_address_not_the_owner(front: st
             for _ in range(11):
                 script.clear_cookies()  # a new browser id (from nginx) for every guess
                 page.goto(front + "/")
-                page.wait_for_selector(f"{journey.LOGIN_FORM} input", timeout=60_000)
-                journey._idle(page)
-                answers.append(_attempt(page, like_latency.USERNAME, "Wrong#guess1"))
+                page.wait_for_selector(f"{LOGIN_FORM} input", timeout=60_000)
+                idle(page)
+                answers.append(attempt_log_in(page, like_latency.USERNAME, "Wrong#guess1"))
             assert all(a.startswith("Username or password is incorrect.") for a in answers[:10])
             assert "Wait 5 s" in answers[9], answers
             assert answers[10].startswith("Too many failed log-ins. Try again in"), answers

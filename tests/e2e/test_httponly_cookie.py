@@ -15,11 +15,12 @@ import pytest
 import requests
 
 from benchmarks import like_latency
-from tests.e2e import test_journey as journey
+from testkit.app_server import running
+from testkit.chromium import LOGIN_FORM, idle, launch, sync_api_or_skip
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-sync_api = journey.sync_api
+sync_api = sync_api_or_skip()
 AUTH, CLIENT = "marquee_auth", "marquee_client"
 
 
@@ -27,11 +28,8 @@ AUTH, CLIENT = "marquee_auth", "marquee_client"
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("httponly")
     secrets, _uid = like_latency.prepare(root, 0)
-    proc, port, log = like_latency.start_server(journey.ROOT, secrets, root, script="serve.py")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        like_latency.stop_server(proc, log)
+    with running(secrets, root, script="serve.py") as base:
+        yield base
 
 
 def _until(page: Any, check: Callable[[], Any], what: str, timeout_s: float = 20.0) -> Any:
@@ -50,9 +48,7 @@ def _cookie(context: Any, name: str) -> dict[str, Any] | None:
 
 def test_cookies_are_httponly_and_log_out_deletes_them(served: str) -> None:
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(journey.CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-        )
+        browser = launch(pw)
         try:
             context = browser.new_context()
             page = context.new_page()
@@ -66,14 +62,14 @@ def test_cookies_are_httponly_and_log_out_deletes_them(served: str) -> None:
 
             page.reload()  # still logged in: the server reads the HttpOnly cookie
             page.wait_for_selector('[class*="st-key-like_tt"]', timeout=60_000)
-            journey._idle(page)
+            idle(page)
 
             page.locator(".st-key-sidebar_logout button").click()
-            page.wait_for_selector(journey.LOGIN_FORM, timeout=30_000)
+            page.wait_for_selector(LOGIN_FORM, timeout=30_000)
             _until(page, lambda: _cookie(context, AUTH) is None, "the cookie's deletion")
             page.reload()
-            page.wait_for_selector(journey.LOGIN_FORM, timeout=60_000)
-            journey._idle(page)
+            page.wait_for_selector(LOGIN_FORM, timeout=60_000)
+            idle(page)
             assert page.locator('[class*="st-key-like_tt"]').count() == 0
         finally:
             browser.close()

@@ -20,36 +20,32 @@ from pathlib import Path
 
 import pytest
 
+from testkit.app_server import ROOT, free_port
+from testkit.chromium import (
+    CHROMIUM,
+    LOGIN_FORM,
+    LOGIN_USERNAME,
+    SHOTS,
+    choose_first_genres,
+    idle,
+    submit_log_in,
+    submit_registration,
+    sync_api_or_skip,
+)
 from testkit.world import write_sources
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-OUT = ROOT / "test-output" / "e2e"
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 PASSWORD = "Popcorn#2024"
-LOGIN_FORM = '[data-testid="stForm"]:has([class*="st-key-FormSubmitter-login_form"])'
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-if not CHROMIUM.exists():
-    pytest.skip(
-        "Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium)",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sync_api = sync_api_or_skip()
 
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("journey")
     imdb, ml = write_sources(root / "sources")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "MARQUEE_DATA_DIR": str(root / "data"),
@@ -101,15 +97,9 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-def _idle(page, timeout: float = 60_000) -> None:  # type: ignore[no-untyped-def]
-    page.wait_for_timeout(250)  # let a just-triggered rerun start
-    page.wait_for_selector(IDLE, timeout=timeout)
-    page.wait_for_timeout(150)
-
-
 def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     """Screenshot the whole page: Streamlit scrolls an inner container, so grow the viewport."""
-    OUT.mkdir(parents=True, exist_ok=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     size = page.viewport_size
     height = page.evaluate(
         "() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
@@ -119,7 +109,7 @@ def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
         {"width": size["width"], "height": max(size["height"], min(height, 5000))}
     )
     page.wait_for_timeout(300)
-    page.screenshot(path=str(OUT / f"{name}.png"))
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
     page.set_viewport_size(size)
 
 
@@ -154,69 +144,51 @@ def test_journey(app_url: str) -> None:
         page.goto(app_url)
 
         # First start builds the catalog, then the log-in page appears.
-        page.wait_for_selector(f"{LOGIN_FORM} input[aria-label='Username']", timeout=180_000)
-        _idle(page)
+        page.wait_for_selector(LOGIN_USERNAME, timeout=180_000)
+        idle(page)
         _shot(page, "01-login")
 
         # ---- register (with one error first)
-        page.get_by_role("tab", name="Create an account").click()
-        page.fill(".st-key-register_name input", "Robin <b>Reviewer</b>")
-        page.fill(".st-key-register_email input", "not-an-email")
-        page.fill(".st-key-register_username input", "robin")
-        page.fill(".st-key-register_password input", PASSWORD)
-        page.fill(".st-key-register_password_repeat input", PASSWORD)
-        page.get_by_role("button", name="Create account").click()
-        _idle(page)
+        submit_registration(page, "Robin <b>Reviewer</b>", "not-an-email", "robin", PASSWORD)
+        idle(page)
         assert page.get_by_text("valid e-mail address").is_visible()
         page.fill(".st-key-register_email input", "robin@example.com")
         page.get_by_role("button", name="Create account").click()
-        _idle(page)
+        idle(page)
         assert page.get_by_text("Your account is ready").is_visible()
         _shot(page, "02-registered")
 
         # ---- log in (a wrong password first)
         page.get_by_role("tab", name="Log in").click()
-        form = page.locator(LOGIN_FORM)
-        form.locator('input[aria-label="Username"]').fill("robin")
-        form.locator('input[type="password"]').fill("wrong-password")
-        form.get_by_role("button", name="Log in").click()
-        _idle(page)
+        submit_log_in(page, "robin", "wrong-password")
+        idle(page)
         assert page.get_by_text("Username or password is incorrect").first.is_visible()
-        form.locator('input[aria-label="Username"]').fill("robin")
-        form.locator('input[type="password"]').fill(PASSWORD)
-        form.get_by_role("button", name="Log in").click()
+        submit_log_in(page, "robin", PASSWORD)
         page.wait_for_selector(".st-key-onboarding_genres", timeout=30_000)
-        _idle(page)
+        idle(page)
         assert page.url.endswith("/onboarding")
         # the browser confirmed the cookie write
         page.wait_for_function("document.cookie.includes('marquee_auth=')", timeout=10_000)
         _shot(page, "03-onboarding-genres")
 
         # ---- onboarding step 1: five genres
-        for _ in range(5):
-            page.click(".st-key-onboarding_genres input")
-            page.get_by_role("option").first.click()
-            _idle(page)
-        page.keyboard.press("Escape")
-        page.get_by_role("button", name="Continue").click()
-        page.wait_for_selector('[class*="st-key-pick_tt"]', timeout=30_000)
-        _idle(page)
+        choose_first_genres(page, idle)
 
         # ---- a reload keeps onboarding progress
         page.reload()
         page.wait_for_selector('[class*="st-key-pick_tt"]', timeout=30_000)
-        _idle(page)
+        idle(page)
         picks = _tconsts(page, "pick_")
         movies = [t for t in picks if t.startswith("tt90000")][:5]
         shows = [t for t in picks if t.startswith("tt90001")][:5]
         assert len(movies) == 5 and len(shows) == 5
         for tconst in [*movies, *shows]:
             page.click(f".st-key-pick_{tconst} label")
-            _idle(page)
+            idle(page)
         _shot(page, "04-onboarding-picks")
         page.get_by_role("button", name="Show me my picks").click()
         page.wait_for_selector('[class*="st-key-like_tt"]', timeout=60_000)
-        _idle(page)
+        idle(page)
         assert page.url.endswith("/home")
         _shot(page, "05-home")
 
@@ -224,9 +196,9 @@ def test_journey(app_url: str) -> None:
         cards = _tconsts(page, "like_")
         liked, disliked = cards[0], cards[1]
         page.click(f".st-key-like_{liked} button")
-        _idle(page)
+        idle(page)
         page.click(f".st-key-dislike_{disliked} button")
-        _idle(page)
+        idle(page)
         assert "Liked" in page.inner_text(f".st-key-like_{liked}")
         assert "Disliked" in page.inner_text(f".st-key-dislike_{disliked}")
         _shot(page, "06-home-rated")
@@ -235,7 +207,7 @@ def test_journey(app_url: str) -> None:
         start = time.perf_counter()
         page.reload()
         page.wait_for_selector('[class*="st-key-like_tt"]', timeout=30_000)
-        _idle(page)
+        idle(page)
         timings["home_reload_s"] = round(time.perf_counter() - start, 3)
         assert page.locator(LOGIN_FORM).count() == 0
         # "Your ratings" opens a dialog read from the database
@@ -252,7 +224,7 @@ def test_journey(app_url: str) -> None:
         tab = context.new_page()
         tab.goto(f"{app_url}/quality")
         tab.wait_for_selector("text=Offline evaluation", timeout=30_000)
-        _idle(tab)
+        idle(tab)
         assert tab.locator(LOGIN_FORM).count() == 0
         _shot(tab, "09-quality")
         tab.get_by_role("tab", name="Online (our users)").click()
@@ -265,16 +237,16 @@ def test_journey(app_url: str) -> None:
         page.click(f".st-key-info_{info} button")
         dialog = page.get_by_role("dialog")
         dialog.wait_for(timeout=20_000)
-        _idle(page)
+        idle(page)
         assert dialog.get_by_text("Open on IMDb").is_visible()
         _shot(page, "07-more-info")
         page.keyboard.press("Escape")
-        _idle(page)
+        idle(page)
 
         # ---- Why these picks, deep-linked to one title
         page.goto(f"{app_url}/explain?title={info}")
         page.wait_for_selector("text=Your likes that drove it", timeout=30_000)
-        _idle(page)
+        idle(page)
         page.wait_for_timeout(800)  # plotly draws after the script finishes
         assert page.locator(LOGIN_FORM).count() == 0
         _shot(page, "08-explain")
@@ -282,18 +254,18 @@ def test_journey(app_url: str) -> None:
         # ---- log out: back to the log-in page, and a reload stays logged out
         page.goto(f"{app_url}/home")
         page.wait_for_selector('[class*="st-key-like_tt"]', timeout=30_000)
-        _idle(page)
+        idle(page)
         page.wait_for_timeout(2000)  # let the cookie component's first rerun settle
         page.get_by_role("button", name="Log out").click()
         page.wait_for_timeout(3000)
         page.wait_for_selector(LOGIN_FORM, timeout=30_000)
-        _idle(page)
+        idle(page)
         page.wait_for_function("!document.cookie.includes('marquee_auth=')", timeout=10_000)
         page.reload()
         page.wait_for_selector(LOGIN_FORM, timeout=30_000)
-        _idle(page)
+        idle(page)
         assert page.url.endswith("/login")
         _shot(page, "11-logged-out")
         browser.close()
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "timings.json").write_text(json.dumps(timings, indent=2))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / "timings.json").write_text(json.dumps(timings, indent=2))

@@ -16,35 +16,30 @@ import pytest
 
 from benchmarks import like_latency
 from testkit import factories
+from testkit.chromium import (
+    LOGIN_FORM,
+    LOGIN_USERNAME,
+    SHOTS,
+    attempt_log_in,
+    idle,
+    launch,
+    submit_log_in,
+    sync_api_or_skip,
+)
 from testkit.throttle import rewind
-from tests.e2e import test_journey as journey
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-sync_api = journey.sync_api
-LOGIN_FORM = journey.LOGIN_FORM
+sync_api = sync_api_or_skip()
 WRONG = "Wrong#guess1"
 INCORRECT = "Username or password is incorrect."
-SHOTS = journey.ROOT / "test-output" / "e2e"
-
-
-def _attempt(page, username: str, password: str) -> str:  # type: ignore[no-untyped-def]
-    """Submit the log-in form; the error it shows (the form is still there)."""
-    form = page.locator(LOGIN_FORM)
-    form.locator('input[aria-label="Username"]').fill(username)
-    form.locator('input[type="password"]').fill(password)
-    form.get_by_role("button", name="Log in").click()
-    journey._idle(page)
-    alert = page.locator('[data-testid="stAlert"] [data-testid="stMarkdownContainer"]').first
-    alert.wait_for(timeout=30_000)
-    return alert.inner_text().strip()
 
 
 def _open(context, base: str):  # type: ignore[no-untyped-def]
     page = context.new_page()
     page.goto(base + "/")
-    page.wait_for_selector(f"{LOGIN_FORM} input[aria-label='Username']", timeout=120_000)
-    journey._idle(page)
+    page.wait_for_selector(LOGIN_USERNAME, timeout=120_000)
+    idle(page)
     return page
 
 
@@ -55,14 +50,12 @@ def test_one_answer_owner_not_locked_out_guesser_slowed_then_blocked(
     db_url = factories.settings_from_secrets(secrets).resolved_database_url
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(journey.CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-        )
+        browser = launch(pw)
         try:
             guesser = _open(browser.new_context(), base)
             # one answer: a real name with a wrong password, and a name that does not exist
-            real = _attempt(guesser, like_latency.USERNAME, WRONG)
-            unknown = _attempt(guesser, "nobody-at-all", WRONG)
+            real = attempt_log_in(guesser, like_latency.USERNAME, WRONG)
+            unknown = attempt_log_in(guesser, "nobody-at-all", WRONG)
             assert real == unknown == INCORRECT
             guesser.screenshot(path=str(SHOTS / "22-throttle-1-same-answer.png"))
 
@@ -70,29 +63,26 @@ def test_one_answer_owner_not_locked_out_guesser_slowed_then_blocked(
             answers = [real]
             for _ in range(8):
                 rewind(db_url, 100)
-                answers.append(_attempt(guesser, like_latency.USERNAME, WRONG))
+                answers.append(attempt_log_in(guesser, like_latency.USERNAME, WRONG))
             assert all(a.startswith(INCORRECT) for a in answers), answers
             assert "Wait 5 s" in answers[4] and "Wait 1 min 20 s" in answers[8], answers
 
             # the owner, in another browser, logs in at once with the right password
             owner = _open(browser.new_context(), base)
-            form = owner.locator(LOGIN_FORM)
-            form.locator('input[aria-label="Username"]').fill(like_latency.USERNAME)
-            form.locator('input[type="password"]').fill(like_latency.PASSWORD)
-            form.get_by_role("button", name="Log in").click()
+            submit_log_in(owner, like_latency.USERNAME, like_latency.PASSWORD)
             owner.wait_for_selector('[class*="st-key-like_tt"]', timeout=60_000)
-            journey._idle(owner)
+            idle(owner)
             owner.screenshot(path=str(SHOTS / "22-throttle-2-owner-in.png"))
 
             # the guesser: slowed (too soon after the 9th failure), even with the right password
-            slowed = _attempt(guesser, like_latency.USERNAME, like_latency.PASSWORD)
+            slowed = attempt_log_in(guesser, like_latency.USERNAME, like_latency.PASSWORD)
             assert re.search(r"Too many failed log-ins\. Try again in 1 min \d\d s \(at ", slowed)
             assert guesser.locator(LOGIN_FORM).count() == 1  # not let in
             # then the 10th failure blocks it, and the message says until when
             rewind(db_url, 100)
-            tenth = _attempt(guesser, like_latency.USERNAME, WRONG)
+            tenth = attempt_log_in(guesser, like_latency.USERNAME, WRONG)
             assert tenth.startswith(INCORRECT + " Wait 15 min 00 s"), tenth
-            blocked = _attempt(guesser, like_latency.USERNAME, WRONG)
+            blocked = attempt_log_in(guesser, like_latency.USERNAME, WRONG)
             assert re.fullmatch(
                 r"Too many failed log-ins\. Try again in 1[45] min \d\d s "
                 r"\(at \d\d:\d\d:\d\d UTC\)\.",

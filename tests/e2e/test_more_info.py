@@ -11,23 +11,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from benchmarks import like_latency
+from testkit.app_server import running
+from testkit.chromium import SHOTS, launch, sync_api_or_skip
 from testkit.tmdb_server import FakeTmdb, video
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-OUT = ROOT / "test-output" / "e2e"
 TRAILER = "dQw4w9WgXcQ"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-if not CHROMIUM.exists():
-    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+sync_api = sync_api_or_skip()
 
 
 @pytest.fixture(scope="module")
@@ -36,30 +32,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Fake
     root = tmp_path_factory.mktemp("more_info")
     secrets, _ = bench.prepare(root, 0)
     with FakeTmdb() as tmdb:
-        secrets = {
-            **secrets,
-            "TMDB_API_KEY": tmdb.api_key,
-            "TMDB_API_BASE": tmdb.base_url,
-            "TMDB_IMAGE_BASE": tmdb.image_base,
-            "TMDB_TIMEOUT_S": "2",
-            "MARQUEE_WATCH_REGION": "",
-        }
-        (root / "app").mkdir()
-        proc, port, log = bench.start_server(ROOT, secrets, root / "app")
-        try:
-            yield f"http://127.0.0.1:{port}", tmdb
-        finally:
-            bench.stop_server(proc, log)
+        secrets = {**secrets, **tmdb.secrets(timeout_s="2"), "MARQUEE_WATCH_REGION": ""}
+        with running(secrets, root / "app") as base:
+            yield base, tmdb
 
 
 def test_more_info_shows_where_to_watch_and_the_trailer(server: tuple[str, FakeTmdb]) -> None:
     bench = like_latency
     base, tmdb = server
-    OUT.mkdir(parents=True, exist_ok=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=bench.CHROMIUM_ARGS
-        )
+        browser = launch(pw)
         context = browser.new_context(viewport={"width": 1440, "height": 1400}, locale="en-GB")
         page = context.new_page()
         tconst = bench.log_in(page, base)[0]
@@ -115,6 +98,6 @@ def test_more_info_shows_where_to_watch_and_the_trailer(server: tuple[str, FakeT
             f"https://www.youtube.com/embed/{TRAILER}"
         )
         page.wait_for_timeout(500)
-        dialog.screenshot(path=str(OUT / "30-more-info-watch.png"))
+        dialog.screenshot(path=str(SHOTS / "30-more-info-watch.png"))
         print(f"More info with extras shown {shown_s:.2f} s after the click")
         browser.close()

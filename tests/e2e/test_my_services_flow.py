@@ -9,23 +9,18 @@ Screenshots: ``test-output/e2e/34-my-services.png`` (the Account section) and
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from benchmarks import like_latency as bench
+from testkit.app_server import running
+from testkit.chromium import SHOTS, launch, sync_api_or_skip
 from testkit.tmdb_server import FakeTmdb
-
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = ROOT / "test-output" / "e2e"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-if not CHROMIUM.exists():
-    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+sync_api = sync_api_or_skip()
 
 
 def _catalog(secrets: dict[str, str]) -> list[str]:
@@ -55,29 +50,16 @@ def server(
                 tmdb.watch_providers(tconst, "GB", flatrate=["Mubi" if i % 4 else "Netflix"])
                 streams.add(tconst)
         tmdb.region_providers("GB", "Netflix", "Mubi", "Elsewhere")
-        secrets = {
-            **secrets,
-            "TMDB_API_KEY": tmdb.api_key,
-            "TMDB_API_BASE": tmdb.base_url,
-            "TMDB_IMAGE_BASE": tmdb.image_base,
-            "TMDB_TIMEOUT_S": "2",
-            "MARQUEE_WATCH_REGION": "GB",
-        }
-        (root / "app").mkdir()
-        proc, port, log = bench.start_server(ROOT, secrets, root / "app")
-        try:
-            yield f"http://127.0.0.1:{port}", tmdb, streams
-        finally:
-            bench.stop_server(proc, log)
+        secrets = {**secrets, **tmdb.secrets(timeout_s="2"), "MARQUEE_WATCH_REGION": "GB"}
+        with running(secrets, root / "app") as base:
+            yield base, tmdb, streams
 
 
 def test_two_services_and_only_what_i_can_stream(server) -> None:  # type: ignore[no-untyped-def]
     base, tmdb, streams = server
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=bench.CHROMIUM_ARGS
-        )
+        browser = launch(pw)
         page = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
         before = bench.log_in(page, base)[:20]
         assert not set(before) <= streams  # unfiltered: some picks stream elsewhere

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import pytest
 
+from testkit.chromium import idle, launch, submit_log_in, submit_registration, sync_api_or_skip
 from testkit.world import NICHE_GENRES
 from tests.e2e.test_journey import (  # noqa: F401 - app_url is a fixture
-    CHROMIUM,
     PASSWORD,
-    _idle,
     _shot,
     _tconsts,
     app_url,
-    sync_api,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+sync_api = sync_api_or_skip()
 
 NICHE_MOVIES = {f"tt{9000200 + i:07d}" for i in range(1, 7)}
 NICHE_SHOWS = {f"tt{9000300 + i:07d}" for i in range(1, 7)}
@@ -28,29 +27,18 @@ NICHE_SHOWS = {f"tt{9000300 + i:07d}" for i in range(1, 7)}
 
 def _register_and_log_in(page) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_selector("input[aria-label='Username']", timeout=180_000)
-    _idle(page)
-    page.get_by_role("tab", name="Create an account").click()
-    page.fill(".st-key-register_name input", "Nia")
-    page.fill(".st-key-register_email input", "nia@example.com")
-    page.fill(".st-key-register_username input", "nia")
-    page.fill(".st-key-register_password input", PASSWORD)
-    page.fill(".st-key-register_password_repeat input", PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    _idle(page)
+    idle(page)
+    submit_registration(page, "Nia", "nia@example.com", "nia", PASSWORD)
+    idle(page)
     page.get_by_role("tab", name="Log in").click()
-    form = page.locator('[data-testid="stForm"]:has([class*="st-key-FormSubmitter-login_form"])')
-    form.locator('input[aria-label="Username"]').fill("nia")
-    form.locator('input[type="password"]').fill(PASSWORD)
-    form.get_by_role("button", name="Log in").click()
+    submit_log_in(page, "nia", PASSWORD)
     page.wait_for_selector(".st-key-onboarding_genres", timeout=30_000)
-    _idle(page)
+    idle(page)
 
 
 def test_niche_genres_lead_the_pick_grids(app_url: str) -> None:  # noqa: F811
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-        )
+        browser = launch(pw)
         page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
         page.goto(app_url)
         _register_and_log_in(page)
@@ -59,12 +47,12 @@ def test_niche_genres_lead_the_pick_grids(app_url: str) -> None:  # noqa: F811
             page.click(".st-key-onboarding_genres input")
             page.keyboard.type(genre)
             page.get_by_role("option", name=genre, exact=True).click()
-            _idle(page)
+            idle(page)
         page.keyboard.press("Escape")
         _shot(page, "40-onboarding-niche-genres")
         page.get_by_role("button", name="Continue").click()
         page.wait_for_selector('[class*="st-key-pick_tt"]', timeout=30_000)
-        _idle(page)
+        idle(page)
         _shot(page, "40-onboarding-niche-grids")
 
         # Both grids open with the niche titles, although every other title has more votes.
@@ -79,11 +67,11 @@ def test_niche_genres_lead_the_pick_grids(app_url: str) -> None:  # noqa: F811
 
         # Show more adds titles; the search keeps to the trending window.
         page.click(".st-key-onboarding_more_movies button")
-        _idle(page)
+        idle(page)
         assert len(_tconsts(page, "pick_")) > len(shown)
         page.fill(".st-key-onboarding_search input", "notes")
         page.keyboard.press("Enter")
-        _idle(page)
+        idle(page)
         found = set(_tconsts(page, "pick_"))
         assert found == NICHE_MOVIES | NICHE_SHOWS, found
         _shot(page, "40-onboarding-niche-search")
@@ -91,11 +79,11 @@ def test_niche_genres_lead_the_pick_grids(app_url: str) -> None:  # noqa: F811
         # Five and five, none outside the chosen genres, then Home.
         for tconst in [*movies[:5], *shows[:5]]:
             page.click(f".st-key-pick_{tconst} label")
-            _idle(page)
+            idle(page)
         _shot(page, "40-onboarding-niche-picked")
         page.get_by_role("button", name="Show me my picks").click()
         page.wait_for_selector('[class*="st-key-like_tt"]', timeout=60_000)
-        _idle(page)
+        idle(page)
         assert page.url.endswith("/home")
         _shot(page, "40-onboarding-niche-home")
         browser.close()

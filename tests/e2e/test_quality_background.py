@@ -10,22 +10,17 @@ screenshots go to ``test-output/e2e/40-quality-*.png``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from benchmarks import like_latency
-
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-OUT = ROOT / "test-output" / "e2e"
+from testkit.app_server import running
+from testkit.chromium import launch, shot_path, sync_api_or_skip
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-if not CHROMIUM.exists():
-    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+sync_api = sync_api_or_skip()
 
 
 @pytest.fixture(scope="module")
@@ -33,17 +28,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     bench = like_latency
     root = tmp_path_factory.mktemp("quality")
     secrets, _uid = bench.prepare(root, 0)
-    (root / "app").mkdir()
-    proc, port, log = bench.start_server(ROOT, secrets, root / "app")
-    try:
-        yield f"http://127.0.0.1:{port}", secrets
-    finally:
-        bench.stop_server(proc, log)
+    with running(secrets, root / "app") as base:
+        yield base, secrets
 
 
 def _shot(page: Any, name: str) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(shot_path(name)), full_page=True)
 
 
 def test_quality_shows_progress_then_the_stamped_report(server: tuple[str, dict[str, str]]) -> None:
@@ -56,7 +46,7 @@ def test_quality_shows_progress_then_the_stamped_report(server: tuple[str, dict[
     assert model is not None and read_status(settings).measured is None
     bench = like_latency
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM))
+        browser = launch(p)
         page = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
         bench.log_in(page, base)
         page.goto(base + "/quality")

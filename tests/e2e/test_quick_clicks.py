@@ -8,21 +8,16 @@ The server, data and log-in are ``benchmarks/like_latency.py``'s (one onboarded 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from benchmarks import like_latency
-
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
+from testkit.chromium import launch, sync_api_or_skip
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-if not CHROMIUM.exists():
-    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+sync_api = sync_api_or_skip()
 
 
 def _card_states(page: Any, tconsts: list[str]) -> dict[str, bool | None]:
@@ -45,9 +40,7 @@ def test_quick_clicks_on_several_cards_agree_with_the_database(server) -> None: 
     base, secrets, uid = server
     before = bench.stored_choices(secrets, uid)
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=bench.CHROMIUM_ARGS
-        )
+        browser = launch(pw)
         page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
         cards = bench.log_in(page, base)[:4]
         a, b, c, d = cards

@@ -10,16 +10,11 @@ from pathlib import Path
 import pytest
 
 from benchmarks import like_latency as bench
-
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = ROOT / "test-output" / "e2e"
+from testkit.chromium import SHOTS, launch, sync_api_or_skip
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-if not CHROMIUM.exists():
-    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+sync_api = sync_api_or_skip()
 
 
 def _imdb_list(secrets: dict[str, str]) -> bytes:
@@ -47,9 +42,7 @@ def test_a_ten_title_list_is_ranked_with_reasons(server, tmp_path: Path) -> None
     upload.write_bytes(_imdb_list(secrets))
     before = bench.stored_choices(secrets, uid)
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=bench.CHROMIUM_ARGS
-        )
+        browser = launch(pw)
         page = browser.new_context(viewport={"width": 1440, "height": 1400}).new_page()
         bench.log_in(page, base)
         page.goto(base + "/rank")

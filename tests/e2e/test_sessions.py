@@ -11,13 +11,22 @@ from __future__ import annotations
 
 import pytest
 
+from testkit.chromium import (
+    CHROMIUM_ARGS,
+    LOGIN_FORM,
+    LOGIN_USERNAME,
+    idle,
+    launch,
+    submit_log_in,
+    submit_registration,
+    sync_api_or_skip,
+)
 from tests.e2e import test_journey as journey
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 app_url = journey.app_url  # the journey's server fixture: a fresh data dir, first start included
-sync_api = journey.sync_api
-LOGIN_FORM = journey.LOGIN_FORM
+sync_api = sync_api_or_skip()
 PASSWORD = journey.PASSWORD
 NEW_PASSWORD = "Nachos&Salsa9"
 COOKIE = "marquee_auth"
@@ -25,14 +34,8 @@ ACCOUNT_TITLE = "text=Your account"
 
 
 def _register(page, username: str) -> None:  # type: ignore[no-untyped-def]
-    page.get_by_role("tab", name="Create an account").click()
-    page.fill(".st-key-register_name input", username.capitalize())
-    page.fill(".st-key-register_email input", f"{username}@example.com")
-    page.fill(".st-key-register_username input", username)
-    page.fill(".st-key-register_password input", PASSWORD)
-    page.fill(".st-key-register_password_repeat input", PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    journey._idle(page)
+    submit_registration(page, username.capitalize(), f"{username}@example.com", username, PASSWORD)
+    idle(page)
     assert page.get_by_text("Your account is ready").is_visible()
     page.get_by_role("tab", name="Log in").click()
 
@@ -41,27 +44,33 @@ def _log_in(  # type: ignore[no-untyped-def]
     page, username: str, password: str = PASSWORD, lands_on: str = ".st-key-onboarding_genres"
 ) -> None:
     """Log in through the form; a user who is not onboarded lands on onboarding."""
-    form = page.locator(LOGIN_FORM)
-    form.locator('input[aria-label="Username"]').fill(username)
-    form.locator('input[type="password"]').fill(password)
-    form.get_by_role("button", name="Log in").click()
+    submit_log_in(page, username, password)
     page.wait_for_selector(lands_on, timeout=30_000)
-    journey._idle(page)
+    idle(page)
     page.wait_for_function(f"document.cookie.includes('{COOKIE}=')", timeout=10_000)
     page.wait_for_timeout(1500)  # let the cookie component's confirming rerun settle
+
+
+def _change_password(page, current: str) -> None:  # type: ignore[no-untyped-def]
+    """Change the password to :data:`NEW_PASSWORD`, giving ``current`` as the present one."""
+    page.fill(".st-key-change_password_current input", current)
+    page.fill(".st-key-change_password_new input", NEW_PASSWORD)
+    page.fill(".st-key-change_password_repeat input", NEW_PASSWORD)
+    page.get_by_role("button", name="Change password").click()
+    idle(page)
 
 
 def _open_account(page, url: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{url}/account")
     page.wait_for_selector(ACCOUNT_TITLE, timeout=30_000)
-    journey._idle(page)
+    idle(page)
     assert page.locator(LOGIN_FORM).count() == 0
 
 
 def _lands_on_login(page, url: str, path: str = "/account") -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{url}{path}")
     page.wait_for_selector(LOGIN_FORM, timeout=30_000)
-    journey._idle(page)
+    idle(page)
     assert page.url.endswith("/login")
     assert page.locator(ACCOUNT_TITLE).count() == 0
 
@@ -80,16 +89,13 @@ def _session_count(page) -> int:  # type: ignore[no-untyped-def]
 
 def test_copied_cookie_and_password_change(app_url: str) -> None:
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(journey.CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
-        )
+        browser = launch(pw, [*CHROMIUM_ARGS, "--no-first-run"])
         size = {"width": 1280, "height": 900}
         first = browser.new_context(viewport=size)
         page = first.new_page()
         page.goto(app_url)
-        page.wait_for_selector(f"{LOGIN_FORM} input[aria-label='Username']", timeout=180_000)
-        journey._idle(page)
+        page.wait_for_selector(LOGIN_USERNAME, timeout=180_000)
+        idle(page)
         _register(page, "sessions")
         _log_in(page, "sessions")
         copied = _auth_cookie(first)
@@ -106,7 +112,7 @@ def test_copied_cookie_and_password_change(app_url: str) -> None:
         other = second.new_page()
         other.goto(f"{app_url}/login")
         other.wait_for_selector(LOGIN_FORM, timeout=30_000)
-        journey._idle(other)
+        idle(other)
         _log_in(other, "sessions")
 
         _open_account(page, app_url)
@@ -117,7 +123,7 @@ def test_copied_cookie_and_password_change(app_url: str) -> None:
         # ---- log out in the first browser: the copied cookie is refused from now on
         page.get_by_role("button", name="Log out").click()
         page.wait_for_selector(LOGIN_FORM, timeout=30_000)
-        journey._idle(page)
+        idle(page)
         page.wait_for_function(f"!document.cookie.includes('{COOKIE}=')", timeout=10_000)
         replay = browser.new_context(viewport=size)
         replay.add_cookies([copied])
@@ -131,18 +137,10 @@ def test_copied_cookie_and_password_change(app_url: str) -> None:
         _log_in(page, "sessions")
         _open_account(page, app_url)
         assert _session_count(page) == 2
-        page.fill(".st-key-change_password_current input", "Wrong#pass1")
-        page.fill(".st-key-change_password_new input", NEW_PASSWORD)
-        page.fill(".st-key-change_password_repeat input", NEW_PASSWORD)
-        page.get_by_role("button", name="Change password").click()
-        journey._idle(page)
+        _change_password(page, "Wrong#pass1")
         assert page.get_by_text("current password is incorrect").first.is_visible()
         journey._shot(page, "20-account-wrong-current-password")
-        page.fill(".st-key-change_password_current input", PASSWORD)
-        page.fill(".st-key-change_password_new input", NEW_PASSWORD)
-        page.fill(".st-key-change_password_repeat input", NEW_PASSWORD)
-        page.get_by_role("button", name="Change password").click()
-        journey._idle(page)
+        _change_password(page, PASSWORD)
         assert page.get_by_text("1 other session signed out").first.is_visible()
         journey._shot(page, "20-account-password-changed")
 

@@ -12,22 +12,16 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from benchmarks import like_latency as bench
-
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = ROOT / "test-output" / "e2e"
+from testkit.chromium import SHOTS, launch, sync_api_or_skip
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-if not CHROMIUM.exists():
-    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+sync_api = sync_api_or_skip()
 
 
 def _with_service(secrets: dict[str, str], work: Callable[[Any], Any]) -> Any:
@@ -61,9 +55,7 @@ def test_not_for_me_undo_and_a_dial_in_chromium(server) -> None:  # type: ignore
     SHOTS.mkdir(parents=True, exist_ok=True)
     reasons = lambda: _with_service(secrets, lambda s: s.steering.reasons(uid))  # noqa: E731
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=bench.CHROMIUM_ARGS
-        )
+        browser = launch(pw)
         page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
         cards = bench.log_in(page, base)
         target = cards[0]

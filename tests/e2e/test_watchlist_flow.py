@@ -7,23 +7,17 @@ screenshots go to ``test-output/e2e/31-watchlist*.png``.
 
 from __future__ import annotations
 
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
 from benchmarks import like_latency
-
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-OUT = ROOT / "test-output" / "e2e"
+from testkit.chromium import SHOTS, launch, sync_api_or_skip
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-if not CHROMIUM.exists():
-    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+sync_api = sync_api_or_skip()
 
 
 def _stored(secrets: dict[str, str], uid: int) -> tuple[list[str], dict[str, bool]]:
@@ -59,8 +53,8 @@ def _label(page: Any, key: str) -> str:
 
 
 def _shot(page: Any, name: str) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def _mark_cards(page: Any) -> None:
@@ -90,9 +84,7 @@ def test_save_on_home_then_manage_the_watchlist(server) -> None:  # type: ignore
     bench = like_latency
     base, secrets, uid = server
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=bench.CHROMIUM_ARGS
-        )
+        browser = launch(pw)
         page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
         cards = bench.log_in(page, base)
         first, second = cards[0], cards[1]
@@ -108,7 +100,7 @@ def test_save_on_home_then_manage_the_watchlist(server) -> None:  # type: ignore
         assert _primary(page, f"save_{second}")
         saved, likes = _stored(secrets, uid)
         assert saved == [second, first]
-        page.locator(f".st-key-card_{first}").screenshot(path=str(OUT / "31-watchlist-card.png"))
+        page.locator(f".st-key-card_{first}").screenshot(path=str(SHOTS / "31-watchlist-card.png"))
         _shot(page, "31-watchlist-home-saved")
 
         # New picks: the saved titles are left out
