@@ -11,7 +11,6 @@ the issue's relevance) and on what they liked after onboarding ("next").
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -24,11 +23,11 @@ if str(ROOT) not in sys.path:
 from recsys.evaluation.flywheel import flywheel_curve  # noqa: E402
 from recsys.graph import ModelParams  # noqa: E402
 from recsys.ingest.movielens import read_movielens_frames  # noqa: E402
+from testkit.cli import movielens_parser  # noqa: E402
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--movielens", default=str(ROOT.parent / "shared/data/movielens-small"))
+    ap = movielens_parser(__doc__.splitlines()[0])
     ap.add_argument("--shares", default="0,0.1,0.25,0.5,1", help="comma-separated shares")
     ap.add_argument("--json", help="write the curve here")
     args = ap.parse_args()

@@ -73,7 +73,6 @@ import os
 import random
 import secrets as pysecrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -91,6 +90,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from testkit.app_server import free_port, streamlit_run, write_secrets  # noqa: E402
 from testkit.visits import SessionResult  # noqa: E402
 
 APP = ROOT / "app.py"
@@ -106,12 +106,6 @@ REVISIT_SHARE = 0.33  # share of clicks that go back to a title the session alre
 
 
 # ------------------------------------------------------------------------------ helpers
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -248,30 +242,14 @@ class AppServer:
     """``streamlit run app.py`` on a free loopback port, pointed at the prepared data."""
 
     def __init__(self, env: dict[str, str], root: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.log_path = root / "streamlit.log"
-        secrets_file = root / "secrets.toml"  # ours, so a developer's secrets.toml is not read
-        secrets_file.write_text(
-            "".join(f"{k} = {json.dumps(v)}\n" for k, v in env.items()), encoding="utf-8"
-        )
+        secrets_file = write_secrets(root / "secrets.toml", env)  # not a developer's own
         self._log = self.log_path.open("w")
         self.proc = subprocess.Popen(
             [
                 str(Path(sys.executable).with_name("streamlit")),
-                "run",
-                str(APP),
-                "--server.headless",
-                "true",
-                "--server.address",
-                "127.0.0.1",
-                "--server.port",
-                str(self.port),
-                "--browser.gatherUsageStats",
-                "false",
-                "--server.fileWatcherType",
-                "none",
-                "--secrets.files",
-                str(secrets_file),
+                *streamlit_run(APP, self.port, secrets_file),
             ],
             cwd=ROOT,
             env={**os.environ, **env},

@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from recsys.lifecycle.engine import Engine
 from recsys.models.base import UserHistory
 from recsys.models.facets import HomeFilters
+from testkit.cli import movielens_parser
 from testkit.layout import IMDB_GENRES
 
 #: The genres the padding titles draw from: IMDb's, without those of mostly non-film titles and
@@ -166,15 +167,17 @@ def discovery_timings(engine: Engine, make, users: int) -> float:  # type: ignor
     return float(np.percentile(wall["filtered"], 95))
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument(
-        "--movielens",
-        default=str(Path(__file__).resolve().parents[2] / "shared/data/movielens-small"),
-    )
+def parse_args(users: int) -> argparse.Namespace:
+    """``--movielens`` (the shared ml-latest-small), ``--titles`` (the catalog's size) and
+    ``--users`` (how many are timed, ``users`` by default)."""
+    ap = movielens_parser()
     ap.add_argument("--titles", type=int, default=75_000)
-    ap.add_argument("--users", type=int, default=300)
-    args = ap.parse_args()
+    ap.add_argument("--users", type=int, default=users)
+    return ap.parse_args()
+
+
+def main() -> int:
+    args = parse_args(users=300)
     catalog, ratings, tags, inter = build_inputs(Path(args.movielens), args.titles)
     print(f"catalog {len(catalog)} titles, {len(ratings)} ratings, {len(tags)} tag rows")
 

@@ -12,7 +12,6 @@ lookups: what a warm Home costs. Wall and CPU time per request (``process_time``
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -21,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.recommend_latency import FILTERS, build_inputs
+from benchmarks.recommend_latency import FILTERS, build_inputs, parse_args
 from recsys.config import Settings
 from recsys.lifecycle.engine import Engine, dialled_sections, rank_titles
 from recsys.models.base import UserHistory
@@ -52,14 +51,7 @@ def _p(times: list[float]) -> str:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument(
-        "--movielens",
-        default=str(Path(__file__).resolve().parents[2] / "shared/data/movielens-small"),
-    )
-    ap.add_argument("--titles", type=int, default=75_000)
-    ap.add_argument("--users", type=int, default=200)
-    args = ap.parse_args()
+    args = parse_args(users=200)
     catalog, ratings, tags, inter = build_inputs(Path(args.movielens), args.titles)
     engine = Engine().fit(catalog, ratings, tags, inter)
     client = _cached_client(catalog["tconst"].astype(str).tolist())

@@ -11,7 +11,6 @@ See :mod:`recsys.evaluation.watchlist`.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -24,11 +23,11 @@ if str(ROOT) not in sys.path:
 from recsys.evaluation.watchlist import WEIGHTS, watchlist_signal  # noqa: E402
 from recsys.graph import ModelParams  # noqa: E402
 from recsys.ingest.movielens import read_movielens_frames  # noqa: E402
+from testkit.cli import movielens_parser  # noqa: E402
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--movielens", default=str(ROOT.parent / "shared/data/movielens-small"))
+    ap = movielens_parser(__doc__.splitlines()[0])
     ap.add_argument("--weights", default=",".join(f"{w:g}" for w in WEIGHTS))
     ap.add_argument("--folds", type=int, default=5, help="held-out folds to run (1-5)")
     ap.add_argument("--json", help="write the figures here")

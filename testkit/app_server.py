@@ -32,7 +32,9 @@ def free_port() -> int:
 
 def write_secrets(path: Path, secrets: Mapping[str, str]) -> Path:
     """``secrets`` as a ``secrets.toml`` at ``path`` (every value a TOML string); returns it."""
-    path.write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in secrets.items()))
+    path.write_text(
+        "".join(f"{k} = {json.dumps(v)}\n" for k, v in secrets.items()), encoding="utf-8"
+    )
     return path
 
 

@@ -99,3 +99,17 @@ def choose_first_genres(
     page.get_by_role("button", name="Continue").click()
     page.wait_for_selector('[class*="st-key-pick_tt"]', timeout=timeout)
     settle(page)
+
+
+def pick_titles(page: Any, tconsts: Sequence[str], settle: Callable[[Any], None]) -> None:
+    """Onboarding's second step: pick each of ``tconsts`` in the grids."""
+    for tconst in tconsts:
+        page.click(f".st-key-pick_{tconst} label")
+        settle(page)
+
+
+def finish_onboarding(page: Any, settle: Callable[[Any], None]) -> None:
+    """Press "Show me my picks" and wait for Home's cards."""
+    page.get_by_role("button", name="Show me my picks").click()
+    page.wait_for_selector('[class*="st-key-like_tt"]', timeout=60_000)
+    settle(page)

@@ -26,7 +26,6 @@ import os
 import secrets as pysecrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -34,17 +33,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from testkit.app_server import free_port, streamlit_run, write_secrets
+
 ROOT = Path(__file__).resolve().parents[1]
 STICKY_COOKIE = "marquee_sticky"
 UPSTREAM_HEADER = "X-Marquee-Upstream"
 #: What `up` creates in a run dir besides ``app-*`` (removed again by the next `up`).
 STALE = ("pg", "shared", "cli-data", "nginx", "sources", "secrets.toml")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def find_nginx() -> str | None:
@@ -235,14 +230,7 @@ class AppProcess:
             self.proc = subprocess.Popen(
                 [
                     str(Path(sys.executable).with_name("streamlit")),
-                    "run",
-                    str(app),
-                    "--server.headless=true",
-                    "--server.address=127.0.0.1",
-                    f"--server.port={self.port}",
-                    "--browser.gatherUsageStats=false",
-                    "--server.fileWatcherType=none",
-                    f"--secrets.files={secrets_file}",
+                    *streamlit_run(app, self.port, secrets_file),
                 ],
                 cwd=app.parent,
                 env={**os.environ, **own},
@@ -304,10 +292,8 @@ class Cluster:
             "MARQUEE_MODELS_DIR": str(models),
             **self.env,
         }
-        self.secrets_file = self.run_dir / "secrets.toml"
-        self.secrets_file.write_text(
-            "".join(f"{k} = {json.dumps(v)}\n" for k, v in sorted(self.env.items())),
-            encoding="utf-8",
+        self.secrets_file = write_secrets(
+            self.run_dir / "secrets.toml", dict(sorted(self.env.items()))
         )
         self.secrets_file.chmod(0o600)
         self.apps = [

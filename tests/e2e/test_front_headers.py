@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from benchmarks import like_latency
-from testkit.app_server import running
+from testkit.app_server import free_port, running
 from testkit.chromium import LOGIN_FORM, attempt_log_in, idle, launch, sync_api_or_skip
-from testkit.cluster import SECURITY_HEADERS, find_nginx, free_port, start_front
+from testkit.cluster import SECURITY_HEADERS, find_nginx, start_front
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

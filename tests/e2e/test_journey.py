@@ -27,7 +27,9 @@ from testkit.chromium import (
     LOGIN_USERNAME,
     SHOTS,
     choose_first_genres,
+    finish_onboarding,
     idle,
+    pick_titles,
     submit_log_in,
     submit_registration,
     sync_api_or_skip,
@@ -182,13 +184,9 @@ def test_journey(app_url: str) -> None:
         movies = [t for t in picks if t.startswith("tt90000")][:5]
         shows = [t for t in picks if t.startswith("tt90001")][:5]
         assert len(movies) == 5 and len(shows) == 5
-        for tconst in [*movies, *shows]:
-            page.click(f".st-key-pick_{tconst} label")
-            idle(page)
+        pick_titles(page, [*movies, *shows], idle)
         _shot(page, "04-onboarding-picks")
-        page.get_by_role("button", name="Show me my picks").click()
-        page.wait_for_selector('[class*="st-key-like_tt"]', timeout=60_000)
-        idle(page)
+        finish_onboarding(page, idle)
         assert page.url.endswith("/home")
         _shot(page, "05-home")
 

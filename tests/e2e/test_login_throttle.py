@@ -15,22 +15,13 @@ import re
 import pytest
 
 from benchmarks import like_latency
+from testkit import chromium as web
 from testkit import factories
-from testkit.chromium import (
-    LOGIN_FORM,
-    LOGIN_USERNAME,
-    SHOTS,
-    attempt_log_in,
-    idle,
-    launch,
-    submit_log_in,
-    sync_api_or_skip,
-)
 from testkit.throttle import rewind
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-sync_api = sync_api_or_skip()
+sync_api = web.sync_api_or_skip()
 WRONG = "Wrong#guess1"
 INCORRECT = "Username or password is incorrect."
 
@@ -38,8 +29,8 @@ INCORRECT = "Username or password is incorrect."
 def _open(context, base: str):  # type: ignore[no-untyped-def]
     page = context.new_page()
     page.goto(base + "/")
-    page.wait_for_selector(LOGIN_USERNAME, timeout=120_000)
-    idle(page)
+    page.wait_for_selector(web.LOGIN_USERNAME, timeout=120_000)
+    web.idle(page)
     return page
 
 
@@ -48,46 +39,46 @@ def test_one_answer_owner_not_locked_out_guesser_slowed_then_blocked(
 ) -> None:
     base, secrets, _uid = server
     db_url = factories.settings_from_secrets(secrets).resolved_database_url
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    web.SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as pw:
-        browser = launch(pw)
+        browser = web.launch(pw)
         try:
             guesser = _open(browser.new_context(), base)
             # one answer: a real name with a wrong password, and a name that does not exist
-            real = attempt_log_in(guesser, like_latency.USERNAME, WRONG)
-            unknown = attempt_log_in(guesser, "nobody-at-all", WRONG)
+            real = web.attempt_log_in(guesser, like_latency.USERNAME, WRONG)
+            unknown = web.attempt_log_in(guesser, "nobody-at-all", WRONG)
             assert real == unknown == INCORRECT
-            guesser.screenshot(path=str(SHOTS / "22-throttle-1-same-answer.png"))
+            guesser.screenshot(path=str(web.SHOTS / "22-throttle-1-same-answer.png"))
 
             # nine failures on the user's name from this browser (waits let pass by rewinding)
             answers = [real]
             for _ in range(8):
                 rewind(db_url, 100)
-                answers.append(attempt_log_in(guesser, like_latency.USERNAME, WRONG))
+                answers.append(web.attempt_log_in(guesser, like_latency.USERNAME, WRONG))
             assert all(a.startswith(INCORRECT) for a in answers), answers
             assert "Wait 5 s" in answers[4] and "Wait 1 min 20 s" in answers[8], answers
 
             # the owner, in another browser, logs in at once with the right password
             owner = _open(browser.new_context(), base)
-            submit_log_in(owner, like_latency.USERNAME, like_latency.PASSWORD)
+            web.submit_log_in(owner, like_latency.USERNAME, like_latency.PASSWORD)
             owner.wait_for_selector('[class*="st-key-like_tt"]', timeout=60_000)
-            idle(owner)
-            owner.screenshot(path=str(SHOTS / "22-throttle-2-owner-in.png"))
+            web.idle(owner)
+            owner.screenshot(path=str(web.SHOTS / "22-throttle-2-owner-in.png"))
 
             # the guesser: slowed (too soon after the 9th failure), even with the right password
-            slowed = attempt_log_in(guesser, like_latency.USERNAME, like_latency.PASSWORD)
+            slowed = web.attempt_log_in(guesser, like_latency.USERNAME, like_latency.PASSWORD)
             assert re.search(r"Too many failed log-ins\. Try again in 1 min \d\d s \(at ", slowed)
-            assert guesser.locator(LOGIN_FORM).count() == 1  # not let in
+            assert guesser.locator(web.LOGIN_FORM).count() == 1  # not let in
             # then the 10th failure blocks it, and the message says until when
             rewind(db_url, 100)
-            tenth = attempt_log_in(guesser, like_latency.USERNAME, WRONG)
+            tenth = web.attempt_log_in(guesser, like_latency.USERNAME, WRONG)
             assert tenth.startswith(INCORRECT + " Wait 15 min 00 s"), tenth
-            blocked = attempt_log_in(guesser, like_latency.USERNAME, WRONG)
+            blocked = web.attempt_log_in(guesser, like_latency.USERNAME, WRONG)
             assert re.fullmatch(
                 r"Too many failed log-ins\. Try again in 1[45] min \d\d s "
                 r"\(at \d\d:\d\d:\d\d UTC\)\.",
                 blocked,
             ), blocked
-            guesser.screenshot(path=str(SHOTS / "22-throttle-3-blocked.png"))
+            guesser.screenshot(path=str(web.SHOTS / "22-throttle-3-blocked.png"))
         finally:
             browser.close()

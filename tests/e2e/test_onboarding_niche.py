@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import pytest
 
-from testkit.chromium import idle, launch, submit_log_in, submit_registration, sync_api_or_skip
-from testkit.world import NICHE_GENRES
-from tests.e2e.test_journey import (  # noqa: F401 - app_url is a fixture
-    PASSWORD,
-    _shot,
-    _tconsts,
-    app_url,
+from testkit.chromium import (
+    finish_onboarding,
+    idle,
+    launch,
+    pick_titles,
+    submit_log_in,
+    submit_registration,
+    sync_api_or_skip,
 )
+from testkit.world import NICHE_GENRES
+from tests.e2e.test_journey import PASSWORD, _shot, _tconsts, app_url  # noqa: F401 - a fixture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 sync_api = sync_api_or_skip()
@@ -77,13 +80,9 @@ def test_niche_genres_lead_the_pick_grids(app_url: str) -> None:  # noqa: F811
         _shot(page, "40-onboarding-niche-search")
 
         # Five and five, none outside the chosen genres, then Home.
-        for tconst in [*movies[:5], *shows[:5]]:
-            page.click(f".st-key-pick_{tconst} label")
-            idle(page)
+        pick_titles(page, [*movies[:5], *shows[:5]], idle)
         _shot(page, "40-onboarding-niche-picked")
-        page.get_by_role("button", name="Show me my picks").click()
-        page.wait_for_selector('[class*="st-key-like_tt"]', timeout=60_000)
-        idle(page)
+        finish_onboarding(page, idle)
         assert page.url.endswith("/home")
         _shot(page, "40-onboarding-niche-home")
         browser.close()
