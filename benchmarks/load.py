@@ -90,7 +90,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from testkit.app_server import free_port, streamlit_run, write_secrets  # noqa: E402
+from testkit.app_server import free_port, stop_server, streamlit_run, write_secrets  # noqa: E402
 from testkit.visits import SessionResult  # noqa: E402
 
 APP = ROOT / "app.py"
@@ -288,14 +288,7 @@ class AppServer:
         return process_usage(self.proc.pid)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self._log.close()
+        stop_server(self.proc, self._log)
 
 
 def process_usage(pid: int) -> tuple[float, float]:

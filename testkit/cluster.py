@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from testkit.app_server import free_port, streamlit_run, write_secrets
+from testkit.app_server import free_port, stop_server, streamlit_run, write_secrets
 
 ROOT = Path(__file__).resolve().parents[1]
 STICKY_COOKIE = "marquee_sticky"
@@ -254,14 +254,8 @@ class AppProcess:
             self.proc.wait(timeout=30)
 
     def stop(self) -> None:
-        if self.proc is None or not self.alive():
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
+        if self.proc is not None:
+            stop_server(self.proc)
 
 
 @dataclass

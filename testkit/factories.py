@@ -11,7 +11,8 @@ import hashlib
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,6 +52,16 @@ def settings_from_secrets(secrets: Mapping[str, str]) -> Settings:
 def database(settings: Settings) -> Database:
     """The configured database, migrated to head (the caller disposes of it)."""
     return Database.from_settings(settings)
+
+
+@contextmanager
+def opened(settings: Settings) -> Iterator[Database]:
+    """:func:`database` for the block, disposed of after it (a fixture's ``yield``)."""
+    db = database(settings)
+    try:
+        yield db
+    finally:
+        db.dispose()
 
 
 #: Ingested SQLite catalogs of this process, by the content of their sources (and min_votes).
@@ -186,6 +197,13 @@ def trained_engine(settings: Settings, db: Database) -> Engine:
 
 
 # ------------------------------------------------------------------------------ app data dir
+def copy_data_dir(data_dir: Path, secrets: Mapping[str, str], target: Path) -> dict[str, str]:
+    """A copy of a data dir :func:`build_data_dir` built, at ``target`` (a test's own, so the
+    build is paid once); returns ``secrets`` pointed at the copy."""
+    shutil.copytree(data_dir, target)
+    return {**secrets, "MARQUEE_DATA_DIR": str(target)}
+
+
 def build_data_dir(data_dir: Path, sources_root: Path) -> dict[str, str]:
     """Write the app catalog (:func:`testkit.world.write_sources`) under ``sources_root``, ingest
     it and train the engine into ``data_dir``; returns the secrets an app run on it uses."""

@@ -93,9 +93,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def db(database_url: str, settings: Settings) -> Iterator[Database]:
-    database = Database.from_settings(settings.with_overrides(database_url=database_url))
-    yield database
-    database.dispose()
+    with factories.opened(settings.with_overrides(database_url=database_url)) as database:
+        yield database
 
 
 @pytest.fixture

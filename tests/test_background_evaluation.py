@@ -49,9 +49,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
 
 @pytest.fixture
 def secrets(template: tuple[Path, dict[str, str]], tmp_path: Path) -> dict[str, str]:
-    data_dir, base = template
-    shutil.copytree(data_dir, tmp_path / "data")
-    return {**base, "MARQUEE_DATA_DIR": str(tmp_path / "data")}
+    return factories.copy_data_dir(*template, tmp_path / "data")
 
 
 @pytest.fixture
@@ -61,9 +59,8 @@ def settings(secrets: dict[str, str]) -> Settings:
 
 @pytest.fixture
 def db(settings: Settings) -> Iterator[Database]:
-    database = factories.database(settings)
-    yield database
-    database.dispose()
+    with factories.opened(settings) as database:
+        yield database
 
 
 def _report(n_users: int) -> EvaluationReport:

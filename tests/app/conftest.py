@@ -6,7 +6,6 @@ overrides what it is built from (``service_settings``, ``db``, ``clock``).
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -61,10 +60,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
 
 @pytest.fixture
 def secrets(template: tuple[Path, dict[str, str]], tmp_path: Path) -> dict[str, str]:
-    data_dir, base = template
-    target = tmp_path / "data"
-    shutil.copytree(data_dir, target)
-    return {**base, "MARQUEE_DATA_DIR": str(target)}
+    return factories.copy_data_dir(*template, tmp_path / "data")
 
 
 @pytest.fixture
@@ -76,9 +72,8 @@ def service_settings(secrets: dict[str, str]) -> Settings:
 @pytest.fixture
 def db(service_settings: Settings) -> Iterator[Database]:
     """The copy's SQLite database, the one the pages open."""
-    database = factories.database(service_settings)
-    yield database
-    database.dispose()
+    with factories.opened(service_settings) as database:
+        yield database
 
 
 @pytest.fixture

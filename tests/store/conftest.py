@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, inspect, text
 
-from recsys.store.db import Database
+from recsys.store.db import Database, migrate
 from recsys.store.models import User
 
 
@@ -24,6 +24,15 @@ def add_user(db: Database, username: str = "robin") -> int:
         session.add(user)
         session.flush()
         return user.id
+
+
+def migrated_to(database_url: str, revision: str, *, without: str) -> Database:
+    """A database at ``revision``, checked to have no table ``without`` yet (the caller
+    disposes of it)."""
+    db = Database(database_url)
+    migrate(db.engine, revision)
+    assert without not in inspect(db.engine).get_table_names()
+    return db
 
 
 def insert_old_user(

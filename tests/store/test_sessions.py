@@ -11,15 +11,13 @@ from sqlalchemy import delete, inspect, select, text
 from recsys.store import sessions as session_store
 from recsys.store.db import Database, alembic_config, current_revision, head_revision, migrate
 from recsys.store.models import LoginSession, User
-from tests.store.conftest import add_user, insert_old_like, insert_old_user
+from tests.store.conftest import add_user, insert_old_like, insert_old_user, migrated_to
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 def test_upgrade_from_0002_keeps_data_and_adds_sessions(database_url: str) -> None:
-    db = Database(database_url)
-    migrate(db.engine, "0002")
-    assert "sessions" not in inspect(db.engine).get_table_names()
+    db = migrated_to(database_url, "0002", without="sessions")
     with db.engine.begin() as conn:
         insert_old_user(conn, NOW, failed_logins=2, favorite_genres="Drama,Comedy")
         insert_old_like(conn, NOW)

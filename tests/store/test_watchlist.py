@@ -12,15 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from recsys.store import watchlist as watchlist_store
 from recsys.store.db import Database, alembic_config, current_revision, head_revision, migrate
 from recsys.store.models import User, WatchlistEntry
-from tests.store.conftest import add_user, insert_old_like, insert_old_user
+from tests.store.conftest import add_user, insert_old_like, insert_old_user, migrated_to
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 def test_upgrade_from_0003_keeps_data_and_adds_the_watchlist(database_url: str) -> None:
-    db = Database(database_url)
-    migrate(db.engine, "0003")
-    assert "watchlist" not in inspect(db.engine).get_table_names()
+    db = migrated_to(database_url, "0003", without="watchlist")
     with db.engine.begin() as conn:
         insert_old_user(conn, NOW, favorite_genres="Drama,Comedy")
         insert_old_like(conn, NOW)
