@@ -140,6 +140,20 @@ def engine() -> Engine:
     return factories.tiny_engine()
 
 
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """The hand-made app catalog, ingested and its engine trained once per run
+    (:func:`testkit.factories.build_data_dir`): (the data dir, the secrets an app uses on it)."""
+    root = tmp_path_factory.mktemp("catalog")
+    return root / "data", factories.build_data_dir(root / "data", root / "sources")
+
+
+@pytest.fixture
+def secrets(template: tuple[Path, dict[str, str]], tmp_path: Path) -> dict[str, str]:
+    """The app's secrets on this test's own copy of :func:`template`'s data dir."""
+    return factories.copy_data_dir(*template, tmp_path / "data")
+
+
 @pytest.fixture
 def tmdb() -> Iterator[FakeTmdb]:
     """A fake TMDb on a free loopback port (:mod:`testkit.tmdb_server`), stopped after the test."""

@@ -41,19 +41,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CHILD_TIMEOUT_S = 120
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    root = tmp_path_factory.mktemp("quality")
-    return root / "data", factories.build_data_dir(root / "data", root / "sources")
-
-
-@pytest.fixture
-def secrets(template: tuple[Path, dict[str, str]], tmp_path: Path) -> dict[str, str]:
-    return factories.copy_data_dir(*template, tmp_path / "data")
-
-
 @pytest.fixture
 def settings(secrets: dict[str, str]) -> Settings:
+    """The settings on this test's copy of the app catalog (``secrets``, tests/conftest.py)."""
     return factories.settings_from_secrets(secrets)
 
 

@@ -8,7 +8,6 @@ The 1 GiB cgroup run of the whole deployment is ``tests/e2e/test_cgroup_deploy.p
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -104,17 +103,10 @@ def test_a_stamped_report_keeps_its_note() -> None:
 
 
 # ------------------------------------------------------------------------------ the real child
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    root = tmp_path_factory.mktemp("budget")
-    return root / "data", factories.build_data_dir(root / "data", root / "sources")
-
-
 def _settings(template: tuple[Path, dict[str, str]], tmp_path: Path, mb: float) -> Settings:
-    data_dir, secrets = template
-    shutil.copytree(data_dir, tmp_path / "data")
+    """Settings on a copy of the app catalog (``template``, tests/conftest.py), at ``mb``."""
     settings = factories.settings_from_secrets(
-        {**secrets, "MARQUEE_DATA_DIR": str(tmp_path / "data")}
+        factories.copy_data_dir(*template, tmp_path / "data")
     )
     return settings.with_overrides(memory_budget_mb=int(mb))
 

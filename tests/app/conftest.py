@@ -1,4 +1,5 @@
-"""AppTest fixtures: one app catalog built once, copied into a fresh data dir per test.
+"""AppTest fixtures on the app catalog ``tests/conftest.py`` builds once (``template``) and
+copies into a fresh data dir per test (``secrets``).
 
 The shared ``service`` fixture (``tests/conftest.py``) runs here on that copy: this folder
 overrides what it is built from (``service_settings``, ``db``, ``clock``).
@@ -49,18 +50,6 @@ def _browser_like_apptest(monkeypatch: pytest.MonkeyPatch) -> None:
             self._page_hash = ""
 
     monkeypatch.setattr(AppTest, "_run", run_then_follow)
-
-
-@pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    root = tmp_path_factory.mktemp("catalog")
-    secrets = factories.build_data_dir(root / "data", root / "sources")
-    return root / "data", secrets
-
-
-@pytest.fixture
-def secrets(template: tuple[Path, dict[str, str]], tmp_path: Path) -> dict[str, str]:
-    return factories.copy_data_dir(*template, tmp_path / "data")
 
 
 @pytest.fixture
