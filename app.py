@@ -160,55 +160,30 @@ def main() -> None:
     footer(settings)
 
 
+#: The pages with a file of their own: URL path -> (title, Material icon name).
+PAGES = {
+    "login": ("Log in", "login"),
+    "onboarding": ("Get started", "tune"),
+    "home": ("Home", "home"),
+    "explain": ("Why these picks", "psychology"),
+    "watchlist": ("Watchlist", "bookmarks"),
+    "hidden": ("Hidden", "visibility_off"),
+    "rank": ("Rank a list", "format_list_numbered"),
+    "quality": ("Quality", "monitoring"),
+    "account": ("Account", "manage_accounts"),
+}
+
+
 def register_pages() -> dict[str, StreamlitPage]:
     """Every page by its URL path (registered on every run, so deep links always resolve)."""
     return {
         # "/" only routes: to Home when logged in, else to Log in (the default page of
-        # st.navigation always lives at "/", so the five real pages keep their own paths).
+        # st.navigation always lives at "/", so the real pages keep their own paths).
         "": st.Page(_landing, title="Marquee", icon=":material/movie:", default=True),
-        "login": st.Page(
-            "pages/login.py", title="Log in", icon=":material/login:", url_path="login"
-        ),
-        "onboarding": st.Page(
-            "pages/onboarding.py",
-            title="Get started",
-            icon=":material/tune:",
-            url_path="onboarding",
-        ),
-        "home": st.Page("pages/home.py", title="Home", icon=":material/home:", url_path="home"),
-        "explain": st.Page(
-            "pages/explain.py",
-            title="Why these picks",
-            icon=":material/psychology:",
-            url_path="explain",
-        ),
-        "watchlist": st.Page(
-            "pages/watchlist.py",
-            title="Watchlist",
-            icon=":material/bookmarks:",
-            url_path="watchlist",
-        ),
-        "hidden": st.Page(
-            "pages/hidden.py",
-            title="Hidden",
-            icon=":material/visibility_off:",
-            url_path="hidden",
-        ),
-        "rank": st.Page(
-            "pages/rank.py",
-            title="Rank a list",
-            icon=":material/format_list_numbered:",
-            url_path="rank",
-        ),
-        "quality": st.Page(
-            "pages/quality.py", title="Quality", icon=":material/monitoring:", url_path="quality"
-        ),
-        "account": st.Page(
-            "pages/account.py",
-            title="Account",
-            icon=":material/manage_accounts:",
-            url_path="account",
-        ),
+        **{
+            path: st.Page(f"pages/{path}.py", title=title, icon=f":material/{icon}:", url_path=path)
+            for path, (title, icon) in PAGES.items()
+        },
     }
 
 

@@ -128,25 +128,20 @@ def export_section(ctx: _auth.AppContext) -> None:
     )
     export = ctx.service.privacy.export(ctx.user_id)
     stem = f"marquee-{ctx.user.username if ctx.user else 'me'}-{date.today():%Y-%m-%d}"
-    left, right = st.columns(2)
-    left.download_button(
-        "Download JSON",
-        data=to_json(export),
-        file_name=f"{stem}.json",
-        mime="application/json",
-        key="export_data",
-        icon=":material/data_object:",
-        width="stretch",
+    downloads = (
+        ("JSON", to_json(export), "json", "application/json", "export_data", "data_object"),
+        ("CSV", to_csv(export), "csv", "text/csv", "export_data_csv", "table"),
     )
-    right.download_button(
-        "Download CSV",
-        data=to_csv(export),
-        file_name=f"{stem}.csv",
-        mime="text/csv",
-        key="export_data_csv",
-        icon=":material/table:",
-        width="stretch",
-    )
+    for column, (label, data, ext, mime, key, icon) in zip(st.columns(2), downloads, strict=True):
+        column.download_button(
+            f"Download {label}",
+            data=data,
+            file_name=f"{stem}.{ext}",
+            mime=mime,
+            key=key,
+            icon=f":material/{icon}:",
+            width="stretch",
+        )
 
 
 # ------------------------------------------------------------------------------ delete

@@ -273,6 +273,30 @@ def read_basics(
     return out
 
 
+_ID_PREFIX = {"tconst": "tt", "nconst": "nm"}
+
+
+def _rows_with_ids(
+    path: Path,
+    kind: str,
+    key: str,
+    ids: set[str] | pa.Array,
+    *,
+    stats: dict | None,
+    progress: Progress,
+) -> pa.Table:
+    """The rows of the ``kind`` file whose ``key`` column (``tconst``: tt ids, ``nconst``:
+    nm ids) is one of ``ids``, streamed block by block."""
+    wanted = IdSet(as_array(ids), _ID_PREFIX[key])
+    parts = [
+        batch.filter(wanted.mask(batch.column(key)))
+        for batch in stream_tsv(
+            path, COLUMNS[kind], progress=counter(progress, read_step(path)), stats=stats
+        )
+    ]
+    return pa.Table.from_batches(parts, schema=schema(COLUMNS[kind]))
+
+
 def read_crew(
     path: Path,
     tconsts: set[str] | pa.Array,
@@ -281,14 +305,7 @@ def read_crew(
     progress: Progress = silent,
 ) -> pd.DataFrame:
     """Directors and writers of ``tconsts`` as long rows: tconst, role, position, nconst."""
-    wanted = IdSet(as_array(tconsts), "tt")
-    parts = [
-        batch.filter(wanted.mask(batch.column("tconst")))
-        for batch in stream_tsv(
-            path, COLUMNS["crew"], progress=counter(progress, read_step(path)), stats=stats
-        )
-    ]
-    table = pa.Table.from_batches(parts, schema=schema(COLUMNS["crew"]))
+    table = _rows_with_ids(path, "crew", "tconst", tconsts, stats=stats, progress=progress)
     frames = []
     for column, role in (("directors", "directors"), ("writers", "writers")):
         ids = table.to_pandas(types_mapper=types_mapper)[["tconst", column]].dropna()
@@ -349,14 +366,7 @@ def read_names(
     progress: Progress = silent,
 ) -> pd.Series:
     """name.basics ``primaryName`` for ``nconsts``, as a Series indexed by nconst."""
-    wanted = IdSet(as_array(nconsts), "nm")
-    parts = [
-        batch.filter(wanted.mask(batch.column("nconst")))
-        for batch in stream_tsv(
-            path, COLUMNS["names"], progress=counter(progress, read_step(path)), stats=stats
-        )
-    ]
-    table = pa.Table.from_batches(parts, schema=schema(COLUMNS["names"]))
+    table = _rows_with_ids(path, "names", "nconst", nconsts, stats=stats, progress=progress)
     names = pd.Series(
         strings(table, "primaryName").array, index=pd.Index(strings(table, "nconst").array)
     )
