@@ -95,8 +95,9 @@ def test_escape_cell(value: Any, escaped: str) -> None:
 
 
 def _populate(service: Marquee, username: str) -> int:
-    """A user with likes, an impression, a log-in session, a saved title, Home filters and a
-    hidden title ("Stop using this" on a like)."""
+    """A user with likes, an impression, a log-in session, a saved title, Home filters, a
+    hidden title ("Stop using this" on a like) and a movie night (hosted, a veto, a title
+    watched together)."""
     uid = service.accounts.register(
         username.title(), f"{username}@example.com", username, PASSWORD, PASSWORD
     )
@@ -109,6 +110,9 @@ def _populate(service: Marquee, username: str) -> int:
     service.watchlist.add(uid, movies[0])
     service.discovery.set_filters(uid, HomeFilters(kind="movie"))
     service.steering.hide(uid, movies[1], "no_seed")
+    night = service.nights.create(uid, "Movie night").night_id  # seat, veto, watched mark
+    service.nights.veto(uid, night, movies[2])
+    service.nights.watched(uid, night, movies[3])
     return uid
 
 

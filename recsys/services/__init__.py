@@ -20,6 +20,7 @@ from recsys.services.accounts import Accounts, UserProfile
 from recsys.services.art import ArtProvider
 from recsys.services.discovery import BecauseRow, Discovery, FilterError, HomeFilters
 from recsys.services.imports import ImportFileError, ImportPreview, ImportResult, Imports
+from recsys.services.nights import NightError, Nights, NightView
 from recsys.services.onboarding import Onboarding, OnboardingState
 from recsys.services.privacy import Privacy, UserExport
 from recsys.services.quality import Quality, evaluation_hooks
@@ -65,6 +66,7 @@ class Marquee:
     steering: Steering = field(init=False, repr=False)
     streaming: Streaming = field(init=False, repr=False)
     ranking: Ranking = field(init=False, repr=False)
+    nights: Nights = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         ratings = Ratings(self.db)
@@ -82,6 +84,7 @@ class Marquee:
             "steering": Steering(self.db, self.art, self.clock),
             "streaming": Streaming(self.db, self.art),
             "ranking": Ranking(self.db, ratings, self.engine, self.art),
+            "nights": Nights(self.db, ratings, self.engine, self.art, self.clock),
         }
         for name, service in services.items():
             object.__setattr__(self, name, service)  # the dataclass is frozen
@@ -118,6 +121,9 @@ __all__ = [
     "Imports",
     "Marquee",
     "ModelServer",
+    "NightError",
+    "NightView",
+    "Nights",
     "Onboarding",
     "OnboardingState",
     "Privacy",

@@ -25,9 +25,13 @@ from recsys.store.models import (
     Base,
     HiddenTitle,
     Interaction,
+    Night,
+    NightMember,
+    NightVeto,
     Title,
     User,
     UserPreference,
+    WatchedTogether,
     WatchlistEntry,
 )
 
@@ -83,6 +87,28 @@ class ExportedHidden:
 
 
 @dataclass(frozen=True)
+class ExportedNight:
+    """A movie night the user has a seat at: its name, their part and their own vetoes
+    (never another member's data)."""
+
+    name: str
+    host: bool
+    joined_at: datetime
+    removed: bool
+    vetoes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ExportedWatched:
+    """A title watched together at a movie night, and whether Home's question was answered."""
+
+    tconst: str
+    title: str | None
+    watched_at: datetime
+    answered: bool
+
+
+@dataclass(frozen=True)
 class UserExport:
     profile: ExportedProfile
     choices: tuple[ExportedChoice, ...]
@@ -92,6 +118,9 @@ class UserExport:
     hidden: tuple[ExportedHidden, ...] = ()
     #: Home's filters, dials and the streaming services, as stored (JSON only; None: unset).
     preferences: dict[str, object] | None = None
+    #: Movie nights (JSON only): the user's seats and vetoes, and titles watched together.
+    nights: tuple[ExportedNight, ...] = ()
+    watched_together: tuple[ExportedWatched, ...] = ()
 
 
 def escape_cell(value: object) -> str:
@@ -148,6 +177,46 @@ def _preferences(row: UserPreference | None) -> dict[str, object] | None:
         except ValueError:
             out[name] = raw  # unreadable JSON: exported as stored
     return out
+
+
+def _night_data(
+    db: Database, user_id: int
+) -> tuple[tuple[ExportedNight, ...], tuple[ExportedWatched, ...]]:
+    """The user's movie-night seats with their own vetoes, and what they watched together."""
+    with db.session() as session:
+        seats = session.execute(
+            select(Night, NightMember)
+            .join(NightMember, NightMember.night_id == Night.id)
+            .where(NightMember.user_id == user_id)
+            .order_by(NightMember.joined_at, NightMember.id)
+        ).all()
+        vetoes: dict[int, list[str]] = {}
+        for night_id, tconst in session.execute(
+            select(NightVeto.night_id, NightVeto.tconst)
+            .where(NightVeto.user_id == user_id)
+            .order_by(NightVeto.id)
+        ):
+            vetoes.setdefault(night_id, []).append(tconst)
+        nights = tuple(
+            ExportedNight(
+                night.name,
+                night.host_id == user_id,
+                seat.joined_at,
+                seat.removed_at is not None,
+                tuple(vetoes.get(night.id, ())),
+            )
+            for night, seat in seats
+        )
+        watched = tuple(
+            ExportedWatched(w.tconst, title, w.watched_at, w.answered_at is not None)
+            for w, title in session.execute(
+                select(WatchedTogether, Title.primary_title)
+                .outerjoin(Title, Title.tconst == WatchedTogether.tconst)
+                .where(WatchedTogether.user_id == user_id)
+                .order_by(WatchedTogether.watched_at, WatchedTogether.id)
+            )
+        )
+    return nights, watched
 
 
 def _delete_user(session: Session, user_id: int) -> None:
@@ -212,7 +281,8 @@ class Privacy:
             ExportedHidden(h.tconst, title, h.reason, h.previous, h.created_at)
             for h, title in hidden
         )
-        return UserExport(profile, choices, watchlist, hidden_titles, preferences)
+        nights, watched = _night_data(self.db, user_id)
+        return UserExport(profile, choices, watchlist, hidden_titles, preferences, nights, watched)
 
     def delete_account(self, user_id: int, confirm_username: str) -> None:
         """Remove the user and everything that points at them, or nothing at all.

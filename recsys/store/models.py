@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
@@ -286,3 +287,93 @@ class ThrottleCounter(Base):
     known_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     #: When the row last changed: old rows are pruned by it.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class Night(Base):
+    """A movie night (issue 23): a group of two to six members choosing one title together.
+
+    ``code`` is the short join code others type (unique while the night exists). A night ends
+    ``expires_at`` unless the host keeps it (``kept``). ``version`` grows with every change
+    (join, leave, veto, strategy, filters…): the pages poll it, and a host action carries the
+    version it was made on, so two host tabs acting at once cannot both apply.
+    """
+
+    __tablename__ = "nights"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    #: The host (named ``user_id`` like every table that belongs to a user: deleting the
+    #: account deletes the nights it hosts with the rest of its rows).
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    kept: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    strategy: Mapped[str] = mapped_column(String(16), default="average")
+    #: "movie" or "tv"
+    kind: Mapped[str] = mapped_column(String(8), default="movie", server_default="movie")
+    max_runtime: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    streamable_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    @property
+    def host_id(self) -> int:
+        return self.user_id
+
+
+class NightMember(Base):
+    """One member's seat at a night. ``seat`` (1..6) is unique per night, so a seventh join
+    fails in the database whatever process tries it. A removed member's row stays with
+    ``removed_at`` set (their vetoes go), so their stale page can say so and the code no
+    longer lets them back; leaving deletes the row."""
+
+    __tablename__ = "night_members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    night_id: Mapped[int] = mapped_column(ForeignKey("nights.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    seat: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    first_name: Mapped[str] = mapped_column(String(40))
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("night_id", "user_id", name="uq_night_members_night_user"),
+        UniqueConstraint("night_id", "seat", name="uq_night_members_night_seat"),
+        CheckConstraint("seat IS NULL OR (seat >= 1 AND seat <= 6)", name="seat_range"),
+    )
+
+
+class NightVeto(Base):
+    """A member's "Not tonight" on a title: it leaves the night's list for everyone."""
+
+    __tablename__ = "night_vetoes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    night_id: Mapped[int] = mapped_column(ForeignKey("nights.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    tconst: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("night_id", "user_id", "tconst", name="uq_night_vetoes_night_user_title"),
+    )
+
+
+class WatchedTogether(Base):
+    """A title a member watched at a night ("We watched it"), one row per member: Home asks
+    them later whether they liked it (``answered_at`` set once they said). The row is the
+    member's own; ``night_id`` is cleared when the night ends."""
+
+    __tablename__ = "watched_together"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    night_id: Mapped[int | None] = mapped_column(
+        ForeignKey("nights.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    tconst: Mapped[str] = mapped_column(String(16))
+    watched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (UniqueConstraint("user_id", "tconst", name="uq_watched_together_user_title"),)
