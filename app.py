@@ -168,6 +168,7 @@ PAGES = {
     "explain": ("Why these picks", "psychology"),
     "watchlist": ("Watchlist", "bookmarks"),
     "hidden": ("Hidden", "visibility_off"),
+    "movie-night": ("Movie night", "groups"),
     "rank": ("Rank a list", "format_list_numbered"),
     "quality": ("Quality", "monitoring"),
     "account": ("Account", "manage_accounts"),
@@ -181,7 +182,12 @@ def register_pages() -> dict[str, StreamlitPage]:
         # st.navigation always lives at "/", so the real pages keep their own paths).
         "": st.Page(_landing, title="Marquee", icon=":material/movie:", default=True),
         **{
-            path: st.Page(f"pages/{path}.py", title=title, icon=f":material/{icon}:", url_path=path)
+            path: st.Page(
+                f"pages/{path.replace('-', '_')}.py",
+                title=title,
+                icon=f":material/{icon}:",
+                url_path=path,
+            )
             for path, (title, icon) in PAGES.items()
         },
     }
@@ -197,7 +203,14 @@ def gate(user: UserProfile | None, current: str, pages: dict[str, StreamlitPage]
         if current in ("login", ""):
             target = visit().take_next_page()
             st.switch_page(pages.get(target, pages["home"]) if target != "login" else pages["home"])
-        if not user.onboarded and current in ("home", "explain", "watchlist", "hidden", "rank"):
+        if not user.onboarded and current in (
+            "home",
+            "explain",
+            "watchlist",
+            "hidden",
+            "rank",
+            "movie-night",
+        ):
             st.switch_page(pages["onboarding"])
         if user.onboarded and current == "onboarding":
             st.switch_page(pages["home"])
@@ -213,7 +226,7 @@ def sidebar(
     with st.sidebar:
         st.markdown("### :material/movie: Marquee")
         if user.onboarded:
-            for key in ("home", "watchlist", "hidden", "rank", "explain", "quality"):
+            for key in ("home", "movie-night", "watchlist", "hidden", "rank", "explain", "quality"):
                 st.page_link(pages[key])
         else:
             st.page_link(pages["onboarding"])

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from recsys.services import BecauseRow, HomeFilters, ImportPreview, Marquee, RankedList
     from recsys.services.accounts import UserProfile
     from recsys.services.discovery import Dials
+    from recsys.services.night_picks import NightSettings
 
 VISIT_KEY = "_marquee_visit"
 USER_KEY = "_marquee_user"
@@ -128,6 +129,13 @@ class UserState:
     imported_file: str | None = None
     # Rank a list: the ranked list, or what was wrong with the input
     rank_result: RankedList | str | None = None
+    # Movie night: the night this tab shows, the version it last drew (a host's change carries
+    # it), the settings drawn, the one sentence to show, the ?join= code already acted on
+    night: int | None = None
+    night_version: int = 0
+    night_settings: NightSettings | None = None
+    night_message: tuple[str, str] | None = None  # (kind, text)
+    night_link: str | None = None
 
 
 def visit() -> Visit:

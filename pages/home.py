@@ -18,6 +18,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from pages import _auth
+from pages._night_prompt import watched_prompt
 from pages._state import HomeLists, user_state, visit
 from pages._widgets import esc, md_escape, page_body, poster_grid, visit_choices
 from recsys.cards import SECTION_LABELS, Section, TitleCard
@@ -355,6 +356,7 @@ with page_body("your picks"):
         + ". Like or pass on a title to sharpen next week's picks.</p>"
     )
 
+    watched_prompt()  # "You watched X together: like it?" (movie night)
     filters_panel()
     lists, because = _recommendations()
     visit_choices(refresh=True)  # once per page run; each click refreshes it again

@@ -37,6 +37,9 @@ from recsys.evaluation.data import (
     sample_users,
     split_by_time,
 )
+from recsys.evaluation.groups import KINDS as GROUP_KINDS
+from recsys.evaluation.groups import SIZES as GROUP_SIZES
+from recsys.evaluation.groups import run_groups
 from recsys.evaluation.newusers import (
     TRUST_GRID,
     USER_FOLDS,
@@ -84,8 +87,11 @@ def run_evaluation(
     say how many).
     """
     new_user_steps = len(W_PRIOR_GRID) * len(TRUST_GRID) + USER_FOLDS
+    group_steps = len(GROUP_SIZES) * len(GROUP_KINDS)
     steps = Steps(
-        progress, STEP, 4 + STEPS_PER_FOLD * VALIDATION_FOLDS + len(ROWS) + new_user_steps
+        progress,
+        STEP,
+        4 + STEPS_PER_FOLD * VALIDATION_FOLDS + len(ROWS) + new_user_steps + group_steps,
     )
     with tempfile.TemporaryDirectory() as scratch:
         ml = sample_users(
@@ -115,6 +121,7 @@ def run_evaluation(
     svd = svd_accuracy(graph.svd, test)
     del graph
     new_users = run_new_users(ml, params, imdb, _within(steps, USER_FOLDS))
+    groups = run_groups(ml, params, imdb, _within(steps, group_steps))
     tv = run_tv(imdb, params)  # shows: IMDb's catalog, not MovieLens (which has no TV)
     steps.advance()
     report = EvaluationReport(
@@ -126,6 +133,7 @@ def run_evaluation(
         svd=svd,
         new_users=new_users,
         tv=tv,
+        groups=groups,
     )
     steps.finish()
     return report

@@ -188,6 +188,33 @@ class NewUserTable:
 
 
 @dataclass(frozen=True)
+class GroupRow:
+    """One row of the movie-night table (:mod:`recsys.evaluation.groups`): a way of making
+    one list for simulated groups of ``size`` (``kind``: random or similar taste), its mean
+    and worst-member NDCG@10 over ``n_groups`` groups drawn from ``n_users`` held-out users."""
+
+    size: int
+    kind: str
+    row: str
+    mean_ndcg: float
+    worst_ndcg: float
+    n_groups: int
+    n_users: int
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> GroupRow:
+        return cls(
+            int(raw["size"]),
+            str(raw["kind"]),
+            str(raw["row"]),
+            float(raw["mean_ndcg"]),
+            float(raw["worst_ndcg"]),
+            int(raw["n_groups"]),
+            int(raw["n_users"]),
+        )
+
+
+@dataclass(frozen=True)
 class EvaluationReport:
     """Every model's metrics on one protocol, the test-set weight sweep and SVD accuracy.
 
@@ -202,6 +229,8 @@ class EvaluationReport:
     new_users: tuple[NewUserTable, ...] = ()
     #: The TV list's proxy (:mod:`recsys.evaluation.tv`): simulated viewers from IMDb credits.
     tv: tuple[NewUserTable, ...] = ()
+    #: Movie night: each way of combining a group's models, per group size and kind.
+    groups: tuple[GroupRow, ...] = ()
 
     @property
     def model_names(self) -> list[str]:
@@ -219,6 +248,7 @@ class EvaluationReport:
             "svd": asdict(self.svd) if self.svd else None,
             "new_users": [t.to_dict() for t in self.new_users],
             "tv": [t.to_dict() for t in self.tv],
+            "groups": [asdict(g) for g in self.groups],
         }
 
     @classmethod
@@ -231,6 +261,7 @@ class EvaluationReport:
             svd=RatingAccuracy(float(svd["rmse"]), float(svd["mae"])) if svd else None,
             new_users=tuple(NewUserTable.from_dict(t) for t in raw.get("new_users") or ()),
             tv=tuple(NewUserTable.from_dict(t) for t in raw.get("tv") or ()),
+            groups=tuple(GroupRow.from_dict(g) for g in raw.get("groups") or ()),
         )
 
     def save(self, path: Path) -> Path:

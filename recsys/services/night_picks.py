@@ -23,6 +23,8 @@ from recsys.models.base import UserHistory, section_types
 from recsys.models.group import (
     DEPTH,
     FLOOR,
+    STRATEGIES,
+    STRATEGY_LABELS,
     GroupPool,
     Strategy,
     build_pool,
@@ -47,7 +49,7 @@ CACHE_SIZE = 64
 class NightSettings:
     """How the night combines and what it narrows to (the host sets them)."""
 
-    strategy: Strategy = "least_misery"
+    strategy: Strategy = "average"
     kind: NightKind = "movie"
     max_runtime: int | None = None
     streamable_only: bool = False
@@ -215,6 +217,8 @@ def why_line(
 
 
 __all__ = [
+    "STRATEGIES",
+    "STRATEGY_LABELS",
     "GroupList",
     "GroupPick",
     "MemberFit",
