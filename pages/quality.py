@@ -54,6 +54,8 @@ def _offline(report: EvaluationReport) -> None:
         _new_users(report)
     if report.tv:
         _tv(report)
+    if report.groups:
+        _groups(report)
 
 
 NEW_USER_COLUMNS = {
@@ -169,6 +171,40 @@ def _tv(report: EvaluationReport) -> None:
             width="stretch",
             key=f"quality_tv_{table.scenario.replace(' ', '_')}",
         )
+
+
+GROUP_LISTS = {
+    "average": "Average",
+    "least_misery": "Least misery",
+    "most_pleasure": "Most pleasure without misery",
+    "best_member": "Best single member's list (hindsight)",
+    "popular_in_shared_genres": "Popular in shared genres",
+}
+
+
+def _groups(report: EvaluationReport) -> None:
+    """Movie night: each way of making one list for a group, per size and kind of group."""
+    st.subheader("Groups (movie night)")
+    first = report.groups[0]
+    st.caption(
+        f"Simulated groups of {first.n_users} held-out MovieLens users (each onboarded with "
+        "their first 10 liked movies): random groups and groups of similar taste, up to "
+        f"{first.n_groups} of each size. Truth: what each member liked afterwards. Mean: "
+        "NDCG@10 averaged over the members; worst: the least served member's. The best "
+        "single member's list is chosen in hindsight, so no strategy can know it in advance."
+    )
+    st.dataframe(
+        {
+            "group": [f"{g.size} · {g.kind}" for g in report.groups],
+            "list": [GROUP_LISTS.get(g.row, g.row) for g in report.groups],
+            "mean NDCG@10": [round(g.mean_ndcg, 4) for g in report.groups],
+            "worst member NDCG@10": [round(g.worst_ndcg, 4) for g in report.groups],
+            "groups": [g.n_groups for g in report.groups],
+        },
+        hide_index=True,
+        width="stretch",
+        key="quality_groups",
+    )
 
 
 def _or_unknown(value: int | None) -> str:

@@ -78,6 +78,8 @@ def print_report(report: EvaluationReport, k: int) -> None:
         print_new_users(table)
     for table in report.tv:
         print_tv(table)
+    if report.groups:
+        print_groups(report)
 
 
 #: The new-user tables' columns: accuracy on both relevances, then what the user sees.
@@ -123,6 +125,25 @@ def print_tv(table: NewUserTable) -> None:
     frame["x popular in genres"] = [table.ratio(name) for name in table.models]
     print(f"\nTV proxy, {table.scenario} ({table.n_users} simulated viewers; {table.description}):")
     print(frame.to_string(float_format=lambda v: f"{v:.4f}"))
+
+
+def print_groups(report: EvaluationReport) -> None:
+    """Movie night: each list's mean and worst-member NDCG@10 per group size and kind."""
+    frame = pd.DataFrame(
+        [
+            {
+                "size": g.size,
+                "kind": g.kind,
+                "list": g.row,
+                "mean ndcg@10": g.mean_ndcg,
+                "worst ndcg@10": g.worst_ndcg,
+                "groups": g.n_groups,
+            }
+            for g in report.groups
+        ]
+    )
+    print(f"\nGroups (movie night; {report.groups[0].n_users} held-out users):")
+    print(frame.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 
 
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:

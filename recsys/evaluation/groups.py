@@ -152,11 +152,10 @@ def run_groups(
     """The groups table: every row's mean and worst-member NDCG@10 per size and kind."""
     recent = recent_movies(ml.movies)
     held_out = user_groups(ml.ratings["userId"].unique())[1]
-    fold = make_user_fold(ml, held_out, recent, imdb)
-    engine = fit_fold(fold, params)
     users = [u for u in onboard_all(ml, held_out, "warm", recent) if u.next_relevant]
-    if len(users) < max(SIZES):
+    if len(users) < max(SIZES):  # too few held-out users to draw a group of four
         return ()
+    engine = fit_fold(make_user_fold(ml, held_out, recent, imdb), params)
     served = engine.graph.sections
     prepared = [served.prepare(u.history) for u in users]
     vectors = liked_vectors(ml.ratings, [u.user for u in users])

@@ -80,6 +80,21 @@ REPORT = {
             },
         }
     ],
+    "groups": [
+        {
+            "size": 3,
+            "kind": "random",
+            "row": row,
+            "mean_ndcg": mean,
+            "worst_ndcg": worst,
+            "n_groups": 100,
+            "n_users": 94,
+        }
+        for row, mean, worst in (
+            ("average", 0.2769, 0.0734),
+            ("popular_in_shared_genres", 0.2354, 0.0514),
+        )
+    ],
 }
 
 
@@ -168,6 +183,11 @@ def test_quality_offline_report_and_online_figures(make_app, service, secrets) -
     tv = next(d.value for d in at.dataframe if "× popular in genres" in d.value.columns)
     assert tv.set_index("list").loc["tv", "hit@10"] == 0.95
     assert any("TV list **58.3×** popular-in-your-genres" in str(m.value) for m in at.markdown)
+    # movie night: each way of combining a group, mean and worst member
+    assert "Groups (movie night)" in [h.value for h in at.subheader]
+    groups = next(d.value for d in at.dataframe if "worst member NDCG@10" in d.value.columns)
+    assert list(groups["list"]) == ["Average", "Popular in shared genres"]
+    assert list(groups["worst member NDCG@10"]) == [0.0734, 0.0514]
 
     # online: counts and like/dislike rates of what was shown
     metrics = _metrics(at)
