@@ -253,3 +253,11 @@ def test_export_and_delete_cover_nights(served: Marquee) -> None:
         assert session.query(WatchedTogether).filter_by(user_id=uids[1]).count() == 1
     with pytest.raises(NightError, match="has ended"):
         served.nights.view(uids[1], night)
+
+
+def test_histories_of_several_members_match_one_by_one(served: Marquee) -> None:
+    uids, _id, _code = _night(served, 3)
+    movies = [c.tconst for c in served.onboarding.trending("movie", limit=40)]
+    served.ratings.rate(uids[1], movies[-1], "dislike")
+    served.steering.hide(uids[2], served.ratings.history(uids[2]).likes[0], "no_seed")
+    assert served.ratings.histories(uids) == [served.ratings.history(u) for u in uids]

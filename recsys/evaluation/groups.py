@@ -41,7 +41,7 @@ from recsys.graph import ModelParams
 from recsys.ingest.movielens import MovieLensFrames
 from recsys.lifecycle.engine import Engine
 from recsys.models.base import UserHistory
-from recsys.models.group import DEPTH, STRATEGIES, build_pool, combine
+from recsys.models.group import DEPTH, STRATEGIES, build_pool, combine, prepare_for
 from recsys.progress import Progress, Steps, silent
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,8 @@ def run_groups(
         return ()
     engine = fit_fold(make_user_fold(ml, held_out, recent, imdb), params)
     served = engine.graph.sections
-    prepared = [served.prepare(u.history) for u in users]
+    movies = served.candidate_mask(UserHistory(), ("movie",))
+    prepared = [prepare_for(served, u.history, movies) for u in users]
     vectors = liked_vectors(ml.ratings, [u.user for u in users])
     steps = Steps(progress, "Movie night: simulated groups", len(SIZES) * len(KINDS))
     rows = []

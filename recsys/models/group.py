@@ -1,10 +1,13 @@
 """Group recommendation: one list for two to six people from each member's own model.
 
-Each member's served model ranks the group's candidate pool (the union of the members' own
-top lists); a member's **fit** for a title is its place in that ranking as a share in (0, 1]
-(1: their favourite of the pool, 0: a title their model does not rank at all). Ranks, not raw
-scores, make members comparable: the hybrid's fused scores of two users are on different
-scales. The strategies are the classic ones of group recommendation (Masthoff; PolyLens):
+Each member's served model ranks the candidates for them alone (their own top
+:data:`LIST_DEPTH`); the group's pool is the union of the first :data:`DEPTH` of each list, and
+a member's **fit** for a pooled title is its place in their list as a share in (0, 1] (1: their
+first, 0: not in their list at all). Ranks, not raw scores, make members comparable: the
+hybrid's fused scores of two users are on different scales. Each member's list depends on
+their history alone, so a veto or a new member does not recompute the others'.
+
+The strategies are the classic ones of group recommendation (Masthoff; PolyLens):
 
 * ``average``: the mean fit;
 * ``least_misery``: the lowest member's fit, among titles no member fits below ``floor``;
@@ -20,11 +23,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from recsys.models.base import Recommender, Scored, UserHistory
+
+if TYPE_CHECKING:
+    from recsys.models.taste import TastePrior
 
 Strategy = Literal["average", "least_misery", "most_pleasure"]
 STRATEGIES: tuple[Strategy, ...] = ("average", "least_misery", "most_pleasure")
@@ -33,10 +39,12 @@ STRATEGY_LABELS: dict[Strategy, str] = {
     "least_misery": "Least misery",
     "most_pleasure": "Most pleasure without misery",
 }
-#: The fit below which a member would be miserable: the bottom 40 % of their ranking of the
-#: pool (the group evaluation's table, :mod:`recsys.evaluation.groups`, reads this floor).
+#: The fit below which a member would be miserable: a title outside the best 60 % of their
+#: ranked list (the group evaluation's table, :mod:`recsys.evaluation.groups`, reads this floor).
 FLOOR = 0.4
-#: How deep each member's own list goes into the pool (enough for ten picks after filters).
+#: How far each member's own ranked list goes: a member's fit is a title's place in it.
+LIST_DEPTH = 200
+#: How many of each member's list join the group's pool (enough for ten picks after filters).
 DEPTH = 40
 
 
@@ -56,16 +64,48 @@ class GroupPool:
         return GroupPool(self.items[keep], self.fits[:, keep])
 
 
-def rank_fits(ranked_items: np.ndarray, pool: np.ndarray) -> np.ndarray:
-    """Fits for ``pool`` from one member's ranking ``ranked_items`` (best first) of it."""
-    n = len(pool)
-    where = {int(item): j for j, item in enumerate(pool)}
-    fits = np.zeros(n)
-    for position, item in enumerate(ranked_items):
-        j = where.get(int(item))
-        if j is not None:
-            fits[j] = 1.0 - position / n
-    return fits
+def prepare_for(model: Recommender, history: UserHistory, mask: np.ndarray) -> Scored:
+    """A member's per-request work for the candidates ``mask`` only: the app's section router
+    would otherwise score both the movie and the TV chain."""
+    model_for = getattr(model, "model_for", None)
+    if model_for is None:
+        return model.prepare(history)
+    part = model_for(history, mask)
+    name = next(n for n, p in model.parts.items() if p is part)  # type: ignore[attr-defined]
+    return {name: part.prepare(history)}
+
+
+def member_list(
+    model: Recommender,
+    history: UserHistory,
+    mask: np.ndarray,
+    n: int = LIST_DEPTH,
+    scored: Scored | None = None,
+) -> np.ndarray:
+    """The member's own top ``n`` of ``mask`` (less what they rated), catalog positions."""
+    prepared = scored if scored is not None else prepare_for(model, history, mask)
+    index = model.index_
+    ranked = model.rank(history, mask & model.candidate_mask(history), n, prepared)
+    return np.asarray([index[r.tconst] for r in ranked], dtype=np.int64)
+
+
+def pool_from_lists(
+    lists: Sequence[np.ndarray], drop: np.ndarray, n: int = LIST_DEPTH, depth: int = DEPTH
+) -> GroupPool:
+    """The group's pool from each member's ranked list: the first ``depth`` titles of each list
+    that ``drop`` (a catalog mask: anyone's rated titles, vetoes) leaves, and each member's fit
+    for each, ``1 - place / n`` by the title's place in their list after the drop (0: not in it).
+    """
+    kept = [ranked[~drop[ranked]] for ranked in lists]
+    items = np.asarray(sorted({int(i) for ranked in kept for i in ranked[:depth]}), dtype=np.int64)
+    where = {int(item): j for j, item in enumerate(items)}
+    fits = np.zeros((len(lists), len(items)))
+    for m, ranked in enumerate(kept):
+        for place, item in enumerate(ranked.tolist()):
+            j = where.get(item)
+            if j is not None:
+                fits[m, j] = 1.0 - place / n
+    return GroupPool(items, fits)
 
 
 def build_pool(
@@ -74,27 +114,42 @@ def build_pool(
     mask: np.ndarray,
     depth: int = DEPTH,
     scored: Sequence[Scored] | None = None,
+    n: int = LIST_DEPTH,
 ) -> GroupPool:
-    """Each member's top ``depth`` of ``mask`` (less what any member has rated: a dislike
-    removes a title for the whole group), pooled, and every
-    member's fit for every pooled title. ``scored``: each member's :meth:`Recommender.prepare`,
-    when the caller has it already."""
-    prepared = list(scored) if scored is not None else [model.prepare(h) for h in histories]
-    index = model.index_
-    mask = mask.copy()
-    mask[model.indices(t for h in histories for t in h.seen)] = False  # anyone's seen titles
-    tops: list[int] = []
-    for h, s in zip(histories, prepared, strict=True):
-        tops.extend(index[r.tconst] for r in model.rank(h, mask, depth, s))
-    items = np.asarray(sorted(set(tops)), dtype=np.int64)
-    fits = np.zeros((len(histories), len(items)))
-    if len(items):
-        pool_mask = np.zeros(len(model.items_), dtype=bool)
-        pool_mask[items] = True
-        for m, (h, s) in enumerate(zip(histories, prepared, strict=True)):
-            ranked = [index[r.tconst] for r in model.rank(h, pool_mask, len(items), s)]
-            fits[m] = rank_fits(np.asarray(ranked, dtype=np.int64), items)
-    return GroupPool(items, fits)
+    """The pool for ``histories`` over the candidates ``mask``: each member's own list, less
+    every title any member has rated (a dislike removes a title for the whole group).
+    ``scored``: each member's :func:`prepare_for`, when the caller has it already."""
+    lists = [
+        member_list(model, h, mask, n, None if scored is None else scored[m])
+        for m, h in enumerate(histories)
+    ]
+    drop = np.zeros(len(model.items_), dtype=bool)
+    drop[model.indices(t for h in histories for t in h.seen)] = True
+    return pool_from_lists(lists, drop, n, depth)
+
+
+def pick_drivers(
+    taste: TastePrior, history: UserHistory, items: Sequence[int]
+) -> list[tuple[str | None, str | None]]:
+    """For each of ``items``, the member's pick it owes most to (taste's exact per-pick
+    share) and, when no pick contributes, the member's genre it has (favourites and the
+    picks' genres, the rarest first): what a why line names. One request per member."""
+    if not len(items):
+        return []
+    r = taste.request(history)
+    idx = np.asarray(items, dtype=np.int64)
+    shares = taste.per_pick(r, idx) if r.picks.size else np.zeros((len(idx), 0))
+    wanted = np.isin(taste.genre_names_, list(history.favorite_genres))
+    if r.picks.size:
+        wanted |= np.asarray(taste.combo_genres_[taste.combo_[r.picks]].sum(axis=0)).ravel() > 0
+    weights = taste.combo_genres_[taste.combo_[idx]].toarray() * wanted
+    out: list[tuple[str | None, str | None]] = []
+    for row, weight in zip(shares, weights, strict=True):
+        best = int(np.argmax(row)) if row.size else -1
+        pick = str(taste.items_[r.picks[best]]) if best >= 0 and row[best] > 0 else None
+        genre = str(taste.genre_names_[int(np.argmax(weight))]) if weight.max() > 0 else None
+        out.append((pick, genre))
+    return out
 
 
 def group_scores(fits: np.ndarray, strategy: Strategy) -> np.ndarray:
@@ -133,6 +188,7 @@ def combine(fits: np.ndarray, strategy: Strategy, k: int, floor: float = FLOOR) 
 __all__ = [
     "DEPTH",
     "FLOOR",
+    "LIST_DEPTH",
     "STRATEGIES",
     "STRATEGY_LABELS",
     "GroupPool",
@@ -140,5 +196,8 @@ __all__ = [
     "build_pool",
     "combine",
     "group_scores",
-    "rank_fits",
+    "member_list",
+    "pick_drivers",
+    "pool_from_lists",
+    "prepare_for",
 ]

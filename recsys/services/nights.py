@@ -292,7 +292,7 @@ class Nights:
                 session, night_id
             )
             settings, version = _settings(night), night.version
-        histories = [self.ratings.history(uid) for uid, _ in members]
+        histories = self.ratings.histories([uid for uid, _ in members])
         names = tuple(name for _, name in members)
         services = None
         if settings.streamable_only:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import pandas as pd
+from sqlalchemy import select
 
 from recsys.cards import split_list
 from recsys.models.base import UserHistory
@@ -13,6 +15,7 @@ from recsys.store import hidden as hidden_store
 from recsys.store import interactions as interaction_store
 from recsys.store import users as user_store
 from recsys.store.db import Database
+from recsys.store.models import HiddenTitle, Interaction, User
 
 #: A user's verdict on a title, and a choice to store (None takes a previous verdict back).
 Verdict = Literal["like", "dislike"]
@@ -53,3 +56,46 @@ class Ratings:
             columns=["tconst", "liked", "updated_at"],
         )
         return UserHistory.from_interactions(frame, genres)
+
+    def histories(self, user_ids: Sequence[int]) -> list[UserHistory]:
+        """:meth:`history` for several users (a movie night's members) in one session, three
+        queries in all, without building a data frame per user: the same values, ordered
+        oldest first by (updated, title) as :meth:`UserHistory.from_interactions` orders."""
+        ids = list(user_ids)
+        with self.db.session() as session:
+            genres = {
+                uid: value
+                for uid, value in session.execute(
+                    select(User.id, User.favorite_genres).where(User.id.in_(ids))
+                )
+            }
+            rows = session.execute(
+                select(
+                    Interaction.user_id,
+                    Interaction.updated_at,
+                    Interaction.tconst,
+                    Interaction.liked,
+                ).where(Interaction.user_id.in_(ids))
+            ).all()
+            unused = set(
+                session.execute(
+                    select(HiddenTitle.user_id, HiddenTitle.tconst).where(
+                        HiddenTitle.user_id.in_(ids), HiddenTitle.reason == "no_seed"
+                    )
+                ).all()
+            )
+        by_user: dict[int, list[tuple[object, str, bool]]] = {uid: [] for uid in ids}
+        for uid, updated, tconst, liked in rows:
+            if (uid, tconst) not in unused:
+                by_user[uid].append((updated, tconst, liked))
+        out = []
+        for uid in ids:
+            own = sorted(by_user[uid], key=lambda r: (r[0], r[1]))
+            out.append(
+                UserHistory(
+                    likes=tuple(t for _, t, liked in own if liked),
+                    dislikes=tuple(t for _, t, liked in own if not liked),
+                    favorite_genres=split_list(genres.get(uid), ",") if uid in genres else (),
+                )
+            )
+        return out

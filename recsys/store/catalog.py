@@ -102,6 +102,16 @@ def titles_by_id(session: Session, tconsts: Sequence[str]) -> dict[str, Title]:
     return {t.tconst: t for t in found}
 
 
+def runtimes(session: Session, tconsts: Sequence[str]) -> dict[str, int | None]:
+    """Each title's runtime in minutes (None when IMDb has none): one narrow query."""
+    if not tconsts:
+        return {}
+    rows = session.execute(
+        select(Title.tconst, Title.runtime_minutes).where(Title.tconst.in_(list(tconsts)))
+    )
+    return {tconst: minutes for tconst, minutes in rows}
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 

@@ -6,13 +6,26 @@ import numpy as np
 import pytest
 
 from recsys.models.base import UserHistory
-from recsys.models.group import build_pool, combine, group_scores, rank_fits
+from recsys.models.group import (
+    build_pool,
+    combine,
+    group_scores,
+    member_list,
+    pick_drivers,
+    pool_from_lists,
+    prepare_for,
+)
 
 
-def test_rank_fits_are_shares_of_the_pool_and_zero_when_unranked() -> None:
-    pool = np.asarray([10, 20, 30, 40])
-    fits = rank_fits(np.asarray([30, 10]), pool)
-    assert fits.tolist() == [0.75, 0.0, 1.0, 0.0]
+def test_pool_takes_each_lists_head_and_fits_by_place_after_the_drop() -> None:
+    ada = np.asarray([5, 1, 2, 3])
+    bo = np.asarray([3, 4, 1])
+    drop = np.zeros(6, dtype=bool)
+    drop[5] = True  # e.g. Bo rated it: gone for Ada too, and Ada's list moves up
+    pool = pool_from_lists([ada, bo], drop, n=4, depth=2)
+    assert pool.items.tolist() == [1, 2, 3, 4]
+    assert pool.fits.tolist() == [[1.0, 0.75, 0.5, 0.0], [0.5, 0.0, 1.0, 0.75]]
+    assert pool.without(np.asarray([False, True, False, False])).items.tolist() == [1, 3, 4]
 
 
 FITS = np.asarray(
@@ -53,3 +66,19 @@ def test_pool_leaves_out_every_members_rated_titles(engine) -> None:  # type: ig
     assert pooled and not pooled & set(items[:4])  # Bo's dislike is gone for Ada too
     assert pool.fits.shape == (2, len(pool.items))
     assert ((pool.fits >= 0) & (pool.fits <= 1)).all() and (pool.fits.max(axis=1) == 1).all()
+    # each member's list is their own model's list (only the part that ranks movies prepared)
+    scored = prepare_for(model, ada, movies)
+    assert list(scored) == ["default"]
+    own = [r.tconst for r in engine.recommend(ada, "movie", 5)]
+    assert [str(model.items_[i]) for i in member_list(model, ada, movies, 5, scored)] == own
+
+
+def test_pick_drivers_name_a_liked_title_or_a_genre(engine) -> None:  # type: ignore[no-untyped-def]
+    taste = engine.graph.taste
+    liked = str(taste.items_[0])
+    history = UserHistory(likes=(liked,), favorite_genres=("Drama",))
+    items = list(range(1, 6))
+    drivers = pick_drivers(taste, history, items)
+    assert len(drivers) == 5
+    assert all(pick in (None, liked) for pick, _genre in drivers)
+    assert any(pick == liked or genre for pick, genre in drivers)

@@ -1,0 +1,140 @@
+"""Movie night in Chromium with two browser contexts: the host starts a night, the guest joins
+by code, both pages show the same picks, and the guest's "Not tonight" leaves the host's page
+without a reload (the live fragment reads the database). Screenshots go to
+``test-output/e2e/40-movie-night*.png``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks import like_latency
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+OUT = ROOT / "test-output" / "e2e"
+GUEST, PASSWORD = "guest", like_latency.PASSWORD
+PICK = '[class*="st-key-night_pick_tt"]'
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+if not CHROMIUM.exists():
+    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+
+def _service(secrets: dict[str, str]):  # type: ignore[no-untyped-def]
+    from testkit import factories
+
+    settings = factories.settings_from_secrets(secrets)
+    db = factories.database(settings)
+    return factories.service(settings, db), db
+
+
+def _add_guest(secrets: dict[str, str]) -> int:
+    """A second onboarded user whose likes differ from the host's."""
+    from testkit import factories
+
+    service, db = _service(secrets)
+    try:
+        uid = service.accounts.register(
+            "Sasha Guest", "guest@example.com", GUEST, PASSWORD, PASSWORD
+        )
+        factories.finish_onboarding(service, uid)
+        for card in service.onboarding.trending("movie", limit=30)[10:16]:
+            service.ratings.rate(uid, card.tconst, "like")
+        return uid
+    finally:
+        db.dispose()
+
+
+def _night_code(secrets: dict[str, str], uid: int) -> str:
+    service, db = _service(secrets)
+    try:
+        ((night_id, _name),) = service.nights.my_nights(uid)
+        return service.nights.view(uid, night_id).code
+    finally:
+        db.dispose()
+
+
+def _log_in(page: Any, base: str, username: str) -> None:
+    page.goto(base + "/")
+    page.wait_for_selector(
+        f"{like_latency.LOGIN_FORM} input[aria-label='Username']", timeout=120_000
+    )
+    form = page.locator(like_latency.LOGIN_FORM)
+    form.locator('input[aria-label="Username"]').fill(username)
+    form.locator('input[type="password"]').fill(PASSWORD)
+    form.get_by_role("button", name="Log in").click()
+    page.wait_for_selector('[class*="st-key-like_tt"]', timeout=60_000)
+    like_latency._idle(page)
+    page.wait_for_timeout(1500)  # the cookie component's first rerun settles
+
+
+def _picks(page: Any) -> list[str]:
+    keys = page.eval_on_selector_all(
+        PICK, "els => els.map(e => [...e.classList].find(c => c.startsWith('st-key-night_pick_')))"
+    )
+    return list(dict.fromkeys(k[len("st-key-night_pick_") :] for k in keys if k))
+
+
+def _shot(page: Any, name: str) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+
+
+def test_host_starts_guest_joins_both_see_the_picks_and_a_veto_reaches_the_host(server) -> None:  # type: ignore[no-untyped-def]
+    base, secrets, host_id = server
+    _add_guest(secrets)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=like_latency.CHROMIUM_ARGS
+        )
+        host = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
+        guest = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
+
+        like_latency.log_in(host, base)
+        host.goto(base + "/movie-night")
+        host.wait_for_selector(".st-key-night_create", timeout=60_000)
+        host.locator('input[aria-label="Name of the night"]').fill("Friday")
+        host.get_by_role("button", name="Start the night").click()
+        host.get_by_text("Waiting for someone to join").wait_for(timeout=30_000)
+        code = _night_code(secrets, host_id)
+        assert host.get_by_text(code).first.is_visible()
+        _shot(host, "40-movie-night-host-waiting")
+
+        _log_in(guest, base, GUEST)
+        guest.goto(base + "/movie-night")
+        guest.wait_for_selector(".st-key-night_join input", timeout=60_000)
+        guest.locator(".st-key-night_join input").fill(code.lower())
+        guest.locator(".st-key-night_join_button button").click()
+        guest.wait_for_selector(PICK, timeout=60_000)
+        like_latency._idle(guest)
+        guest_picks = _picks(guest)
+        assert len(guest_picks) == 10
+
+        # the host's page shows the guest and the same picks without a reload
+        host.wait_for_selector(PICK, timeout=20_000)
+        host.wait_for_function(
+            "n => document.querySelectorAll(" + repr(PICK) + ").length >= n", arg=10, timeout=20_000
+        )
+        assert _picks(host) == guest_picks
+        assert host.get_by_text("Sasha (you)").count() == 0
+        assert host.get_by_text("Sasha").first.is_visible()
+        _shot(host, "40-movie-night-host")
+        _shot(guest, "40-movie-night-guest")
+
+        # the guest's "Not tonight" leaves the host's page within a few seconds, no reload
+        vetoed = guest_picks[0]
+        guest.locator(f".st-key-night_veto_{vetoed} button").first.click()
+        guest.wait_for_selector(f".st-key-night_pick_{vetoed}", state="detached", timeout=20_000)
+        host.wait_for_selector(f".st-key-night_pick_{vetoed}", state="detached", timeout=20_000)
+        host.wait_for_function(
+            "n => document.querySelectorAll(" + repr(PICK) + ").length >= n", arg=10, timeout=20_000
+        )
+        assert vetoed not in _picks(host) and _picks(host) == _picks(guest)
+        _shot(host, "40-movie-night-host-after-veto")
+        browser.close()
