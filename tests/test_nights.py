@@ -25,7 +25,7 @@ NAMES = ("Ada Lovelace", "Bo Diddley", "Cy Twombly", "Di Fo", "Ed Wood", "Flo Jo
 
 @pytest.fixture
 def served(service: Marquee) -> Marquee:
-    from recsys.lifecycle.bootstrap import load_or_train_engine
+    from recsys.lifecycle.training import load_or_train_engine
 
     status = load_or_train_engine(service.settings, service.db)
     return Marquee(service.settings, service.db, status.engine, clock=service.clock)
