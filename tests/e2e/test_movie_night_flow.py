@@ -6,12 +6,14 @@ without a reload (the live fragment reads the database). Screenshots go to
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from benchmarks import like_latency
+from testkit import chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -62,16 +64,21 @@ def _night_code(secrets: dict[str, str], uid: int) -> str:
 
 def _log_in(page: Any, base: str, username: str) -> None:
     page.goto(base + "/")
-    page.wait_for_selector(
-        f"{like_latency.LOGIN_FORM} input[aria-label='Username']", timeout=120_000
-    )
-    form = page.locator(like_latency.LOGIN_FORM)
-    form.locator('input[aria-label="Username"]').fill(username)
-    form.locator('input[type="password"]').fill(PASSWORD)
-    form.get_by_role("button", name="Log in").click()
+    page.wait_for_selector(chromium.LOGIN_USERNAME, timeout=120_000)
+    chromium.submit_log_in(page, username, PASSWORD)
     page.wait_for_selector('[class*="st-key-like_tt"]', timeout=60_000)
-    like_latency._idle(page)
-    page.wait_for_timeout(1500)  # the cookie component's first rerun settles
+    chromium.idle(page, start_ms=200, after_ms=0)
+    # the log-in cookie is written by a component after the first Home run: a later goto()
+    # opens a new session, which must find it
+    _wait_cookie(page)
+
+
+def _wait_cookie(page: Any, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not any(c["name"] == "marquee_auth" for c in page.context.cookies()):
+        if time.monotonic() > deadline:
+            raise AssertionError("the log-in cookie was never written")
+        page.wait_for_timeout(100)
 
 
 def _picks(page: Any) -> list[str]:
@@ -90,9 +97,7 @@ def test_host_starts_guest_joins_both_see_the_picks_and_a_veto_reaches_the_host(
     base, secrets, host_id = server
     _add_guest(secrets)
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=like_latency.CHROMIUM_ARGS
-        )
+        browser = chromium.launch(pw)
         host = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
         guest = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
 
@@ -112,7 +117,7 @@ def test_host_starts_guest_joins_both_see_the_picks_and_a_veto_reaches_the_host(
         guest.locator(".st-key-night_join input").fill(code.lower())
         guest.locator(".st-key-night_join_button button").click()
         guest.wait_for_selector(PICK, timeout=60_000)
-        like_latency._idle(guest)
+        chromium.idle(guest, start_ms=200, after_ms=0)
         guest_picks = _picks(guest)
         assert len(guest_picks) == 10
 
