@@ -198,11 +198,15 @@ def gate(user: UserProfile | None, current: str, pages: dict[str, StreamlitPage]
     if user is None and current != "login":
         if current:
             visit().next_page = current
+            # the deep link's query goes with it (a logged-out /movie-night?join=CODE)
+            visit().next_query = {k: st.query_params[k] for k in st.query_params}
         st.switch_page(pages["login"])
     if user is not None:
         if current in ("login", ""):
-            target = visit().take_next_page()
-            st.switch_page(pages.get(target, pages["home"]) if target != "login" else pages["home"])
+            target, query = visit().take_next_page()
+            if target == "login" or target not in pages:
+                target, query = "home", {}
+            st.switch_page(pages[target], query_params=query or None)
         if not user.onboarded and current in (
             "home",
             "explain",

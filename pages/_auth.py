@@ -266,13 +266,13 @@ def context() -> AppContext:
     return ctx
 
 
-def go(url_path: str) -> None:
-    """Switch to one of app.py's pages by its URL path.
+def go(url_path: str, query: dict[str, str] | None = None) -> None:
+    """Switch to one of app.py's pages by its URL path (with ``query``, e.g. a deep link's).
 
     Always through the ``st.Page`` object: a file path such as ``"pages/home.py"`` can resolve to
     Streamlit's legacy ``pages/`` folder mode, which would run the page without app.py.
     """
-    st.switch_page(context().pages[url_path])
+    st.switch_page(context().pages[url_path], query_params=query or None)
 
 
 def require_user() -> AppContext:

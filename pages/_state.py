@@ -80,13 +80,16 @@ class Visit:
     page: str | None = None  # the url path of this run's page, and the previous run's
     previous_page: str | None = None
     next_page: str | None = None  # where a logged-out deep link was going
+    next_query: dict[str, str] = field(default_factory=dict)  # and its query (?join=CODE)
     login_message: str | None = None  # the log-in page's error, until the next attempt
     flashes: list[Flash] = field(default_factory=list)
 
-    def take_next_page(self) -> str:
-        """Where to go after log-in (once): the deep link's page, else Home."""
+    def take_next_page(self) -> tuple[str, dict[str, str]]:
+        """Where to go after log-in (once): the deep link's page and its query (a movie
+        night's ``join`` code), else Home."""
         target, self.next_page = self.next_page or "home", None
-        return target
+        query, self.next_query = self.next_query, {}
+        return target, query
 
 
 @dataclass(frozen=True)

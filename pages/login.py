@@ -24,7 +24,7 @@ with page_body("the log-in page"):
             if _auth.render_login_form(ctx.library, ctx.settings, ctx.cookie_key):
                 # the page a logged-out deep link asked for (app.py's gate kept it), else Home;
                 # the cookie write is confirmed in app.py
-                _auth.go(visit().take_next_page())
+                _auth.go(*visit().take_next_page())
             if visit().login_message:
                 st.error(visit().login_message, icon=":material/lock:")
             show_flashes()  # e.g. "Your account and all its data were deleted."

@@ -5,7 +5,7 @@ and Home asks "You watched X together: like it?"."""
 from __future__ import annotations
 
 from recsys.services import Marquee
-from tests.app.conftest import add_user, keyed, logged_in, no_error
+from tests.app.conftest import add_user, keyed, log_in, logged_in, no_error, visit_of
 
 
 def _night_page(at):  # type: ignore[no-untyped-def]
@@ -101,3 +101,23 @@ def test_bad_code_removed_member_and_home_prompt(make_app, service: Marquee) -> 
     assert service.ratings.choices(host_id)[pick] is True
     assert not any(c.key == "night_prompt" for c in host.get("flex_container"))
     assert pick not in service.ratings.choices(guest_id)
+
+
+def test_logged_out_join_link_joins_after_log_in(make_app, service: Marquee) -> None:
+    host_id = add_user(service, "robin", onboarded=True)
+    guest_id = add_user(service, "sasha", onboarded=True)
+    view = service.nights.create(host_id, "Sunday")
+    at = make_app().run()
+    at.query_params["join"] = view.code
+    at.switch_page("pages/movie_night.py").run()  # logged out: the gate shows Log in
+    no_error(at)
+    assert any(b.label == "Log in" for b in at.button)
+    assert service.nights.my_nights(guest_id) == []
+    log_in(at, "sasha")
+    no_error(at)
+    # landed on the night, joined by the link's code, without typing it
+    assert [t.value for t in at.title] == ["Sunday"]
+    assert service.nights.my_nights(guest_id) == [(view.night_id, "Sunday")]
+    assert len(_picks(at)) == 10
+    # the code was used once: a later log-in goes Home
+    assert visit_of(at).next_page is None and visit_of(at).next_query == {}
