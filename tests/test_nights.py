@@ -261,3 +261,55 @@ def test_histories_of_several_members_match_one_by_one(served: Marquee) -> None:
     served.ratings.rate(uids[1], movies[-1], "dislike")
     served.steering.hide(uids[2], served.ratings.history(uids[2]).likes[0], "no_seed")
     assert served.ratings.histories(uids) == [served.ratings.history(u) for u in uids]
+
+
+def test_first_draw_reads_the_lists_stored_at_join(served: Marquee, monkeypatch) -> None:
+    """Each member's list is ranked when they take a seat and kept in the database, so a first
+    draw in another process (empty caches) runs no model and gives the same picks; a member
+    whose history changed since is ranked again."""
+    from recsys.services import night_picks
+    from recsys.store.models import NightList
+
+    assert served.engine.artifact_version_  # a served engine is a saved one
+    uids, night, _code = _night(served, 3)
+    with served.db.session() as session:
+        stored = {r.user_id: r.history_key for r in session.query(NightList)}
+    assert set(stored) == set(uids)
+    night_picks._cache.clear()
+    night_picks._lists.clear()
+    unstored = served.nights.picks(uids[1], night)  # the lists from the database
+
+    ranked: list[int] = []
+    real = night_picks.member_list
+
+    def counting(model, history, mask, n):  # type: ignore[no-untyped-def]
+        ranked.append(n)
+        return real(model, history, mask, n)
+
+    monkeypatch.setattr(night_picks, "member_list", counting)
+    night_picks._cache.clear()
+    night_picks._lists.clear()
+    assert served.nights.picks(uids[2], night) == unstored
+    assert ranked == []  # no member's model ran
+
+    with served.db.session() as session:  # the lists as if no one had joined: all ranked
+        session.query(NightList).delete()
+    night_picks._cache.clear()
+    night_picks._lists.clear()
+    assert served.nights.picks(uids[0], night) == unstored  # identical picks, fits and whys
+    assert len(ranked) == 3
+
+    ranked.clear()
+    later = [c.tconst for c in served.onboarding.trending("movie", limit=40)][-1]
+    served.ratings.rate(uids[0], later, "like")  # Ada's history changed: her list is stale
+    night_picks._cache.clear()
+    night_picks._lists.clear()
+    served.nights.picks(uids[1], night)
+    assert len(ranked) == 1
+    with served.db.session() as session:
+        now = {r.user_id: r.history_key for r in session.query(NightList)}
+    assert now[uids[0]] != stored[uids[0]] and now[uids[1]] == stored[uids[1]]
+
+    served.nights.leave(uids[1], night)  # leaving their last night: their list goes
+    with served.db.session() as session:
+        assert uids[1] not in {r.user_id for r in session.query(NightList)}

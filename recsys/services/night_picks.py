@@ -11,9 +11,11 @@ kept by their history, so a veto or a join does not rerun the other members' mod
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -36,7 +38,9 @@ from recsys.models.group import (
 )
 from recsys.services.art import ArtProvider, with_art
 from recsys.store import catalog as catalog_store
+from recsys.store import nights as night_store
 from recsys.store.db import Database
+from recsys.store.models import utcnow
 from recsys.tmdb.client import TmdbClient
 from recsys.tmdb.streaming import MAX_SERVICES, MyServices, StreamingCatalog
 
@@ -120,8 +124,10 @@ def group_list(
     k: int,
     version: int,
     services: MyServices | None = None,
+    user_ids: Sequence[int] | None = None,
 ) -> GroupList:
-    """The night's ``k`` picks (cached per process by everything that decides them)."""
+    """The night's ``k`` picks (cached per process by everything that decides them).
+    ``user_ids``: the members', to read (and keep) their ranked lists in the database."""
     key = (
         id(engine),
         getattr(engine, "artifact_version_", None),
@@ -136,7 +142,9 @@ def group_list(
     hit = _recall(_cache, key)
     if isinstance(hit, GroupList):
         return hit
-    result = _compute(engine, db, art, histories, names, settings, removed, k, version, services)
+    result = _compute(
+        engine, db, art, histories, names, settings, removed, k, version, services, user_ids
+    )
     _remember(_cache, key, result, CACHE_SIZE)
     return result
 
@@ -150,35 +158,113 @@ class MemberList:
     drivers: dict[int, tuple[str | None, str | None]]
 
 
+def history_key(engine: Engine, history: UserHistory, kind: NightKind) -> str | None:
+    """What a stored list was ranked from (the model's artifact, the kind, the list's depth
+    and the member's history), as a digest every process computes alike; None for a model
+    that was never saved (no artifact version names it across processes)."""
+    version = getattr(engine, "artifact_version_", None)
+    if version is None:
+        return None
+    ratings = sorted(history.ratings.items()) if history.ratings else None
+    text = repr(
+        (
+            version,
+            kind,
+            LIST_DEPTH,
+            history.likes,
+            history.dislikes,
+            history.favorite_genres,
+            ratings,
+            history.user_key,
+        )
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def member_lists(
-    engine: Engine, histories: Sequence[UserHistory], kind: NightKind
+    engine: Engine,
+    histories: Sequence[UserHistory],
+    kind: NightKind,
+    db: Database | None = None,
+    user_ids: Sequence[int] | None = None,
 ) -> list[MemberList]:
-    """Each member's own ranked list of ``kind`` (cached per process by their history)."""
+    """Each member's own ranked list of ``kind``: kept per process by their history, stored in
+    the database by ``user_ids`` (when given) so any process reads it instead of running the
+    member's model; a stored list ranked from another history or model is ranked again."""
     served, taste = engine.graph.sections, engine.graph.taste
     version = (id(engine), getattr(engine, "artifact_version_", None), kind)
-    mask: np.ndarray | None = None
-    out = []
+    out: list[MemberList | None] = []
     for history in histories:
-        key = (*version, history)
-        hit = _recall(_lists, key)
-        if not isinstance(hit, MemberList):
+        hit = _recall(_lists, (*version, history))
+        out.append(hit if isinstance(hit, MemberList) else None)
+    missing = [m for m, hit in enumerate(out) if hit is None]
+    if not missing:
+        return out  # type: ignore[return-value]
+    keys = {m: history_key(engine, histories[m], kind) for m in missing}
+    stored = {}
+    shared = db is not None and user_ids is not None and any(keys.values())
+    if shared:
+        with db.session() as session:  # type: ignore[union-attr]
+            rows = night_store.stored_lists(session, [user_ids[m] for m in missing], kind)  # type: ignore[index]
+            stored = {uid: (row.history_key, row.items) for uid, row in rows.items()}
+    mask: np.ndarray | None = None
+    fresh: list[tuple[int, str, str]] = []
+    for m in missing:
+        history, key = histories[m], keys[m]
+        row = stored.get(user_ids[m]) if shared else None  # type: ignore[index]
+        if row is not None and key is not None and row[0] == key:
+            hit = _from_json(served.index_, row[1])
+        else:
             if mask is None:
                 mask = served.candidate_mask(UserHistory(), section_types(kind))
             positions = member_list(served, history, mask, LIST_DEPTH)
             # taste's positions are the catalog's (every node is fitted on the same catalog)
-            hit = MemberList(
-                positions,
-                dict(
-                    zip(
-                        positions.tolist(),
-                        pick_drivers(taste, history, positions.tolist()),
-                        strict=True,
-                    )
-                ),
-            )
-            _remember(_lists, key, hit, LIST_CACHE_SIZE)
-        out.append(hit)
-    return out
+            drivers = pick_drivers(taste, history, positions.tolist())
+            hit = MemberList(positions, dict(zip(positions.tolist(), drivers, strict=True)))
+            if shared and key is not None:
+                fresh.append((user_ids[m], key, _to_json(served.items_, hit)))  # type: ignore[index]
+        _remember(_lists, (*version, history), hit, LIST_CACHE_SIZE)
+        out[m] = hit
+    if fresh:
+        with db.session() as session:  # type: ignore[union-attr]
+            for uid, key, items in fresh:
+                night_store.store_list(session, uid, kind, key, items, utcnow())
+    return out  # type: ignore[return-value]
+
+
+def store_member_list(
+    engine: Engine, db: Database, user_id: int, history: UserHistory, kind: NightKind
+) -> None:
+    """Make sure the database holds the member's list of ``kind`` for their current history
+    (ranked now unless this process keeps it): what a seat taken in one process leaves for a
+    first draw in any other."""
+    key = history_key(engine, history, kind)
+    if key is None:
+        return
+    with db.session() as session:
+        row = night_store.stored_lists(session, [user_id], kind).get(user_id)
+        if row is not None and row.history_key == key:
+            return
+    member = member_lists(engine, [history], kind)[0]
+    items = _to_json(engine.graph.sections.items_, member)
+    with db.session() as session:
+        night_store.store_list(session, user_id, kind, key, items, utcnow())
+
+
+def _to_json(items: np.ndarray, member: MemberList) -> str:
+    """``[[tconst, pick, genre], ...]`` best first: catalog positions differ between
+    artifacts, tconsts do not."""
+    return json.dumps(
+        [[str(items[p]), *member.drivers[p]] for p in member.positions.tolist()],
+        separators=(",", ":"),
+    )
+
+
+def _from_json(index: Mapping[str, int], text: str) -> MemberList:
+    rows = json.loads(text)
+    positions = np.asarray([index[t] for t, _p, _g in rows], dtype=np.int64)
+    drivers = {int(p): (pick, genre) for p, (_t, pick, genre) in zip(positions, rows, strict=True)}
+    return MemberList(positions, drivers)
 
 
 def _compute(
@@ -192,13 +278,14 @@ def _compute(
     k: int,
     version: int,
     services: MyServices | None,
+    user_ids: Sequence[int] | None = None,
 ) -> GroupList:
     if not histories:
         return GroupList((), settings.strategy, version)
     served = engine.graph.sections
     drop = np.zeros(len(served.items_), dtype=bool)
     drop[served.indices({t for h in histories for t in h.seen} | removed)] = True
-    lists = member_lists(engine, histories, settings.kind)
+    lists = member_lists(engine, histories, settings.kind, db, user_ids)
     pool = pool_from_lists([m.positions for m in lists], drop)
     if settings.max_runtime is not None:
         items = [str(served.items_[i]) for i in pool.items]
@@ -285,6 +372,8 @@ __all__ = [
     "group_list",
     "group_scores",
     "group_services",
+    "history_key",
     "member_lists",
+    "store_member_list",
     "why_lines",
 ]

@@ -21,7 +21,14 @@ from sqlalchemy.orm import Session
 
 from recsys.models.group import STRATEGIES, Strategy
 from recsys.services.art import ArtProvider
-from recsys.services.night_picks import GroupList, NightSettings, group_list, group_services
+from recsys.services.night_picks import (
+    GroupList,
+    NightKind,
+    NightSettings,
+    group_list,
+    group_services,
+    store_member_list,
+)
 from recsys.services.ratings import Choice, Ratings
 from recsys.services.streaming import load_services
 from recsys.store import interactions as interaction_store
@@ -143,6 +150,7 @@ class Nights:
                     night_id = night.id
             except IntegrityError:  # the code was taken at the same moment: draw another
                 continue
+            self.prepare(user_id)  # a new night lists movies
             return self.view(user_id, night_id)
         raise NightError("No free join code was found; please try again.")
 
@@ -166,7 +174,8 @@ class Nights:
                 if seat is None:
                     raise NightError(FULL)
                 night_store.bump(session, night.id)
-            night_id = night.id
+            night_id, kind = night.id, _settings(night).kind
+        self.prepare(user_id, kind)
         return self.view(user_id, night_id)
 
     def view(self, user_id: int, night_id: int) -> NightView:
@@ -312,7 +321,15 @@ class Nights:
             k,
             version,
             services,
+            [uid for uid, _ in members],
         )
+
+    def prepare(self, user_id: int, kind: NightKind = "movie") -> None:
+        """Rank a member's list now (a seat was just taken) and keep it in the database: a
+        first draw in any process reads it instead of running their model."""
+        if self.engine is not None:
+            (history,) = self.ratings.histories([user_id])
+            store_member_list(self.engine, self.db, user_id, history, kind)
 
     # ------------------------------------------------------------------ Home's prompt
     def prompts(self, user_id: int) -> list[WatchedPrompt]:

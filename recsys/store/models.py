@@ -377,3 +377,25 @@ class WatchedTogether(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (UniqueConstraint("user_id", "tconst", name="uq_watched_together_user_title"),)
+
+
+class NightList(Base):
+    """A member's own ranked list for movie night (issue 23), kept where every app process
+    reads it: computed when they take a seat, so a night's first draw reads six lists instead
+    of running six models. ``history_key`` names the history and model it was ranked from
+    (:func:`recsys.services.night_picks.history_key`): a list whose key no longer matches is
+    ranked again. ``items``: JSON ``[[tconst, pick, genre], ...]``, best first (the pick and
+    genre of theirs each title owes most to, for the why line). The user's own derived data:
+    it goes with the account and when they leave their last night."""
+
+    __tablename__ = "night_lists"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: "movie" or "tv"
+    kind: Mapped[str] = mapped_column(String(8))
+    history_key: Mapped[str] = mapped_column(String(64))
+    items: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("user_id", "kind", name="uq_night_lists_user_kind"),)

@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from recsys.store.models import Night, NightMember, NightVeto, WatchedTogether
+from recsys.store.models import Night, NightList, NightMember, NightVeto, WatchedTogether
 
 SEATS = 6
 
@@ -124,10 +124,54 @@ def remove_veto(session: Session, night_id: int, user_id: int, tconst: str) -> b
 
 
 def drop_member_data(session: Session, night_id: int, user_id: int) -> None:
-    """The member's vetoes at this night go (leaving or being removed)."""
+    """The member's vetoes at this night go (leaving or being removed), and their stored
+    ranked lists once they have no other seat."""
     session.execute(
         delete(NightVeto).where(NightVeto.night_id == night_id, NightVeto.user_id == user_id)
     )
+    others = session.scalar(
+        select(func.count())
+        .select_from(NightMember)
+        .where(
+            NightMember.user_id == user_id,
+            NightMember.night_id != night_id,
+            NightMember.removed_at.is_(None),
+        )
+    )
+    if not others:
+        session.execute(delete(NightList).where(NightList.user_id == user_id))
+
+
+def stored_lists(session: Session, user_ids: list[int], kind: str) -> dict[int, NightList]:
+    """The members' stored ranked lists of ``kind`` (one query), by user id."""
+    if not user_ids:
+        return {}
+    rows = session.scalars(
+        select(NightList).where(NightList.user_id.in_(user_ids), NightList.kind == kind)
+    )
+    return {row.user_id: row for row in rows}
+
+
+def store_list(
+    session: Session, user_id: int, kind: str, history_key: str, items: str, now: datetime
+) -> None:
+    """Keep (or replace) the member's ranked list of ``kind``; a competing process storing
+    the same list at the same moment wins harmlessly."""
+    row = session.scalar(
+        select(NightList).where(NightList.user_id == user_id, NightList.kind == kind)
+    )
+    if row is not None:
+        row.history_key, row.items, row.updated_at = history_key, items, now
+        return
+    try:
+        with session.begin_nested():
+            session.add(
+                NightList(
+                    user_id=user_id, kind=kind, history_key=history_key, items=items, updated_at=now
+                )
+            )
+    except IntegrityError:  # another process stored it first: theirs is as good
+        pass
 
 
 def watched(session: Session, night_id: int) -> set[str]:
