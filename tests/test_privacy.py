@@ -19,6 +19,7 @@ from recsys.lifecycle.training import load_or_train_engine
 from recsys.services import HomeFilters, Marquee, privacy
 from recsys.services.privacy import to_csv, to_json, user_tables
 from recsys.store import impressions as impression_store
+from recsys.store import nights as night_store
 from recsys.store.models import Base, Interaction, Title
 
 PASSWORD = "Str0ng#Passw0rd"
@@ -97,7 +98,7 @@ def test_escape_cell(value: Any, escaped: str) -> None:
 def _populate(service: Marquee, username: str) -> int:
     """A user with likes, an impression, a log-in session, a saved title, Home filters, a
     hidden title ("Stop using this" on a like) and a movie night (hosted, a veto, a title
-    watched together)."""
+    watched together, a stored ranked list)."""
     uid = service.accounts.register(
         username.title(), f"{username}@example.com", username, PASSWORD, PASSWORD
     )
@@ -113,6 +114,10 @@ def _populate(service: Marquee, username: str) -> int:
     night = service.nights.create(uid, "Movie night").night_id  # seat, veto, watched mark
     service.nights.veto(uid, night, movies[2])
     service.nights.watched(uid, night, movies[3])
+    with service.db.session() as session:  # a ranked list stored at the seat (with a model)
+        night_store.store_list(
+            session, uid, "movie", "key", json.dumps([[movies[4], None, None]]), datetime.now(UTC)
+        )
     return uid
 
 
