@@ -204,7 +204,10 @@ class StreamlitClient:
             state.fragment_id = fragment_id
         for ws in widget_states:
             state.widget_states.widgets.append(ws)
-        self.ws.send(msg.SerializeToString())
+        try:
+            self.ws.send(msg.SerializeToString())
+        except Exception as exc:  # the server went away between two runs (kill -9, restart)
+            raise ProtocolError(f"connection lost: {exc!r}") from exc
         return self._read_until_finished()
 
     def click(self, widget: Any) -> Page:

@@ -7,16 +7,21 @@ it whole again. About a minute in all.
 from __future__ import annotations
 
 import signal
-import subprocess
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.cluster.conftest import Visitor, World
+from testkit.waiting import poll, wait_until
+from tests.cluster.conftest import ROUTED_S, WARM_UP_S, Visitor, World
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+#: A limit for a busy machine, not the time a step takes: every visitor clicking (logged in,
+#: a few reruns each), or clicking again after a fault.
+LOADED_S = 180.0
 
 
 def _title(world: World, tconst: str) -> str:
@@ -66,82 +71,142 @@ def test_a_like_through_one_process_shows_through_the_other(cluster_world: World
     b.close()
 
 
+def _clicking(visitors: list[Visitor], stop: threading.Event) -> list[threading.Thread]:
+    """Each visitor clicks in a thread until ``stop``; a thread that dies of an exception the
+    visitor does not expect keeps it in ``visitor.crashed`` (asserted by :func:`_stop`)."""
+
+    def click(v: Visitor) -> None:
+        try:
+            v.click_until(stop)
+        except BaseException as exc:
+            v.crashed = f"{type(exc).__name__}: {exc}"
+            raise
+
+    threads = [threading.Thread(target=click, args=(v,)) for v in visitors]
+    for t in threads:
+        t.start()
+    return threads
+
+
+def _stop(visitors: list[Visitor], threads: list[threading.Thread], stop: threading.Event) -> None:
+    stop.set()
+    for t in threads:
+        t.join(LOADED_S)
+    assert not any(t.is_alive() for t in threads), "a visitor still clicking"
+    assert [v.crashed for v in visitors if v.crashed] == []
+
+
+def _state(visitors: list[Visitor]) -> Callable[[], str]:
+    def state() -> str:
+        return "; ".join(
+            f"{v.sticky}: {len(v.acks)} acked via {v.upstreams[-3:]}, {v.drops} drops, "
+            f"errors {v.errors[-3:]}"
+            for v in visitors
+        )
+
+    return state
+
+
+def _until(visitors: list[Visitor], condition: Callable[[], bool], *, must: bool = False) -> None:
+    """Wait while the visitors click until ``condition`` holds (``must``: or fail here; else
+    the test's assertions say what is missing). A crashed visitor ends the wait."""
+
+    def check() -> bool:
+        crashed = [v.crashed for v in visitors if v.crashed]
+        assert not crashed, crashed
+        return condition()
+
+    if must:
+        wait_until(check, LOADED_S, _state(visitors))
+    else:
+        poll(check, LOADED_S)
+
+
 def test_kill_9_of_one_process_during_load(cluster_world: World) -> None:
     """Its visitors' next actions land on the live process, still logged in, nothing lost;
     the restarted process rejoins."""
     world = cluster_world
     cluster = world.cluster
     users = world.prepared.users
+    victim_port, survivor = (str(a.port) for a in cluster.apps)
     visitors = [Visitor(world, users[i], world.sticky_for(i % 2, f"kill{i}-")) for i in range(4)]
     for v in visitors:
         v.connect()
-    victims = [v for v in visitors if v.upstreams[-1].endswith(str(cluster.apps[0].port))]
+    victims = [v for v in visitors if v.upstreams[-1].endswith(victim_port)]
     assert victims, "no visitor on process 0"
-    threads = [threading.Thread(target=v.click_for, args=(12.0,)) for v in visitors]
-    for t in threads:
-        t.start()
-    time.sleep(4.0)
-    cluster.apps[0].kill(signal.SIGKILL)
-    for t in threads:
-        t.join(60)
+    stop = threading.Event()
+    threads = _clicking(visitors, stop)
+    try:
+        # under load: every visitor clicking, each victim's session served by process 0
+        _until(
+            visitors,
+            lambda: all(v.acks for v in visitors) and all(v.serving(victim_port) for v in victims),
+            must=True,
+        )
+        killed_at = time.monotonic()
+        cluster.apps[0].kill(signal.SIGKILL)
+        # every visitor clicks on afterwards, the victims through the live process
+        _until(
+            visitors,
+            lambda: (
+                all(v.acked_since(killed_at) for v in visitors)
+                and all(v.acked_since(killed_at, survivor) for v in victims)
+            ),
+        )
+    finally:
+        _stop(visitors, threads, stop)
     for v in visitors:
         v.close()
         assert v.lost() == [], v.lost()
         assert len(v.acked) > 0
+        assert v.acked_since(killed_at), _state([v])()
     for v in victims:
         assert v.drops >= 1, v.errors  # its connection went down with the process
-        survivor = str(cluster.apps[1].port)
         assert v.upstreams[-1].endswith(survivor), v.upstreams
         assert v.restores >= 1 and v.logins == 1, (v.restores, v.logins, v.errors)
     # the restarted process rejoins: nginx sends its visitors back to it
-    cluster.restart_app(0)
-    world.ws.warm_up(cluster.apps[0].port, 60)
+    cluster.restart_app(0, WARM_UP_S)
+    world.ws.warm_up(cluster.apps[0].port, WARM_UP_S)
     back = victims[0]
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        back.connect()
-        if back.upstreams[-1].endswith(str(cluster.apps[0].port)):
-            break
-        time.sleep(1.0)
-    assert back.upstreams[-1].endswith(str(cluster.apps[0].port)), back.upstreams
+
+    def back_on_process_0() -> bool:
+        try:
+            back.connect()
+        except (world.ws.ProtocolError, OSError, AssertionError) as exc:
+            back.errors.append(f"{type(exc).__name__}: {exc}"[:300])
+            return False
+        return back.upstreams[-1].endswith(victim_port)
+
+    assert poll(back_on_process_0, ROUTED_S, every=1.0), (back.upstreams, back.errors[-3:])
     assert back.client.page.widget("button", "home_refresh") is not None  # still logged in
     assert back.click_for(2.0) > 0 and back.lost() == []
     back.close()
-
-
-def _pg_ctl(world: World, *args: str) -> None:
-    pg = world.prepared.pg
-    subprocess.run(
-        [*pg._prefix, str(pg.bindir / "pg_ctl"), "-D", str(pg.datadir), *args],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
 
 
 def test_postgres_restart_during_load(cluster_world: World) -> None:
     """Clicks while the database is down fail with a message; none acknowledged is lost, and
     the processes recover by themselves (no restart) once it is back."""
     world = cluster_world
-    pg = world.prepared.pg
     users = world.prepared.users
     visitors = [Visitor(world, users[i], world.sticky_for(i % 2, f"pg{i}-")) for i in range(4)]
     for v in visitors:
         v.connect()
     pids = [a.pid for a in world.cluster.apps]
-    threads = [threading.Thread(target=v.click_for, args=(14.0,)) for v in visitors]
-    for t in threads:
-        t.start()
-    time.sleep(3.0)
-    _pg_ctl(world, "-m", "immediate", "stop")
-    time.sleep(3.0)
-    options = (  # as testkit.pg_server started it
-        f"-p {pg.port} -k {pg.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-        "-c max_connections=200"
-    )
-    _pg_ctl(world, "-w", "-t", "60", "-l", str(pg.root / "server.log"), "-o", options, "start")
-    for t in threads:
-        t.join(60)
+    stop = threading.Event()
+    threads = _clicking(visitors, stop)
+    try:
+        _until(visitors, lambda: all(v.acks for v in visitors), must=True)
+        world.pg_stop()
+        # clicks while it is down: the app says so (asserted below, with the rest)
+        _until(visitors, lambda: any("cannot be reached" in e for v in visitors for e in v.errors))
+        world.pg_start()
+        back_at = time.monotonic()
+        # every visitor clicks again once it is back, through the same processes
+        _until(visitors, lambda: all(v.acked_since(back_at) for v in visitors))
+    finally:
+        if not world.pg_running():
+            world.pg_start()
+        _stop(visitors, threads, stop)
     assert [a.pid for a in world.cluster.apps] == pids  # nobody restarted the app
     for v in visitors:
         v.close()
@@ -149,12 +214,12 @@ def test_postgres_restart_during_load(cluster_world: World) -> None:
     errors = [e for v in visitors for e in v.errors]
     assert any("cannot be reached" in e for e in errors), errors  # the app says what happened
     assert not any("redacted" in e for e in errors), errors  # never Streamlit's bare error
+    for v in visitors:  # recovered, nothing restarted
+        assert v.acked_since(back_at), _state([v])()
     # after the outage every visitor clicks again through the same processes
     for v in visitors:  # (a loaded machine may need a few tries: reconnects, log-in checks)
         v.errors.clear()
-        clicks, deadline = 0, time.monotonic() + 20
-        while clicks == 0 and time.monotonic() < deadline:
-            clicks = v.click_for(2.0)
-        assert clicks > 0, v.errors  # recovered, nothing restarted
+        clicks = poll(lambda v=v: v.click_for(2.0), ROUTED_S, every=0.0)
+        assert clicks, v.errors  # recovered, nothing restarted
         assert v.lost() == []
         v.close()
