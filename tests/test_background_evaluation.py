@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -35,10 +34,16 @@ from recsys.quality_jobs.job import EVALUATE_LOCK, evaluate_served_model, measur
 from recsys.quality_jobs.launch import child_env
 from recsys.store.db import Database
 from testkit import factories
+from testkit.waiting import poll
 from testkit.world import write_sources
 
 ROOT = Path(__file__).resolve().parents[1]
-CHILD_TIMEOUT_S = 120
+#: Limits for a busy machine, not the time a step takes. The child runs at nice 10 (the app's
+#: visitors first): beside one CPU-bound neighbour per core its few seconds of work take a
+#: minute or more (60 s per child measured under a CPU hog), so 120 s was a speed test.
+CHILD_TIMEOUT_S = 300
+#: The longest test waits for a training run in the app and a child: several limits in all.
+pytestmark = pytest.mark.timeout(4 * CHILD_TIMEOUT_S)
 
 
 @pytest.fixture
@@ -219,9 +224,7 @@ def test_a_killed_child_is_reported_as_a_failure(settings: Settings) -> None:
     assert pid is not None
     os.kill(pid, signal.SIGKILL)
     assert launcher(settings).wait(CHILD_TIMEOUT_S) == -signal.SIGKILL
-    deadline = time.monotonic() + 10
-    while read_status(settings).failure is None and time.monotonic() < deadline:
-        time.sleep(0.05)  # the watcher thread records it
+    poll(lambda: read_status(settings).failure, CHILD_TIMEOUT_S)  # the watcher thread records it
     status = read_status(settings)
     assert status.failure is not None and "stopped unexpectedly (exit code -9)" in (
         status.failure.message
@@ -240,17 +243,14 @@ def test_the_child_ends_with_the_app_process_that_started_it(settings: Settings)
         "'evaluate', '--background', '--parent-pid', str(os.getpid())], "
         "stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)"
     )
-    subprocess.run([sys.executable, "-c", starter], env=child_env(slow), check=True, timeout=60)
-    deadline = time.monotonic() + 60
-    running = None
-    while running is None and time.monotonic() < deadline:
-        running = read_status(slow).running
-        time.sleep(0.2)
+    subprocess.run(
+        [sys.executable, "-c", starter], env=child_env(slow), check=True, timeout=CHILD_TIMEOUT_S
+    )
+    # its job shows for a heartbeat (HEARTBEAT_S) before it notices: poll faster than that
+    running = poll(lambda: read_status(slow).running, CHILD_TIMEOUT_S, every=0.2)
     assert running is not None, "the orphaned child never started its job"
-    deadline = time.monotonic() + 30
-    while Path(f"/proc/{running.pid}").exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not Path(f"/proc/{running.pid}").exists(), "the orphaned child kept running"
+    gone = poll(lambda: not Path(f"/proc/{running.pid}").exists(), CHILD_TIMEOUT_S, every=0.2)
+    assert gone, "the orphaned child kept running"
     status = read_status(slow)
     assert status.running is None and status.measured is None
 
@@ -290,7 +290,7 @@ def test_readers_never_see_a_half_written_report(settings: Settings) -> None:
 
 # ------------------------------------------------------------------------------ app triggers
 def _app(secrets: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=CHILD_TIMEOUT_S)
     for key, value in secrets.items():
         at.secrets[key] = value
     return at
