@@ -23,6 +23,16 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 sync_api = sync_api_or_skip()
 
+#: A limit for a busy machine, not the time a step takes (ms): a rerun, an upload and its rerun.
+BUSY_MS = 120_000
+#: The file chip once its upload finished (the chip shows a spinner while it uploads).
+UPLOADED = (
+    '.st-key-import_ratings [data-testid="stFileChip"]:has-text("{name}")'
+    ':not(:has([data-testid="stFileChipIconSpinner"]))'
+)
+#: The preview the upload's rerun draws: "**<file>** · <format> · <n> rows".
+PREVIEW = "[data-testid='stMain'] [data-testid='stMarkdownContainer']:has-text('{name} · {kind}')"
+
 IMDB_HEADER = (
     "Const,Your Rating,Date Rated,Title,Original Title,URL,Title Type,IMDb Rating,"
     "Runtime (mins),Year,Genres,Num Votes,Release Date,Directors"
@@ -94,26 +104,26 @@ def _shot(page: Any, name: str) -> None:
 def _open_account(page: Any, base: str) -> None:
     bench = like_latency
     page.goto(base + "/account")
-    page.wait_for_selector(".st-key-import_ratings", timeout=60_000)
+    page.wait_for_selector(".st-key-import_ratings", timeout=BUSY_MS)
     bench._idle(page)
 
 
-def _upload(page: Any, name: str, data: bytes) -> None:
-    """Remove the file the uploader holds (if any), then upload ``data`` as ``name``."""
+def _upload(page: Any, name: str, data: bytes, shows: str) -> None:
+    """Remove the file the uploader holds (if any), upload ``data`` as ``name`` and wait until
+    the upload finished and its rerun drew ``shows`` (a selector). A fixed pause read the page
+    before a slow upload's rerun had drawn anything."""
     bench = like_latency
     remove = page.locator('.st-key-import_ratings [data-testid="stFileChipDeleteBtn"]')
     if remove.count():
         remove.first.click()
+        chip = '.st-key-import_ratings [data-testid="stFileChip"]'
+        page.wait_for_selector(chip, state="detached", timeout=BUSY_MS)
         bench._idle(page)
     page.locator(".st-key-import_ratings input[type=file]").set_input_files(
         {"name": name, "mimeType": "text/csv", "buffer": data}
     )
-    page.wait_for_selector(
-        f'.st-key-import_ratings [data-testid="stFileChip"]:has-text("{name}")',
-        timeout=30_000,
-    )
-    bench._idle(page)
-    page.wait_for_timeout(300)
+    page.wait_for_selector(UPLOADED.format(name=name), timeout=BUSY_MS)
+    page.wait_for_selector(shows, timeout=BUSY_MS)
     bench._idle(page)
 
 
@@ -134,19 +144,21 @@ def test_import_export_home_and_delete(server, tmp_path: Path) -> None:  # type:
         _open_account(page, base)
 
         # a file that is not an export: one clear message, nothing stored
-        _upload(page, "notes.csv", b"\x00\x01\x02binary\xff\xfe")
+        refused = "[data-testid='stAlert']:has-text('binary data')"
+        _upload(page, "notes.csv", b"\x00\x01\x02binary\xff\xfe", refused)
         assert page.locator("[data-testid='stAlert']").count() >= 1
         assert page.locator(".st-key-import_confirm").count() == 0
         _shot(page, "21-account-import-refused")
         assert bench.stored_choices(secrets, uid) == before
 
         # IMDb: 9, 8, 7 like; 6, 5 skipped; 2 dislike; one title not in the catalog
-        _upload(page, "ratings.csv", _imdb_csv(imdb_rows, [9, 8, 7, 6, 5, 2]))
+        imdb_csv = _imdb_csv(imdb_rows, [9, 8, 7, 6, 5, 2])
+        _upload(page, "ratings.csv", imdb_csv, PREVIEW.format(name="ratings.csv", kind="IMDb"))
         text = page.inner_text("[data-testid='stMain']")
         assert "IMDb ratings export" in text and "7 rows" in text, text[:1500]
         _shot(page, "21-account-import-preview")
         page.click(".st-key-import_confirm button")
-        page.wait_for_selector("text=Imported from IMDb ratings export", timeout=30_000)
+        page.wait_for_selector("text=Imported from IMDb ratings export", timeout=BUSY_MS)
         bench._idle(page)
         stored = bench.stored_choices(secrets, uid)
         imdb_expected = {
@@ -158,10 +170,11 @@ def test_import_export_home_and_delete(server, tmp_path: Path) -> None:  # type:
         _shot(page, "21-account-imported")
 
         # Letterboxd, matched by title and year: 4.5 and 3.5 like, 1 dislike
-        _upload(page, "lbx.csv", _letterboxd_csv(lb_rows, [4.5, 3.5, 1.0]))
+        lbx_csv = _letterboxd_csv(lb_rows, [4.5, 3.5, 1.0])
+        _upload(page, "lbx.csv", lbx_csv, PREVIEW.format(name="lbx.csv", kind="Letterboxd"))
         assert "Letterboxd export" in page.inner_text("[data-testid='stMain']")
         page.click(".st-key-import_confirm button")
-        page.wait_for_selector("text=Imported from Letterboxd export", timeout=30_000)
+        page.wait_for_selector("text=Imported from Letterboxd export", timeout=BUSY_MS)
         bench._idle(page)
         stored = bench.stored_choices(secrets, uid)
         assert [stored.get(t) for t, _n, _y in lb_rows] == [True, True, False]
@@ -176,7 +189,7 @@ def test_import_export_home_and_delete(server, tmp_path: Path) -> None:  # type:
 
         # Home at once: the imported titles are rated, so they are not offered again
         page.goto(base + "/home")
-        page.wait_for_selector('[class*="st-key-like_tt"]', timeout=60_000)
+        page.wait_for_selector('[class*="st-key-like_tt"]', timeout=BUSY_MS)
         bench._idle(page)
         assert not set(bench._cards(page)) & set(stored)
 
@@ -184,12 +197,12 @@ def test_import_export_home_and_delete(server, tmp_path: Path) -> None:  # type:
         _open_account(page, base)
         page.fill(".st-key-delete_account_confirm input", "nobody")
         page.get_by_role("button", name="Delete my account").click()
-        page.wait_for_selector("text=nothing was deleted", timeout=30_000)
+        page.wait_for_selector("text=nothing was deleted", timeout=BUSY_MS)
         assert bench.stored_choices(secrets, uid) == stored
         page.fill(".st-key-delete_account_confirm input", bench.USERNAME)
         _shot(page, "21-account-delete")
         page.get_by_role("button", name="Delete my account").click()
-        page.wait_for_selector("text=Your account and all its data were deleted.", timeout=30_000)
+        page.wait_for_selector("text=Your account and all its data were deleted.", timeout=BUSY_MS)
         _shot(page, "21-account-deleted")
         browser.close()
     assert bench.stored_choices(secrets, uid) == {}
