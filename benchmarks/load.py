@@ -29,7 +29,8 @@ What it does, in order, all on loopback and inside a temporary folder it removes
 4. drives N concurrent browser-less sessions: Streamlit ``AppTest`` sessions, one per thread, in
    this process, so they share one database pool and the process-wide ``st.cache_resource``
    engine exactly as the browser sessions of one ``streamlit run`` server do. Each logs in
-   through the real log-in form, lands on Home, then loops until the time is up: pick a card,
+   through the real log-in form, lands on Home, then loops until the time is up (and, with
+   ``min_clicks``, until it has clicked that often, however slow the machine): pick a card,
    click Like or Dislike (alternating; a third of the clicks go back to a title it already rated,
    i.e. it changes its mind or takes the rating back), rerun, and every few clicks
    "New picks" (a full Home render with fresh recommendations);
@@ -384,12 +385,14 @@ class Session:
         deadline: float,
         seed: int,
         timeout: float,
+        min_clicks: int = 0,
     ) -> None:
         self.user = user
         self.others = others
         self.deadline = deadline
         self.rng = random.Random(seed)
         self.timeout = timeout
+        self.min_clicks = min_clicks
         self.result = SessionResult(user["username"], int(user["id"]))
 
     # -- checks --------------------------------------------------------------------------
@@ -438,7 +441,9 @@ class Session:
             r.logged_in = True
             self._check(at, "home")
             actions = 0
-            while time.monotonic() < self.deadline and actions < MAX_ACTIONS_PER_SESSION:
+            while (
+                time.monotonic() < self.deadline or actions < self.min_clicks
+            ) and actions < MAX_ACTIONS_PER_SESSION:
                 shown = partial(_choice_shown, at)
                 picked = r.pick(self.rng, _cards(at), REVISIT_SHARE, shown)
                 if picked is None:
@@ -519,6 +524,7 @@ def run_load(
     driver: str = "apptest",
     users: int = 0,
     servers: int = 0,
+    min_clicks: int = 0,
     log: Callable[[str], None] = lambda m: print(m, file=sys.stderr, flush=True),
 ) -> dict[str, Any]:
     """Prepare, serve, drive, verify; returns the report (see the module docstring).
@@ -530,7 +536,11 @@ def run_load(
 
     ``servers=N`` (N >= 1) serves the app from N ``streamlit run`` processes behind nginx
     (``testkit.cluster``) and drives the ws sessions through nginx; 0 is one process, no
-    front."""
+    front.
+
+    ``min_clicks``: each session clicks at least this often, past ``seconds`` if need be (the
+    tests: on a busy machine the log-ins alone may take the whole time, and a run without
+    clicks checks nothing)."""
     if driver not in ("apptest", "ws"):
         raise ValueError(f"unknown driver {driver!r}")
     if users < 0:
@@ -614,13 +624,21 @@ def run_load(
                     refresh_every=REFRESH_EVERY,
                     revisit_share=REVISIT_SHARE,
                     max_actions=MAX_ACTIONS_PER_SESSION,
+                    min_clicks=min_clicks,
                     cookies=_sticky_cookie(sticky[i]),
                 )
                 for i, u in enumerate(prepared.users)
             ]
         else:
             workers = [
-                Session(u, [o for o in prepared.users if o is not u], deadline, seed + i, timeout)
+                Session(
+                    u,
+                    [o for o in prepared.users if o is not u],
+                    deadline,
+                    seed + i,
+                    timeout,
+                    min_clicks,
+                )
                 for i, u in enumerate(prepared.users)
             ]
         results: list[Any] = [None] * len(workers)
@@ -642,7 +660,9 @@ def run_load(
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join(timeout=max(1.0, deadline - time.monotonic()) + timeout + 30)
+            # a hang's limit: the time left, then log-in, min_clicks clicks, the last dialog
+            left = max(1.0, deadline - time.monotonic())
+            thread.join(timeout=left + timeout * (min_clicks + 2) + 30)
         wall = time.perf_counter() - t_start
         if server is not None and server.proc.poll() is None:
             server_cpu, server_peak_mb = server.usage()

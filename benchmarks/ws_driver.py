@@ -381,6 +381,7 @@ class WsSession:
         refresh_every: int = 8,
         revisit_share: float = 0.33,
         max_actions: int = 5_000,
+        min_clicks: int = 0,
         cookies: dict[str, str] | None = None,
     ) -> None:
         self.port = port
@@ -394,6 +395,7 @@ class WsSession:
         self.refresh_every = refresh_every
         self.revisit_share = revisit_share
         self.max_actions = max_actions
+        self.min_clicks = min_clicks  # clicks it makes even past the deadline
         self.result = SessionResult(user["username"], int(user["id"]))
 
     def _check(self, page: Page, where: str) -> None:
@@ -431,7 +433,9 @@ class WsSession:
             page = client.page
             self._check(page, "home")
             actions = 0
-            while time.monotonic() < self.deadline and actions < self.max_actions:
+            while (
+                time.monotonic() < self.deadline or actions < self.min_clicks
+            ) and actions < self.max_actions:
                 shown = partial(choice_shown, page)
                 picked = r.pick(self.rng, cards(page), self.revisit_share, shown)
                 if picked is None:

@@ -12,6 +12,11 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+#: Clicks every session makes, past the run's seconds if need be: on a busy machine the four
+#: log-ins alone took the 8 s (one like sent in all), and a run without clicks checks nothing.
+MIN_CLICKS = 4
+#: A script run's limit for a busy machine (seconds), not the time a run takes.
+RUN_LIMIT_S = 120.0
 
 
 @pytest.fixture(scope="session")

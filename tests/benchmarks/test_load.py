@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from testkit.pg_server import find_bindir
-from tests.benchmarks.conftest import assert_nothing_lost
+from tests.benchmarks.conftest import MIN_CLICKS, RUN_LIMIT_S, assert_nothing_lost
 
 pytestmark = pytest.mark.slow
 
@@ -23,6 +23,8 @@ def test_concurrent_sessions_lose_nothing_and_see_only_their_own(
     if backend == "postgresql" and find_bindir() is None:
         pytest.skip("PostgreSQL server binaries not installed (Debian package 'postgresql')")
     load = load_benchmark
-    report = load.run_load(4, 8.0, backend, timeout=60.0, log=lambda _m: None)
+    report = load.run_load(
+        4, 8.0, backend, timeout=RUN_LIMIT_S, min_clicks=MIN_CLICKS, log=lambda _m: None
+    )
     assert_nothing_lost(report, 4)
     assert report["server"]["health"] == "ok" and report["server"]["page_ok"], report

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.benchmarks.conftest import assert_nothing_lost
+from tests.benchmarks.conftest import MIN_CLICKS, RUN_LIMIT_S, assert_nothing_lost
 
 pytestmark = pytest.mark.slow
 
@@ -17,7 +17,14 @@ pytestmark = pytest.mark.slow
 def test_preregistered_accounts_exist_and_nothing_is_lost(load_benchmark) -> None:  # type: ignore[no-untyped-def]
     pytest.importorskip("websockets")
     report = load_benchmark.run_load(
-        2, 5.0, "sqlite", timeout=60.0, driver="ws", users=1000, log=lambda _m: None
+        2,
+        5.0,
+        "sqlite",
+        timeout=RUN_LIMIT_S,
+        driver="ws",
+        users=1000,
+        min_clicks=MIN_CLICKS,
+        log=lambda _m: None,
     )
     assert_nothing_lost(report, 2)
     assert report["users_preregistered"] == 1000, report

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.benchmarks.conftest import assert_nothing_lost
+from tests.benchmarks.conftest import MIN_CLICKS, RUN_LIMIT_S, assert_nothing_lost
 
 pytestmark = pytest.mark.slow
 
@@ -17,7 +17,15 @@ pytestmark = pytest.mark.slow
 def test_websocket_sessions_lose_nothing_and_see_only_their_own(load_benchmark) -> None:  # type: ignore[no-untyped-def]
     pytest.importorskip("websockets")
     load = load_benchmark
-    report = load.run_load(3, 6.0, "sqlite", timeout=60.0, driver="ws", log=lambda _m: None)
+    report = load.run_load(
+        3,
+        6.0,
+        "sqlite",
+        timeout=RUN_LIMIT_S,
+        driver="ws",
+        min_clicks=MIN_CLICKS,
+        log=lambda _m: None,
+    )
     assert_nothing_lost(report, 3)
 
 
