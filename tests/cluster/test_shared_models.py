@@ -27,8 +27,12 @@ from recsys.lifecycle.manifest import MANIFEST
 from recsys.lifecycle.server import ModelServer
 from recsys.store.db import Database
 from testkit import factories
+from testkit.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
+#: A limit for a busy machine (seconds), not the time a step takes: a child's imports, its
+#: training or ingest, a writer's first version.
+BUSY_S = 300.0
 
 pytestmark = pytest.mark.slow  # real processes: about a minute for the module
 
@@ -40,7 +44,7 @@ CHILD = textwrap.dedent(
     from recsys.lifecycle.engine import Engine
     from recsys.store.db import Database
 
-    mode, log, start_at = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    mode, log, gate = sys.argv[1], sys.argv[2], sys.argv[3]
     settings = Settings.from_env()
     real_fit, real_build = Engine.fit, bootstrap.build_catalog
 
@@ -59,7 +63,8 @@ CHILD = textwrap.dedent(
 
     Engine.fit, bootstrap.build_catalog = fit, build
     db = Database.from_settings(settings)
-    while time.time() < start_at:
+    open(f"{gate}.ready-{os.getpid()}", "w").close()  # imported: waiting at the gate
+    while not os.path.exists(gate):
         time.sleep(0.01)
     if mode == "ingest":
         print(json.dumps({"built": bootstrap.build_catalog_once(settings, db) is not None}))
@@ -86,11 +91,12 @@ def _env(settings: Settings, db: Database) -> dict[str, str]:
 
 
 def _together(mode: str, settings: Settings, db: Database, log: Path, n: int = 2) -> list[dict]:
-    """Run ``n`` child processes that start ``mode`` at the same instant; their JSON lines."""
-    start_at = str(time.time() + 4.0)  # after the imports of both
+    """Run ``n`` child processes that start ``mode`` at the same instant (a gate they wait at
+    once all of them imported, however long that takes); their JSON lines."""
+    gate = log.with_name(log.name + ".gate")
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", CHILD, mode, str(log), start_at],
+            [sys.executable, "-c", CHILD, mode, str(log), str(gate)],
             env=_env(settings, db),
             cwd=ROOT,
             stdout=subprocess.PIPE,
@@ -99,9 +105,19 @@ def _together(mode: str, settings: Settings, db: Database, log: Path, n: int = 2
         )
         for _ in range(n)
     ]
+
+    def ready() -> bool:
+        for proc in procs:
+            if proc.poll() is not None:
+                _out, err = proc.communicate()
+                raise AssertionError(f"a child ended before the gate: {err[-2000:]}")
+        return len(list(gate.parent.glob(gate.name + ".ready-*"))) == n
+
+    wait_until(ready, BUSY_S, "every child at the gate")
+    gate.touch()
     out = []
     for proc in procs:
-        stdout, stderr = proc.communicate(timeout=120)
+        stdout, stderr = proc.communicate(timeout=BUSY_S)
         assert proc.returncode == 0, stderr[-2000:]
         out.append(json.loads(stdout.strip().splitlines()[-1]))
     return out
@@ -175,24 +191,27 @@ WRITER = textwrap.dedent(
     import sys, time
     from pathlib import Path
     from testkit import factories
-    models, seconds = Path(sys.argv[1]), float(sys.argv[2])
+    models, stop = Path(sys.argv[1]), Path(sys.argv[2])
     engine = factories.tiny_engine()
-    end = time.time() + seconds
-    while time.time() < end:
+    while not stop.exists():
         engine.save(models)
     """
 )
 
 
 def test_readers_never_see_a_half_written_artifact(tmp_path: Path) -> None:
-    models = tmp_path / "models"
+    """A reader loads while a writer publishes, until it has seen several versions come."""
+    models, stop = tmp_path / "models", tmp_path / "stop"
     factories.tiny_engine().save(models)
     writer = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(models), "4"], cwd=ROOT, env={**os.environ}
+        [sys.executable, "-c", WRITER, str(models), str(stop)], cwd=ROOT, env={**os.environ}
     )
     loads, versions, problems = 0, set(), []
+    deadline = time.monotonic() + BUSY_S
     try:
-        while writer.poll() is None:
+        while writer.poll() is None and time.monotonic() < deadline:
+            if loads > 10 and len(versions) > 2:
+                break
             try:
                 engine = Engine.load(models)
                 manifest = artifacts.version_dir(models, engine.artifact_version_) / MANIFEST
@@ -206,7 +225,8 @@ def test_readers_never_see_a_half_written_artifact(tmp_path: Path) -> None:
             except Exception as exc:  # a torn pickle would land here
                 problems.append(repr(exc))
     finally:
-        writer.wait(30)
+        stop.touch()
+        writer.wait(BUSY_S)
     assert writer.returncode == 0
     assert problems == [] and loads > 10 and len(versions) > 2, (problems, loads, len(versions))
     assert len(list(models.glob("v-*"))) <= artifacts.KEEP_OLD + 1  # old versions pruned
@@ -230,9 +250,7 @@ def test_a_writer_killed_mid_write_leaves_the_served_version_whole(tmp_path: Pat
     factories.tiny_engine().save(models)
     before = artifacts.current_version(models)
     writer = subprocess.Popen([sys.executable, "-c", KILLED, str(models)], cwd=ROOT)
-    deadline = time.monotonic() + 30
-    while not list(models.glob(".tmp-*/engine.pkl")) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: list(models.glob(".tmp-*/engine.pkl")), BUSY_S, "the half-written file")
     os.kill(writer.pid, signal.SIGKILL)
     writer.wait(10)
     assert artifacts.current_version(models) == before
