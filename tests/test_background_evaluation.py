@@ -128,7 +128,10 @@ def test_one_job_at_a_time_across_processes(settings: Settings, db: Database) ->
     assert done.returncode == 0, done.stderr
     assert "another process is running the evaluation" in done.stdout
     assert read_status(settings).measured is None
-    running = read_status(settings).running  # the other job's progress is left alone
+    # the other job's progress is left alone (read as of its heartbeat: on a busy machine
+    # the child above may take longer than STALE_AFTER_S, which would age it out)
+    heartbeat = datetime.fromisoformat(other["updated_at"])
+    running = read_status(settings, now=heartbeat).running
     assert running is not None and running.pid == 4242
 
 
