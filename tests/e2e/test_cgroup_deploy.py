@@ -34,10 +34,14 @@ pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
 
 #: Limits for a busy machine, not the time a step takes: this is a memory test. Quiet, the
-#: whole journey and report take about 150 s; the evaluation child runs at nice 10, so beside
-#: CPU-bound neighbours it takes several times that (the report wait goes on while it runs).
+#: whole journey and report take about 150 s; under a CPU hog several times that (the report
+#: wait goes on while the evaluation runs).
 FIRST_START_S = 900
 TEST_LIMIT_S = 1800
+#: The evaluation child's priority here: the app's. At its own nice 10 it got 7 % of a core
+#: beside a CPU hog and other tests (37 % of the protocol in 16 minutes); its priority is the
+#: deployment's CPU policy, not what this test measures.
+CHILD_NICE = 0
 
 
 @pytest.mark.timeout(TEST_LIMIT_S)
@@ -49,6 +53,7 @@ def test_first_start_journey_and_measured_report_in_1_gib(tmp_path: Path) -> Non
         LIMIT_MB,
         first_start_s=FIRST_START_S,
         report_timeout_s=300,
+        child_nice=CHILD_NICE,
     )
     print(result)  # the figures, for the log (-s)
     assert result["oom_kill"] == 0
