@@ -198,8 +198,11 @@ def test_import_export_home_and_delete(server, tmp_path: Path) -> None:  # type:
         page.fill(".st-key-delete_account_confirm input", "nobody")
         page.get_by_role("button", name="Delete my account").click()
         page.wait_for_selector("text=nothing was deleted", timeout=BUSY_MS)
+        bench._idle(page)  # that run drew the message first: let it end before the next submit
         assert bench.stored_choices(secrets, uid) == stored
-        page.fill(".st-key-delete_account_confirm input", bench.USERNAME)
+        confirm = page.locator(".st-key-delete_account_confirm input")
+        confirm.fill(bench.USERNAME)
+        sync_api.expect(confirm).to_have_value(bench.USERNAME)
         _shot(page, "21-account-delete")
         page.get_by_role("button", name="Delete my account").click()
         page.wait_for_selector("text=Your account and all its data were deleted.", timeout=BUSY_MS)
