@@ -41,6 +41,34 @@ from testkit.chromium import CHROMIUM, LOGIN_USERNAME, idle, launch, submit_log_
 
 USERNAME, PASSWORD = "bench", "Popcorn#2024"
 
+#: Installed before the page loads: the arrival time of every WebSocket message, so a click's
+#: time splits into "until the server's answer arrives" and "the browser drawing it".
+WS_HOOK_JS = """
+(() => {
+  window.__mqWs = [];
+  const Real = window.WebSocket;
+  window.WebSocket = function (...args) {
+    const ws = new Real(...args);
+    ws.addEventListener('message', () => window.__mqWs.push(performance.now()));
+    return ws;
+  };
+  window.WebSocket.prototype = Real.prototype;
+  Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+})();
+"""
+
+#: The elements Streamlit drew on the page: element containers and layout blocks.
+ELEMENTS_JS = """
+() => ({
+  elements: document.querySelectorAll('[data-testid="stElementContainer"]').length,
+  blocks: document.querySelectorAll(
+    '[data-testid="stVerticalBlock"], [data-testid="stHorizontalBlock"], [data-testid="stColumn"]'
+  ).length,
+  buttons: document.querySelectorAll('[data-testid="stElementContainer"] button').length,
+  dom_nodes: document.getElementsByTagName('*').length,
+})
+"""
+
 #: Clicks the card's button and resolves with the ms until the card shows ``want``
 #: (true: "Liked" badge + primary Like button; false: no badge + secondary Like button).
 CLICK_JS = """
@@ -58,7 +86,15 @@ async ([t, want, timeoutMs]) => {
     let done = false;
     const finish = (value) => {
       if (done) return;
-      done = true; obs.disconnect(); clearTimeout(timer); resolve(value);
+      done = true; obs.disconnect(); clearTimeout(timer);
+      if (value === null) { resolve(null); return; }
+      const seen = (window.__mqWs || []).filter((x) => x >= t0 && x <= t0 + value);
+      resolve({
+        ms: value,
+        answer_ms: seen.length ? seen[0] - t0 : null,  // click -> the server's first message
+        draw_ms: seen.length ? t0 + value - seen[seen.length - 1] : null,  // last message -> shown
+        messages: seen.length,
+      });
     };
     const obs = new MutationObserver(() => { if (shows()) finish(performance.now() - t0); });
     obs.observe(document.body, {subtree: true, childList: true, attributes: true,
@@ -121,11 +157,21 @@ def _bulk_accounts(db: Any, count: int) -> int:
     return add_accounts(db, count)
 
 
-def prepare(root: Path, accounts: int) -> tuple[dict[str, str], int]:
-    """Data dir (catalog + engine), the benchmark user onboarded, ``accounts`` more accounts."""
+def prepare(
+    root: Path, accounts: int, imdb: str | None = None, movielens: str | None = None
+) -> tuple[dict[str, str], int]:
+    """Data dir (catalog + engine), the benchmark user onboarded, ``accounts`` more accounts.
+
+    The testkit world by default; with ``imdb`` and ``movielens``, a catalog built from those
+    folders (read in place) by ``benchmarks/load.py``'s ``prepare``, on SQLite."""
     from testkit import factories
 
-    secrets = factories.build_data_dir(root / "data", root / "sources")
+    if imdb and movielens:
+        from benchmarks.load import prepare as prepare_load
+
+        secrets = prepare_load(root, 0, "sqlite", imdb, movielens, None, _log).env
+    else:
+        secrets = factories.build_data_dir(root / "data", root / "sources")
     settings = factories.settings_from_secrets(secrets)
     db = factories.database(settings)
     try:
@@ -200,6 +246,9 @@ def measure(
     from playwright.sync_api import sync_playwright
 
     times: dict[str, dict[bool, list[float]]] = {k: {True: [], False: []} for k in bases}
+    answers: dict[str, list[float]] = {k: [] for k in bases}
+    draws: dict[str, list[float]] = {k: [] for k in bases}
+    elements: dict[str, dict[str, int]] = {}
     timeouts = dict.fromkeys(bases, 0)
     shown: dict[str, dict[str, bool]] = {k: {} for k in bases}
     with sync_playwright() as pw:
@@ -207,8 +256,10 @@ def measure(
         pages, cards = {}, {}
         for label, base in bases.items():
             context = browser.new_context(viewport={"width": 1440, "height": 900})  # own cookies
+            context.add_init_script(WS_HOOK_JS)
             pages[label] = context.new_page()
             cards[label] = log_in(pages[label], base)
+            elements[label] = pages[label].evaluate(ELEMENTS_JS)
         if after_login is not None:
             after_login()
         order = list(bases)
@@ -216,11 +267,14 @@ def measure(
             for label in order if i % 2 == 0 else order[::-1]:
                 page, tconst = pages[label], cards[label][i % len(cards[label])]
                 for want in (True, False):
-                    ms = page.evaluate(CLICK_JS, [tconst, want, 10_000])
-                    if ms is None:
+                    got = page.evaluate(CLICK_JS, [tconst, want, 10_000])
+                    if got is None:
                         timeouts[label] += 1
                     else:
-                        times[label][want].append(float(ms))
+                        times[label][want].append(float(got["ms"]))
+                        if got["answer_ms"] is not None:
+                            answers[label].append(float(got["answer_ms"]))
+                            draws[label].append(float(got["draw_ms"]))
                     _idle(page)
                     page.wait_for_timeout(settle_ms)
                     shown[label][tconst] = _shown(page, tconst)
@@ -230,6 +284,13 @@ def measure(
             "like": summary(times[label][True]),
             "take_back": summary(times[label][False]),
             "all": summary(times[label][True] + times[label][False]),
+            # click -> the server's first message back (the callback, the write, the
+            # fragment's first element, the network), and the last message -> the card drawn
+            "split": {
+                "server_answer": summary(answers[label]),
+                "browser_draw": summary(draws[label]),
+            },
+            "home_elements": elements[label],
             "timeouts": timeouts[label],
             "shown_liked": sorted(t for t, v in shown[label].items() if v),
         }
@@ -243,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--likes", type=int, default=20, help="likes (each then taken back)")
     parser.add_argument("--accounts", type=int, default=0, help="extra accounts pre-registered")
     parser.add_argument("--app-dir", type=Path, default=ROOT, help="checkout whose app.py runs")
+    parser.add_argument("--imdb", help="IMDb folder (default: the testkit.world world)")
+    parser.add_argument("--movielens", help="MovieLens folder (with --imdb)")
     parser.add_argument(
         "--compare",
         type=Path,
@@ -279,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(root: Path, apps: dict[str, Path], args: argparse.Namespace) -> dict[str, Any]:
     """Data, one server per app (each on its own copy of the data), the clicks, the checks."""
     _log(f"building the data dir in {root} ...")
-    secrets, uid = prepare(root, args.accounts)
+    secrets, uid = prepare(root, args.accounts, args.imdb, args.movielens)
     onboarded = stored_choices(secrets, uid)
     per_app = {}
     for label in apps:
@@ -316,6 +379,10 @@ def run(root: Path, apps: dict[str, Path], args: argparse.Namespace) -> dict[str
             "db_agrees": stored == onboarded and not measured[label]["shown_liked"],
         }
     return {
+        "catalog": {
+            "imdb": args.imdb or "testkit.world",
+            "movielens": args.movielens or "testkit.world",
+        },
         "accounts": args.accounts + 1,
         "likes": args.likes,
         "load_average": os.getloadavg(),
@@ -333,6 +400,11 @@ def report(result: dict[str, Any], as_json: bool) -> None:
         for what in ("like", "take_back", "all"):
             s = r[what]
             print(f"  {what:9s} n={s['n']:3d} median {s['median_ms']} ms  p95 {s['p95_ms']} ms")
+        split = r["split"]
+        print(
+            f"  split: server answer median {split['server_answer']['median_ms']} ms, browser draw"
+            f" median {split['browser_draw']['median_ms']} ms; Home elements {r['home_elements']}"
+        )
         print(f"  timeouts {r['timeouts']}, database agrees with the cards: {r['db_agrees']}")
         prof = r.get("profile")
         if prof:

@@ -103,10 +103,11 @@ class HeldProfile:
 
 @dataclass(frozen=True)
 class HomeLists:
-    """Home's lists of this visit and its "Because you liked" rows (computed together)."""
+    """Home's lists of this visit and its "Because you liked" rows (None until the user asks
+    for them: most visits never scroll that far, and the rows were a third of Home's cards)."""
 
     sections: dict[Section, list[TitleCard]]
-    because: list[BecauseRow]
+    because: list[BecauseRow] | None = None
 
 
 @dataclass
@@ -120,6 +121,8 @@ class UserState:
     filters: HomeFilters | None = None
     dials: Dials | None = None
     filter_error: str | None = None
+    show_because: bool = False  # the "Because you liked" rows, once asked for this session
+    searched: frozenset[str] = frozenset()  # the search's results now on the page
     # the cards (Home, search, Watchlist, Hidden): read once, refreshed after every click
     choices: dict[str, bool] | None = None  # tconst -> liked
     saved: set[str] | None = None  # the watchlist

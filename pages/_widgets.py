@@ -121,6 +121,14 @@ CARD_CSS = """
 .mq-rating { color: #E8B04B; font-weight: 600; margin-right: .45rem; }
 .mq-votes { color: #8E887F; }
 .mq-hero { color: #B5AEA3; margin-top: -0.6rem; }
+/* A card's Like / Dislike / Save / Info: one row of icon buttons. The labels stay in the page
+   for screen readers and scripts ("Liked", "Saved"), out of sight; each button's tooltip says
+   what it does. */
+[class*="st-key-card_"] [data-testid="stHorizontalBlock"] button { padding: .25rem .2rem;
+  min-height: 2.1rem; }
+[class*="st-key-card_"] [data-testid="stHorizontalBlock"] button [data-testid="stMarkdownContainer"] {
+  position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
+  white-space: nowrap; }
 </style>
 """
 
@@ -213,7 +221,7 @@ def _save(tconst: str, title: str, save: bool) -> None:
 
 def _pick_reason(tconst: str, title: str) -> None:
     """The "Not for me" pills' callback: the chosen reason, stored at once (the pills are
-    reset, so the popover offers a fresh choice after an Undo)."""
+    reset, so the dialog offers a fresh choice after an Undo)."""
     key = f"notforme_{tconst}_pick"
     reason = st.session_state.get(key)
     st.session_state[key] = None
@@ -252,24 +260,35 @@ def _steer(tconst: str, title: str, reason: str | None) -> None:
 
 
 def _not_for_me(card: TitleCard) -> None:
-    """The "Not for me" popover (key ``notforme_<tconst>``): one choice of reason (a single
-    pills widget, so a card adds one light widget), stored at once."""
-    t = card.tconst
-    with st.popover(
+    """ "Not for me" (key ``notforme_<tconst>``): one button that opens the reasons in a dialog.
+    A popover drew its pills on every card of every run (two elements a card, 60 on Home);
+    the dialog draws them only when asked (issue 24)."""
+    if st.button(
         "Not for me",
+        key=f"notforme_{card.tconst}",
         icon=":material/visibility_off:",
-        key=f"notforme_{t}",
         type="tertiary",
+        help="Hide it, and say why",
         width="stretch",
-    ):  # no tooltip: it would cover the choices that open right below
-        st.pills(
-            "Hide it because…",
-            NOT_FOR_ME,
-            format_func=REASON_LABELS.__getitem__,
-            key=f"notforme_{t}_pick",
-            on_change=_pick_reason,
-            args=(t, card.title),
-        )
+    ):
+        not_for_me_dialog(card.tconst, card.title)
+
+
+@st.dialog("Not for me")
+def not_for_me_dialog(tconst: str, title: str) -> None:
+    """The reasons (pills, key ``notforme_<tconst>_pick``), one choice stored at once; the
+    choice closes the dialog and redraws the page, the card in its hidden form."""
+    if tconst in visit_hidden():  # the choice is stored (its callback ran): close, redraw
+        st.rerun()
+    st.markdown(f"**{md_escape(title)}**")
+    st.pills(
+        "Hide it because…",
+        NOT_FOR_ME,
+        format_func=REASON_LABELS.__getitem__,
+        key=f"notforme_{tconst}_pick",
+        on_change=_pick_reason,
+        args=(tconst, title),
+    )
 
 
 def hidden_card(card: TitleCard, reason: str) -> None:
@@ -347,11 +366,12 @@ def poster_card(
         st.html(poster_html(card, choice))
         if not actions:
             return
-        like, dislike, save, info = st.columns(4, gap="small")
-        _verdict_button(like, card, choice, "like")
-        _verdict_button(dislike, card, choice, "dislike")
-        _save_button(save, card, saved)
-        if info.button(
+        # One flex row, not st.columns(4): a column is an element of its own (four a card).
+        row = st.container(horizontal=True, gap="small")  # icons only: CARD_CSS
+        _verdict_button(row, card, choice, "like")
+        _verdict_button(row, card, choice, "dislike")
+        _save_button(row, card, saved)
+        if row.button(
             "Info", key=f"info_{t}", icon=":material/info:", help="More info", width="stretch"
         ):
             more_info_dialog(t)

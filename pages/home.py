@@ -14,6 +14,8 @@ of the last full run after a card's click).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
@@ -76,20 +78,26 @@ def _dials() -> Dials:
     return state.dials
 
 
-def _recommendations() -> tuple[dict[Section, list[TitleCard]], list[BecauseRow]]:
-    """This visit's lists and "Because you liked" rows, computed together (the rows leave
-    out what the lists show); the Explain page reads the lists."""
+def _recommendations() -> dict[Section, list[TitleCard]]:
+    """This visit's lists (the Explain page reads them)."""
     if state.home is None or visit().previous_page != "home":
-        filters = _filters()
         lists = service.picks.home_sections(
-            user_id, k=PICKS_PER_SECTION, filters=filters, dials=_dials()
+            user_id, k=PICKS_PER_SECTION, filters=_filters(), dials=_dials()
         )
-        shown = [c.tconst for cards in lists.values() for c in cards]
+        state.home = HomeLists(dict(lists))
+    return {s: state.home.sections[s] for s in SECTION_LABELS}
+
+
+def _because(home: HomeLists) -> list[BecauseRow]:
+    """This visit's "Because you liked" rows, computed when first shown; they leave out what
+    the lists and the search show (a title is drawn once on a page: its keys are unique)."""
+    if home.because is None:
+        shown = [c.tconst for cards in home.sections.values() for c in cards]
         rows = service.discovery.because_rows(
-            user_id, shown, filters, rows=BECAUSE_ROWS, k=BECAUSE_PICKS
+            user_id, [*shown, *state.searched], _filters(), rows=BECAUSE_ROWS, k=BECAUSE_PICKS
         )
-        state.home = HomeLists(dict(lists), rows)
-    return {s: state.home.sections[s] for s in SECTION_LABELS}, state.home.because
+        state.home = home = replace(home, because=rows)
+    return home.because or []
 
 
 def _stop_using(tconst: str, title: str) -> None:
@@ -286,8 +294,10 @@ def _search_body(shown: frozenset[str]) -> None:
         max_chars=200,
     )
     if not query.strip():
+        state.searched = frozenset()
         return
     results = [c for c in service.picks.search(query, 10) if c.tconst not in shown]
+    state.searched = frozenset(c.tconst for c in results)
     if results:
         plural = "es" if len(results) != 1 else ""
         st.caption(f"{len(results)} match{plural} for “{md_escape(query.strip())}”")
@@ -295,6 +305,44 @@ def _search_body(shown: frozenset[str]) -> None:
     else:
         st.caption("No other titles match that search.")
     st.divider()
+
+
+def _show_because() -> None:
+    state.show_because = True
+
+
+@st.fragment
+def because_rows() -> None:
+    """ "Because you liked" rows (``home_because`` shows them; remembered for the session):
+    a fragment, so asking for them draws them alone. "Stop using this" (``noseed_<tconst>``)
+    changes the lists too, so it redraws the page."""
+    with page_body("more picks"):
+        if state.home is None:  # "Stop using this" recomputes the lists: redraw the page
+            st.rerun()
+        if not state.show_because:
+            st.button(
+                "More picks: because you liked…",
+                key="home_because",
+                icon=":material/expand_more:",
+                type="tertiary",
+                help="Rows of titles close to your latest likes",
+                on_click=_show_because,
+            )
+            return
+        for row in _because(state.home):
+            title, stop = st.columns([5, 1], vertical_alignment="bottom")
+            title.subheader(f"Because you liked *{md_escape(row.seed_title)}*")
+            stop.button(
+                "Stop using this",
+                key=f"noseed_{row.seed}",
+                icon=":material/block:",
+                type="tertiary",
+                help="Keep the like, but stop basing picks on it (undo on the Hidden page)",
+                on_click=_stop_using,
+                args=(row.seed, row.seed_title),
+            )
+            st.caption(md_escape(row.reason))
+            poster_grid(row.cards)
 
 
 @st.fragment
@@ -358,12 +406,13 @@ with page_body("your picks"):
 
     watched_prompt()  # "You watched X together: like it?" (movie night)
     filters_panel()
-    lists, because = _recommendations()
+    lists = _recommendations()
     visit_choices(refresh=True)  # once per page run; each click refreshes it again
     shown = [c.tconst for cards in lists.values() for c in cards]
-    search(frozenset(shown + [c.tconst for row in because for c in row.cards]))
+    rows = state.home.because if state.home is not None and state.show_because else None
+    search(frozenset(shown + [c.tconst for row in rows or () for c in row.cards]))
 
-    streaming_notice([c.tconst for cards in lists.values() for c in cards])
+    streaming_notice(shown)
     kinds = _filters().sections(tuple(SECTION_LABELS))
     for section, label in SECTION_LABELS.items():
         if section not in kinds:
@@ -377,18 +426,4 @@ with page_body("your picks"):
         if why:
             st.caption(md_escape(why))
         poster_grid(cards)  # every card is its own fragment
-
-    for row in because:
-        title, stop = st.columns([5, 1], vertical_alignment="bottom")
-        title.subheader(f"Because you liked *{md_escape(row.seed_title)}*")
-        stop.button(
-            "Stop using this",
-            key=f"noseed_{row.seed}",
-            icon=":material/block:",
-            type="tertiary",
-            help="Keep the like, but stop basing picks on it (undo on the Hidden page)",
-            on_click=_stop_using,
-            args=(row.seed, row.seed_title),
-        )
-        st.caption(md_escape(row.reason))
-        poster_grid(row.cards)
+    because_rows()

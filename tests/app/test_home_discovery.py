@@ -14,7 +14,14 @@ def _sections(at) -> dict[str, list[TitleCard]]:  # type: ignore[no-untyped-def]
 
 
 def _rows(at):  # type: ignore[no-untyped-def]
-    return kept(at).home.because
+    return kept(at).home.because or []
+
+
+def _open_rows(at):  # type: ignore[no-untyped-def]
+    """ "More picks: because you liked…" (the rows are drawn when asked for)."""
+    at.button(key="home_because").click().run()
+    no_error(at)
+    return _rows(at)
 
 
 def _all_cards(at) -> list[TitleCard]:  # type: ignore[no-untyped-def]
@@ -26,7 +33,8 @@ def test_because_you_liked_rows_on_home(make_app, service: Marquee) -> None:
     uid = add_user(service, onboarded=True)
     at = logged_in(make_app)
     no_error(at)
-    rows = _rows(at)
+    assert kept(at).home.because is None and not at.subheader  # not computed until asked
+    rows = _open_rows(at)
     assert len(rows) == 2 and all(len(r.cards) == 5 for r in rows)
     headings = [str(h.value) for h in at.subheader]
     for row in rows:
@@ -55,6 +63,7 @@ def test_each_filter_narrows_home_and_is_remembered(make_app, service: Marquee) 
     uid = add_user(service, onboarded=True)
     at = logged_in(make_app)
     no_error(at)
+    assert _open_rows(at)  # the rows obey the filters too (remembered open for the session)
     assert [e.label for e in at.expander] and "Filters" in [e.label for e in at.expander]
 
     at.radio(key="filter_kind").set_value("movie").run()

@@ -9,6 +9,10 @@ from recsys.services import Marquee
 from tests.app.conftest import add_user, kept, keyed, logged_in, no_error
 
 
+def keyed_buttons(at):  # type: ignore[no-untyped-def]
+    return [b.key for b in at.button if b.key]
+
+
 def _movies(at):  # type: ignore[no-untyped-def]
     return kept(at).home.sections["movie"]
 
@@ -18,9 +22,9 @@ def test_not_for_me_hides_with_a_reason_and_undo_brings_it_back(make_app, servic
     at = logged_in(make_app)
     no_error(at)
     first, second = (c.tconst for c in _movies(at)[:2])
-    assert {f"notforme_{first}_pick", f"notforme_{second}_pick"} <= set(
-        p.key for p in at.pills
-    )  # a popover on every card, one widget each
+    assert {f"notforme_{first}", f"notforme_{second}"} <= set(keyed_buttons(at))
+    assert not at.pills  # the reasons are drawn only when a card's dialog opens
+    at.button(key=f"notforme_{first}").click().run()
     at.pills(key=f"notforme_{first}_pick").set_value("seen").run()
     no_error(at)
     assert service.steering.reasons(uid) == {first: "seen"}
@@ -28,6 +32,7 @@ def test_not_for_me_hides_with_a_reason_and_undo_brings_it_back(make_app, servic
     assert first in keyed(at, "unhide")  # the card shows Undo instead
     assert first not in keyed(at, "like")
 
+    at.button(key=f"notforme_{second}").click().run()
     at.pills(key=f"notforme_{second}_pick").set_value("not_my_kind").run()
     no_error(at)
     assert service.ratings.choices(uid)[second] is False  # not my kind: a dislike
@@ -54,6 +59,7 @@ def test_hidden_titles_stay_out_of_the_next_visit(make_app, service: Marquee) ->
     uid = add_user(service, onboarded=True)
     at = logged_in(make_app)
     target = _movies(at)[0].tconst
+    at.button(key=f"notforme_{target}").click().run()
     at.pills(key=f"notforme_{target}_pick").set_value("someone_else").run()
     at.button(key="home_refresh").click().run()
     no_error(at)
@@ -65,6 +71,7 @@ def test_stop_using_this_on_a_row(make_app, service: Marquee) -> None:
     uid = add_user(service, onboarded=True)
     at = logged_in(make_app)
     no_error(at)
+    at.button(key="home_because").click().run()
     seed = kept(at).home.because[0].seed
     at.button(key=f"noseed_{seed}").click().run()
     no_error(at)
