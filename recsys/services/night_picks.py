@@ -16,7 +16,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -113,38 +113,33 @@ def _recall(store: OrderedDict, key: tuple[object, ...]) -> object | None:  # ty
         return hit
 
 
+@dataclass(frozen=True)
+class NightRequest:
+    """Everything that decides a night's list: the members (their histories and first names,
+    in seat order), the host's settings, the titles vetoed or watched, how many picks, the
+    night's version and what the group can stream. It is the per-process cache's key;
+    ``user_ids`` (the members', to read and keep their ranked lists in the database) only
+    says where the lists are kept, so it is not part of it."""
+
+    histories: tuple[UserHistory, ...]
+    names: tuple[str, ...]
+    settings: NightSettings
+    removed: frozenset[str]
+    k: int
+    version: int
+    services: MyServices | None = None
+    user_ids: tuple[int, ...] | None = field(default=None, compare=False)
+
+
 def group_list(
-    engine: Engine,
-    db: Database,
-    art: ArtProvider | None,
-    histories: Sequence[UserHistory],
-    names: Sequence[str],
-    settings: NightSettings,
-    removed: set[str],
-    k: int,
-    version: int,
-    services: MyServices | None = None,
-    user_ids: Sequence[int] | None = None,
+    engine: Engine, db: Database, art: ArtProvider | None, request: NightRequest
 ) -> GroupList:
-    """The night's ``k`` picks (cached per process by everything that decides them).
-    ``user_ids``: the members', to read (and keep) their ranked lists in the database."""
-    key = (
-        id(engine),
-        getattr(engine, "artifact_version_", None),
-        tuple(histories),
-        tuple(names),
-        settings,
-        frozenset(removed),
-        k,
-        version,
-        services,
-    )
+    """The night's picks (cached per process by the model and everything that decides them)."""
+    key = (id(engine), getattr(engine, "artifact_version_", None), request)
     hit = _recall(_cache, key)
     if isinstance(hit, GroupList):
         return hit
-    result = _compute(
-        engine, db, art, histories, names, settings, removed, k, version, services, user_ids
-    )
+    result = _compute(engine, db, art, request)
     _remember(_cache, key, result, CACHE_SIZE)
     return result
 
@@ -268,24 +263,15 @@ def _from_json(index: Mapping[str, int], text: str) -> MemberList:
 
 
 def _compute(
-    engine: Engine,
-    db: Database,
-    art: ArtProvider | None,
-    histories: Sequence[UserHistory],
-    names: Sequence[str],
-    settings: NightSettings,
-    removed: set[str],
-    k: int,
-    version: int,
-    services: MyServices | None,
-    user_ids: Sequence[int] | None = None,
+    engine: Engine, db: Database, art: ArtProvider | None, request: NightRequest
 ) -> GroupList:
+    histories, names, settings = request.histories, request.names, request.settings
     if not histories:
-        return GroupList((), settings.strategy, version)
+        return GroupList((), settings.strategy, request.version)
     served = engine.graph.sections
     drop = np.zeros(len(served.items_), dtype=bool)
-    drop[served.indices({t for h in histories for t in h.seen} | removed)] = True
-    lists = member_lists(engine, histories, settings.kind, db, user_ids)
+    drop[served.indices({t for h in histories for t in h.seen} | request.removed)] = True
+    lists = member_lists(engine, histories, settings.kind, db, request.user_ids)
     pool = pool_from_lists([m.positions for m in lists], drop)
     if settings.max_runtime is not None:
         items = [str(served.items_[i]) for i in pool.items]
@@ -293,11 +279,11 @@ def _compute(
             runtimes = catalog_store.runtimes(session, items)
         longer = [(runtimes.get(t) or 0) > settings.max_runtime for t in items]
         pool = pool.without(np.asarray(longer, dtype=bool))
-    streams = settings.streamable_only and services is not None
-    if streams and isinstance(art, TmdbClient) and art.enabled:
+    services = request.services if settings.streamable_only else None
+    if services is not None and isinstance(art, TmdbClient) and art.enabled:
         kept = [str(served.items_[i]) for i in pool.items]
-        pool = _streamable(pool, kept, art, services)  # type: ignore[arg-type]
-    order = combine(pool.fits, settings.strategy, k)
+        pool = _streamable(pool, kept, art, services)
+    order = combine(pool.fits, settings.strategy, request.k)
     lowest = pool.fits.min(axis=0) if pool.fits.size else np.empty(0)
     tconsts = [str(served.items_[pool.items[j]]) for j in order]
     drivers = [m.drivers for m in lists]
@@ -311,7 +297,7 @@ def _compute(
         fits = tuple(MemberFit(n, float(f)) for n, f in zip(names, pool.fits[:, j], strict=True))
         below = settings.strategy != "average" and bool(lowest[j] < FLOOR)
         picks.append(GroupPick(card, fits, why, below))
-    return GroupList(tuple(picks), settings.strategy, version)
+    return GroupList(tuple(picks), settings.strategy, request.version)
 
 
 def _streamable(pool: GroupPool, items: Sequence[str], art: TmdbClient, services: MyServices):
@@ -368,6 +354,7 @@ __all__ = [
     "GroupPick",
     "MemberFit",
     "MemberList",
+    "NightRequest",
     "NightSettings",
     "group_list",
     "group_scores",

@@ -24,6 +24,7 @@ from recsys.services.art import ArtProvider
 from recsys.services.night_picks import (
     GroupList,
     NightKind,
+    NightRequest,
     NightSettings,
     group_list,
     group_services,
@@ -310,19 +311,17 @@ class Nights:
                     load_services(preference_store.services(session, uid)) for uid, _ in members
                 ]
             services = group_services(stored)
-        return group_list(
-            self.engine,
-            self.db,
-            self.art,
-            histories,
-            names,
-            settings,
-            removed,
-            k,
-            version,
-            services,
-            [uid for uid, _ in members],
+        request = NightRequest(
+            histories=tuple(histories),
+            names=names,
+            settings=settings,
+            removed=frozenset(removed),
+            k=k,
+            version=version,
+            services=services,
+            user_ids=tuple(uid for uid, _ in members),
         )
+        return group_list(self.engine, self.db, self.art, request)
 
     def prepare(self, user_id: int, kind: NightKind = "movie") -> None:
         """Rank a member's list now (a seat was just taken) and keep it in the database: a
