@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from recsys.imports.limits import ImportFileError
-from recsys.imports.rows import RatedRow, parse_date, parse_number, parse_year
+from recsys.imports.rows import RatedRow, RatingScale
 from recsys.imports.table import read_table
 
 #: The columns we read; the others may come and go between export versions.
@@ -20,6 +20,8 @@ REQUIRED = ("Const", "Your Rating", "Date Rated", "Title", "Title Type", "Year")
 SIGNATURE = ("Const", "Your Rating")
 LIKE_FROM = 7  # 7-10: like
 DISLIKE_UP_TO = 4  # 1-4: dislike; 5-6 are skipped
+OFF_STEP = "IMDb ratings are whole numbers from 1 to 10."
+SCALE = RatingScale("Your Rating", "Date Rated", 1, 10, 1, LIKE_FROM, DISLIKE_UP_TO, OFF_STEP)
 _TCONST = re.compile(r"tt\d{7,10}")
 #: Title types in words (current exports) -> dataset codes (old exports, our catalog).
 _TYPE_WORDS = {
@@ -45,14 +47,6 @@ def title_type(value: str) -> str:
     return _TYPE_WORDS.get(key, value)
 
 
-def verdict(rating: float) -> bool | None:
-    if rating >= LIKE_FROM:
-        return True
-    if rating <= DISLIKE_UP_TO:
-        return False
-    return None
-
-
 def parse(text: str, what: str = "The IMDb file") -> list[RatedRow]:
     """Every rating row of an IMDb export; a malformed row refuses the whole file."""
     table = read_table(text, REQUIRED, what)
@@ -61,19 +55,6 @@ def parse(text: str, what: str = "The IMDb file") -> list[RatedRow]:
         tconst = cells["Const"]
         if not _TCONST.fullmatch(tconst):
             raise ImportFileError(f"Line {line}: {tconst[:40]!r} is not an IMDb id (tt1234567).")
-        rating = parse_number(cells["Your Rating"], line, "Your Rating", 1, 10)
-        if rating != int(rating):
-            raise ImportFileError(f"Line {line}: IMDb ratings are whole numbers from 1 to 10.")
-        rows.append(
-            RatedRow(
-                line=line,
-                name=cells["Title"],
-                year=parse_year(cells["Year"], line),
-                rating=rating,
-                liked=verdict(rating),
-                rated_at=parse_date(cells["Date Rated"], line, "Date Rated"),
-                tconst=tconst,
-                title_type=title_type(cells["Title Type"]),
-            )
-        )
+        name, kind = cells["Title"], title_type(cells["Title Type"])
+        rows.append(SCALE.row(line, cells, name, tconst=tconst, title_type=kind))
     return rows

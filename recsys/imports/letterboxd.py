@@ -13,7 +13,7 @@ import zipfile
 import zlib
 
 from recsys.imports.limits import MAX_BYTES, ImportFileError, decode_text
-from recsys.imports.rows import RatedRow, parse_date, parse_number, parse_year
+from recsys.imports.rows import RatedRow, RatingScale
 from recsys.imports.table import read_table
 
 REQUIRED = ("Date", "Name", "Year", "Rating")
@@ -21,16 +21,10 @@ REQUIRED = ("Date", "Name", "Year", "Rating")
 SIGNATURE = ("Name", "Letterboxd URI")
 LIKE_FROM = 3.5  # 3.5-5 stars: like
 DISLIKE_UP_TO = 2.0  # 0.5-2 stars: dislike; 2.5 and 3 are skipped
+OFF_STEP = "Letterboxd ratings go in half stars."
+SCALE = RatingScale("Rating", "Date", 0.5, 5, 0.5, LIKE_FROM, DISLIKE_UP_TO, OFF_STEP)
 RATINGS_CSV = "ratings.csv"
 ZIP_MAGIC = b"PK"  # local file header or an empty archive
-
-
-def verdict(rating: float) -> bool | None:
-    if rating >= LIKE_FROM:
-        return True
-    if rating <= DISLIKE_UP_TO:
-        return False
-    return None
 
 
 def ratings_from_zip(data: bytes) -> bytes:
@@ -88,19 +82,7 @@ def parse(text: str, what: str = "The Letterboxd file") -> list[RatedRow]:
         name = cells["Name"]
         if not name:
             raise ImportFileError(f"Line {line}: the film has no name.")
-        rating = parse_number(cells["Rating"], line, "Rating", 0.5, 5)
-        if rating * 2 != int(rating * 2):
-            raise ImportFileError(f"Line {line}: Letterboxd ratings go in half stars.")
-        rows.append(
-            RatedRow(
-                line=line,
-                name=name,
-                year=parse_year(cells["Year"], line),
-                rating=rating,
-                liked=verdict(rating),
-                rated_at=parse_date(cells["Date"], line, "Date"),
-            )
-        )
+        rows.append(SCALE.row(line, cells, name))
     return rows
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -27,6 +28,54 @@ class RatedRow:
     rated_at: datetime | None
     tconst: str | None = None
     title_type: str | None = None
+
+
+@dataclass(frozen=True)
+class RatingScale:
+    """How an export rates: its rating and date columns, the range and step of a rating, and
+    which ratings are a like or a dislike (those in between are skipped)."""
+
+    rating_column: str
+    date_column: str
+    low: float
+    high: float
+    step: float
+    like_from: float
+    dislike_up_to: float
+    #: The whole message for a rating between steps.
+    off_step: str
+
+    def verdict(self, rating: float) -> bool | None:
+        if rating >= self.like_from:
+            return True
+        if rating <= self.dislike_up_to:
+            return False
+        return None
+
+    def row(
+        self,
+        line: int,
+        cells: Mapping[str, str],
+        name: str,
+        *,
+        tconst: str | None = None,
+        title_type: str | None = None,
+    ) -> RatedRow:
+        """The row with its rating, year and date read and checked (a bad cell refuses it)."""
+        column = self.rating_column
+        rating = parse_number(cells[column], line, column, self.low, self.high)
+        if rating / self.step != int(rating / self.step):
+            raise ImportFileError(f"Line {line}: {self.off_step}")
+        return RatedRow(
+            line=line,
+            name=name,
+            year=parse_year(cells["Year"], line),
+            rating=rating,
+            liked=self.verdict(rating),
+            rated_at=parse_date(cells[self.date_column], line, self.date_column),
+            tconst=tconst,
+            title_type=title_type,
+        )
 
 
 def parse_date(value: str, line: int, column: str) -> datetime | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -39,15 +39,12 @@ _INDEX_LOCK = threading.Lock()
 _INDEXES: dict[str, tuple[tuple[object, ...], TitleIndex]] = {}
 
 
-@dataclass(frozen=True)
-class ImportResult:
-    """What :meth:`Imports.apply` stored; ``added + changed`` rows now carry the import."""
+@dataclass(frozen=True, kw_only=True)
+class ImportResult(interaction_store.MergeCounts):
+    """What :meth:`Imports.apply` stored: the merge's counts for the file's likes and
+    dislikes; ``added + changed`` rows now carry the import."""
 
     format: str
-    added: int
-    changed: int
-    unchanged: int
-    kept_newer: int
     likes: int
     dislikes: int
 
@@ -83,13 +80,7 @@ class Imports:
                 raise ImportFileError("That account no longer exists.")
             counts = interaction_store.merge_dated(session, user_id, choices, source=preview.source)
         return ImportResult(
-            format=preview.format,
-            added=counts.added,
-            changed=counts.changed,
-            unchanged=counts.unchanged,
-            kept_newer=counts.kept_newer,
-            likes=preview.likes,
-            dislikes=preview.dislikes,
+            **asdict(counts), format=preview.format, likes=preview.likes, dislikes=preview.dislikes
         )
 
     def index(self) -> TitleIndex:
