@@ -59,6 +59,13 @@ def page_body(what: str = "this page") -> Iterator[None]:
         )
 
 
+def page_title(title: str, hero: str) -> None:
+    """A page's title and the line under it that says what the page is for (``hero`` is
+    HTML: the caller escapes any data in it)."""
+    st.title(title)
+    st.html(f'<p class="mq-hero">{hero}</p>')
+
+
 # ------------------------------------------------------------------------------ card pieces
 def card_meta(card: TitleCard) -> str:
     """One line: year · genres · ★ rating."""

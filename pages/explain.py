@@ -10,7 +10,7 @@ import streamlit as st
 
 from pages import _auth
 from pages._state import user_state
-from pages._widgets import esc, md_escape, page_body, poster_html
+from pages._widgets import esc, md_escape, page_body, page_title, poster_html
 from recsys.cards import SECTION_LABELS, TitleCard
 from recsys.explain import Explanation
 from recsys.services.discovery import DEPTH_FACTOR
@@ -176,10 +176,10 @@ def _taste_map(picks: list[TitleCard], chosen: str) -> None:
 
 
 with page_body("the explanations"):
-    st.title("Why these picks")
-    st.html(
-        '<p class="mq-hero">How the recommender arrived at each title: which of its parts '
-        "ranked it, how they were weighted, and which of your likes pulled it up.</p>"
+    page_title(
+        "Why these picks",
+        "How the recommender arrived at each title: which of its parts "
+        "ranked it, how they were weighted, and which of your likes pulled it up.",
     )
     _what_drove_the_lists()
     _dials_line()

@@ -12,7 +12,7 @@ import streamlit as st
 
 from pages import _auth
 from pages._state import show_flashes
-from pages._widgets import _undo, esc, page_body, visit_choices, visit_hidden
+from pages._widgets import _undo, esc, page_body, page_title, visit_choices, visit_hidden
 from recsys.services import HiddenEntry
 
 ctx = _auth.require_user()
@@ -56,10 +56,10 @@ def hidden_line(entry: HiddenEntry) -> None:
 
 
 with page_body("your hidden titles"):
-    st.title("Hidden")
-    st.html(
-        '<p class="mq-hero">Titles you hid ("Not for me"), disliked or stopped using for your '
-        "picks, newest first. Undo brings one back as it was.</p>"
+    page_title(
+        "Hidden",
+        'Titles you hid ("Not for me"), disliked or stopped using for your '
+        "picks, newest first. Undo brings one back as it was.",
     )
     entries = service.steering.hidden(user_id)
     visit_choices(refresh=True)

@@ -15,7 +15,7 @@ import streamlit as st
 
 from pages import _auth
 from pages._state import user_state
-from pages._widgets import md_escape, page_body, poster_html
+from pages._widgets import md_escape, page_body, page_title, poster_html
 from recsys.services import NightError, NightView
 from recsys.services.night_picks import STRATEGIES, STRATEGY_LABELS, GroupPick, NightSettings
 
@@ -308,11 +308,11 @@ with page_body("the movie night"):
         _join(code)
     current = user_state().night
     if current is None:
-        st.title("Movie night")
-        st.html(
-            '<p class="mq-hero">Picks for two to six people, from everyone\'s own taste. '
+        page_title(
+            "Movie night",
+            "Picks for two to six people, from everyone's own taste. "
             "Nobody sees anyone else's ratings: only first names and how well each title "
-            "fits.</p>"
+            "fits.",
         )
         _message()
         start_or_join()

@@ -9,7 +9,7 @@ import streamlit as st
 
 from pages import _auth
 from pages._state import user_state
-from pages._widgets import esc, md_escape, page_body, poster_html
+from pages._widgets import esc, md_escape, page_body, page_title, poster_html
 from recsys.cards import Section
 from recsys.services.onboarding import GENRES_REQUIRED, PICK_PAGE, PICKS_REQUIRED, SEARCH_MAX
 
@@ -70,10 +70,9 @@ with page_body("onboarding"):
         _auth.refresh_profile()
         _auth.go("home")
     name = ctx.user.name if ctx.user else ""
-    st.title(f"Welcome, {md_escape(name)}" if name else "Welcome")
-    st.html(
-        f'<p class="mq-hero">Two quick steps and your first picks are ready. '
-        f"Step {esc(state.step)} of 2.</p>"
+    page_title(
+        f"Welcome, {md_escape(name)}" if name else "Welcome",
+        f"Two quick steps and your first picks are ready. Step {esc(state.step)} of 2.",
     )
 
     if state.step == 1 or user_state().onboarding_edit_genres:

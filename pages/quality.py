@@ -6,7 +6,7 @@ import plotly.express as px
 import streamlit as st
 
 from pages import _auth
-from pages._widgets import md_escape, page_body
+from pages._widgets import md_escape, page_body, page_title
 from recsys.evaluation.report import SWEEP_METRIC, EvaluationReport
 from recsys.quality_jobs import ModelStamp, QualityStatus, RunningEvaluation
 
@@ -352,10 +352,10 @@ def _rates(frame, by: str, title: str, key: str) -> None:  # type: ignore[no-unt
 
 
 with page_body("the quality report"):
-    st.title("Quality")
-    st.html(
-        '<p class="mq-hero">How good the recommendations are: measured offline on MovieLens, '
-        "and online from what our users like and dislike.</p>"
+    page_title(
+        "Quality",
+        "How good the recommendations are: measured offline on MovieLens, "
+        "and online from what our users like and dislike.",
     )
     offline_tab, online_tab = st.tabs(["Offline evaluation", "Online (our users)"])
     with offline_tab:

@@ -11,7 +11,7 @@ import streamlit as st
 
 from pages import _auth
 from pages._state import user_state
-from pages._widgets import esc, md_escape, page_body
+from pages._widgets import esc, md_escape, page_body, page_title
 from recsys.services import ImportFileError, RankedList
 
 ctx = _auth.require_user()
@@ -75,10 +75,10 @@ def _run(kind: str) -> None:
 
 
 with page_body("the ranking"):
-    st.title("Rank any list")
-    st.html(
-        '<p class="mq-hero">A festival line-up, a friend’s list, your own watchlist: Marquee '
-        "orders it by how well each title fits your taste. Nothing is stored.</p>"
+    page_title(
+        "Rank any list",
+        "A festival line-up, a friend’s list, your own watchlist: Marquee "
+        "orders it by how well each title fits your taste. Nothing is stored.",
     )
     upload_tab, paste_tab = st.tabs(["Upload a list", "Paste titles"])
     with upload_tab:

@@ -17,6 +17,7 @@ from pages._state import show_flashes
 from pages._widgets import (
     GRID_COLUMNS,
     page_body,
+    page_title,
     poster_card,
     visit_choices,
     visit_saved,
@@ -46,10 +47,10 @@ def _day(when: datetime) -> str:
 
 
 with page_body("your watchlist"):
-    st.title("Your watchlist")
-    st.html(
-        '<p class="mq-hero">Titles you saved for later, newest first. They stay out of your '
-        "picks; liking or disliking one takes it off the list.</p>"
+    page_title(
+        "Your watchlist",
+        "Titles you saved for later, newest first. They stay out of your "
+        "picks; liking or disliking one takes it off the list.",
     )
     entries = service.watchlist.titles(user_id)
     visit_choices(refresh=True)
