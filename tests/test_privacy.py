@@ -68,6 +68,9 @@ def test_export_holds_the_profile_and_every_choice(service: Marquee) -> None:
 
     loaded = json.loads(to_json(export))
     assert loaded["profile"]["name"] == export.profile.name
+    assert list(loaded["profile"]) == [  # the account's row id is ours, not the user's data
+        "username", "name", "email", "created_at", "favorite_genres", "onboarded",
+    ]  # fmt: skip
     assert loaded["choices"][1]["title"] == HOSTILE_TITLES["tt9900002"]
     assert datetime.fromisoformat(loaded["choices"][0]["created_at"]).tzinfo is not None
 

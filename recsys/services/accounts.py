@@ -31,12 +31,13 @@ WRONG_CURRENT_PASSWORD = "Your current password is incorrect."
 
 @dataclass(frozen=True)
 class UserProfile:
-    """A user as the pages see them: no password hash."""
+    """A user as the pages and the data export see them: no password hash."""
 
     id: int
     username: str
     name: str
     email: str
+    created_at: datetime
     favorite_genres: tuple[str, ...]
     onboarded: bool
 
@@ -199,12 +200,12 @@ class Accounts:
     def user(self, username: str) -> UserProfile | None:
         with self.db.session() as session:
             found = user_store.by_username(session, username)
-            return _profile(found) if found else None
+            return profile_of(found) if found else None
 
     def user_by_id(self, user_id: int) -> UserProfile | None:
         with self.db.session() as session:
             found = user_store.by_id(session, user_id)
-            return _profile(found) if found else None
+            return profile_of(found) if found else None
 
 
 def _held(until: datetime, now: datetime) -> rules.LoginResult:
@@ -228,12 +229,13 @@ def _failed(message: str, attempt: Attempt | None, now: datetime) -> rules.Login
     )
 
 
-def _profile(user: User) -> UserProfile:
+def profile_of(user: User) -> UserProfile:
     return UserProfile(
         id=user.id,
         username=user.username,
         name=user.name,
         email=user.email,
+        created_at=user.created_at,
         favorite_genres=split_list(user.favorite_genres, ","),
         onboarded=user.onboarded_at is not None,
     )

@@ -19,7 +19,7 @@ from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
 from recsys.auth.credentials import AccountError
-from recsys.cards import split_list
+from recsys.services.accounts import UserProfile, profile_of
 from recsys.store.db import Database
 from recsys.store.models import (
     Base,
@@ -40,16 +40,6 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = (
     "tconst", "title", "title_type", "year", "liked", "source", "created_at", "updated_at",
 )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class ExportedProfile:
-    username: str
-    name: str
-    email: str
-    created_at: datetime
-    favorite_genres: tuple[str, ...]
-    onboarded: bool
 
 
 @dataclass(frozen=True)
@@ -110,7 +100,8 @@ class ExportedWatched:
 
 @dataclass(frozen=True)
 class UserExport:
-    profile: ExportedProfile
+    #: The profile; its ``id`` (our row id, not the user's data) stays out of the files.
+    profile: UserProfile
     choices: tuple[ExportedChoice, ...]
     #: The watchlist, newest first (JSON only: the CSV stays one table of likes and dislikes).
     watchlist: tuple[ExportedSaved, ...] = ()
@@ -137,7 +128,9 @@ def to_json(export: UserExport) -> bytes:
             return value.isoformat()
         raise TypeError(type(value).__name__)
 
-    return json.dumps(asdict(export), default=default, ensure_ascii=False, indent=2).encode()
+    data = asdict(export)
+    del data["profile"]["id"]
+    return json.dumps(data, default=default, ensure_ascii=False, indent=2).encode()
 
 
 def to_csv(export: UserExport) -> bytes:
@@ -255,14 +248,7 @@ class Privacy:
                 .order_by(HiddenTitle.created_at.desc(), HiddenTitle.id.desc())
             ).all()
             preferences = _preferences(session.get(UserPreference, user_id))
-            profile = ExportedProfile(
-                username=user.username,
-                name=user.name,
-                email=user.email,
-                created_at=user.created_at,
-                favorite_genres=split_list(user.favorite_genres, ","),
-                onboarded=user.onboarded_at is not None,
-            )
+            profile = profile_of(user)
         choices = tuple(
             ExportedChoice(
                 tconst=i.tconst,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from importlib.metadata import version
 from types import SimpleNamespace
 
@@ -38,7 +39,8 @@ from tests.app.conftest import (
     visit_of,
 )
 
-PROFILE = UserProfile(7, "Robin", "Robin Hood", "robin@example.com", (), True)
+JOINED = datetime(2026, 1, 1, tzinfo=UTC)
+PROFILE = UserProfile(7, "Robin", "Robin Hood", "robin@example.com", JOINED, (), True)
 
 
 # ------------------------------------------------------------------------------ the seams
