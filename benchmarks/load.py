@@ -92,7 +92,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from testkit.app_server import free_port, stop_server, streamlit_run, write_secrets  # noqa: E402
-from testkit.visits import SessionResult  # noqa: E402
+from testkit.visits import SessionResult, Visitor  # noqa: E402
 
 APP = ROOT / "app.py"
 SNAPSHOT_REF = ""
@@ -375,25 +375,8 @@ def _choice_shown(at: Any, tconst: str) -> bool | None:
     return None
 
 
-class Session:
+class Session(Visitor):
     """One simulated visitor: log in, open Home, like/dislike until the deadline."""
-
-    def __init__(
-        self,
-        user: dict[str, Any],
-        others: list[dict[str, Any]],
-        deadline: float,
-        seed: int,
-        timeout: float,
-        min_clicks: int = 0,
-    ) -> None:
-        self.user = user
-        self.others = others
-        self.deadline = deadline
-        self.rng = random.Random(seed)
-        self.timeout = timeout
-        self.min_clicks = min_clicks
-        self.result = SessionResult(user["username"], int(user["id"]))
 
     # -- checks --------------------------------------------------------------------------
     def _check(self, at: Any, where: str) -> None:

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import random
 import time
 import traceback
 from collections.abc import Iterable
@@ -56,7 +55,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-from testkit.visits import SessionResult
+from testkit.visits import SessionResult, Visitor
 
 ID_PREFIX = "$$ID-"
 FINAL_STATUSES = {
@@ -364,7 +363,7 @@ def log_in(client: StreamlitClient, username: str, password: str) -> Page:
     )
 
 
-class WsSession:
+class WsSession(Visitor):
     """One simulated visitor over the websocket: log in, open Home, like/dislike until the
     deadline (the same walk as ``load.Session``)."""
 
@@ -384,19 +383,13 @@ class WsSession:
         min_clicks: int = 0,
         cookies: dict[str, str] | None = None,
     ) -> None:
+        super().__init__(user, others, deadline, seed, timeout, min_clicks)
         self.port = port
         self.cookies = dict(cookies or {})  # e.g. the front's sticky cookie
-        self.user = user
-        self.others = others
-        self.deadline = deadline
-        self.rng = random.Random(seed)
-        self.timeout = timeout
         self.password = password
         self.refresh_every = refresh_every
         self.revisit_share = revisit_share
         self.max_actions = max_actions
-        self.min_clicks = min_clicks  # clicks it makes even past the deadline
-        self.result = SessionResult(user["username"], int(user["id"]))
 
     def _check(self, page: Page, where: str) -> None:
         """The page shows this user's account and this user's choices, nobody else's."""

@@ -4,7 +4,8 @@
 websocket protocol (``benchmarks/ws_driver.py``). Both drivers pick their clicks with
 :func:`next_click`, record them in a :class:`SessionResult` and judge every page they get with
 :meth:`SessionResult.check_page`, so the two send the same traffic and are held to the same
-rules; only how they read a page differs. ``run_load`` reads the results.
+rules; only how they read a page differs. Both drivers' sessions start as a :class:`Visitor`;
+``run_load`` reads the results.
 """
 
 from __future__ import annotations
@@ -104,3 +105,26 @@ class SessionResult:
         summary = f"Your ratings: {liked} liked, {disliked} disliked"
         if "Your ratings: " in text and summary not in text:
             self.leaks.append(f"{where}: expected {summary!r} in the ratings dialog")
+
+
+class Visitor:
+    """What a session of either driver starts from: its user, the other sessions' users (whose
+    names and choices must never show), the deadline, its own seeded clicks, the timeout of
+    one page, the clicks it makes even past the deadline, and its :class:`SessionResult`."""
+
+    def __init__(
+        self,
+        user: dict[str, Any],
+        others: list[dict[str, Any]],
+        deadline: float,
+        seed: int,
+        timeout: float,
+        min_clicks: int = 0,
+    ) -> None:
+        self.user = user
+        self.others = others
+        self.deadline = deadline
+        self.rng = random.Random(seed)
+        self.timeout = timeout
+        self.min_clicks = min_clicks
+        self.result = SessionResult(user["username"], int(user["id"]))
