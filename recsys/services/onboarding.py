@@ -91,18 +91,9 @@ class Onboarding:
         return newest - TRENDING_YEARS + 1, newest
 
     def trending(self, section: Section, limit: int = 30) -> list[TitleCard]:
-        """Most-voted titles of the section that started in the trending window."""
-        year_from, year_to = self.trending_window()
-        with self.db.session() as session:
-            titles = catalog_store.trending(
-                session,
-                title_types=SECTION_TYPES[section],
-                year_from=year_from,
-                year_to=year_to,
-                limit=limit,
-            )
-            cards = [card_from_title(t, why=f"Trending {year_from}–{year_to}") for t in titles]
-        return with_art(cards, self.art)
+        """Most-voted titles of the section that started in the trending window (the pick
+        grid with no genres to favour)."""
+        return list(self.pick_grid(section, (), limit=limit).cards)
 
     def pick_grid(
         self,

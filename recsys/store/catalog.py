@@ -139,28 +139,6 @@ def search(
     return list(session.scalars(stmt.order_by(Title.num_votes.desc()).limit(limit)))
 
 
-def trending(
-    session: Session,
-    *,
-    title_types: Sequence[str],
-    year_from: int,
-    year_to: int,
-    limit: int,
-) -> list[Title]:
-    """Most-voted titles that started within ``[year_from, year_to]``."""
-    stmt = (
-        select(Title)
-        .where(
-            Title.title_type.in_(list(title_types)),
-            Title.start_year >= year_from,
-            Title.start_year <= year_to,
-        )
-        .order_by(Title.num_votes.desc(), Title.tconst)
-        .limit(limit)
-    )
-    return list(session.scalars(stmt))
-
-
 def trending_by_genres(
     session: Session,
     *,
