@@ -167,6 +167,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             _check_home(at)
         requests_timed = tmdb.count() - requests_before
         posters = [h for h in at.get("html") if tmdb.image_base in str(h.value)]
+        server_elements = element_count(at)
+        at.button(key="home_because").click()
+        at.run()  # the "Because you liked" rows, asked for
+        with_rows = element_count(at)
+        browser = (
+            browser_renders(env, user["username"], root, args.browser_renders)
+            if args.browser_renders
+            else None
+        )
 
         np_summary = summary(new_picks)
         return {
@@ -188,6 +197,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "new_picks_recommendations_ms": summary(recs_ms),
             "new_picks_because_rows_ms": summary(rows_ms),
             "rerun": summary(reruns),
+            # Streamlit elements (widgets, text, blocks) in Home's element tree, as AppTest
+            # parsed them: Home as it opens, and with the "Because you liked" rows asked for
+            "elements": {"home": server_elements, "home_with_rows": with_rows},
+            "browser": browser,
             "tmdb_requests_while_timing": requests_timed,
             "cards_with_tmdb_poster": len(posters),
             "target_ms": TARGET_MS,
@@ -207,6 +220,102 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             _log(f"kept {root}")
         else:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def element_count(at: Any) -> dict[str, int]:
+    """Home's elements by kind: every node of AppTest's tree (blocks included), and widgets."""
+    counts = {"nodes": 0, "blocks": 0, "buttons": len(at.button)}
+
+    def walk(node: Any) -> None:
+        counts["nodes"] += 1
+        children = getattr(node, "children", None)
+        if isinstance(children, dict):
+            counts["blocks"] += 1
+            for child in children.values():
+                walk(child)
+
+    walk(at._tree)
+    return counts
+
+
+#: A click on "New picks" in the page, timed until the run it starts has ended and every card
+#: is drawn; the WebSocket messages between split it into the server streaming the run and the
+#: browser drawing what came last (``like_latency.WS_HOOK_JS`` records their arrival).
+NEW_PICKS_JS = """
+async ([timeoutMs]) => {
+  const app = () => document.querySelector('[data-testid="stApp"]');
+  const state = () => app() && app().getAttribute('data-test-script-state');
+  return await new Promise((resolve) => {
+    let started = false, done = false;
+    const finish = (value) => {
+      if (done) return;
+      done = true; obs.disconnect(); clearTimeout(timer);
+      resolve(value === null ? null : window.__mqSplit(t0, value));
+    };
+    const check = () => {
+      if (state() === 'running') started = true;
+      const cards = document.querySelectorAll('[class*="st-key-like_tt"]').length;
+      if (started && state() === 'notRunning' && cards >= 10) finish(performance.now() - t0);
+    };
+    const obs = new MutationObserver(check);
+    obs.observe(document.body, {subtree: true, childList: true, attributes: true});
+    const timer = setTimeout(() => finish(null), timeoutMs);
+    const t0 = performance.now();
+    document.querySelector('.st-key-home_refresh button').click();
+  });
+}
+"""
+
+
+def browser_renders(env: dict[str, str], username: str, root: Path, renders: int) -> Any:
+    """ "New picks" in headless Chromium against ``streamlit run``: click to the last card drawn,
+    split by the WebSocket messages; and the page's elements as the browser has them."""
+    from playwright.sync_api import sync_playwright
+
+    from benchmarks import like_latency
+    from benchmarks.load import PASSWORD
+    from testkit.app_server import start_server, stop_server
+    from testkit.chromium import CHROMIUM, LOGIN_USERNAME, launch, submit_log_in
+
+    if not CHROMIUM.exists():
+        return {"skipped": f"Chromium not found at {CHROMIUM}"}
+    (root / "browser").mkdir(exist_ok=True)
+    proc, port, log = start_server(ROOT, env, root / "browser")
+    totals: list[float] = []
+    parts: dict[str, list[float]] = {"answer_ms": [], "stream_ms": [], "draw_ms": []}
+    try:
+        with sync_playwright() as pw:
+            browser = launch(pw)
+            context = browser.new_context(viewport={"width": 1440, "height": 900})
+            context.add_init_script(like_latency.WS_HOOK_JS)
+            page = context.new_page()
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.wait_for_selector(LOGIN_USERNAME, timeout=120_000)
+            like_latency._idle(page)
+            submit_log_in(page, username, PASSWORD)
+            page.wait_for_selector('[class*="st-key-like_tt"]', timeout=120_000)
+            like_latency._idle(page)
+            page.wait_for_timeout(1500)  # the cookie component's first rerun settles
+            like_latency._idle(page)
+            elements = page.evaluate(like_latency.ELEMENTS_JS)
+            for i in range(renders + 2):
+                got = page.evaluate(NEW_PICKS_JS, [60_000])
+                like_latency._idle(page)
+                if got is None or i < 2:  # two untimed: the first fills caches
+                    continue
+                totals.append(float(got["ms"]))
+                for key in parts:
+                    if got[key] is not None:
+                        parts[key].append(float(got[key]))
+            browser.close()
+    finally:
+        stop_server(proc, log)
+    return {
+        "driver": "headless Chromium against streamlit run (in-page timing)",
+        "new_picks": summary(totals),
+        "split": {key: summary(values) for key, values in parts.items()},
+        "page_elements": elements,
+    }
 
 
 def catalog_size(env: dict[str, str]) -> int:
@@ -255,6 +364,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=300.0, help="per script run, seconds")
     parser.add_argument("--json", help="write the report to this file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument(
+        "--browser-renders",
+        type=int,
+        default=10,
+        help="timed New picks in headless Chromium (0: server side only)",
+    )
     args = parser.parse_args(argv)
     if (args.imdb is None) != (args.movielens is None):
         parser.error("--imdb and --movielens go together")

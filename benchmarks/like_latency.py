@@ -54,6 +54,17 @@ WS_HOOK_JS = """
   };
   window.WebSocket.prototype = Real.prototype;
   Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+  // ms from a click at t0 until shown: the server's first message, the stream, the last draw
+  window.__mqSplit = (t0, ms) => {
+    const seen = window.__mqWs.filter((x) => x >= t0 && x <= t0 + ms);
+    const first = seen.length ? seen[0] : null, last = seen.length ? seen[seen.length - 1] : null;
+    return {
+      ms, messages: seen.length,
+      answer_ms: first === null ? null : first - t0,  // click -> the server's first message
+      stream_ms: first === null ? null : last - first,  // the run's messages arriving
+      draw_ms: last === null ? null : t0 + ms - last,  // last message -> shown
+    };
+  };
 })();
 """
 
@@ -87,14 +98,7 @@ async ([t, want, timeoutMs]) => {
     const finish = (value) => {
       if (done) return;
       done = true; obs.disconnect(); clearTimeout(timer);
-      if (value === null) { resolve(null); return; }
-      const seen = (window.__mqWs || []).filter((x) => x >= t0 && x <= t0 + value);
-      resolve({
-        ms: value,
-        answer_ms: seen.length ? seen[0] - t0 : null,  // click -> the server's first message
-        draw_ms: seen.length ? t0 + value - seen[seen.length - 1] : null,  // last message -> shown
-        messages: seen.length,
-      });
+      resolve(value === null ? null : window.__mqSplit(t0, value));
     };
     const obs = new MutationObserver(() => { if (shows()) finish(performance.now() - t0); });
     obs.observe(document.body, {subtree: true, childList: true, attributes: true,
