@@ -128,9 +128,10 @@ CARD_CSS = """
 .mq-rating { color: #E8B04B; font-weight: 600; margin-right: .45rem; }
 .mq-votes { color: #8E887F; }
 .mq-hero { color: #B5AEA3; margin-top: -0.6rem; }
-/* A card's Like / Dislike / Save / Info: one row of icon buttons. The labels stay in the page
-   for screen readers and scripts ("Liked", "Saved"), out of sight; each button's tooltip says
-   what it does. */
+/* A card's Like / Dislike / Save / Info: one row of icon buttons. Each label stays in the page
+   (screen readers, scripts: "Liked", "Saved"), out of sight, and is the button's native tooltip
+   (Streamlit sets its title): not a Streamlit tooltip, a React popover a button (80 on Home)
+   that every click re-rendered. */
 [class*="st-key-card_"] [data-testid="stHorizontalBlock"] button { padding: .25rem .2rem;
   min-height: 2.1rem; }
 [class*="st-key-card_"] [data-testid="stHorizontalBlock"] button [data-testid="stMarkdownContainer"] {
@@ -275,7 +276,6 @@ def _not_for_me(card: TitleCard) -> None:
         key=f"notforme_{card.tconst}",
         icon=":material/visibility_off:",
         type="tertiary",
-        help="Hide it, and say why",
         width="stretch",
     ):
         not_for_me_dialog(card.tconst, card.title)
@@ -335,7 +335,6 @@ def _verdict_button(
         key=f"{verdict}_{card.tconst}",
         icon=icon,
         type="primary" if active else "secondary",
-        help="Take back" if active else offer,
         on_click=_rate,
         args=(card.tconst, card.title, None if active else verdict),
         width="stretch",
@@ -349,7 +348,6 @@ def _save_button(column: DeltaGenerator, card: TitleCard, saved: bool) -> None:
         key=f"save_{card.tconst}",
         icon=":material/bookmark_added:" if saved else ":material/bookmark:",
         type="primary" if saved else "secondary",
-        help="Remove from your watchlist" if saved else "Save for later",
         on_click=_save,
         args=(card.tconst, card.title, not saved),
         width="stretch",
@@ -379,7 +377,7 @@ def poster_card(
         _verdict_button(row, card, choice, "dislike")
         _save_button(row, card, saved)
         if row.button(
-            "Info", key=f"info_{t}", icon=":material/info:", help="More info", width="stretch"
+            "Info", key=f"info_{t}", icon=":material/info:", width="stretch"
         ):
             more_info_dialog(t)
         if steer:
