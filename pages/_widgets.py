@@ -134,7 +134,8 @@ CARD_CSS = """
    that every click re-rendered. */
 [class*="st-key-card_"] [data-testid="stHorizontalBlock"] button { padding: .25rem .2rem;
   min-height: 2.1rem; }
-[class*="st-key-card_"] [data-testid="stHorizontalBlock"] button [data-testid="stMarkdownContainer"] {
+[class*="st-key-card_"] [data-testid="stHorizontalBlock"] button
+  [data-testid="stMarkdownContainer"] {
   position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
   white-space: nowrap; }
 </style>
@@ -179,9 +180,13 @@ def visit_hidden(refresh: bool = False) -> dict[str, str]:
 
 
 def _rate(tconst: str, title: str, choice: Choice) -> None:
-    """The buttons' callback: write, refresh the visit's choices and return (the card's
-    fragment then reruns alone, draws the stored choice and shows the toast left here;
-    a callback of a widget in a fragment must not draw anything itself)."""
+    """The buttons' callback: write, record what was stored in the visit's choices and return
+    (the card's fragment then reruns alone, draws the stored choice and shows the toast left
+    here; a callback of a widget in a fragment must not draw anything itself).
+
+    The write's own result updates the visit's choices and watchlist: re-reading them (and the
+    hidden titles) cost three more database round trips a click, for values the write has
+    just fixed. Another tab's clicks show on this tab's next page run, which reads them all."""
     ctx = context()
     try:
         # A like or dislike also takes the title off the watchlist (it is no longer "to watch").
@@ -190,12 +195,7 @@ def _rate(tconst: str, title: str, choice: Choice) -> None:
         log.warning("rating not saved: %s", exc)
         flash(f"Not saved: {exc}", ":material/error:", toast=True)
         return
-    try:
-        visit_choices(refresh=True)
-    except StorageError as exc:  # saved, but the database went away before the re-read
-        log.warning("choices not refreshed: %s", exc)
-        flash(f"Saved, but not shown yet: {exc}", ":material/error:", toast=True)
-        return
+    _record(tconst, choice, unsaved)
     if choice is None:
         toast = (f"Took back your rating of {title}", ":material/undo:")
     else:
@@ -203,6 +203,18 @@ def _rate(tconst: str, title: str, choice: Choice) -> None:
         done = " and took it off your watchlist" if unsaved else ""
         toast = (f"{word} {title}{done}", ":material/check:")
     flash(*toast, toast=True)
+
+
+def _record(tconst: str, choice: Choice, unsaved: bool) -> None:
+    """The visit's choices (and watchlist) after ``choice`` on ``tconst`` was stored."""
+    state = user_state()
+    choices = visit_choices()
+    if choice is None:
+        choices.pop(tconst, None)
+    else:
+        choices[tconst] = choice == "like"
+    if unsaved and state.saved is not None:
+        state.saved.discard(tconst)
 
 
 def _save(tconst: str, title: str, save: bool) -> None:
@@ -317,10 +329,10 @@ def hidden_card(card: TitleCard, reason: str) -> None:
         )
 
 
-#: The Like and Dislike buttons: (label, label when chosen, icon, help, the choice they stand for).
-_VERDICT_BUTTONS: dict[Verdict, tuple[str, str, str, str, bool]] = {
-    "like": ("Like", "Liked", ":material/thumb_up:", "I like this", True),
-    "dislike": ("Dislike", "Disliked", ":material/thumb_down:", "Not for me", False),
+#: The Like and Dislike buttons: (label, label when chosen, icon, the choice they stand for).
+_VERDICT_BUTTONS: dict[Verdict, tuple[str, str, str, bool]] = {
+    "like": ("Like", "Liked", ":material/thumb_up:", True),
+    "dislike": ("Dislike", "Disliked", ":material/thumb_down:", False),
 }
 
 
@@ -328,7 +340,7 @@ def _verdict_button(
     column: DeltaGenerator, card: TitleCard, choice: bool | None, verdict: Verdict
 ) -> None:
     """Like or Dislike (key ``<verdict>_<tconst>``); clicking it when active takes it back."""
-    label, chosen_label, icon, offer, liked = _VERDICT_BUTTONS[verdict]
+    label, chosen_label, icon, liked = _VERDICT_BUTTONS[verdict]
     active = choice is liked
     column.button(
         chosen_label if active else label,
@@ -376,9 +388,7 @@ def poster_card(
         _verdict_button(row, card, choice, "like")
         _verdict_button(row, card, choice, "dislike")
         _save_button(row, card, saved)
-        if row.button(
-            "Info", key=f"info_{t}", icon=":material/info:", width="stretch"
-        ):
+        if row.button("Info", key=f"info_{t}", icon=":material/info:", width="stretch"):
             more_info_dialog(t)
         if steer:
             _not_for_me(card)
