@@ -155,6 +155,19 @@ def secrets(template: tuple[Path, dict[str, str]], tmp_path: Path) -> dict[str, 
 
 
 @pytest.fixture
+def app_settings(secrets: dict[str, str]) -> Settings:
+    """The app's settings on this test's copy of :func:`template` (its catalog is built)."""
+    return factories.settings_from_secrets(secrets)
+
+
+@pytest.fixture
+def app_db(app_settings: Settings) -> Iterator[Database]:
+    """The copy's SQLite database, the one the app opens."""
+    with factories.opened(app_settings) as database:
+        yield database
+
+
+@pytest.fixture
 def tmdb() -> Iterator[FakeTmdb]:
     """A fake TMDb on a free loopback port (:mod:`testkit.tmdb_server`), stopped after the test."""
     with FakeTmdb() as server:

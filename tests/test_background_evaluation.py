@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -47,15 +46,9 @@ pytestmark = pytest.mark.timeout(4 * CHILD_TIMEOUT_S)
 
 
 @pytest.fixture
-def settings(secrets: dict[str, str]) -> Settings:
-    """The settings on this test's copy of the app catalog (``secrets``, tests/conftest.py)."""
-    return factories.settings_from_secrets(secrets)
-
-
-@pytest.fixture
-def db(settings: Settings) -> Iterator[Database]:
-    with factories.opened(settings) as database:
-        yield database
+def settings(app_settings: Settings) -> Settings:
+    """The app catalog's copy (``app_settings``, tests/conftest.py): its ``app_db``."""
+    return app_settings
 
 
 def _report(n_users: int) -> EvaluationReport:
@@ -110,13 +103,13 @@ def test_the_child_gets_the_apps_settings_not_only_the_environment(settings: Set
     assert str(ROOT) in env["PYTHONPATH"].split(os.pathsep)
 
 
-def test_one_job_at_a_time_across_processes(settings: Settings, db: Database) -> None:
+def test_one_job_at_a_time_across_processes(settings: Settings, app_db: Database) -> None:
     """While another process holds the evaluate lock, a second job does nothing at all."""
     other = files.progress_record("Evaluating", 0.5, None, datetime.now(UTC), 4242)
     files.write_json(files.folder(settings) / files.PROGRESS, other)
-    with locks.try_exclusive(db, EVALUATE_LOCK, settings.models_dir) as got:
+    with locks.try_exclusive(app_db, EVALUATE_LOCK, settings.models_dir) as got:
         assert got
-        assert evaluate_served_model(settings, db) is None
+        assert evaluate_served_model(settings, app_db) is None
         done = subprocess.run(
             [sys.executable, "-m", "recsys", "evaluate", "--background"],
             env=child_env(settings),
@@ -146,7 +139,7 @@ def test_two_launchers_start_at_once_one_report(settings: Settings) -> None:
     assert read_status(settings).current
 
 
-def test_a_model_published_meanwhile_is_measured_next(settings: Settings, db: Database) -> None:
+def test_a_model_published_meanwhile_is_measured_next(settings: Settings, app_db: Database) -> None:
     first = served_model(settings.models_dir)
     measured: list[str] = []
 
@@ -159,7 +152,7 @@ def test_a_model_published_meanwhile_is_measured_next(settings: Settings, db: Da
             _publish_other_model(s)  # a retrain finishes while the first round runs
         return measure(s, d, progress)
 
-    result = evaluate_served_model(settings, db, run=run)
+    result = evaluate_served_model(settings, app_db, run=run)
     assert first is not None and result is not None
     assert measured == [first.fingerprint, "f" * 64]
     assert result.model.fingerprint == "f" * 64
@@ -167,7 +160,7 @@ def test_a_model_published_meanwhile_is_measured_next(settings: Settings, db: Da
 
 
 def test_progress_is_written_for_every_process_and_removed_at_the_end(
-    settings: Settings, db: Database
+    settings: Settings, app_db: Database
 ) -> None:
     seen: list[tuple[str, float | None]] = []
 
@@ -180,7 +173,7 @@ def test_progress_is_written_for_every_process_and_removed_at_the_end(
 
         return measure(s, d, watched)
 
-    evaluate_served_model(settings, db, run=run)
+    evaluate_served_model(settings, app_db, run=run)
     assert seen and seen[-1] == ("Evaluating every model on MovieLens", 1.0)
     assert [f for _, f in seen] == sorted(f or 0.0 for _, f in seen)
     assert not (files.folder(settings) / files.PROGRESS).exists()
@@ -197,14 +190,14 @@ def test_a_stale_progress_file_is_not_a_running_job(settings: Settings) -> None:
 
 # ------------------------------------------------------------------------------ failures
 def test_a_failure_is_recorded_and_the_last_good_report_kept(
-    settings: Settings, db: Database
+    settings: Settings, app_db: Database
 ) -> None:
-    good = evaluate_served_model(settings, db)
+    good = evaluate_served_model(settings, app_db)
     assert good is not None
     before = (files.folder(settings) / files.REPORT).read_bytes()
     bad = settings.with_overrides(movielens_source=str(Path(settings.data_dir) / "missing"))
     with pytest.raises(Exception, match="missing"):
-        evaluate_served_model(bad, db)
+        evaluate_served_model(bad, app_db)
     assert (files.folder(settings) / files.REPORT).read_bytes() == before
     status = read_status(settings)
     assert status.failure is not None and status.failed_for_current
@@ -217,7 +210,7 @@ def test_a_failure_is_recorded_and_the_last_good_report_kept(
     assert launcher(bad).wait(CHILD_TIMEOUT_S) == 1
     assert "missing" in (read_status(settings).failure or status.failure).message
     # the next success clears the failure
-    assert evaluate_served_model(settings, db) is not None
+    assert evaluate_served_model(settings, app_db) is not None
     assert read_status(settings).failure is None
 
 
@@ -319,7 +312,7 @@ def test_first_start_training_starts_the_evaluation(tmp_path: Path) -> None:
 
 
 def test_a_retrain_starts_the_evaluation_of_the_new_model(
-    secrets: dict[str, str], settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
+    secrets: dict[str, str], settings: Settings, app_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from pages import _resources
     from recsys.lifecycle import server
@@ -327,14 +320,16 @@ def test_a_retrain_starts_the_evaluation_of_the_new_model(
 
     first = served_model(settings.models_dir)
     assert first is not None
-    evaluate_served_model(settings, db)  # the current model has its figures
+    evaluate_served_model(settings, app_db)  # the current model has its figures
     assert read_status(settings).current
     monkeypatch.setattr(server, "STALENESS_CHECK_S", 0.0)
     secrets = {**secrets, "MARQUEE_RETRAIN_AFTER": "1"}
-    add_user(factories.service(replace(settings, retrain_after_interactions=1), db), onboarded=True)
+    add_user(
+        factories.service(replace(settings, retrain_after_interactions=1), app_db), onboarded=True
+    )
     at = _app(secrets).run()  # the onboarding likes make the model stale: it retrains
     assert not at.exception
-    served = _resources.models(Settings.from_env(secrets=secrets), db)  # the app's, cached
+    served = _resources.models(Settings.from_env(secrets=secrets), app_db)  # the app's, cached
     assert served.loaded, "not the app's model server"
     served.join(CHILD_TIMEOUT_S)
     new = served_model(settings.models_dir)

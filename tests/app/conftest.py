@@ -7,7 +7,7 @@ overrides what it is built from (``service_settings``, ``db``, ``clock``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,16 +53,14 @@ def _browser_like_apptest(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def service_settings(secrets: dict[str, str]) -> Settings:
-    """The app's settings on this test's copy of the template (its catalog is built)."""
-    return factories.settings_from_secrets(secrets)
+def service_settings(app_settings: Settings) -> Settings:
+    """The app catalog's copy (``tests/conftest.py``), the one the pages open."""
+    return app_settings
 
 
 @pytest.fixture
-def db(service_settings: Settings) -> Iterator[Database]:
-    """The copy's SQLite database, the one the pages open."""
-    with factories.opened(service_settings) as database:
-        yield database
+def db(app_db: Database) -> Database:
+    return app_db
 
 
 @pytest.fixture
