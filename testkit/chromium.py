@@ -7,7 +7,8 @@ first genres at onboarding), so a change of the app's forms is adapted here once
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -41,6 +42,19 @@ def sync_api_or_skip() -> ModuleType:
 def launch(pw: Any, args: Sequence[str] = CHROMIUM_ARGS) -> Any:
     """Headless Chromium from a ``sync_playwright()`` handle."""
     return pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=list(args))
+
+
+@contextmanager
+def new_page(sync_api: ModuleType, height: int = 900, **context: Any) -> Iterator[Any]:
+    """A page in a fresh headless Chromium, 1440 px wide and ``height`` high (``context``: more
+    of ``new_context``'s options); the browser is closed after the block."""
+    with sync_api.sync_playwright() as pw:
+        browser = launch(pw)
+        try:
+            viewport = {"width": 1440, "height": height}
+            yield browser.new_context(viewport=viewport, **context).new_page()
+        finally:
+            browser.close()
 
 
 def shot_path(name: str) -> Path:

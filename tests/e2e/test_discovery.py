@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks import like_latency
-from testkit.chromium import SHOTS, launch, sync_api_or_skip
+from testkit.chromium import SHOTS, new_page, sync_api_or_skip
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -33,9 +33,7 @@ def test_because_you_liked_and_filters_in_chromium(server) -> None:  # type: ign
     bench = like_latency
     base, secrets, uid = server
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as pw:
-        browser = launch(pw)
-        page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    with new_page(sync_api) as page:
         cards = bench.log_in(page, base)
         assert len(cards) == 20  # 10 movies, 10 shows; the rows when asked for
         page.locator(".st-key-home_because button").first.click()
@@ -74,4 +72,3 @@ def test_because_you_liked_and_filters_in_chromium(server) -> None:  # type: ign
         page.wait_for_selector('[class*="st-key-like_tt"]', timeout=60_000)
         bench._idle(page)
         assert "TV shows" not in _headers(page)
-        browser.close()

@@ -12,7 +12,7 @@ import pytest
 from testkit.chromium import (
     finish_onboarding,
     idle,
-    launch,
+    new_page,
     pick_titles,
     submit_log_in,
     submit_registration,
@@ -40,9 +40,7 @@ def _register_and_log_in(page) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_niche_genres_lead_the_pick_grids(app_url: str) -> None:  # noqa: F811
-    with sync_api.sync_playwright() as pw:
-        browser = launch(pw)
-        page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    with new_page(sync_api) as page:
         page.goto(app_url)
         _register_and_log_in(page)
 
@@ -85,4 +83,3 @@ def test_niche_genres_lead_the_pick_grids(app_url: str) -> None:  # noqa: F811
         finish_onboarding(page, idle)
         assert page.url.endswith("/home")
         _shot(page, "40-onboarding-niche-home")
-        browser.close()

@@ -16,7 +16,7 @@ import pytest
 
 from benchmarks import like_latency
 from testkit.app_server import running
-from testkit.chromium import launch, shot_path, sync_api_or_skip
+from testkit.chromium import new_page, shot_path, sync_api_or_skip
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -45,9 +45,7 @@ def test_quality_shows_progress_then_the_stamped_report(server: tuple[str, dict[
     model = served_model(settings.models_dir)
     assert model is not None and read_status(settings).measured is None
     bench = like_latency
-    with sync_api.sync_playwright() as p:
-        browser = launch(p)
-        page = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
+    with new_page(sync_api, height=1000) as page:
         bench.log_in(page, base)
         page.goto(base + "/quality")
         running = page.get_by_text("running in the background")
@@ -61,6 +59,5 @@ def test_quality_shows_progress_then_the_stamped_report(server: tuple[str, dict[
         assert page.get_by_text("Measured on").count() >= 1
         page.get_by_text("Hybrid weight sweep").first.wait_for(timeout=30_000)
         _shot(page, "41-quality-measured")
-        browser.close()
     status = read_status(settings)
     assert status.current and status.measured is not None and status.measured.model == model

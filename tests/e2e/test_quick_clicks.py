@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from benchmarks import like_latency
-from testkit.chromium import launch, sync_api_or_skip
+from testkit.chromium import new_page, sync_api_or_skip
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -39,9 +39,7 @@ def test_quick_clicks_on_several_cards_agree_with_the_database(server) -> None: 
     bench = like_latency
     base, secrets, uid = server
     before = bench.stored_choices(secrets, uid)
-    with sync_api.sync_playwright() as pw:
-        browser = launch(pw)
-        page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    with new_page(sync_api) as page:
         cards = bench.log_in(page, base)[:4]
         a, b, c, d = cards
         # like / take back / dislike in quick succession, 20 ms apart (faster than a rerun)
@@ -73,4 +71,3 @@ def test_quick_clicks_on_several_cards_agree_with_the_database(server) -> None: 
         page.wait_for_selector('[class*="st-key-like_tt"]', timeout=60_000)
         bench._idle(page)
         assert not set(bench._cards(page)) & set(stored)
-        browser.close()

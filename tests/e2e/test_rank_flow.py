@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import like_latency as bench
-from testkit.chromium import SHOTS, launch, sync_api_or_skip
+from testkit.chromium import SHOTS, new_page, sync_api_or_skip
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -41,9 +41,7 @@ def test_a_ten_title_list_is_ranked_with_reasons(server, tmp_path: Path) -> None
     upload = tmp_path / "festival.csv"
     upload.write_bytes(_imdb_list(secrets))
     before = bench.stored_choices(secrets, uid)
-    with sync_api.sync_playwright() as pw:
-        browser = launch(pw)
-        page = browser.new_context(viewport={"width": 1440, "height": 1400}).new_page()
+    with new_page(sync_api, height=1400) as page:
         bench.log_in(page, base)
         page.goto(base + "/rank")
         picker = page.locator('.st-key-rank_upload input[type="file"]')
@@ -62,5 +60,4 @@ def test_a_ten_title_list_is_ranked_with_reasons(server, tmp_path: Path) -> None
         reasons = [rows.nth(i).locator(".mq-meta").first.inner_text().strip() for i in range(10)]
         assert all(reasons), reasons
         page.screenshot(path=str(SHOTS / "35-rank.png"), full_page=True)
-        browser.close()
     assert bench.stored_choices(secrets, uid) == before  # nothing stored

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from benchmarks import like_latency
-from testkit.chromium import SHOTS, launch, sync_api_or_skip
+from testkit.chromium import SHOTS, new_page, sync_api_or_skip
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -83,9 +83,7 @@ def _click(page: Any, bench: ModuleType, key: str) -> None:
 def test_save_on_home_then_manage_the_watchlist(server) -> None:  # type: ignore[no-untyped-def]
     bench = like_latency
     base, secrets, uid = server
-    with sync_api.sync_playwright() as pw:
-        browser = launch(pw)
-        page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    with new_page(sync_api) as page:
         cards = bench.log_in(page, base)
         first, second = cards[0], cards[1]
         assert _label(page, f"save_{first}") == "Save" and not _primary(page, f"save_{first}")
@@ -141,4 +139,3 @@ def test_save_on_home_then_manage_the_watchlist(server) -> None:  # type: ignore
         bench._idle(page)
         assert bench._cards(page) == []
         _shot(page, "31-watchlist-empty")
-        browser.close()
