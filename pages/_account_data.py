@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import _auth
+from pages._counts import count_metrics
 from pages._state import flash, user_state
 from pages._widgets import md_escape
 from recsys.auth.credentials import AccountError
@@ -90,12 +91,15 @@ def _show_preview(preview: ImportPreview) -> None:
         f"**{md_escape(preview.filename)}** · {_FORMAT_NAMES[preview.format]} · "
         f"{preview.rows:,} rows"
     )
-    counts = st.columns(5)
-    counts[0].metric("Likes", f"{preview.likes:,}")
-    counts[1].metric("Dislikes", f"{preview.dislikes:,}")
-    counts[2].metric("Skipped (middle rating)", f"{preview.skipped:,}")
-    counts[3].metric("Not in our catalog", f"{preview.unmatched:,}")
-    counts[4].metric("Ambiguous", f"{preview.ambiguous:,}")
+    count_metrics(
+        {
+            "Likes": preview.likes,
+            "Dislikes": preview.dislikes,
+            "Skipped (middle rating)": preview.skipped,
+            "Not in our catalog": preview.unmatched,
+            "Ambiguous": preview.ambiguous,
+        }
+    )
     if preview.duplicates:
         st.caption(f"{preview.duplicates:,} repeated rows count once (the latest rating wins).")
     samples = [

@@ -6,6 +6,7 @@ import plotly.express as px
 import streamlit as st
 
 from pages import _auth
+from pages._counts import count_metrics
 from pages._widgets import md_escape, page_body, page_title
 from recsys.evaluation.report import SWEEP_METRIC, EvaluationReport
 from recsys.quality_jobs import ModelStamp, QualityStatus, RunningEvaluation
@@ -362,12 +363,15 @@ with page_body("the quality report"):
         _offline_tab()
     with online_tab:
         online = quality.online_report()
-        cols = st.columns(5)
-        cols[0].metric("Users", f"{online.users:,}")
-        cols[1].metric("Likes + dislikes", f"{online.interactions:,}")
-        cols[2].metric("Likes", f"{online.likes:,}")
-        cols[3].metric("Dislikes", f"{online.dislikes:,}")
-        cols[4].metric("Recommendations shown", f"{online.impressions:,}")
+        count_metrics(
+            {
+                "Users": online.users,
+                "Likes + dislikes": online.interactions,
+                "Likes": online.likes,
+                "Dislikes": online.dislikes,
+                "Recommendations shown": online.impressions,
+            }
+        )
         _rates(online.by_section, "section", "Like and dislike rate by section", "online_section")
         _rates(online.by_model_part, "model_part", "By model part", "online_part")
         _rates(online.by_week, "week", "By week", "online_week")
