@@ -102,6 +102,22 @@ class ModelParams:
     #: EASE's L2 regularisation and the fewest likes an item needs to be modelled.
     ease_l2: float = 400.0
     ease_min_support: int = 3
+    #: Which item model the collaborative part is built on: "ease" (n x n item weights),
+    #: "als" (n x f item factors), or "auto": EASE while the items it would model (at least
+    #: ``ease_min_support`` likes) number at most ``ease_max_items`` and its fit fits in
+    #: ``ease_memory_budget_mb``, ALS past either (decided before anything is fitted).
+    collaborative_engine: str = "auto"
+    ease_max_items: int = 8000
+    ease_memory_budget_mb: int = 2048
+    #: Implicit-feedback ALS (:class:`~recsys.models.als.ALSRecommender`): factors, L2,
+    #: confidence of a like, sweeps; and where the factors are learnt: "implicit" (this
+    #: machine) or "spark" (``spark_master``: ``python -m recsys train --engine spark``).
+    als_factors: int = 64
+    als_regularization: float = 0.05
+    als_alpha: float = 20.0
+    als_iterations: int = 15
+    als_backend: str = "implicit"
+    spark_master: str = "local[2]"
     #: Weight of the sequential signal inside the collaborative part, and its window.
     seq_beta: float = 0.35
     seq_window: int = 20

@@ -1,0 +1,93 @@
+"""Implicit-feedback ALS item factors, behind one small protocol (the ALS node's engine).
+
+The ALS node (:mod:`recsys.models.als`) serves from item factors alone, so how they are
+learnt is interchangeable: on one machine the ``implicit`` package's CPU ALS, on a cluster
+Spark MLlib's ALS (``recsys.models.spark_factorise``, imported only when asked for: the app
+never needs pyspark to serve). Both minimise the same iALS loss (Hu, Koren & Volinsky 2008;
+Rendle et al. 2022): confidence ``alpha`` on a like, 1 on everything else, L2 ``regularization``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import scipy.sparse as sp
+import threadpoolctl
+
+
+class Factoriser(Protocol):
+    """Learns item factors from a users x items matrix of likes."""
+
+    def item_factors(
+        self,
+        likes: sp.csr_matrix,
+        *,
+        factors: int,
+        regularization: float,
+        alpha: float,
+        iterations: int,
+        seed: int,
+    ) -> np.ndarray:
+        """``(n_items, factors)`` float32 item factors; row ``i`` is column ``i`` of ``likes``.
+
+        ``likes`` is binary float32 CSR (1.0: a like), users x modelled items.
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class ImplicitFactoriser:
+    """The ``implicit`` package's CPU ALS (conjugate-gradient solver, float32).
+
+    ``num_threads`` 0 means one per core (the OpenMP loops over users / items). BLAS is held
+    to one thread during the fit: implicit parallelises itself and warns (rightly: up to 10x
+    slower) when BLAS threads compete with its own.
+    """
+
+    num_threads: int = 0
+
+    def item_factors(
+        self,
+        likes: sp.csr_matrix,
+        *,
+        factors: int,
+        regularization: float,
+        alpha: float,
+        iterations: int,
+        seed: int,
+    ) -> np.ndarray:
+        n_items = likes.shape[1]
+        if likes.nnz == 0 or n_items == 0:
+            return np.zeros((n_items, factors), dtype=np.float32)
+        threads = self.num_threads or (os.cpu_count() or 1)
+        with threadpoolctl.threadpool_limits(1, "blas"):
+            # imported here: the app that only serves item factors never loads implicit
+            from implicit.cpu.als import AlternatingLeastSquares
+
+            model = AlternatingLeastSquares(
+                factors=factors,
+                regularization=regularization,
+                alpha=alpha,
+                iterations=iterations,
+                random_state=seed,
+                num_threads=threads,
+            )
+            model.fit(sp.csr_matrix(likes, dtype=np.float32), show_progress=False)
+        return np.ascontiguousarray(model.item_factors, dtype=np.float32)
+
+
+def factoriser(backend: str, master: str | None = None) -> Factoriser:
+    """The factoriser named ``backend``: "implicit" (this machine) or "spark" (``master``)."""
+    if backend == "implicit":
+        return ImplicitFactoriser()
+    if backend == "spark":
+        from recsys.models.spark_factorise import SparkFactoriser
+
+        return SparkFactoriser(master or "local[2]")
+    raise ValueError(f"unknown ALS backend {backend!r}; expected 'implicit' or 'spark'")
+
+
+__all__ = ["Factoriser", "ImplicitFactoriser", "factoriser"]
