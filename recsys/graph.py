@@ -6,8 +6,10 @@ it into the graph the app serves::
     popularity ── prior (popular in favourite genres: the cold start) ───────────┐
     taste (near the picks: genres, era, popularity now) ──────────┬─────────┐   │
     content ──────────────────────────────────┬───────────── hybrid ─── served (cold start
-    ease ── bridge (EASE + content stand-ins) ─┴ collaborative ┘            below min_likes)
+    item ── bridge (+ content stand-ins) ───────┴ collaborative ┘            below min_likes)
     sequential ─────────────────────────────────┘
+    ease, als ── item (EASE while the modelled titles fit its budget, ALS past it: chosen
+                       from the data before either is fitted, only the chosen one is fitted)
     svd (rating prediction; explanations' neighbours)
     taste ── tv (the TV section: taste + co-likes of our users + shared people)
     served, tv ── sections (what the engine serves: each section from its own model)
@@ -27,12 +29,13 @@ its class, its parameters).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import MISSING, asdict, dataclass, fields, replace
 from graphlib import TopologicalSorter
 from typing import Any, Generic, TypeVar, overload
 
-from recsys.models.base import Recommender, TrainingData
+from recsys.models.als import ALSRecommender
+from recsys.models.base import Recommender, Switch, TrainingData
 from recsys.models.blend import CollaborativeBlend
 from recsys.models.bridge import ContentBridge
 from recsys.models.coldstart import ColdStart
@@ -44,6 +47,7 @@ from recsys.models.popularity import PopularityRecommender
 from recsys.models.prior import GenrePrior
 from recsys.models.sections import SectionRouter
 from recsys.models.sequential import SequentialRecommender
+from recsys.models.switch import ItemModelSwitch
 from recsys.models.taste import TastePrior
 from recsys.models.tv import TVRecommender
 
@@ -307,13 +311,46 @@ _builder.add_component(
 _builder.add_component(
     "ease",
     EASERecommender,
-    {"l2": "ease_l2", "min_support": "ease_min_support", "full_support": "full_support"},
+    {
+        "l2": "ease_l2",
+        "min_support": "ease_min_support",
+        "max_items": "ease_max_items",
+        "full_support": "full_support",
+    },
+)
+_builder.add_component(
+    "als",
+    ALSRecommender,
+    {
+        "factors": "als_factors",
+        "regularization": "als_regularization",
+        "alpha": "als_alpha",
+        "iterations": "als_iterations",
+        "min_support": "ease_min_support",
+        "full_support": "full_support",
+        "random_state": "random_state",
+        "backend": "als_backend",
+        "master": "spark_master",
+    },
+)
+# the collaborative item model: EASE while it fits, ALS past it (only the chosen one is fitted)
+_builder.add_component(
+    "item",
+    ItemModelSwitch,
+    {
+        "engine": "collaborative_engine",
+        "max_items": "ease_max_items",
+        "memory_budget_mb": "ease_memory_budget_mb",
+    },
+    evaluated=False,  # its row would repeat the chosen model's
+    ease="ease",
+    als="als",
 )
 _builder.add_component(
     "bridge",
     ContentBridge,
     {"n_neighbours": "bridge_neighbours", "enough_likes": "bridge_until"},
-    ease="ease",
+    ease="item",
     content="content",
 )
 _builder.add_component("sequential", SequentialRecommender, {"window": "seq_window"})
@@ -373,6 +410,8 @@ DEPENDS: dict[str, tuple[str, ...]] = {n: c.depends for n, c in COMPONENTS.items
 READS: dict[str, tuple[str, ...]] = {n: c.reads for n, c in COMPONENTS.items()}
 #: The nodes the offline protocol reports as rows, in table order.
 EVALUATED = tuple(n for n, c in COMPONENTS.items() if c.evaluated)
+#: Nodes that serve one of their parts, chosen from the data before the parts are fitted.
+SWITCHES = frozenset(n for n, c in COMPONENTS.items() if issubclass(c.model, Switch))
 
 
 class _Node(Generic[_R]):
@@ -425,6 +464,8 @@ class ModelGraph:
     content = _Node(ContentRecommender)
     svd = _Node(SVDRecommender)
     ease = _Node(EASERecommender)
+    als = _Node(ALSRecommender)
+    item = _Node(ItemModelSwitch)
     bridge = _Node(ContentBridge)
     sequential = _Node(SequentialRecommender)
     collaborative = _Node(CollaborativeBlend)
@@ -433,9 +474,28 @@ class ModelGraph:
     tv = _Node(TVRecommender)
     sections = _Node(SectionRouter)
 
-    def fit(self, data: TrainingData, targets: Iterable[str] = NODES) -> ModelGraph:
-        """Fit ``targets`` and the nodes they depend on, each once, parts first."""
-        wanted = closure(targets)
+    def fit(self, data: TrainingData, targets: Iterable[str] | None = None) -> ModelGraph:
+        """Fit ``targets`` and the nodes they depend on, each once, parts first.
+
+        A switch (:class:`~recsys.models.base.Switch`) is asked which part serves ``data``
+        before anything is fitted, and only that part is fitted for it. ``targets`` None: every
+        node the graph serves (a switch's other part is not fitted; name it to have it fitted,
+        as the evaluation does to report both).
+        """
+        choices: dict[str, str] = {}
+
+        def chosen(name: str) -> str:
+            if name not in choices:
+                switch = self.nodes[name]
+                assert isinstance(switch, Switch)
+                choices[name] = COMPONENTS[name].inputs[switch.choose(data)]
+            return choices[name]
+
+        roots = NODES if targets is None else targets
+        if targets is None:
+            optional = {p for n in SWITCHES for p in COMPONENTS[n].depends}
+            roots = [n for n in NODES if n not in optional]
+        wanted = closure(roots, chosen)
         for name in NODES:
             node = self.nodes[name]
             if name not in wanted or hasattr(node, "items_"):
@@ -450,8 +510,9 @@ class ModelGraph:
         return sum(self.fit_seconds_.get(n, 0.0) for n in closure([name]))
 
 
-def closure(targets: Iterable[str]) -> set[str]:
-    """``targets`` and every node they depend on."""
+def closure(targets: Iterable[str], chosen: Callable[[str], str] | None = None) -> set[str]:
+    """``targets`` and every node they depend on; ``chosen``: the part a switch node serves
+    (only that part of it is followed), else every part."""
     out: set[str] = set()
     todo = list(targets)
     while todo:
@@ -460,7 +521,10 @@ def closure(targets: Iterable[str]) -> set[str]:
             raise ValueError(f"unknown model {name!r}; expected one of {NODES}")
         if name not in out:
             out.add(name)
-            todo.extend(COMPONENTS[name].depends)
+            if chosen is not None and name in SWITCHES:
+                todo.append(chosen(name))
+            else:
+                todo.extend(COMPONENTS[name].depends)
     return out
 
 
@@ -499,6 +563,7 @@ __all__ = [
     "EVALUATED",
     "NODES",
     "READS",
+    "SWITCHES",
     "Component",
     "GraphBuilder",
     "ModelGraph",

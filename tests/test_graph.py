@@ -28,12 +28,19 @@ from recsys.models.prior import GenrePrior
 
 
 def _changed(value: Any) -> Any:
-    """Another valid value of a parameter (the only string one is the hybrid's fusion)."""
+    """Another valid value of a parameter (the string ones: the hybrid's fusion, the
+    collaborative engine, the ALS backend and the Spark master)."""
     if isinstance(value, bool):
         return not value
     if isinstance(value, int | float):
         return value * 2 + 1
-    return {"minmax": "rank", "rank": "minmax"}[value]
+    return {
+        "minmax": "rank",
+        "rank": "minmax",
+        "auto": "als",
+        "implicit": "spark",
+        "local[2]": "local[1]",
+    }[value]
 
 
 def _config(node: Recommender) -> dict[str, Any]:
@@ -87,7 +94,7 @@ def test_a_changed_parameter_rebuilds_its_node_and_everything_built_on_it() -> N
     earlier = build_graph()
     later = build_graph(replace(ModelParams(), ease_l2=123.0), reuse=earlier)
     rebuilt = {n for n in NODES if later.nodes[n] is not earlier.nodes[n]}
-    assert rebuilt == {"ease", "bridge", "collaborative", "hybrid", "served", "sections"}
+    assert rebuilt == {"ease", "item", "bridge", "collaborative", "hybrid", "served", "sections"}
     assert later.ease.l2 == 123.0
 
 
@@ -98,7 +105,18 @@ def test_parts_come_before_the_nodes_built_on_them() -> None:
     assert closure(["collaborative"]) == {
         "collaborative",
         "bridge",
+        "item",
         "ease",
+        "als",
+        "content",
+        "sequential",
+    }
+    # a switch followed to the part it chose only
+    assert closure(["collaborative"], lambda switch: "als") == {
+        "collaborative",
+        "bridge",
+        "item",
+        "als",
         "content",
         "sequential",
     }
@@ -115,6 +133,7 @@ def test_the_evaluation_rows_are_the_declared_nodes_in_table_order() -> None:
         "content",
         "svd",
         "ease",
+        "als",
         "bridge",
         "sequential",
         "collaborative",

@@ -57,7 +57,7 @@ from recsys.evaluation.tuning import (
     tuned_params,
 )
 from recsys.evaluation.tv import run_tv
-from recsys.graph import EVALUATED, ModelGraph, ModelParams, build_graph
+from recsys.graph import EVALUATED, NODES, ModelGraph, ModelParams, build_graph
 from recsys.ingest.movielens import MovieLensFrames, read_movielens_frames
 from recsys.models.collaborative import SVDRecommender
 from recsys.progress import Progress, Steps, silent
@@ -114,7 +114,7 @@ def run_evaluation(
     del validation  # memory (issue 19): each protocol's data and models go before the next's
     params = tuned_params(tuning)
     log.info("tuned: %s", params)
-    graph = build_graph(params).fit(fold.data)
+    graph = build_graph(params).fit(fold.data, NODES)  # both item models: a row each
     steps.advance()
     models = _model_rows(graph, fold, ks, steps)
     sweep = tuple(sweep_hybrid(graph.hybrid, fold))

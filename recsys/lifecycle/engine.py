@@ -43,7 +43,7 @@ from recsys.models.similar import SimilarTitle, similar_items
 from recsys.schema import SECTION_TYPES
 
 #: Bumped whenever a saved engine of an older version cannot be served as is.
-FORMAT_VERSION = 5  # 5: the taste model (new users follow their picks)
+FORMAT_VERSION = 6  # 6: the collaborative item model switch (EASE or ALS)
 
 
 def fingerprint(
@@ -208,7 +208,7 @@ class Engine:
         mask[graph.content.indices(exclude)] = False
         if filters is not None and filters.active:
             mask &= self.facets_.mask(filters)
-        return similar_items(graph.content, graph.ease, graph.svd, item, mask, k)
+        return similar_items(graph.content, graph.item, graph.svd, item, mask, k)
 
     @property
     def genres(self) -> tuple[str, ...]:

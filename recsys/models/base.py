@@ -360,6 +360,18 @@ class Composite(Recommender):
                 raise ValueError(f"{self.name}: part {name!r} was fitted on another catalog")
 
 
+class Switch(Composite):
+    """A composite that serves one of its parts, chosen from the training data alone.
+
+    The graph asks :meth:`choose` before fitting the parts and fits only the chosen one (a
+    part that does not fit in memory must never be fitted to find that out).
+    """
+
+    def choose(self, data: TrainingData) -> str:  # pragma: no cover - abstract
+        """The part (a field name of the switch) that serves ``data``."""
+        raise NotImplementedError
+
+
 def top_k(scores: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
     """Indices of the ``k`` best finite scores within ``mask``; ties broken by index."""
     valid = mask & np.isfinite(scores)
@@ -388,6 +400,7 @@ __all__ = [
     "Recommender",
     "ScoreAccount",
     "Scored",
+    "Switch",
     "TrainingData",
     "UserHistory",
     "merge_interactions",

@@ -20,12 +20,15 @@ import numpy as np
 
 from recsys.models.base import Composite, Recommender, TrainingData, UserHistory, top_k
 from recsys.models.content import ContentRecommender
-from recsys.models.ease import EASERecommender
+from recsys.models.switch import ItemModel, ItemModelSwitch
 
 
 @dataclass(eq=False)
 class ContentBridge(Composite):
     """EASE scores from known likes, plus content neighbours standing in for unknown ones.
+
+    ``ease`` is the collaborative item model (in the graph the switch: EASE, or ALS past
+    EASE's budget); the stand-ins' rows reach the scores through its ``bridged_*`` methods.
 
     Attributes
     ----------
@@ -35,7 +38,7 @@ class ContentBridge(Composite):
 
     name = "ease"
 
-    ease: EASERecommender
+    ease: ItemModel | ItemModelSwitch
     content: ContentRecommender
     n_neighbours: int = 10
     enough_likes: int = 5
@@ -85,10 +88,7 @@ class ContentBridge(Composite):
         bridged = self._unknown(history)
         if not bridged:
             return out
-        extra = sum(
-            (self.ease.weights_[rows] * w[:, None].astype(np.float32)).sum(axis=0, dtype=np.float64)
-            for _, rows, w in bridged
-        )
+        extra = self.ease.bridged_scores(history, bridged)
         known = np.nan_to_num(out[self.ease.item_pos_], nan=0.0)
         out[self.ease.item_pos_] = known + extra
         return out
@@ -100,7 +100,7 @@ class ContentBridge(Composite):
             return []
         own = self.ease.contributions(history, item)
         bridged = [
-            (t, float((self.ease.weights_[rows, col] * w.astype(np.float32)).sum(dtype=np.float64)))
+            (t, self.ease.bridged_contribution(history, rows, w, col))
             for t, rows, w in self._unknown(history)
         ]
         return own + bridged

@@ -108,6 +108,38 @@ class EASERecommender(Recommender):
             for i, r in zip(idx, rows, strict=True)
         ]
 
+    def bridged_scores(
+        self, history: UserHistory, bridged: list[tuple[str, np.ndarray, np.ndarray]]
+    ) -> np.ndarray:
+        """Scores over ``item_pos_`` from stand-in rows (title, rows, weights): the weighted
+        sum of their rows (what a like of each stand-in would add)."""
+        return sum(
+            (self.weights_[rows] * w[:, None].astype(np.float32)).sum(axis=0, dtype=np.float64)
+            for _, rows, w in bridged
+        )
+
+    def bridged_contribution(
+        self, history: UserHistory, rows: np.ndarray, weights: np.ndarray, col: int
+    ) -> float:
+        """One stand-in title's share of the score of the item at ``weights_`` column ``col``."""
+        return float((self.weights_[rows, col] * weights.astype(np.float32)).sum(dtype=np.float64))
+
+    def item_similarities(self, item: int) -> np.ndarray | None:
+        """``item``'s row of the weights over the catalog (NaN: not modelled or not positive);
+        None when ``item`` is not modelled."""
+        row = self.row_[item]
+        if row < 0:
+            return None
+        weights = self.weights_[row].astype(np.float64)
+        out = np.full(len(self.items_), np.nan)
+        out[self.item_pos_] = np.where(weights > 0, weights, np.nan)
+        return out
+
+    def serving_bytes(self) -> int:
+        """What the model keeps per app process for the collaborative part."""
+        kept = (self.weights_, self.row_, self.item_pos_, self.support_)
+        return int(sum(a.nbytes for a in kept))
+
 
 #: Rows copied at a time when the inverse's triangle is mirrored (a bounded temporary).
 _BLOCK = 512

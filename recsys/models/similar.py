@@ -2,11 +2,12 @@
 
 Two views of "close", both already fitted: the content model's TF-IDF vectors (shared genres,
 people, decade, tags: cosine, times the content model's own popularity prior so the row is not
-a list of titles nobody watched) and the collaborative item-item weights (EASE's row of the
-title: how much liking it raises each other title; for a title EASE does not model, the
-cosine of Surprise SVD's item factors). Each part contributes its ``depth`` best candidates;
-the union is scored ``w * minmax(content) + w * minmax(collaborative)`` as the hybrid fuses
-its lists, so a title both views agree on comes first and each part's share is exact.
+a list of titles nobody watched) and the collaborative item model's neighbours (EASE's row of the
+title: how much liking it raises each other title; past EASE's budget the cosine of ALS's item
+factors; for a title neither models, the cosine of Surprise SVD's item factors). Each part
+contributes its ``depth`` best candidates; the union is scored ``w * minmax(content) +
+w * minmax(collaborative)`` as the hybrid fuses its lists, so a title both views agree on
+comes first and each part's share is exact.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 from recsys.models.base import top_k
 from recsys.models.collaborative import SVDRecommender
 from recsys.models.content import ContentRecommender
-from recsys.models.ease import EASERecommender
+from recsys.models.switch import ItemModel, ItemModelSwitch
 
 #: Each view's weight: equal, because the row's reason names both ("shares its genres and
 #: people, and people who liked it liked these").
@@ -42,7 +43,7 @@ class SimilarTitle:
 
 def part_similarities(
     content: ContentRecommender,
-    ease: EASERecommender,
+    ease: ItemModel | ItemModelSwitch,
     svd: SVDRecommender,
     item: int,
 ) -> dict[str, np.ndarray]:
@@ -56,10 +57,9 @@ def part_similarities(
     sims = (matrix @ row).astype(np.float64)
     content_part = np.where(sims > 0, sims * content.prior_, np.nan)
     collab = np.full(n, np.nan)
-    ease_row = ease.row_[item]
-    if ease_row >= 0:
-        weights = ease.weights_[ease_row].astype(np.float64)
-        collab[ease.item_pos_] = np.where(weights > 0, weights, np.nan)
+    item_sims = ease.item_similarities(item)
+    if item_sims is not None:
+        collab = item_sims
     elif svd.factor_row_[item] >= 0:
         target = svd.item_vectors(np.asarray([item]))[0]
         vecs = svd.qi_.astype(np.float64)
@@ -73,7 +73,7 @@ def part_similarities(
 
 def similar_items(
     content: ContentRecommender,
-    ease: EASERecommender,
+    ease: ItemModel | ItemModelSwitch,
     svd: SVDRecommender,
     item: int,
     mask: np.ndarray,
