@@ -257,6 +257,8 @@ def _offline_tab() -> None:
     if status.running is not None:
         _watch_progress()
     _state_message(status)
+    if status.model is not None and status.model.engine_sentence:
+        st.caption(status.model.engine_sentence)
     report = status.measured.report if status.measured else None
     if report is None:
         report = quality.offline_report()  # written by `python -m recsys evaluate`

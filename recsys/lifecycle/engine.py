@@ -289,6 +289,7 @@ class Engine:
             n_interactions=self.n_interactions_,
             fit_seconds=round(self.fit_seconds_, 3),
             params=self.params.to_dict(),
+            collaborative_engine=self.graph.item.engine_,
         )
 
     def save(self, directory: str | Path) -> Path:

@@ -31,6 +31,8 @@ class Manifest:
     n_interactions: int
     fit_seconds: float
     params: dict[str, Any]
+    #: The collaborative item model serving: "ease" or "als" ("" in manifests before it).
+    collaborative_engine: str = ""
 
     @property
     def trained(self) -> datetime:
@@ -54,6 +56,7 @@ class Manifest:
                 n_interactions=int(raw.get("n_interactions", 0)),
                 fit_seconds=float(raw.get("fit_seconds", 0.0)),
                 params=dict(raw.get("params") or {}),
+                collaborative_engine=str(raw.get("collaborative_engine", "")),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"not a model manifest: {exc}") from exc

@@ -47,8 +47,8 @@ class ALSRecommender(Recommender):
     name = "als"
 
     factors: int = 64
-    regularization: float = 0.05
-    alpha: float = 20.0
+    regularization: float = 20.0
+    alpha: float = 5.0
     iterations: int = 15
     like_threshold: float = 4.0
     min_support: int = 3

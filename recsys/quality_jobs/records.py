@@ -65,26 +65,45 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 @dataclass(frozen=True)
 class ModelStamp:
-    """Which model a figure belongs to: its manifest's fingerprint and version."""
+    """Which model a figure belongs to: its manifest's fingerprint and version, and which
+    collaborative item model it serves ("ease" or "als"; None: a manifest before issue 25)."""
 
     fingerprint: str
     version: str | None = None
     trained_at: str | None = None
+    engine: str | None = None
 
     @property
     def short(self) -> str:
         return self.fingerprint[:12]
+
+    @property
+    def engine_sentence(self) -> str:
+        """Which collaborative engine serves, in words ("" when the manifest does not say)."""
+        return ENGINE_SENTENCES.get(self.engine or "", "")
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "fingerprint": self.fingerprint,
             "version": self.version,
             "trained_at": self.trained_at,
+            "engine": self.engine,
         }
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> ModelStamp:
-        return cls(str(raw["fingerprint"]), raw.get("version"), raw.get("trained_at"))
+        return cls(
+            str(raw["fingerprint"]), raw.get("version"), raw.get("trained_at"), raw.get("engine")
+        )
+
+
+#: What the Quality page says about the collaborative engine the served model uses.
+ENGINE_SENTENCES = {
+    "ease": "Collaborative part: EASE (item-to-item weights; the catalog's liked titles fit "
+    "its item budget).",
+    "als": "Collaborative part: ALS (item factors; the catalog's liked titles are past EASE's "
+    "item budget).",
+}
 
 
 def served_model(models: Path) -> ModelStamp | None:
@@ -94,7 +113,12 @@ def served_model(models: Path) -> ModelStamp | None:
         if version is None:
             return None
         manifest = manifests.read(artifacts.version_dir(models, version))
-        return ModelStamp(manifest.fingerprint, version, manifest.trained_at or None)
+        return ModelStamp(
+            manifest.fingerprint,
+            version,
+            manifest.trained_at or None,
+            manifest.collaborative_engine or None,
+        )
     except (OSError, ValueError):
         return None
 

@@ -151,6 +151,10 @@ def test_quality_offline_report_and_online_figures(make_app, service, secrets) -
     # measured for the served model: said with its date and fingerprint; nothing is started
     stamp = f"Measured on 2026-11-30 09:15 UTC for model `{model.short}` ({model.version})"
     assert any(stamp in str(c.value) for c in at.caption), [c.value for c in at.caption]
+    # which collaborative engine serves, from the served model's manifest (the fixture's
+    # catalog fits EASE's budget)
+    assert model.engine == "ease"
+    assert "Collaborative part: EASE" in " ".join(str(c.value) for c in at.caption)
     assert not at.warning and not at.error and not at.get("progress")
     assert read_status(settings).running is None and not launcher(settings).running
     # offline: every model side by side, the sweep chart with the chosen weight
