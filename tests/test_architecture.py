@@ -39,7 +39,8 @@ def _declared_models() -> list[str]:
 
 
 def _model_subclasses() -> set[str]:
-    """Every class in ``recsys/models`` that is a ``Recommender`` (but not the bases)."""
+    """Every class in ``recsys/models`` that is a ``Recommender`` (but not the bases: the
+    recommender, the composite, the switch)."""
     bases = {
         node.name: {b.id for b in node.bases if isinstance(b, ast.Name)}
         for path in sorted((ROOT / "recsys" / "models").glob("*.py"))
@@ -49,7 +50,7 @@ def _model_subclasses() -> set[str]:
     models = {"Recommender"}
     while grown := {name for name, of in bases.items() if of & models} - models:
         models |= grown
-    return models - {"Recommender", "Composite"}
+    return models - {"Recommender", "Composite", "Switch"}
 
 
 #: The model classes, read from the graph's declaration (never listed twice).
