@@ -26,8 +26,9 @@ same synthetic people as ``recommend_latency.py``). Synthetic multiples:
 Each scale runs in a fresh process (``--one``) so its peak RSS (``ru_maxrss``) is its own.
 EASE is dense: its fit holds the n x n Gram matrix, its inverse and the weights (about 28 n^2
 bytes at the peak, 4 n^2 bytes kept), where n is the number of items with at least
-``ease_min_support`` likes (capped at ``max_items``); the report prints n and that formula
-beside the measurement. ``--big`` adds the scale where n reaches the cap (about 2 GB peak).
+``ease_min_support`` likes; the report prints n and that formula (for every eligible title)
+beside the measurement. ``--big`` adds the scale past EASE's 8,000-title cap, where the graph's
+switch serves ALS instead (``engine`` in each row).
 """
 
 from __future__ import annotations
@@ -106,20 +107,22 @@ def measure_one(src: Path, users_x: int, items_x: int) -> dict[str, Any]:
     engine = Engine().fit(catalog, ratings, tags, inter)
     fit_s = time.perf_counter() - t0
     graph = engine.graph_
-    n_ease = int(graph.ease.item_pos_.size)
+    n_items = int(graph.item.item_pos_.size)  # EASE's n, or ALS's past EASE's budget
+    eligible = graph.item.eligible_items_
     return {
         "users_x": users_x,
         "items_x": items_x,
         "ratings": len(ratings),
         "users": int(ratings["user_id"].nunique()),
         "titles": len(catalog),
-        "ease_items": n_ease,
+        "engine": graph.item.engine_,
+        "modelled_items": n_items,
         "fit_s": round(fit_s, 2),
         "node_fit_s": {k: round(v, 2) for k, v in graph.fit_seconds_.items()},
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "inputs_rss_mb": round(rss_inputs, 1),
-        "ease_weights_mb": round(graph.ease.weights_.nbytes / 2**20, 1),
-        "ease_fit_peak_formula_mb": round(EASE_PEAK_BYTES * n_ease**2 / 2**20, 1),
+        "collaborative_mb": round(graph.item.serving_bytes() / 2**20, 1),  # weights or factors
+        "ease_fit_peak_formula_mb": round(EASE_PEAK_BYTES * eligible**2 / 2**20, 1),
     }
 
 
@@ -288,13 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     if any(v is not None for v in synthetic):
         if not all(v is not None and v > 0 for v in synthetic):
             parser.error("--items, --users and --likes go together (positive counts)")
-        row = measure_synthetic(args.items, args.users, args.likes, args.seed)
-        text = json.dumps(row, indent=2)
-        if args.json:
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(text + "\n")
-        print(text)
-        return 0
+        return _report(measure_synthetic(args.items, args.users, args.likes, args.seed), args.json)
     if not (args.movielens / "ratings.csv").exists():
         parser.error(f"no MovieLens ratings.csv in {args.movielens}")
     if args.one:
@@ -313,7 +310,8 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(row)
         print(
             f"users x{users_x} items x{items_x}: {row['ratings']:,} ratings, "
-            f"{row['users']:,} users, {row['titles']:,} titles, EASE n={row['ease_items']:,}: "
+            f"{row['users']:,} users, {row['titles']:,} titles, {row['engine']} "
+            f"n={row['modelled_items']:,}: "
             f"fit {row['fit_s']} s (ease {row['node_fit_s'].get('ease')} s, svd "
             f"{row['node_fit_s'].get('svd')} s), peak RSS {row['peak_rss_mb']} MB "
             f"(inputs {row['inputs_rss_mb']} MB; "
@@ -325,10 +323,15 @@ def main(argv: list[str] | None = None) -> int:
         "rows": rows,
         "ease_limit_items": {f"{gb} GB": ease_limit(gb) for gb in (8, 24, 64, 256)},
     }
+    return _report(report, args.json)
+
+
+def _report(report: dict[str, Any], path: Path | None) -> int:
+    """Print the report as JSON, and write it to ``path`` when given."""
     text = json.dumps(report, indent=2)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(text + "\n")
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n")
     print(text)
     return 0
 

@@ -23,25 +23,20 @@ import scipy.linalg
 
 from recsys.models.base import Recommender, TrainingData, UserHistory
 from recsys.models.factorise import factoriser
-from recsys.models.likes import eligible_items, liked_positions, likes_matrix
+from recsys.models.likes import LikedItems, eligible_items, liked_positions, likes_matrix
 
 
 @dataclass(eq=False)
-class ALSRecommender(Recommender):
+class ALSRecommender(LikedItems, Recommender):
     """Item factors from implicit-feedback ALS on likes; users folded in at request time.
 
     Attributes
     ----------
-    item_pos_ : ndarray of int
-        Catalog index of each modelled item.
     factors_ : ndarray (n, factors) float32
-        Item factors, row ``r`` for catalog item ``item_pos_[r]``.
+        Item factors, row ``r`` for catalog item ``item_pos_[r]`` (``item_pos_``, ``row_`` and
+        ``support_`` as :class:`~recsys.models.likes.LikedItems` describes them).
     gram_ : ndarray (factors, factors) float64
         ``factors_^T factors_ + regularization I`` (the fold-in's fixed part).
-    row_ : ndarray of int
-        Catalog index -> row of ``factors_`` (-1 when not modelled).
-    support_ : ndarray of int
-        Training likes of each catalog item.
     """
 
     name = "als"
@@ -60,10 +55,7 @@ class ALSRecommender(Recommender):
     def _fit(self, data: TrainingData) -> None:
         pos, rows = liked_positions(data.ratings, self.items_, self.like_threshold)
         support = np.bincount(pos, minlength=len(self.items_))
-        self.support_ = support.astype(np.int32)
-        self.item_pos_ = eligible_items(support, self.min_support)
-        self.row_ = np.full(len(self.items_), -1, dtype=np.int32)
-        self.row_[self.item_pos_] = np.arange(self.item_pos_.size, dtype=np.int32)
+        self.model_items(support, eligible_items(support, self.min_support))
         cols = self.row_[pos]
         ok = cols >= 0
         likes = likes_matrix(data.ratings, rows[ok], cols[ok], self.item_pos_.size)
@@ -79,23 +71,7 @@ class ALSRecommender(Recommender):
         y = self.factors_.astype(np.float64)
         self.gram_ = y.T @ y + self.regularization * np.eye(y.shape[1])
 
-    # ------------------------------------------------------------------ the liked titles
-    def liked(self, history: UserHistory) -> list[str]:
-        """The user's liked titles as the model reads them (explicit ratings >= the threshold)."""
-        return sorted(t for t, r in history.explicit_ratings().items() if r >= self.like_threshold)
-
-    def liked_rows(self, history: UserHistory) -> tuple[np.ndarray, np.ndarray]:
-        """Catalog indices and ``factors_`` rows of the user's likes that the model knows."""
-        idx = self.indices(self.liked(history))
-        rows = self.row_[idx] if idx.size else np.empty(0, dtype=np.int32)
-        keep = rows >= 0
-        return idx[keep], rows[keep]
-
-    def known_likes(self, history: UserHistory) -> float:
-        """Known likes, each counting fully from ``full_support`` training likes (as EASE)."""
-        idx, _ = self.liked_rows(history)
-        return float(np.minimum(1.0, self.support_[idx] / max(self.full_support, 1)).sum())
-
+    # ------------------------------------------------------------------ the user's system
     def user_system(self, rows: np.ndarray) -> tuple[tuple[np.ndarray, bool], np.ndarray]:
         """The Cholesky factor of the user's ``A`` and ``alpha`` times the liked rows' factors."""
         y = self.factors_[rows].astype(np.float64)
@@ -103,28 +79,16 @@ class ALSRecommender(Recommender):
         return scipy.linalg.cho_factor(a), self.alpha * y
 
     # ------------------------------------------------------------------ scoring
-    def score(self, history: UserHistory) -> np.ndarray:
-        self.check_is_fitted()
-        out = np.full(len(self.items_), np.nan)
-        _, rows = self.liked_rows(history)
-        if rows.size == 0:
-            return out
+    def scores_of(self, history: UserHistory, rows: np.ndarray) -> np.ndarray:
+        """``Y x`` with the user's vector ``x`` folded in from the liked ``rows``."""
         chol, weighted = self.user_system(rows)
         user = scipy.linalg.cho_solve(chol, weighted.sum(axis=0))
-        out[self.item_pos_] = self.factors_ @ user.astype(np.float32)
-        return out
+        return self.factors_ @ user.astype(np.float32)
 
-    def contributions(self, history: UserHistory, item: int) -> list[tuple[str, float]]:
-        """Each liked title's share of ``score(history)[item]`` (they sum to it)."""
-        col = self.row_[item]
-        if col < 0:
-            return []
-        idx, rows = self.liked_rows(history)
-        if rows.size == 0:
-            return []
+    def shares_of(self, history: UserHistory, rows: np.ndarray, col: int) -> np.ndarray:
+        """``alpha y_i^T A^-1 y_col`` for each liked row ``i``: they sum to the score."""
         chol, weighted = self.user_system(rows)
-        shares = weighted @ scipy.linalg.cho_solve(chol, self.factors_[col].astype(np.float64))
-        return [(str(self.items_[i]), float(s)) for i, s in zip(idx, shares, strict=True)]
+        return weighted @ scipy.linalg.cho_solve(chol, self.factors_[col].astype(np.float64))
 
     # ------------------------------------------------------------------ stand-ins (the bridge)
     def bridged_scores(

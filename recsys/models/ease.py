@@ -18,10 +18,11 @@ import scipy.linalg
 import scipy.sparse as sp
 
 from recsys.models.base import Recommender, TrainingData, UserHistory
+from recsys.models.likes import LikedItems, eligible_items
 
 
 @dataclass(eq=False)
-class EASERecommender(Recommender):
+class EASERecommender(LikedItems, Recommender):
     """Item-item ranking model on likes (the hybrid's collaborative part).
 
     Attributes
@@ -51,14 +52,8 @@ class EASERecommender(Recommender):
         liked = liked[pos.notna()]
         pos = pos[pos.notna()].astype(np.int64).to_numpy()
         support = np.bincount(pos, minlength=len(self.items_))
-        self.support_ = support.astype(np.int32)
-        eligible = np.flatnonzero(support >= self.min_support)
-        if eligible.size > self.max_items:
-            order = np.lexsort((eligible, -support[eligible]))
-            eligible = np.sort(eligible[order[: self.max_items]])
-        self.item_pos_ = eligible
-        self.row_ = np.full(len(self.items_), -1, dtype=np.int32)
-        self.row_[eligible] = np.arange(eligible.size, dtype=np.int32)
+        eligible = eligible_items(support, self.min_support, self.max_items)
+        self.model_items(support, eligible)
         cols = self.row_[pos]
         ok = cols >= 0
         users, uidx = np.unique(liked["user_id"].astype(str).to_numpy()[ok], return_inverse=True)
@@ -71,42 +66,13 @@ class EASERecommender(Recommender):
         gram[np.diag_indices_from(gram)] += self.l2
         self.weights_ = closed_form(gram)
 
-    def liked(self, history: UserHistory) -> list[str]:
-        """The user's liked titles as EASE reads them (explicit ratings >= the threshold)."""
-        return sorted(t for t, r in history.explicit_ratings().items() if r >= self.like_threshold)
+    def scores_of(self, history: UserHistory, rows: np.ndarray) -> np.ndarray:
+        """The sum of the liked titles' rows of ``B``."""
+        return self.weights_[rows].sum(axis=0, dtype=np.float64)
 
-    def known_likes(self, history: UserHistory) -> float:
-        """How many of the user's likes EASE knows, each counting fully from ``full_support``
-        training likes of the title on (a title three people liked is barely known)."""
-        idx, _ = self.liked_rows(history)
-        return float(np.minimum(1.0, self.support_[idx] / max(self.full_support, 1)).sum())
-
-    def liked_rows(self, history: UserHistory) -> tuple[np.ndarray, np.ndarray]:
-        """Catalog indices and ``weights_`` rows of the user's likes that the model knows."""
-        idx = self.indices(self.liked(history))
-        rows = self.row_[idx] if idx.size else np.empty(0, dtype=np.int32)
-        keep = rows >= 0
-        return idx[keep], rows[keep]
-
-    def score(self, history: UserHistory) -> np.ndarray:
-        self.check_is_fitted()
-        out = np.full(len(self.items_), np.nan)
-        _, rows = self.liked_rows(history)
-        if rows.size == 0:
-            return out
-        out[self.item_pos_] = self.weights_[rows].sum(axis=0, dtype=np.float64)
-        return out
-
-    def contributions(self, history: UserHistory, item: int) -> list[tuple[str, float]]:
-        """Each liked title's share of ``score(history)[item]``."""
-        col = self.row_[item]
-        if col < 0:
-            return []
-        idx, rows = self.liked_rows(history)
-        return [
-            (str(self.items_[i]), float(self.weights_[r, col]))
-            for i, r in zip(idx, rows, strict=True)
-        ]
+    def shares_of(self, history: UserHistory, rows: np.ndarray, col: int) -> np.ndarray:
+        """Each liked title's weight towards ``col``."""
+        return self.weights_[rows, col]
 
     def bridged_scores(
         self, history: UserHistory, bridged: list[tuple[str, np.ndarray, np.ndarray]]
