@@ -59,6 +59,13 @@ class Settings:
     #: guesses per client address too. Off when the app is reached directly (the header would
     #: be whatever the visitor sent).
     trusted_front: bool = False
+    #: Where the collaborative model is fitted: "local" (this machine: the graph's own choice of
+    #: EASE or ALS) or "spark" (ALS on Spark MLlib at ``spark_master``; needs pyspark and Java).
+    #: ``python -m recsys train --engine spark --master URL`` sets both for one run; an app that
+    #: serves what that command publishes is configured the same (README "Training on Spark").
+    train_engine: str = "local"
+    #: The Spark master URL for ``train_engine = "spark"`` (empty: ``local[2]``).
+    spark_master: str = ""
 
     # ------------------------------------------------------------------ derived values
     @property
@@ -164,6 +171,8 @@ class Settings:
             model_check_s=float(get("MARQUEE_MODEL_CHECK_S", str(defaults.model_check_s))),
             memory_budget_mb=int(get("MARQUEE_MEMORY_BUDGET_MB", str(defaults.memory_budget_mb))),
             trusted_front=get("MARQUEE_TRUSTED_FRONT", "0").lower() in ("1", "true", "yes", "on"),
+            train_engine=get("MARQUEE_TRAIN_ENGINE", defaults.train_engine).strip().lower(),
+            spark_master=get("MARQUEE_SPARK_MASTER").strip(),
         )
 
 

@@ -150,13 +150,24 @@ class ModelParams:
 
     @classmethod
     def from_settings(cls, settings: Any) -> ModelParams:
-        """The defaults with the deployer's hybrid weights (``MARQUEE_HYBRID_W1``/``W2``)."""
+        """The defaults with the deployer's hybrid weights (``MARQUEE_HYBRID_W1``/``W2``) and
+        where the collaborative model is fitted (``MARQUEE_TRAIN_ENGINE``: on Spark, the ALS
+        node at ``MARQUEE_SPARK_MASTER``, whatever the catalog's size)."""
         base = cls()
-        return replace(
+        params = replace(
             base,
             w1=base.w1 if settings.hybrid_w1 is None else float(settings.hybrid_w1),
             w2=base.w2 if settings.hybrid_w2 is None else float(settings.hybrid_w2),
         )
+        engine = settings.train_engine
+        if engine == "spark":
+            master = settings.spark_master or base.spark_master
+            return replace(
+                params, collaborative_engine="als", als_backend="spark", spark_master=master
+            )
+        if engine != "local":
+            raise ValueError(f"unknown training engine {engine!r}; expected 'local' or 'spark'")
+        return params
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> ModelParams:

@@ -4,6 +4,11 @@
 .load_or_train_engine`), so a model trained here is the one the app would have trained. With
 ``--movielens`` it trains on MovieLens files alone, with the offline evaluation's catalog (ids
 ``ml<movieId>``), which is how one compares a model with the evaluation's numbers.
+
+``--engine spark [--master URL]`` fits the collaborative part with Spark MLlib's ALS
+(:mod:`recsys.models.spark_factorise`) on either path: the settings' ``train_engine`` and
+``spark_master`` for this run, so the published model is the one an app configured with
+``MARQUEE_TRAIN_ENGINE=spark`` (and the same master) serves as it is.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from recsys.config import Settings
+from recsys.config import Settings, inherited_environment
 
 
 def movielens_inputs(
@@ -43,7 +48,26 @@ def movielens_inputs(
     return catalog, ratings, tags
 
 
+def engine_settings(args: argparse.Namespace, settings: Settings) -> Settings:
+    """``settings`` with ``--engine`` and ``--master`` applied (ValueError: a master without
+    Spark, or Spark that cannot start here)."""
+    engine = args.engine or settings.train_engine
+    if args.master and engine != "spark":
+        raise ValueError("--master is the Spark master: give it with --engine spark")
+    settings = settings.with_overrides(
+        train_engine=engine, spark_master=args.master or settings.spark_master
+    )
+    if engine == "spark":
+        from recsys.models.spark_factorise import spark_problem
+
+        problem = spark_problem(inherited_environment().get("JAVA_HOME", ""))
+        if problem:
+            raise ValueError(problem)
+    return settings
+
+
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    settings = engine_settings(args, settings)
     if not args.movielens:  # the app's own model: same code path as the app's start
         from recsys.lifecycle.training import load_or_train_engine
         from recsys.store.db import Database
@@ -84,6 +108,17 @@ def add_train(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--movielens", help="train from a MovieLens folder instead of the database")
     p.add_argument("--imdb", help="IMDb TSV folder for extra features (with --movielens)")
     p.add_argument("--out", help="with --movielens: output directory (default: <data dir>/models)")
+    p.add_argument(
+        "--engine",
+        choices=["local", "spark"],
+        help="where the collaborative model is fitted: local (this machine) or spark (Spark "
+        "MLlib ALS; needs pyspark and Java) (default: MARQUEE_TRAIN_ENGINE, else local)",
+    )
+    p.add_argument(
+        "--master",
+        help="with --engine spark: the Spark master URL, e.g. spark://host:7077 "
+        "(default: MARQUEE_SPARK_MASTER, else local[2])",
+    )
     p.set_defaults(handler=cmd_train)
 
 
