@@ -33,8 +33,9 @@ if TYPE_CHECKING:  # pragma: no cover - typing only; pyspark is imported lazily
 
 #: The Spark configuration key naming the folder the export is written into (cluster mode).
 EXPORT_DIR_CONF = "spark.marquee.exportDir"
-#: The export's file name inside its folder.
+#: The export's file name inside its folder, and how that folder's name begins.
 EXPORT_FILE = "likes.parquet"
+EXPORT_PREFIX = "marquee-likes-"
 APP_NAME = "marquee-als"
 #: The pyspark release the project is tested with (requirements-dev.txt).
 PYSPARK_REQUIREMENT = "pyspark==4.3.0"
@@ -127,7 +128,11 @@ class SparkFactoriser:
             path = folder / EXPORT_FILE
             export_likes(likes, path)
             frame = spark.read.parquet(path.resolve().as_uri())
+            _checkpoint_into(spark, folder)
+            blocks = max(1, spark.sparkContext.defaultParallelism)  # one per core, not 10
             als = ALS(
+                numUserBlocks=blocks,
+                numItemBlocks=blocks,
                 rank=factors,
                 maxIter=iterations,
                 regParam=spark_regularization(regularization, likes),
@@ -179,8 +184,18 @@ def local_conf(master: str) -> dict[str, str]:
     return {
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
-        "spark.sql.shuffle.partitions": "4",
+        "spark.sql.shuffle.partitions": "2",
     }
+
+
+def _checkpoint_into(spark: SparkSession, folder: Path) -> None:
+    """Checkpoint the fit's factors in ``folder`` (unless the session has a checkpoint folder
+    of its own): ALS cuts its lineage every ``checkpointInterval`` (10) sweeps only with one,
+    and without it 15 sweeps overflowed the executors' stacks deserialising the lineage."""
+    context = spark.sparkContext
+    current = context.getCheckpointDir()
+    if current is None or EXPORT_PREFIX in current:
+        context.setCheckpointDir(str(folder / "checkpoints"))
 
 
 @contextmanager
@@ -190,7 +205,7 @@ def _export_folder(spark: SparkSession) -> Iterator[Path]:
     base = spark.conf.get(EXPORT_DIR_CONF, None) or None
     if base:
         Path(base).mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="marquee-likes-", dir=base))
+    folder = Path(tempfile.mkdtemp(prefix=EXPORT_PREFIX, dir=base))
     try:
         yield folder
     finally:
