@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from recsys.config import IMDB_DEFAULT_SOURCE, MOVIELENS_DEFAULT_SOURCE, Settings, is_url
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,3 +69,25 @@ def test_nothing_else_reads_the_environment() -> None:
         and ("os.environ" in path.read_text() or "getenv(" in path.read_text())
     ]
     assert offenders == []
+
+
+def test_the_training_engine_sets_where_the_collaborative_model_is_fitted() -> None:
+    from recsys.graph import ModelParams
+
+    local = Settings.from_env({})
+    assert (local.train_engine, local.spark_master) == ("local", "")
+    assert ModelParams.from_settings(local) == ModelParams()
+    spark = Settings.from_env(
+        {"MARQUEE_TRAIN_ENGINE": "Spark", "MARQUEE_SPARK_MASTER": "spark://head:7077"}
+    )
+    params = ModelParams.from_settings(spark)
+    assert (params.collaborative_engine, params.als_backend, params.spark_master) == (
+        "als",
+        "spark",
+        "spark://head:7077",
+    )
+    assert ModelParams.from_settings(spark.with_overrides(spark_master="")).spark_master == (
+        ModelParams().spark_master
+    )
+    with pytest.raises(ValueError, match="unknown training engine 'yarn'"):
+        ModelParams.from_settings(local.with_overrides(train_engine="yarn"))

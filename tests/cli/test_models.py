@@ -43,3 +43,21 @@ def test_train_then_recommend(
     rows = capsys.readouterr().out.splitlines()
     assert [row.split()[0] for row in rows] == ["1", "2", "3"]
     assert all(row.split()[1].startswith("ml") for row in rows)
+
+
+def test_a_spark_master_needs_the_spark_engine(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["train", "--master", "spark://host:7077"], settings=settings) == 1
+    assert "--engine spark" in capsys.readouterr().err
+
+
+def test_train_on_spark_says_what_is_missing(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from recsys.models import spark_factorise
+
+    monkeypatch.setattr(spark_factorise, "spark_problem", lambda java_home: "no Java here")
+    assert main(["train", "--engine", "spark"], settings=settings) == 1
+    assert capsys.readouterr().err.strip() == "error: no Java here"
+    assert not settings.models_dir.exists()  # nothing was trained

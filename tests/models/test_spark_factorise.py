@@ -1,10 +1,10 @@
 """Spark MLlib ALS in local mode (``local[2]``): its item factors, and ``train --engine spark``
 publishing a model the app loads and serves from them.
 
-One module: the Java process Spark runs in starts once for all of it (module fixture
-``spark_jvm``, driver memory 512 MB), and each fit starts and stops its own Spark session in
-it, as ``python -m recsys train --engine spark`` does. Skipped with the reason when pyspark or
-Java is missing.
+Spark's tests (``slow``) share one module: the Java process Spark runs in starts once for
+them all (module fixture ``spark_jvm``, driver memory 512 MB), and each fit starts and stops
+its own Spark session in it, as ``python -m recsys train --engine spark`` does. Skipped with
+the reason when pyspark or Java is missing.
 """
 
 from __future__ import annotations
@@ -24,17 +24,18 @@ from recsys.models.base import UserHistory
 from recsys.models.spark_factorise import (
     SparkFactoriser,
     export_likes,
+    spark_alpha,
     spark_problem,
+    spark_regularization,
 )
 from recsys.store.db import Database
 from testkit import factories
 from testkit.world import write_sources
 
-pytestmark = [
-    pytest.mark.slow,
-    # pyspark warns on import about pandas 3; nothing here hands Spark a pandas frame
-    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
-]
+# pyspark warns on import about pandas 3; nothing here hands Spark a pandas frame
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:PySpark does not yet fully support pandas:FutureWarning"
+)
 
 MASTER = "local[2]"
 
@@ -95,6 +96,26 @@ def test_the_export_is_one_row_per_like(tmp_path: Path) -> None:
     assert (back != likes).nnz == 0
 
 
+def test_the_backends_minimise_the_same_loss() -> None:
+    """implicit weighs a like by alpha, Spark by 1 + alpha; Spark scales the L2 term by each
+    user's likes: the typical user's penalty is implicit's."""
+    assert spark_alpha(20.0) == 19.0 and spark_alpha(0.5) == 0.0
+    likes = sp.csr_matrix(np.array([[1, 1, 1, 1], [1, 1, 0, 0], [0, 0, 0, 0]], dtype=np.float32))
+    assert spark_regularization(0.3, likes) == pytest.approx(0.3 / 3)  # 6 likes, 2 users
+
+
+def test_what_spark_needs_is_said_when_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+    import shutil
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert "Java" in (spark_problem("") or "")
+    assert "Java" in (spark_problem("/nonexistent/jdk") or "")
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    assert "pip install pyspark==" in (spark_problem("") or "")
+
+
+@pytest.mark.slow
 def test_spark_factors_group_the_titles_liked_together(spark_jvm: None) -> None:
     from pyspark.sql import SparkSession
 
@@ -135,6 +156,7 @@ def app_data(tmp_path: Path) -> Iterator[tuple[Settings, Database, int]]:
         yield settings, db, factories.onboard(service)
 
 
+@pytest.mark.slow
 def test_train_on_spark_publishes_a_model_the_app_serves(
     spark_jvm: None,
     app_data: tuple[Settings, Database, int],
