@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from recsys.config import Settings
+from recsys.config import Settings, inherited_environment
 from recsys.graph import ModelParams
 from recsys.lifecycle import locks, reuse
 from recsys.lifecycle.engine import Engine, fingerprint
@@ -148,6 +148,7 @@ def _fit_and_publish(
     settings: Settings, db: Database, params: ModelParams, data: StoredData
 ) -> Engine:
     """Fit on the stored data and our users' latest likes, then publish the new version."""
+    _check_backend(params)
     catalog, ratings, tags = data.frames()
     with db.session() as session:
         interactions = interaction_store.frame(session)
@@ -160,6 +161,19 @@ def _fit_and_publish(
     del catalog, ratings, tags, interactions, neighbours
     release_memory()
     return engine
+
+
+def _check_backend(params: ModelParams) -> None:
+    """Refuse at once a training on Spark that cannot start here (pyspark or Java missing),
+    before reading the data and fitting every other node (an app set to train on Spark
+    without them would otherwise pay for both at each retrain it tries)."""
+    if params.als_backend != "spark":
+        return
+    from recsys.models.spark_factorise import spark_problem
+
+    problem = spark_problem(inherited_environment().get("JAVA_HOME", ""))
+    if problem:
+        raise RuntimeError(problem)
 
 
 def tmdb_tv_neighbours(

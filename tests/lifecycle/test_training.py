@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from recsys.config import Settings
 from recsys.ingest.pipeline import run_ingest
 from recsys.lifecycle.engine import Engine
@@ -100,3 +102,20 @@ def test_a_retrain_with_a_tmdb_key_passes_tmdb_neighbours_to_the_tv_model(world_
     user = UserHistory(likes=(liked,), favorite_genres=())
     assert tv.parts_of(user)["tmdb"][tv.index_[first]] == 1.0
     assert engine.params == plain.params  # the key changes the inputs, not the parameters
+
+
+def test_training_on_spark_that_cannot_start_is_refused_before_the_fit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An app set to train on Spark without pyspark or Java fails its retrain at once, before
+    it reads the data (here there is none: that would have been another error)."""
+    from recsys.models import spark_factorise
+
+    monkeypatch.setattr(spark_factorise, "spark_problem", lambda java_home: "no Java here")
+    settings = Settings(data_dir=tmp_path / "data", train_engine="spark")
+    db = Database.from_settings(settings)
+    try:
+        with pytest.raises(RuntimeError, match=r"^no Java here$"):
+            load_or_train_engine(settings, db)
+    finally:
+        db.dispose()

@@ -9,8 +9,10 @@ the reason when pyspark or Java is missing.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -38,6 +40,7 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 MASTER = "local[2]"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +108,6 @@ def test_the_backends_minimise_the_same_loss() -> None:
 
 
 def test_what_spark_needs_is_said_when_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    import importlib.util
     import shutil
 
     monkeypatch.setattr(shutil, "which", lambda name: None)
@@ -113,6 +115,29 @@ def test_what_spark_needs_is_said_when_missing(monkeypatch: pytest.MonkeyPatch) 
     assert "Java" in (spark_problem("/nonexistent/jdk") or "")
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     assert "pip install pyspark==" in (spark_problem("") or "")
+
+
+def test_spark_submit_trains_at_the_master_it_was_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``scripts/spark_train.py`` runs ``train --engine spark`` on spark-submit's session."""
+    pyspark_sql = pytest.importorskip("pyspark.sql", reason="pyspark is not installed")
+    spec = importlib.util.spec_from_file_location("spark_train", ROOT / "scripts/spark_train.py")
+    assert spec is not None and spec.loader is not None
+    launcher = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(launcher)
+
+    stopped: list[bool] = []
+    context = SimpleNamespace(master="spark://head:7077")
+    session = SimpleNamespace(sparkContext=context, stop=lambda: stopped.append(True))
+    builder = SimpleNamespace(appName=lambda name: builder, getOrCreate=lambda: session)
+    monkeypatch.setattr(pyspark_sql.SparkSession, "builder", builder)
+    calls: list[list[str]] = []
+    code = launcher.submit(["--out", "models"], cli=lambda argv: calls.append(argv) or 0)
+    assert code == 0 and stopped == [True]
+    assert calls == [
+        ["train", "--engine", "spark", "--master", "spark://head:7077", "--out", "models"]
+    ]
 
 
 @pytest.mark.slow

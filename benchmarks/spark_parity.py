@@ -1,0 +1,125 @@
+"""Spark MLlib's ALS against implicit's on ml-latest-small's temporal protocol (issue 25).
+
+    .venv/bin/python benchmarks/spark_parity.py [--movielens DIR] [--master local[2]] [--json OUT]
+
+The graph's ``als`` node (the ALS defaults of ``ModelParams``) is fitted with each backend.
+First how Spark's L2 is set from implicit's (:func:`recsys.models.spark_factorise.
+spark_regularization`: Spark multiplies it by each user's and item's likes, implicit does not)
+is chosen on the protocol's two validation folds, never the test split: "scaled" (divided by
+the mean likes per user) or "raw" (passed through). Then on the test split: NDCG@10 of both
+backends, the mean overlap of their top-10s next to implicit's with another seed (how much two
+ALS fits differ anyway), and each fit's time (Spark's includes its session and the Parquet
+export; starting the JVM is timed apart; the first Spark fit of a process also warms it up).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+DEFAULT_MOVIELENS = ROOT.parent / "shared" / "data" / "movielens-small"
+#: How implicit's plain L2 becomes Spark's per-like one (``spark_regularization``): scaled by
+#: the mean likes per user, or passed through.
+MAPPINGS = ("scaled", "raw")
+
+
+def fit_and_rank(params: Any, fold: Any) -> tuple[dict[int, list[str]], float, float]:
+    """The ``als`` node's top-10 per test user, its NDCG@10 and its fit seconds."""
+    from recsys.evaluation.ranking import mean_ndcg, rank_users
+    from recsys.graph import build_graph
+
+    graph = build_graph(params).fit(fold.data, ["als"])
+    lists, _ = rank_users(graph.nodes["als"], fold, 10)
+    return lists, mean_ndcg(lists, fold.relevant), graph.fit_seconds("als")
+
+
+def overlap(a: dict[int, list[str]], b: dict[int, list[str]]) -> float:
+    """Mean share of one top-10 found in the other."""
+    return sum(len(set(a[u]) & set(b[u])) / max(len(a[u]), 1) for u in a) / max(len(a), 1)
+
+
+def spark_variant(mapping: str) -> Callable[[float, Any], float]:
+    """Spark's L2 for implicit's: "scaled" (the default mapping) or "raw" (passed through)."""
+    from recsys.models import spark_factorise
+
+    return spark_factorise.spark_regularization if mapping == "scaled" else lambda r, _: r
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--movielens", type=Path, default=DEFAULT_MOVIELENS)
+    parser.add_argument("--master", default="local[2]")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+
+    from pyspark import SparkContext
+
+    from recsys.evaluation.data import make_fold, split_by_time
+    from recsys.evaluation.protocol import _validation_folds
+    from recsys.graph import ModelParams
+    from recsys.ingest.movielens import read_movielens_frames
+    from recsys.models import spark_factorise
+
+    ml = read_movielens_frames(args.movielens)
+    train, test = split_by_time(ml.ratings)
+    base = replace(ModelParams(), collaborative_engine="als")
+    spark = replace(base, als_backend="spark", spark_master=args.master)
+
+    start = time.perf_counter()
+    SparkContext._ensure_initialized()  # the JVM, once per process: not part of a fit
+    jvm_s = time.perf_counter() - start
+    default_mapping = spark_factorise.spark_regularization
+    validation: dict[str, Any] = {}
+    for mapping in MAPPINGS:  # chosen on the validation folds, never on the test split
+        spark_factorise.spark_regularization = spark_variant(mapping)
+        runs = [fit_and_rank(spark, fold) for fold in _validation_folds(train, ml, None)]
+        validation[mapping] = {
+            "ndcg@10": round(sum(r[1] for r in runs) / len(runs), 4),
+            "fit_s": [round(r[2], 1) for r in runs],
+        }
+    spark_factorise.spark_regularization = default_mapping
+    chosen = max(MAPPINGS, key=lambda m: validation[m]["ndcg@10"])
+
+    fold = make_fold(train, test, ml, None)
+    implicit_lists, implicit_ndcg, implicit_s = fit_and_rank(base, fold)
+    reseeded, _, _ = fit_and_rank(replace(base, random_state=1), fold)
+    spark_factorise.spark_regularization = spark_variant(chosen)
+    spark_lists, spark_ndcg, spark_s = fit_and_rank(spark, fold)
+    spark_factorise.spark_regularization = default_mapping
+    report: dict[str, Any] = {
+        "data": str(args.movielens),
+        "test_users": len(fold.users),
+        "params": {k: v for k, v in base.to_dict().items() if k.startswith("als_")},
+        "validation_spark_regularization": validation,
+        "chosen_regularization": chosen,
+        "test": {
+            "implicit": {"ndcg@10": round(implicit_ndcg, 4), "fit_s": round(implicit_s, 1)},
+            "spark": {
+                "master": args.master,
+                "ndcg@10": round(spark_ndcg, 4),
+                "fit_s": round(spark_s, 1),
+            },
+            "top10_overlap_spark_implicit": round(overlap(implicit_lists, spark_lists), 3),
+            "top10_overlap_implicit_two_seeds": round(overlap(implicit_lists, reseeded), 3),
+        },
+        "jvm_start_s": round(jvm_s, 1),
+    }
+    text = json.dumps(report, indent=2)
+    if args.json:
+        args.json.write_text(text + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
