@@ -3,13 +3,13 @@
     .venv/bin/python benchmarks/spark_parity.py [--movielens DIR] [--master local[2]] [--json OUT]
 
 The graph's ``als`` node (the ALS defaults of ``ModelParams``) is fitted with each backend.
-First how Spark's L2 is set from implicit's (:func:`recsys.models.spark_factorise.
-spark_regularization`: Spark multiplies it by each user's and item's likes, implicit does not)
-is chosen on the protocol's two validation folds, never the test split: "scaled" (divided by
-the mean likes per user) or "raw" (passed through). Then on the test split: NDCG@10 of both
-backends, the mean overlap of their top-10s next to implicit's with another seed (how much two
-ALS fits differ anyway), and each fit's time (Spark's includes its session and the Parquet
-export; starting the JVM is timed apart; the first Spark fit of a process also warms it up).
+First how Spark's L2 is set from implicit's (``SparkFactoriser.scale_regularization``: Spark
+multiplies it by each user's and item's likes, implicit does not) is chosen on the protocol's
+two validation folds, never the test split: "scaled" (divided by the mean likes per user) or
+"raw" (passed through). Then on the test split: NDCG@10 of both backends, the mean overlap of
+their top-10s next to implicit's with another seed (how much two ALS fits differ anyway), and
+each fit's time (Spark's includes its session and the Parquet export; starting the JVM is
+timed apart; the first Spark fit of a process also warms it up).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 DEFAULT_MOVIELENS = ROOT.parent / "shared" / "data" / "movielens-small"
-#: How implicit's plain L2 becomes Spark's per-like one (``spark_regularization``): scaled by
-#: the mean likes per user, or passed through.
+#: How implicit's plain L2 becomes Spark's per-like one: scaled by the mean likes per user,
+#: or passed through (``SparkFactoriser.scale_regularization``).
 MAPPINGS = ("scaled", "raw")
 
 
@@ -48,11 +48,18 @@ def overlap(a: dict[int, list[str]], b: dict[int, list[str]]) -> float:
     return sum(len(set(a[u]) & set(b[u])) / max(len(a[u]), 1) for u in a) / max(len(a), 1)
 
 
-def spark_variant(mapping: str) -> Callable[[float, Any], float]:
-    """Spark's L2 for implicit's: "scaled" (the default mapping) or "raw" (passed through)."""
-    from recsys.models import spark_factorise
+def spark_variant(mapping: str) -> Callable[[str, str | None], Any]:
+    """The ALS node's factoriser with Spark's L2 "scaled" (divided by the mean likes per
+    user) or "raw" (implicit's, passed through); implicit's as it is."""
+    from recsys.models.factorise import factoriser
+    from recsys.models.spark_factorise import SparkFactoriser
 
-    return spark_factorise.spark_regularization if mapping == "scaled" else lambda r, _: r
+    def make(backend: str, master: str | None = None) -> Any:
+        if backend != "spark":
+            return factoriser(backend, master)
+        return SparkFactoriser(master or "local[2]", scale_regularization=mapping == "scaled")
+
+    return make
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     from recsys.evaluation.protocol import _validation_folds
     from recsys.graph import ModelParams
     from recsys.ingest.movielens import read_movielens_frames
-    from recsys.models import spark_factorise
+    from recsys.models import als
 
     ml = read_movielens_frames(args.movielens)
     train, test = split_by_time(ml.ratings)
@@ -78,24 +85,24 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     SparkContext._ensure_initialized()  # the JVM, once per process: not part of a fit
     jvm_s = time.perf_counter() - start
-    default_mapping = spark_factorise.spark_regularization
+    default = als.factoriser
     validation: dict[str, Any] = {}
     for mapping in MAPPINGS:  # chosen on the validation folds, never on the test split
-        spark_factorise.spark_regularization = spark_variant(mapping)
+        als.factoriser = spark_variant(mapping)  # type: ignore[assignment]
         runs = [fit_and_rank(spark, fold) for fold in _validation_folds(train, ml, None)]
         validation[mapping] = {
             "ndcg@10": round(sum(r[1] for r in runs) / len(runs), 4),
             "fit_s": [round(r[2], 1) for r in runs],
         }
-    spark_factorise.spark_regularization = default_mapping
+    als.factoriser = default  # type: ignore[assignment]
     chosen = max(MAPPINGS, key=lambda m: validation[m]["ndcg@10"])
 
     fold = make_fold(train, test, ml, None)
     implicit_lists, implicit_ndcg, implicit_s = fit_and_rank(base, fold)
     reseeded, _, _ = fit_and_rank(replace(base, random_state=1), fold)
-    spark_factorise.spark_regularization = spark_variant(chosen)
+    als.factoriser = spark_variant(chosen)  # type: ignore[assignment]
     spark_lists, spark_ndcg, spark_s = fit_and_rank(spark, fold)
-    spark_factorise.spark_regularization = default_mapping
+    als.factoriser = default  # type: ignore[assignment]
     report: dict[str, Any] = {
         "data": str(args.movielens),
         "test_users": len(fold.users),

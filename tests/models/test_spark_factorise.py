@@ -26,9 +26,9 @@ from recsys.models.base import UserHistory
 from recsys.models.spark_factorise import (
     SparkFactoriser,
     export_likes,
+    scaled_regularization,
     spark_alpha,
     spark_problem,
-    spark_regularization,
 )
 from recsys.store.db import Database
 from testkit import factories
@@ -99,12 +99,12 @@ def test_the_export_is_one_row_per_like(tmp_path: Path) -> None:
     assert (back != likes).nnz == 0
 
 
-def test_the_backends_minimise_the_same_loss() -> None:
-    """implicit weighs a like by alpha, Spark by 1 + alpha; Spark scales the L2 term by each
-    user's likes: the typical user's penalty is implicit's."""
+def test_the_backends_weigh_a_like_alike() -> None:
+    """implicit weighs a like by alpha, Spark by 1 + alpha; the scaled L2 gives the typical
+    user (the mean likes of those with any) implicit's penalty on Spark."""
     assert spark_alpha(20.0) == 19.0 and spark_alpha(0.5) == 0.0
     likes = sp.csr_matrix(np.array([[1, 1, 1, 1], [1, 1, 0, 0], [0, 0, 0, 0]], dtype=np.float32))
-    assert spark_regularization(0.3, likes) == pytest.approx(0.3 / 3)  # 6 likes, 2 users
+    assert scaled_regularization(0.3, likes) == pytest.approx(0.3 / 3)  # 6 likes, 2 users
 
 
 def test_what_spark_needs_is_said_when_missing(monkeypatch: pytest.MonkeyPatch) -> None:
