@@ -20,6 +20,7 @@ import scipy.sparse as sp
 
 from recsys.cli import main
 from recsys.config import Settings, inherited_environment
+from recsys.graph import ModelParams
 from recsys.lifecycle import artifacts, manifest, reuse
 from recsys.lifecycle.training import LOADED, load_or_train_engine
 from recsys.models.base import UserHistory
@@ -145,8 +146,15 @@ def test_spark_factors_group_the_titles_liked_together(spark_jvm: None) -> None:
     from pyspark.sql import SparkSession
 
     likes = two_tastes()
-    kwargs = {"factors": 4, "regularization": 0.05, "alpha": 20.0, "iterations": 5, "seed": 0}
-    factors = SparkFactoriser(MASTER).item_factors(likes, **kwargs)
+    defaults = ModelParams()  # the L2 and confidence the app fits with
+    factors = SparkFactoriser(MASTER).item_factors(
+        likes,
+        factors=4,
+        regularization=defaults.als_regularization,
+        alpha=defaults.als_alpha,
+        iterations=5,
+        seed=0,
+    )
     assert factors.shape == (21, 4) and factors.dtype == np.float32
     assert not factors[20].any()  # never liked: Spark never saw it
     sim = cosine(factors[:20])
