@@ -2,9 +2,9 @@
 publishing a model the app loads and serves from them.
 
 Spark's tests (``slow``) share one module: the Java process Spark runs in starts once for
-them all (module fixture ``spark_jvm``, driver memory 512 MB), and each fit starts and stops
-its own Spark session in it, as ``python -m recsys train --engine spark`` does. Skipped with
-the reason when pyspark or Java is missing.
+them all (module fixture ``spark_jvm``: driver memory 512 MB, the export folder set as on a
+cluster), and each fit starts and stops its own Spark session in it, as ``python -m recsys
+train --engine spark`` does. Skipped with the reason when pyspark or Java is missing.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from recsys.lifecycle import artifacts, manifest, reuse
 from recsys.lifecycle.training import LOADED, load_or_train_engine
 from recsys.models.base import UserHistory
 from recsys.models.spark_factorise import (
+    EXPORT_DIR_CONF,
     SparkFactoriser,
     export_likes,
     scaled_regularization,
@@ -45,18 +46,20 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def spark_jvm() -> Iterator[None]:
-    """Spark's Java process, small, for this module; shut down after it."""
+def spark_jvm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Spark's Java process, small, for this module (shut down after it), its sessions set to
+    export into the folder it yields (``spark.marquee.exportDir``, as on a cluster)."""
     problem = spark_problem(inherited_environment().get("JAVA_HOME", ""))
     if problem:
         pytest.skip(problem)
     from pyspark import SparkConf, SparkContext
 
-    conf = SparkConf().set("spark.driver.memory", "512m")
+    exports = tmp_path_factory.mktemp("spark") / "exports"
+    conf = SparkConf().set("spark.driver.memory", "512m").set(EXPORT_DIR_CONF, str(exports))
     # a short-lived JVM: the quick compiler only (its first ALS fit 40 s -> 18 s on a busy box)
     conf = conf.set("spark.driver.extraJavaOptions", "-XX:+UseSerialGC -XX:TieredStopAtLevel=1")
     SparkContext._ensure_initialized(conf=conf)
-    yield
+    yield exports
     gateway = SparkContext._gateway
     if gateway is not None:  # the JVM ends when its standard input closes
         proc = gateway.proc
@@ -142,7 +145,7 @@ def test_spark_submit_trains_at_the_master_it_was_given(
 
 
 @pytest.mark.slow
-def test_spark_factors_group_the_titles_liked_together(spark_jvm: None) -> None:
+def test_spark_factors_group_the_titles_liked_together(spark_jvm: Path) -> None:
     from pyspark.sql import SparkSession
 
     likes = two_tastes()
@@ -163,6 +166,7 @@ def test_spark_factors_group_the_titles_liked_together(spark_jvm: None) -> None:
     group = np.arange(20) // 10
     assert (group[nearest] == group[:, None]).all()
     assert SparkSession.getActiveSession() is None  # its session was stopped
+    assert spark_jvm.is_dir() and not any(spark_jvm.iterdir())  # exported there, then removed
 
 
 #: Two sets of the app catalog's movies (:func:`testkit.world.app_catalog`: Drama, Comedy ones).
@@ -191,7 +195,7 @@ def app_data(tmp_path: Path) -> Iterator[tuple[Settings, Database, int]]:
 
 @pytest.mark.slow
 def test_train_on_spark_publishes_a_model_the_app_serves(
-    spark_jvm: None,
+    spark_jvm: Path,
     app_data: tuple[Settings, Database, int],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
