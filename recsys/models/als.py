@@ -22,7 +22,7 @@ import numpy as np
 import scipy.linalg
 
 from recsys.models.base import Recommender, TrainingData, UserHistory
-from recsys.models.factorise import factoriser
+from recsys.models.factorise import ALSSettings, factoriser
 from recsys.models.likes import LikedItems, eligible_items, liked_positions, likes_matrix
 
 
@@ -60,16 +60,16 @@ class ALSRecommender(LikedItems, Recommender):
         ok = cols >= 0
         likes = likes_matrix(data.ratings, rows[ok], cols[ok], self.item_pos_.size)
         del pos, rows, cols, ok
-        self.factors_ = factoriser(self.backend, self.master).item_factors(
-            likes,
-            factors=self.factors,
-            regularization=self.regularization,
-            alpha=self.alpha,
-            iterations=self.iterations,
-            seed=self.random_state,
-        )
+        self.factors_ = factoriser(self.backend, self.master).item_factors(likes, self.settings)
         y = self.factors_.astype(np.float64)
         self.gram_ = y.T @ y + self.regularization * np.eye(y.shape[1])
+
+    @property
+    def settings(self) -> ALSSettings:
+        """What the factoriser is asked for (the same on every backend)."""
+        return ALSSettings(
+            self.factors, self.regularization, self.alpha, self.iterations, self.random_state
+        )
 
     # ------------------------------------------------------------------ the user's system
     def user_system(self, rows: np.ndarray) -> tuple[tuple[np.ndarray, bool], np.ndarray]:

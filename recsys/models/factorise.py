@@ -18,20 +18,25 @@ import scipy.sparse as sp
 import threadpoolctl
 
 
+@dataclass(frozen=True)
+class ALSSettings:
+    """What one ALS fit is asked for, whichever backend runs it (the ALS node's parameters):
+    ``factors`` per item, L2 ``regularization``, confidence ``alpha`` on a like, ``iterations``
+    (sweeps) and the random ``seed`` of the initial factors."""
+
+    factors: int
+    regularization: float
+    alpha: float
+    iterations: int
+    seed: int
+
+
 class Factoriser(Protocol):
     """Learns item factors from a users x items matrix of likes."""
 
-    def item_factors(
-        self,
-        likes: sp.csr_matrix,
-        *,
-        factors: int,
-        regularization: float,
-        alpha: float,
-        iterations: int,
-        seed: int,
-    ) -> np.ndarray:
-        """``(n_items, factors)`` float32 item factors; row ``i`` is column ``i`` of ``likes``.
+    def item_factors(self, likes: sp.csr_matrix, settings: ALSSettings) -> np.ndarray:
+        """``(n_items, settings.factors)`` float32 item factors; row ``i`` is column ``i`` of
+        ``likes``.
 
         ``likes`` is binary float32 CSR (1.0: a like), users x modelled items.
         """
@@ -49,30 +54,21 @@ class ImplicitFactoriser:
 
     num_threads: int = 0
 
-    def item_factors(
-        self,
-        likes: sp.csr_matrix,
-        *,
-        factors: int,
-        regularization: float,
-        alpha: float,
-        iterations: int,
-        seed: int,
-    ) -> np.ndarray:
+    def item_factors(self, likes: sp.csr_matrix, settings: ALSSettings) -> np.ndarray:
         n_items = likes.shape[1]
         if likes.nnz == 0 or n_items == 0:
-            return np.zeros((n_items, factors), dtype=np.float32)
+            return np.zeros((n_items, settings.factors), dtype=np.float32)
         threads = self.num_threads or (os.cpu_count() or 1)
         with threadpoolctl.threadpool_limits(1, "blas"):
             # imported here: the app that only serves item factors never loads implicit
             from implicit.cpu.als import AlternatingLeastSquares
 
             model = AlternatingLeastSquares(
-                factors=factors,
-                regularization=regularization,
-                alpha=alpha,
-                iterations=iterations,
-                random_state=seed,
+                factors=settings.factors,
+                regularization=settings.regularization,
+                alpha=settings.alpha,
+                iterations=settings.iterations,
+                random_state=settings.seed,
                 num_threads=threads,
             )
             model.fit(sp.csr_matrix(likes, dtype=np.float32), show_progress=False)
@@ -90,4 +86,4 @@ def factoriser(backend: str, master: str | None = None) -> Factoriser:
     raise ValueError(f"unknown ALS backend {backend!r}; expected 'implicit' or 'spark'")
 
 
-__all__ = ["Factoriser", "ImplicitFactoriser", "factoriser"]
+__all__ = ["ALSSettings", "Factoriser", "ImplicitFactoriser", "factoriser"]

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
+from recsys.models.factorise import ALSSettings
+
 if TYPE_CHECKING:  # pragma: no cover - typing only; pyspark is imported lazily
     from pyspark.sql import SparkSession
 
@@ -111,18 +113,9 @@ class SparkFactoriser:
     master: str = "local[2]"
     scale_regularization: bool = True
 
-    def item_factors(
-        self,
-        likes: sp.csr_matrix,
-        *,
-        factors: int,
-        regularization: float,
-        alpha: float,
-        iterations: int,
-        seed: int,
-    ) -> np.ndarray:
+    def item_factors(self, likes: sp.csr_matrix, settings: ALSSettings) -> np.ndarray:
         n_items = likes.shape[1]
-        out = np.zeros((n_items, factors), dtype=np.float32)
+        out = np.zeros((n_items, settings.factors), dtype=np.float32)
         if likes.nnz == 0 or n_items == 0:
             return out
         from pyspark.ml.recommendation import ALS
@@ -136,20 +129,20 @@ class SparkFactoriser:
             als = ALS(
                 numUserBlocks=blocks,
                 numItemBlocks=blocks,
-                rank=factors,
-                maxIter=iterations,
+                rank=settings.factors,
+                maxIter=settings.iterations,
                 regParam=(
-                    scaled_regularization(regularization, likes)
+                    scaled_regularization(settings.regularization, likes)
                     if self.scale_regularization
-                    else regularization
+                    else settings.regularization
                 ),
-                alpha=spark_alpha(alpha),
+                alpha=spark_alpha(settings.alpha),
                 implicitPrefs=True,
                 userCol="user",
                 itemCol="item",
                 ratingCol="rating",
                 coldStartStrategy="drop",
-                seed=seed,
+                seed=settings.seed,
             )
             model = als.fit(frame)
             rows = model.itemFactors.collect()

@@ -14,7 +14,7 @@ from recsys.graph import ModelParams, build_graph
 from recsys.lifecycle.engine import Engine
 from recsys.models import UserHistory
 from recsys.models.als import ALSRecommender
-from recsys.models.factorise import ImplicitFactoriser, factoriser
+from recsys.models.factorise import ALSSettings, ImplicitFactoriser, factoriser
 from recsys.models.likes import catalog_positions
 from recsys.models.switch import ItemModelSwitch
 from testkit.frames import make_catalog, make_ratings, make_tags
@@ -43,9 +43,8 @@ def als(data) -> ALSRecommender:
 
 def test_factoriser_returns_one_float32_row_per_item() -> None:
     likes = sp.csr_matrix(np.eye(6, 5, dtype=np.float32) + np.eye(6, 5, k=1, dtype=np.float32))
-    out = factoriser("implicit").item_factors(
-        likes, factors=3, regularization=0.1, alpha=2.0, iterations=3, seed=0
-    )
+    settings = ALSSettings(factors=3, regularization=0.1, alpha=2.0, iterations=3, seed=0)
+    out = factoriser("implicit").item_factors(likes, settings)
     assert out.shape == (5, 3) and out.dtype == np.float32
     assert isinstance(factoriser("implicit"), ImplicitFactoriser)
     with pytest.raises(ValueError, match="unknown ALS backend"):

@@ -24,6 +24,7 @@ from recsys.graph import ModelParams
 from recsys.lifecycle import artifacts, manifest, reuse
 from recsys.lifecycle.training import LOADED, load_or_train_engine
 from recsys.models.base import UserHistory
+from recsys.models.factorise import ALSSettings
 from recsys.models.spark_factorise import (
     EXPORT_DIR_CONF,
     SparkFactoriser,
@@ -150,14 +151,14 @@ def test_spark_factors_group_the_titles_liked_together(spark_jvm: Path) -> None:
 
     likes = two_tastes()
     defaults = ModelParams()  # the L2 and confidence the app fits with
-    factors = SparkFactoriser(MASTER).item_factors(
-        likes,
+    settings = ALSSettings(
         factors=4,
         regularization=defaults.als_regularization,
         alpha=defaults.als_alpha,
         iterations=5,
         seed=0,
     )
+    factors = SparkFactoriser(MASTER).item_factors(likes, settings)
     assert factors.shape == (21, 4) and factors.dtype == np.float32
     assert not factors[20].any()  # never liked: Spark never saw it
     sim = cosine(factors[:20])
