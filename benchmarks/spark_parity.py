@@ -15,7 +15,6 @@ timed apart; the first Spark fit of a process also warms it up).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Callable
@@ -27,20 +26,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.als_grid import fit_and_rank, print_report  # noqa: E402 - after the path
+
 DEFAULT_MOVIELENS = ROOT.parent / "shared" / "data" / "movielens-small"
 #: How implicit's plain L2 becomes Spark's per-like one: scaled by the mean likes per user,
 #: or passed through (``SparkFactoriser.scale_regularization``).
 MAPPINGS = ("scaled", "raw")
-
-
-def fit_and_rank(params: Any, fold: Any) -> tuple[dict[int, list[str]], float, float]:
-    """The ``als`` node's top-10 per test user, its NDCG@10 and its fit seconds."""
-    from recsys.evaluation.ranking import mean_ndcg, rank_users
-    from recsys.graph import build_graph
-
-    graph = build_graph(params).fit(fold.data, ["als"])
-    lists, _ = rank_users(graph.nodes["als"], fold, 10)
-    return lists, mean_ndcg(lists, fold.relevant), graph.fit_seconds("als")
 
 
 def overlap(a: dict[int, list[str]], b: dict[int, list[str]]) -> float:
@@ -89,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     validation: dict[str, Any] = {}
     for mapping in MAPPINGS:  # chosen on the validation folds, never on the test split
         als.factoriser = spark_variant(mapping)  # type: ignore[assignment]
-        runs = [fit_and_rank(spark, fold) for fold in _validation_folds(train, ml, None)]
+        runs = [fit_and_rank(spark, fold, "als") for fold in _validation_folds(train, ml, None)]
         validation[mapping] = {
             "ndcg@10": round(sum(r[1] for r in runs) / len(runs), 4),
             "fit_s": [round(r[2], 1) for r in runs],
@@ -98,10 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     chosen = max(MAPPINGS, key=lambda m: validation[m]["ndcg@10"])
 
     fold = make_fold(train, test, ml, None)
-    implicit_lists, implicit_ndcg, implicit_s = fit_and_rank(base, fold)
-    reseeded, _, _ = fit_and_rank(replace(base, random_state=1), fold)
+    implicit_lists, implicit_ndcg, implicit_s = fit_and_rank(base, fold, "als")
+    reseeded, _, _ = fit_and_rank(replace(base, random_state=1), fold, "als")
     als.factoriser = spark_variant(chosen)  # type: ignore[assignment]
-    spark_lists, spark_ndcg, spark_s = fit_and_rank(spark, fold)
+    spark_lists, spark_ndcg, spark_s = fit_and_rank(spark, fold, "als")
     als.factoriser = default  # type: ignore[assignment]
     report: dict[str, Any] = {
         "data": str(args.movielens),
@@ -121,10 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "jvm_start_s": round(jvm_s, 1),
     }
-    text = json.dumps(report, indent=2)
-    if args.json:
-        args.json.write_text(text + "\n")
-    print(text)
+    print_report(report, args.json)
     return 0
 
 

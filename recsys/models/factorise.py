@@ -10,7 +10,7 @@ Rendle et al. 2022): confidence ``alpha`` on a like, 1 on everything else, L2 ``
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Protocol
 
 import numpy as np
@@ -22,13 +22,15 @@ import threadpoolctl
 class ALSSettings:
     """What one ALS fit is asked for, whichever backend runs it (the ALS node's parameters):
     ``factors`` per item, L2 ``regularization``, confidence ``alpha`` on a like, ``iterations``
-    (sweeps) and the random ``seed`` of the initial factors."""
+    (sweeps) and ``random_state``, the seed of the first factors. Named as implicit's
+    ``AlternatingLeastSquares`` names its arguments, so they are passed to it as they are;
+    Spark's are mapped."""
 
     factors: int
     regularization: float
     alpha: float
     iterations: int
-    seed: int
+    random_state: int
 
 
 class Factoriser(Protocol):
@@ -63,14 +65,7 @@ class ImplicitFactoriser:
             # imported here: the app that only serves item factors never loads implicit
             from implicit.cpu.als import AlternatingLeastSquares
 
-            model = AlternatingLeastSquares(
-                factors=settings.factors,
-                regularization=settings.regularization,
-                alpha=settings.alpha,
-                iterations=settings.iterations,
-                random_state=settings.seed,
-                num_threads=threads,
-            )
+            model = AlternatingLeastSquares(**asdict(settings), num_threads=threads)
             model.fit(sp.csr_matrix(likes, dtype=np.float32), show_progress=False)
         return np.ascontiguousarray(model.item_factors, dtype=np.float32)
 

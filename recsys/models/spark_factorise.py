@@ -142,7 +142,7 @@ class SparkFactoriser:
                 itemCol="item",
                 ratingCol="rating",
                 coldStartStrategy="drop",
-                seed=settings.seed,
+                seed=settings.random_state,
             )
             model = als.fit(frame)
             rows = model.itemFactors.collect()

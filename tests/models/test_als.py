@@ -43,7 +43,7 @@ def als(data) -> ALSRecommender:
 
 def test_factoriser_returns_one_float32_row_per_item() -> None:
     likes = sp.csr_matrix(np.eye(6, 5, dtype=np.float32) + np.eye(6, 5, k=1, dtype=np.float32))
-    settings = ALSSettings(factors=3, regularization=0.1, alpha=2.0, iterations=3, seed=0)
+    settings = ALSSettings(factors=3, regularization=0.1, alpha=2.0, iterations=3, random_state=0)
     out = factoriser("implicit").item_factors(likes, settings)
     assert out.shape == (5, 3) and out.dtype == np.float32
     assert isinstance(factoriser("implicit"), ImplicitFactoriser)

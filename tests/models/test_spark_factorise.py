@@ -156,7 +156,7 @@ def test_spark_factors_group_the_titles_liked_together(spark_jvm: Path) -> None:
         regularization=defaults.als_regularization,
         alpha=defaults.als_alpha,
         iterations=5,
-        seed=0,
+        random_state=0,
     )
     factors = SparkFactoriser(MASTER).item_factors(likes, settings)
     assert factors.shape == (21, 4) and factors.dtype == np.float32
