@@ -42,7 +42,7 @@ def overlap(a: dict[int, list[str]], b: dict[int, list[str]]) -> float:
 def spark_variant(mapping: str) -> Callable[[str, str | None], Any]:
     """The ALS node's factoriser with Spark's L2 "scaled" (divided by the mean likes per
     user) or "raw" (implicit's, passed through); implicit's as it is."""
-    from recsys.models.factorise import factoriser
+    from recsys.models.als import factoriser
     from recsys.models.spark_factorise import SparkFactoriser
 
     def make(backend: str, master: str | None = None) -> Any:

@@ -22,8 +22,19 @@ import numpy as np
 import scipy.linalg
 
 from recsys.models.base import Recommender, TrainingData, UserHistory
-from recsys.models.factorise import ALSSettings, factoriser
+from recsys.models.factorise import ALSSettings, Factoriser, ImplicitFactoriser
 from recsys.models.likes import LikedItems, eligible_items, liked_positions, likes_matrix
+
+
+def factoriser(backend: str, master: str | None = None) -> Factoriser:
+    """The factoriser named ``backend``: "implicit" (this machine) or "spark" (``master``)."""
+    if backend == "implicit":
+        return ImplicitFactoriser()
+    if backend == "spark":
+        from recsys.models.spark_factorise import SparkFactoriser
+
+        return SparkFactoriser(master or "local[2]")
+    raise ValueError(f"unknown ALS backend {backend!r}; expected 'implicit' or 'spark'")
 
 
 @dataclass(eq=False)

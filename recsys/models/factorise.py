@@ -2,9 +2,10 @@
 
 The ALS node (:mod:`recsys.models.als`) serves from item factors alone, so how they are
 learnt is interchangeable: on one machine the ``implicit`` package's CPU ALS, on a cluster
-Spark MLlib's ALS (``recsys.models.spark_factorise``, imported only when asked for: the app
-never needs pyspark to serve). Both minimise the same iALS loss (Hu, Koren & Volinsky 2008;
-Rendle et al. 2022): confidence ``alpha`` on a like, 1 on everything else, L2 ``regularization``.
+Spark MLlib's ALS (``recsys.models.spark_factorise``, imported by the ALS node only when asked
+for: the app never needs pyspark to serve). Both minimise the same iALS loss (Hu, Koren &
+Volinsky 2008; Rendle et al. 2022): confidence ``alpha`` on a like, 1 on everything else, L2
+``regularization``. Both take one :class:`ALSSettings`.
 """
 
 from __future__ import annotations
@@ -70,15 +71,4 @@ class ImplicitFactoriser:
         return np.ascontiguousarray(model.item_factors, dtype=np.float32)
 
 
-def factoriser(backend: str, master: str | None = None) -> Factoriser:
-    """The factoriser named ``backend``: "implicit" (this machine) or "spark" (``master``)."""
-    if backend == "implicit":
-        return ImplicitFactoriser()
-    if backend == "spark":
-        from recsys.models.spark_factorise import SparkFactoriser
-
-        return SparkFactoriser(master or "local[2]")
-    raise ValueError(f"unknown ALS backend {backend!r}; expected 'implicit' or 'spark'")
-
-
-__all__ = ["ALSSettings", "Factoriser", "ImplicitFactoriser", "factoriser"]
+__all__ = ["ALSSettings", "Factoriser", "ImplicitFactoriser"]

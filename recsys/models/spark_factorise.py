@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from recsys.models.factorise import ALSSettings
-
 if TYPE_CHECKING:  # pragma: no cover - typing only; pyspark is imported lazily
     from pyspark.sql import SparkSession
+
+    from recsys.models.factorise import ALSSettings  # which imports this module when asked
 
 #: The Spark configuration key naming the folder the export is written into (cluster mode).
 EXPORT_DIR_CONF = "spark.marquee.exportDir"

@@ -13,8 +13,8 @@ import scipy.sparse as sp
 from recsys.graph import ModelParams, build_graph
 from recsys.lifecycle.engine import Engine
 from recsys.models import UserHistory
-from recsys.models.als import ALSRecommender
-from recsys.models.factorise import ALSSettings, ImplicitFactoriser, factoriser
+from recsys.models.als import ALSRecommender, factoriser
+from recsys.models.factorise import ALSSettings, ImplicitFactoriser
 from recsys.models.likes import catalog_positions
 from recsys.models.switch import ItemModelSwitch
 from testkit.frames import make_catalog, make_ratings, make_tags
