@@ -66,6 +66,16 @@ def page_title(title: str, hero: str) -> None:
     st.html(f'<p class="mq-hero">{hero}</p>')
 
 
+def listed(entries: Sequence[Any], empty: str, icon: str, after: str = "") -> bool:
+    """A list page's count of ``entries`` ("3 titles" + ``after``), or, with none, what would
+    fill it (``empty``, Markdown, with ``icon``); True when there is something to list."""
+    if not entries:
+        st.info(empty, icon=icon)
+        return False
+    st.caption(f"{len(entries)} title{'s' if len(entries) != 1 else ''}{after}")
+    return True
+
+
 # ------------------------------------------------------------------------------ card pieces
 def card_meta(card: TitleCard) -> str:
     """One line: year · genres · ★ rating."""

@@ -12,7 +12,7 @@ import streamlit as st
 
 from pages import _auth
 from pages._state import show_flashes
-from pages._widgets import _undo, esc, page_body, page_title, visit_choices, visit_hidden
+from pages._widgets import _undo, esc, listed, page_body, page_title, visit_choices, visit_hidden
 from recsys.services import HiddenEntry
 
 ctx = _auth.require_user()
@@ -64,12 +64,7 @@ with page_body("your hidden titles"):
     entries = service.steering.hidden(user_id)
     visit_choices(refresh=True)
     visit_hidden(refresh=True)
-    if not entries:
-        st.info(
-            "Nothing hidden. **Not for me** on any card on Home hides a title and asks why.",
-            icon=":material/visibility:",
-        )
-    else:
-        st.caption(f"{len(entries)} title{'s' if len(entries) != 1 else ''}")
+    empty = "Nothing hidden. **Not for me** on any card on Home hides a title and asks why."
+    if listed(entries, empty, ":material/visibility:"):
         for entry in entries:
             hidden_line(entry)

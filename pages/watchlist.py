@@ -16,6 +16,7 @@ from pages import _auth
 from pages._state import show_flashes
 from pages._widgets import (
     GRID_COLUMNS,
+    listed,
     page_body,
     page_title,
     poster_card,
@@ -55,15 +56,11 @@ with page_body("your watchlist"):
     entries = service.watchlist.titles(user_id)
     visit_choices(refresh=True)
     visit_saved(refresh=True)
-    if not entries:
-        st.info(
-            "Nothing saved yet. Use **Save** on any card on Home to keep a title for later.",
-            icon=":material/bookmark:",
-        )
+    empty = "Nothing saved yet. Use **Save** on any card on Home to keep a title for later."
+    if not listed(entries, empty, ":material/bookmark:", " saved"):
         st.page_link(ctx.pages["home"], label="Back to your picks", icon=":material/home:")
     else:
         count = len(entries)
-        st.caption(f"{count} title{'s' if count != 1 else ''} saved")
         for start in range(0, count, GRID_COLUMNS):
             row = st.columns(GRID_COLUMNS, gap="medium")
             for col, entry in zip(row, entries[start : start + GRID_COLUMNS], strict=False):
