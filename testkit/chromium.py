@@ -7,6 +7,7 @@ first genres at onboarding), so a change of the app's forms is adapted here once
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -127,3 +128,20 @@ def finish_onboarding(page: Any, settle: Callable[[Any], None]) -> None:
     page.get_by_role("button", name="Show me my picks").click()
     page.wait_for_selector('[class*="st-key-like_tt"]', timeout=60_000)
     settle(page)
+
+
+def said_wait_s(answer: str) -> int | None:
+    """The wait a log-in answer names ("Wait 1 min 20 s (at ...)"), in seconds; None without.
+
+    The page works the wait out when it draws the answer, a moment after the failure was
+    stored: on a busy machine a 5 s wait can read "4 s", so tests compare with a margin."""
+    found = re.search(r"(?:Wait|Try again in) (?:(\d+) min )?(\d+) s", answer)
+    if found is None:
+        return None
+    return int(found.group(1) or 0) * 60 + int(found.group(2))
+
+
+def says_wait(answer: str, seconds: int, margin_s: int = 3) -> bool:
+    """``answer`` names a wait of ``seconds``, or up to ``margin_s`` less (time spent drawing)."""
+    said = said_wait_s(answer)
+    return said is not None and seconds - margin_s <= said <= seconds
