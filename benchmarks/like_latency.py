@@ -14,8 +14,14 @@ round trips nor polling intervals are in the figure.
 4. logs in through the form, then likes and takes back ``--likes`` cards one after another,
    and checks that the database agrees with what the cards show.
 
+``--during-evaluation`` (one app, issue 24): the background evaluation child runs on
+``--evaluation-movielens`` (default: the shared ml-latest-small, about a minute of CPU) while
+the likes are timed. The benchmark opens the Quality page (which starts the child, as after a
+start or retrain), times ``--likes`` likes on Home while the child runs, waits for the child
+to end, then times ``--likes`` more: "during" against "after" under the same load.
+
     .venv/bin/python benchmarks/like_latency.py [--likes 20] [--accounts N] [--app-dir DIR]
-        [--compare DIR] [--json]
+        [--compare DIR] [--during-evaluation] [--json]
 """
 
 from __future__ import annotations
@@ -302,6 +308,123 @@ def measure(
     }
 
 
+def _click_pairs(page: Any, cards: list[str], count: int, settle_ms: int, until: Any) -> Any:
+    """Like and take back up to ``count`` cards while ``until()`` holds; (like ms, take-back ms,
+    timeouts, cards left liked)."""
+    times: dict[bool, list[float]] = {True: [], False: []}
+    timeouts, shown = 0, {}
+    for i in range(count):
+        if not until():
+            break
+        tconst = cards[i % len(cards)]
+        for want in (True, False):
+            ms = page.evaluate(CLICK_JS, [tconst, want, 10_000])
+            if ms is None:
+                timeouts += 1
+            else:
+                times[want].append(float(ms))
+            _idle(page)
+            page.wait_for_timeout(settle_ms)
+            shown[tconst] = _shown(page, tconst)
+    return times, timeouts, sorted(t for t, v in shown.items() if v)
+
+
+def measure_during_evaluation(
+    base: str, secrets: dict[str, str], likes: int, settle_ms: int, limit_s: float
+) -> dict[str, Any]:
+    """Likes while the background evaluation child runs, then after it ended (one app)."""
+    from playwright.sync_api import sync_playwright
+
+    from recsys.config import Settings
+    from recsys.quality_jobs import read_status
+
+    settings = Settings.from_env(environ=secrets)
+
+    def running() -> bool:
+        return read_status(settings).running is not None
+
+    result: dict[str, Any] = {}
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+        log_in(page, base)
+        page.goto(base + "/quality")  # the first visit starts the missing evaluation
+        deadline = time.monotonic() + 120
+        while not running():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the Quality page did not start the evaluation")
+            page.wait_for_timeout(100)
+        started = time.monotonic()
+        page.goto(base + "/home")
+        page.wait_for_selector('[class*="st-key-like_tt"]', timeout=120_000)
+        _idle(page)
+        cards = _cards(page)
+        for phase, until in (("during", running), ("after", lambda: True)):
+            if phase == "after":
+                _log("waiting for the evaluation to end ...")
+                while running():
+                    if time.monotonic() - started > limit_s:
+                        raise RuntimeError(f"the evaluation still ran after {limit_s:.0f} s")
+                    page.wait_for_timeout(500)
+                result["evaluation_s"] = round(time.monotonic() - started, 1)
+                measured = read_status(settings).measured
+                result["evaluation_measured_s"] = None if measured is None else measured.seconds
+            _log(f"{phase} the evaluation: {likes} likes")
+            times, timeouts, liked = _click_pairs(page, cards, likes, settle_ms, until)
+            result[phase] = {
+                "like": summary(times[True]),
+                "take_back": summary(times[False]),
+                "all": summary(times[True] + times[False]),
+                "timeouts": timeouts,
+                "shown_liked": liked,
+            }
+        browser.close()
+    log_path = settings.models_dir / "quality" / "evaluate.log"
+    result["child_log"] = log_path.read_text()[-2000:] if log_path.exists() else ""
+    return result
+
+
+def run_during_evaluation(root: Path, app_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
+    _log(f"building the data dir in {root} ...")
+    secrets, uid = prepare(root, args.accounts)
+    onboarded = stored_choices(secrets, uid)
+    secrets = {**secrets, "MARQUEE_MOVIELENS_SOURCE": str(args.evaluation_movielens)}
+    (root / "app").mkdir()
+    proc, port, log = start_server(app_dir, secrets, root / "app")
+    try:
+        measured = measure_during_evaluation(
+            f"http://127.0.0.1:{port}", secrets, args.likes, args.settle_ms, args.limit_s
+        )
+    finally:
+        stop_server(proc, log)
+    stored = stored_choices(secrets, uid)
+    liked = measured["during"]["shown_liked"] + measured["after"]["shown_liked"]
+    return {
+        "accounts": args.accounts + 1,
+        "likes": args.likes,
+        "load_average": os.getloadavg(),
+        "app_dir": str(app_dir),
+        "db_agrees": stored == onboarded and not liked,
+        **measured,
+    }
+
+
+def report_during(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"{result['accounts']} accounts, load average {result['load_average']}")
+    print(f"app: {result['app_dir']}; evaluation ended {result['evaluation_s']} s after it began")
+    for phase in ("during", "after"):
+        r = result[phase]
+        print(f"{phase} the evaluation:")
+        for what in ("like", "take_back", "all"):
+            s = r[what]
+            print(f"  {what:9s} n={s['n']:3d} median {s['median_ms']} ms  p95 {s['p95_ms']} ms")
+        print(f"  timeouts {r['timeouts']}")
+    print(f"database agrees with the cards: {result['db_agrees']}")
+
+
 # ------------------------------------------------------------------------------ main
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -325,10 +448,35 @@ def main(argv: list[str] | None = None) -> int:
         help="run the servers under benchmarks/profiled_server.py: cProfile of the clicks' "
         "script runs and every GC pause, reported per app",
     )
+    parser.add_argument(
+        "--during-evaluation",
+        action="store_true",
+        help="time likes while the background evaluation child runs, then after it ended",
+    )
+    parser.add_argument(
+        "--evaluation-movielens",
+        type=Path,
+        default=ROOT.parent / "shared" / "data" / "movielens-small",
+        help="the MovieLens the evaluation measures (--during-evaluation)",
+    )
+    parser.add_argument(
+        "--limit-s", type=float, default=1800.0, help="longest wait for the evaluation to end"
+    )
     args = parser.parse_args(argv)
     if not CHROMIUM.exists():
         print(f"Chromium not found at {CHROMIUM}", file=sys.stderr)
         return 2
+    if args.during_evaluation:
+        root = Path(tempfile.mkdtemp(prefix="like_latency_"))
+        try:
+            during = run_during_evaluation(root, args.app_dir.resolve(), args)
+        finally:
+            if not args.keep:
+                shutil.rmtree(root, ignore_errors=True)
+        report_during(during, args.json)
+        timeouts = during["during"]["timeouts"] + during["after"]["timeouts"]
+        ok = during["db_agrees"] and not timeouts
+        return 0 if ok else 1
     apps = {"app": args.app_dir.resolve()}
     if args.compare:
         apps["compare"] = args.compare.resolve()

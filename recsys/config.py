@@ -55,6 +55,10 @@ class Settings:
     #: Community Cloud gives about 1 GB). The background evaluation sizes itself to what the
     #: app leaves of it (issue 19: a smaller, stated sample rather than being killed).
     memory_budget_mb: int = 1000
+    #: The background evaluation's scheduling (issue 24; paused while the app works either
+    #: way). "idle": only the CPU nothing else wants (SCHED_IDLE, else nice 19); "nice": nice
+    #: 10 (its report sooner beside busy neighbours, e.g. the tests on a shared machine).
+    evaluation_priority: str = "idle"
     #: A front we run (deploy/nginx.conf) sets X-Real-IP: the log-in throttle may then count
     #: guesses per client address too. Off when the app is reached directly (the header would
     #: be whatever the visitor sent).
@@ -170,10 +174,21 @@ class Settings:
             models_path=get("MARQUEE_MODELS_DIR"),
             model_check_s=float(get("MARQUEE_MODEL_CHECK_S", str(defaults.model_check_s))),
             memory_budget_mb=int(get("MARQUEE_MEMORY_BUDGET_MB", str(defaults.memory_budget_mb))),
+            evaluation_priority=_choice(
+                "MARQUEE_EVALUATION_PRIORITY",
+                get("MARQUEE_EVALUATION_PRIORITY", defaults.evaluation_priority).lower(),
+                ("idle", "nice"),
+            ),
             trusted_front=get("MARQUEE_TRUSTED_FRONT", "0").lower() in ("1", "true", "yes", "on"),
             train_engine=get("MARQUEE_TRAIN_ENGINE", defaults.train_engine).strip().lower(),
             spark_master=get("MARQUEE_SPARK_MASTER").strip(),
         )
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
 
 
 def is_url(source: str) -> bool:

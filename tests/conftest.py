@@ -9,6 +9,7 @@ what it is built from (``service_settings``, ``db``, ``clock``), as ``tests/app`
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +37,13 @@ settings_profile.load_profile("marquee")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
+
+#: The background evaluation child at nice 10 in tests (apps built from the environment, e.g.
+#: AppTest and ``streamlit run`` servers, and the template's secrets): a SCHED_IDLE child
+#: beside other sessions' CPU-bound work on this shared 2-core machine gets almost no CPU.
+#: tests/quality_jobs runs children at ``idle`` explicitly.
+EVALUATION_PRIORITY = {"MARQUEE_EVALUATION_PRIORITY": "nice"}
+os.environ.update(EVALUATION_PRIORITY)
 
 
 #: The longest files (measured with ``--durations``), started first: under ``make test``'s two
@@ -145,7 +153,8 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     """The hand-made app catalog, ingested and its engine trained once per run
     (:func:`testkit.factories.build_data_dir`): (the data dir, the secrets an app uses on it)."""
     root = tmp_path_factory.mktemp("catalog")
-    return root / "data", factories.build_data_dir(root / "data", root / "sources")
+    secrets = factories.build_data_dir(root / "data", root / "sources")
+    return root / "data", {**secrets, **EVALUATION_PRIORITY}
 
 
 @pytest.fixture

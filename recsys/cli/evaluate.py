@@ -150,7 +150,7 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     if args.background:  # started by the app: the served model, stamped, beside the models
         from recsys.quality_jobs.job import run_child
 
-        return run_child(settings, args.parent_pid)
+        return run_child(settings, args.parent_pid, args.ready_fd)
     from recsys.evaluation import run_evaluation
 
     if args.movielens:
@@ -192,4 +192,5 @@ def add_evaluate(subparsers: argparse._SubParsersAction) -> None:
         "training): progress and the stamped report in <models dir>/quality/",
     )
     p.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--ready-fd", type=int, help=argparse.SUPPRESS)
     p.set_defaults(handler=cmd_evaluate)

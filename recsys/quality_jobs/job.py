@@ -14,14 +14,13 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from recsys.config import Settings
 from recsys.evaluation.report import EvaluationReport
 from recsys.lifecycle import locks
 from recsys.progress import Progress, silent
-from recsys.quality_jobs import budget
+from recsys.quality_jobs import budget, priority
 from recsys.quality_jobs.budget import EvaluationPlan
 from recsys.quality_jobs.records import (
     FAILURE,
@@ -45,8 +44,6 @@ log = logging.getLogger(__name__)
 EVALUATE_LOCK = "evaluate"
 #: The child refreshes its progress file this often, even between two steps.
 HEARTBEAT_S = 5.0
-#: The child's scheduling priority (the app's visitors come first).
-NICE = 10
 #: Rounds a job measures again when a newer model was published while it ran.
 MAX_ROUNDS = 3
 
@@ -60,11 +57,12 @@ class FileProgress:
     """
 
     def __init__(
-        self, settings: Settings, model: ModelStamp | None, parent_pid: int | None
+        self, settings: Settings, model: ModelStamp | None, parent_pid: int | None, cpu: str = ""
     ) -> None:
         self.path = folder(settings) / PROGRESS
         self.model = model
         self.parent_pid = parent_pid
+        self.cpu = cpu
         self.started_at = utcnow()
         self.step, self.fraction = STARTING, 0.0
         self._last = 0.0
@@ -84,7 +82,9 @@ class FileProgress:
             write_json(self.path, self._payload())
 
     def _payload(self) -> dict[str, Any]:
-        return progress_record(self.step, self.fraction, self.model, self.started_at, os.getpid())
+        return progress_record(
+            self.step, self.fraction, self.model, self.started_at, os.getpid(), self.cpu
+        )
 
     def _beat(self) -> None:
         while not self._stop.wait(HEARTBEAT_S):
@@ -145,6 +145,7 @@ def evaluate_served_model(
     parent_pid: int | None = None,
     run: Measure = measure,
     note: str = "",
+    cpu: str = "",
 ) -> MeasuredReport | None:
     """Measure the served model and store the stamped report; None when another job runs.
 
@@ -162,7 +163,7 @@ def evaluate_served_model(
                 raise RuntimeError("there is no saved model to evaluate: train one first")
             if result is not None and result.model.fingerprint == model.fingerprint:
                 break
-            result = _measure_once(settings, db, model, parent_pid, run, note)
+            result = _measure_once(settings, db, model, parent_pid, run, note, cpu)
         return result
 
 
@@ -173,10 +174,11 @@ def _measure_once(
     parent_pid: int | None,
     run: Measure,
     note: str = "",
+    cpu: str = "",
 ) -> MeasuredReport:
     start = time.monotonic()
     try:
-        with FileProgress(settings, model, parent_pid) as progress:
+        with FileProgress(settings, model, parent_pid, cpu) as progress:
             report = run(settings, db, progress)
     except Exception as exc:
         log.exception("the offline evaluation failed")
@@ -189,15 +191,25 @@ def _measure_once(
     return measured
 
 
-def run_child(settings: Settings, parent_pid: int | None) -> int:
-    """``python -m recsys evaluate --background``: one job, at a lower priority, sized to what
-    the memory budget leaves beside the app (:mod:`~recsys.quality_jobs.budget`), and still
-    the first process the kernel ends should memory run out anyway (never the app serving
-    visitors)."""
-    with contextlib.suppress(OSError):
-        os.nice(NICE)
-    with contextlib.suppress(OSError):
-        Path("/proc/self/oom_score_adj").write_text("1000")
+def run_child(settings: Settings, parent_pid: int | None, ready_fd: int | None = None) -> int:
+    """``python -m recsys evaluate --background``: one job, on the CPU the app leaves idle
+    with one BLAS thread (:mod:`~recsys.quality_jobs.priority`), pausable by the app once it
+    said so on ``ready_fd``, sized to what the memory budget leaves beside the app
+    (:mod:`~recsys.quality_jobs.budget`), and still the first process the kernel ends should
+    memory run out anyway (never the app serving visitors)."""
+    resumes = priority.resume_when_parent_dies()
+    if parent_pid and os.getppid() != parent_pid:
+        log.warning("the app process that started the evaluation is gone; stopping")
+        return 3
+    took = priority.lower(settings.evaluation_priority)
+    threads = priority.one_blas_thread()
+    cpu = f"{took}; BLAS/OpenMP: {threads}"
+    print(f"background evaluation: {cpu}", flush=True)
+    if resumes:  # a pause can no longer outlive the app
+        priority.mark_ready(ready_fd)
+    elif ready_fd is not None:
+        os.close(ready_fd)  # never paused: nothing would resume it should the app die
+    priority.first_to_go()
     try:
         chosen = budget.plan(settings.memory_budget_mb, budget.unshared_mb(parent_pid))
     except budget.MemoryBudgetError as exc:
@@ -214,6 +226,7 @@ def run_child(settings: Settings, parent_pid: int | None) -> int:
             parent_pid=parent_pid,
             run=functools.partial(measure, plan=chosen),
             note=chosen.note,
+            cpu=cpu,
         )
     finally:
         db.dispose()

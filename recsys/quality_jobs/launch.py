@@ -5,12 +5,18 @@ it when the served model has no report yet (a model trained by ``python -m recsy
 job that died with its app process). The lock in the job keeps it to one per deployment;
 the launcher keeps this process from starting a second child while its first one is still
 importing, and records a child that died without saying why (killed, out of memory).
+
+The child runs with one BLAS thread, at ``idle`` priority (the default, issue 24) under
+SCHED_IDLE (:mod:`~recsys.quality_jobs.priority`), and this process pauses it while it works
+(:mod:`~recsys.quality_jobs.pause`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -19,7 +25,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from recsys.config import Settings, inherited_environment
+from recsys.quality_jobs import priority
 from recsys.quality_jobs import records as jobs
+from recsys.quality_jobs.pause import ChildPauser, PausePolicy
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +35,11 @@ log = logging.getLogger(__name__)
 class EvaluationLauncher:
     """One background evaluation child at a time, from this process."""
 
-    def __init__(self) -> None:
+    def __init__(self, pause_policy: Callable[[], PausePolicy] = PausePolicy) -> None:
+        self._pause_policy = pause_policy
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
+        self._pauser: ChildPauser | None = None
 
     @property
     def running(self) -> bool:
@@ -50,13 +60,20 @@ class EvaluationLauncher:
                 return False
             if not force and (status.current or status.failed_for_current):
                 return False
-            self._proc = self._spawn(settings, status.model)
+            spawned: list[subprocess.Popen[bytes] | BaseException] = []
+            ready = threading.Event()
             threading.Thread(
                 target=self._watch,
-                args=(settings, self._proc, status.model, datetime.now(UTC)),
+                args=(settings, status.model, datetime.now(UTC), spawned, ready),
                 name="evaluate-watch",
                 daemon=True,
             ).start()
+            ready.wait()
+            if isinstance(spawned[0], BaseException):
+                raise spawned[0]
+            self._proc = spawned[0]
+            # Visible at once to every process (the child takes a few seconds to import).
+            jobs.announce_start(settings, status.model, self._proc.pid)
             return True
 
     def wait(self, timeout: float | None = None) -> int | None:
@@ -73,9 +90,20 @@ class EvaluationLauncher:
     def pid(self) -> int | None:
         return None if self._proc is None else self._proc.pid
 
+    @property
+    def pauser(self) -> ChildPauser | None:
+        """What pauses the last child started while this process works (None on systems
+        without SIGSTOP)."""
+        return self._pauser
+
     def _spawn(self, settings: Settings, model: jobs.ModelStamp) -> subprocess.Popen[bytes]:
+        """The child, with SCHED_IDLE set at once at ``idle`` priority (its imports are idle work
+        too; it sets it again on every thread it has, and reports), and its pauser."""
         folder = jobs.folder(settings)
         folder.mkdir(parents=True, exist_ok=True)
+        pausable = hasattr(signal, "SIGSTOP")
+        self._pauser = None
+        read_end, write_end = os.pipe() if pausable else (None, None)
         command = [
             sys.executable,
             "-m",
@@ -85,28 +113,56 @@ class EvaluationLauncher:
             "--parent-pid",
             str(os.getpid()),
         ]
-        with (folder / jobs.LOG).open("wb") as out:
-            proc = subprocess.Popen(
-                command,
-                env=child_env(settings),
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                close_fds=True,
-            )
-        # Visible at once to every process (the child takes a few seconds to import).
-        jobs.announce_start(settings, model, proc.pid)
+        if write_end is not None:
+            command += ["--ready-fd", str(write_end)]
+        try:
+            with (folder / jobs.LOG).open("wb") as out:
+                proc = subprocess.Popen(
+                    command,
+                    env=child_env(settings),
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    close_fds=True,
+                    pass_fds=() if write_end is None else (write_end,),
+                )
+        except BaseException:
+            for fd in (read_end, write_end):
+                if fd is not None:
+                    os.close(fd)
+            raise
+        if write_end is not None:
+            os.close(write_end)
+        if settings.evaluation_priority == priority.IDLE:
+            with contextlib.suppress(OSError):
+                priority.set_idle(proc.pid)
+        if read_end is not None:
+            self._pauser = ChildPauser(proc.pid, read_end, policy=self._pause_policy()).start()
         log.info("started the offline evaluation of model %s (pid %d)", model.short, proc.pid)
         return proc
 
-    @staticmethod
     def _watch(
+        self,
         settings: Settings,
-        proc: subprocess.Popen[bytes],
         model: jobs.ModelStamp,
         started: datetime,
+        spawned: list[subprocess.Popen[bytes] | BaseException],
+        ready: threading.Event,
     ) -> None:
+        """Start the child and wait for it, in this thread: the kernel resumes a paused child
+        when the thread that started it ends (see :mod:`~recsys.quality_jobs.pause`), so it
+        must be one that lives as long as the child."""
+        try:
+            proc = self._spawn(settings, model)
+        except BaseException as exc:
+            spawned.append(exc)
+            ready.set()
+            return
+        spawned.append(proc)
+        ready.set()
         code = proc.wait()
+        if self._pauser is not None:
+            self._pauser.close()
         path = jobs.folder(settings) / jobs.PROGRESS
         running = jobs.read_running(settings)
         if running is not None and running.pid == proc.pid:
@@ -135,6 +191,7 @@ CHILD_ENV: dict[str, Callable[[Settings], str]] = {
     "MARQUEE_DOWNLOAD_TIMEOUT_S": lambda s: str(s.download_timeout_s),
     "MARQUEE_CLUSTER": lambda s: "1" if s.cluster else "0",
     "MARQUEE_MEMORY_BUDGET_MB": lambda s: str(s.memory_budget_mb),
+    "MARQUEE_EVALUATION_PRIORITY": lambda s: s.evaluation_priority,
 }
 #: glibc's allocator in the child: a fixed mmap threshold returns every freed array of 128 KiB
 #: or more to the system at once (the default threshold grows with the first large free, and
@@ -148,6 +205,7 @@ def child_env(settings: Settings) -> dict[str, str]:
     env = inherited_environment()
     env.update({name: get(settings) for name, get in CHILD_ENV.items()})
     env.update(CHILD_MALLOC)
+    env.update(priority.THREAD_ENV)  # one BLAS/OpenMP thread, read when numpy loads
     root = str(Path(__file__).resolve().parents[2])  # the project, for `-m recsys`
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
     return env

@@ -165,6 +165,8 @@ class RunningEvaluation:
     started_at: datetime
     updated_at: datetime
     pid: int
+    #: How the job takes the CPU (e.g. "SCHED_IDLE; BLAS/OpenMP: openblas 1 thread").
+    cpu: str = ""
 
 
 @dataclass(frozen=True)
@@ -224,6 +226,7 @@ def read_running(settings: Settings, now: datetime | None = None) -> RunningEval
             started_at=datetime.fromisoformat(raw["started_at"]),
             updated_at=datetime.fromisoformat(raw["updated_at"]),
             pid=int(raw.get("pid") or 0),
+            cpu=str(raw.get("cpu") or ""),
         )
     except (KeyError, TypeError, ValueError):
         return None
@@ -270,6 +273,7 @@ def progress_record(
     model: ModelStamp | None,
     started_at: datetime,
     pid: int,
+    cpu: str = "",
 ) -> dict[str, Any]:
     """What ``progress.json`` holds (read back by :func:`read_running`)."""
     return {
@@ -279,6 +283,7 @@ def progress_record(
         "started_at": started_at.isoformat(),
         "updated_at": utcnow().isoformat(),
         "pid": pid,
+        "cpu": cpu,
     }
 
 
