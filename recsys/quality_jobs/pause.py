@@ -159,6 +159,11 @@ class ChildPauser:
     def paused(self) -> bool:
         return self._stopped
 
+    @property
+    def alive(self) -> bool:
+        """Still watching (False once the child ended, was never ready, or :meth:`close`)."""
+        return self._thread.is_alive()
+
     def _signal(self, sig: signal.Signals) -> bool:
         try:
             if self._pidfd is not None:

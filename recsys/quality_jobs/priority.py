@@ -99,20 +99,30 @@ def policy_of(pid: int) -> str:
 
 
 def one_blas_thread() -> str:
-    """Hold every BLAS / OpenMP pool loaded by now to one thread; what ``threadpoolctl`` sees
-    (e.g. ``openblas 1 thread``). numpy is loaded first: its BLAS is the one that counts."""
-    import numpy  # noqa: F401 - loads the BLAS whose pool is limited here
+    """Hold every BLAS / OpenMP pool loaded by now to one thread, and say what
+    ``threadpoolctl`` then sees, numpy's first: e.g. ``openblas (numpy) 1 thread, openmp
+    (scikit_learn) 1 thread``."""
+    import numpy  # noqa: F401 - loads the BLAS whose pool counts most
     from threadpoolctl import threadpool_info, threadpool_limits
 
     threadpool_limits(1)
-    pools = threadpool_info()
+    pools = sorted(threadpool_info(), key=lambda p: _owner(p) != "numpy")
     if not pools:
         return "no BLAS/OpenMP thread pool found"
     return ", ".join(
-        f"{p.get('internal_api', '?')} {p.get('num_threads')} thread"
+        f"{p.get('internal_api', '?')} ({_owner(p)}) {p.get('num_threads')} thread"
         + ("" if p.get("num_threads") == 1 else "s")
         for p in pools
     )
+
+
+def _owner(pool: dict[str, object]) -> str:
+    """The package that shipped a pool's library (``numpy.libs/…`` -> numpy), else its file."""
+    path = Path(str(pool.get("filepath", "")))
+    parts = path.parts
+    if "site-packages" in parts and parts.index("site-packages") + 1 < len(parts):
+        return parts[parts.index("site-packages") + 1].removesuffix(".libs")
+    return path.name or "?"
 
 
 def resume_when_parent_dies() -> bool:
