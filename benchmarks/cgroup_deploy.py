@@ -153,12 +153,16 @@ class Samples:
 
 
 def renice(pid: int, nice: int) -> None:
-    """Every thread of ``pid`` at ``nice`` (Linux sets a priority per thread; root may lower
-    it). Best effort: the process may be gone."""
+    """Every thread of ``pid`` under the ordinary policy at ``nice`` (Linux sets both per
+    thread; root may raise them: the evaluation child puts itself under SCHED_IDLE, where a
+    nice value means nothing). Best effort: the process may be gone."""
     for task in Path(f"/proc/{pid}/task").glob("*"):
         try:
-            if os.getpriority(os.PRIO_PROCESS, int(task.name)) != nice:
-                os.setpriority(os.PRIO_PROCESS, int(task.name), nice)
+            tid = int(task.name)
+            if os.sched_getscheduler(tid) != os.SCHED_OTHER:
+                os.sched_setscheduler(tid, os.SCHED_OTHER, os.sched_param(0))
+            if os.getpriority(os.PRIO_PROCESS, tid) != nice:
+                os.setpriority(os.PRIO_PROCESS, tid, nice)
         except (OSError, ValueError):
             continue
 

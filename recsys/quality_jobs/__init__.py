@@ -3,7 +3,8 @@
 Why a background job: stakeholders open the Quality page expecting figures, and the protocol
 takes about a minute on ml-latest-small, so it runs after the first-start training and after
 every retrain instead of when someone asks. It runs in a child process
-(``python -m recsys evaluate --background``, ``nice`` 10) rather than in a thread of the app:
+(``python -m recsys evaluate --background``; SCHED_IDLE, one BLAS thread, paused while the app
+works: ``priority``, ``pause``) rather than in a thread of the app:
 its memory peak and its CPU-bound Python work stay out of the process that serves visitors, and
 all its memory is returned when it exits (README, "How the Quality page gets its figures").
 
@@ -15,7 +16,8 @@ Files, in ``<models>/quality/`` (the models folder every app process reads)::
     evaluate.log   the child's output
 
 ``records`` reads and writes those files, ``job`` runs the evaluation (in the child), ``launch``
-starts the child from an app process.
+starts the child from an app process, ``priority`` is how little CPU the child takes and
+``pause`` stops it while the app works.
 """
 
 from recsys.quality_jobs.launch import EvaluationLauncher, evaluate_in_background, launcher

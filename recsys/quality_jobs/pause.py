@@ -6,8 +6,9 @@ child samples ``time.process_time()`` (every thread of the app, one ``clock_gett
 request in flight. Chosen over marking each request because nothing is added to the click's
 path at all (a Streamlit fragment rerun, which a like is, does not run ``app.py``, so a mark
 would need a hook inside Streamlit), it sees every kind of work (reruns, fragment reruns, the
-websocket, other sessions) and it needs no shared file. The sampler's own cost, measured with
-``benchmarks/like_latency.py --sampler-overhead``: see the README.
+websocket, other sessions) and it needs no shared file. Its cost, measured with
+``benchmarks/pause_overhead.py``: see the README ("How the Quality page gets its figures").
+Only the app process that launched the child pauses it: in a cluster the others do not.
 
 How it pauses: SIGSTOP to the child it launched (through a pidfd where there is one, so the
 signal cannot reach a reused pid), SIGCONT :data:`RESUME_AFTER_S` after the app went quiet.
