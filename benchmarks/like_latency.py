@@ -86,6 +86,10 @@ ELEMENTS_JS = """
 })
 """
 
+#: Likes (each taken back) before the timed ones of ``--during-evaluation``: the first clicks on
+#: a freshly loaded Home are slower, and "during" comes first.
+WARM_UP = 3
+
 #: Clicks the card's button and resolves with the ms until the card shows ``want``
 #: (true: "Liked" badge + primary Like button; false: no badge + secondary Like button).
 CLICK_JS = """
@@ -308,25 +312,43 @@ def measure(
     }
 
 
-def _click_pairs(page: Any, cards: list[str], count: int, settle_ms: int, until: Any) -> Any:
+def cpu_ms(pid: int | None) -> float:
+    """The CPU ``pid`` has used so far (ms; 0 once it is gone): what the evaluation child took
+    while a click was timed tells whether it was paused."""
+    if not pid:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def _click_pairs(
+    page: Any, cards: list[str], count: int, settle_ms: int, until: Any, child: int | None = None
+) -> Any:
     """Like and take back up to ``count`` cards while ``until()`` holds; (like ms, take-back ms,
-    timeouts, cards left liked)."""
+    timeouts, cards left liked, the CPU ms ``child`` used during each timed click)."""
     times: dict[bool, list[float]] = {True: [], False: []}
-    timeouts, shown = 0, {}
+    timeouts, shown, child_ms, answers = 0, {}, [], []
     for i in range(count):
         if not until():
             break
         tconst = cards[i % len(cards)]
         for want in (True, False):
-            ms = page.evaluate(CLICK_JS, [tconst, want, 10_000])
-            if ms is None:
+            before = cpu_ms(child)
+            got = page.evaluate(CLICK_JS, [tconst, want, 10_000])
+            child_ms.append(cpu_ms(child) - before)
+            if got is None:
                 timeouts += 1
             else:
-                times[want].append(float(ms))
+                times[want].append(float(got["ms"]))
+                if got["answer_ms"] is not None:
+                    answers.append(float(got["answer_ms"]))
             _idle(page)
             page.wait_for_timeout(settle_ms)
             shown[tconst] = _shown(page, tconst)
-    return times, timeouts, sorted(t for t, v in shown.items() if v)
+    return times, timeouts, sorted(t for t, v in shown.items() if v), child_ms, answers
 
 
 def measure_during_evaluation(
@@ -346,7 +368,9 @@ def measure_during_evaluation(
     result: dict[str, Any] = {}
     with sync_playwright() as pw:
         browser = launch(pw)
-        page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        context.add_init_script(WS_HOOK_JS)
+        page = context.new_page()
         log_in(page, base)
         page.goto(base + "/quality")  # the first visit starts the missing evaluation
         deadline = time.monotonic() + 120
@@ -355,10 +379,13 @@ def measure_during_evaluation(
                 raise RuntimeError("the Quality page did not start the evaluation")
             page.wait_for_timeout(100)
         started = time.monotonic()
+        child = read_status(settings).running
+        pid = None if child is None else child.pid
         page.goto(base + "/home")
         page.wait_for_selector('[class*="st-key-like_tt"]', timeout=120_000)
         _idle(page)
         cards = _cards(page)
+        _click_pairs(page, cards[::-1], WARM_UP, settle_ms, running)  # untimed: a warm page
         for phase, until in (("during", running), ("after", lambda: True)):
             if phase == "after":
                 _log("waiting for the evaluation to end ...")
@@ -370,8 +397,13 @@ def measure_during_evaluation(
                 measured = read_status(settings).measured
                 result["evaluation_measured_s"] = None if measured is None else measured.seconds
             _log(f"{phase} the evaluation: {likes} likes")
-            times, timeouts, liked = _click_pairs(page, cards, likes, settle_ms, until)
+            times, timeouts, liked, child_ms, answers = _click_pairs(
+                page, cards, likes, settle_ms, until, pid if phase == "during" else None
+            )
             result[phase] = {
+                "server_answer": summary(answers),  # click -> the server's first message
+                "child_cpu_ms_per_click": summary(child_ms),
+                "child_cpu_ms_total": round(sum(child_ms)),
                 "like": summary(times[True]),
                 "take_back": summary(times[False]),
                 "all": summary(times[True] + times[False]),
@@ -421,6 +453,10 @@ def report_during(result: dict[str, Any], as_json: bool) -> None:
         for what in ("like", "take_back", "all"):
             s = r[what]
             print(f"  {what:9s} n={s['n']:3d} median {s['median_ms']} ms  p95 {s['p95_ms']} ms")
+        c = r["child_cpu_ms_per_click"]
+        if c["n"] and phase == "during":
+            total = r["child_cpu_ms_total"]
+            print(f"  the child's CPU during the clicks: {total:.0f} ms in all, max {c['max_ms']}")
         print(f"  timeouts {r['timeouts']}")
     print(f"database agrees with the cards: {result['db_agrees']}")
 
