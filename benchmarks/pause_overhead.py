@@ -29,6 +29,9 @@ if str(ROOT) not in sys.path:
 
 from recsys.quality_jobs.pause import ChildPauser  # noqa: E402 - after sys.path
 
+#: Runs in a row with the pauser watching, then without (it lives across clicks, as in the app).
+BLOCK = 10
+
 
 def _unit() -> None:
     """A slice of a rerun's kind of work: small objects, dicts, strings, sorting."""
@@ -73,21 +76,28 @@ def main(argv: list[str] | None = None) -> int:
         pauser = ChildPauser(child.pid, None).start()
         quiet_with = quiet_cpu_ms_per_s(pauser)
         times: dict[bool, list[float]] = {True: [], False: []}
-        for i in range(args.runs * 2):
-            watching = i % 2 == 0
+        for block in range(args.runs // BLOCK * 2):  # blocks of runs with, then without
+            watching = block % 2 == 0
             if watching and not pauser.alive:
                 pauser = ChildPauser(child.pid, None).start()
             elif not watching and pauser.alive:
                 pauser.close()
-            times[watching].append(timed(units))
-            time.sleep(0.15)  # quiet between clicks: the child resumes
+            time.sleep(0.2)  # as between two clicks: quiet, the child running
+            for _ in range(BLOCK):
+                times[watching].append(timed(units))
+                time.sleep(0.15)  # quiet between clicks: the child resumes
         pauser.close()
         with_ms, without_ms = statistics.median(times[True]), statistics.median(times[False])
+        with_q, without_q = (statistics.quantiles(times[k], n=4)[0] for k in (True, False))
         result = {
             "runs": args.runs,
             "work_ms_median_without_pauser": round(without_ms, 2),
             "work_ms_median_with_pauser": round(with_ms, 2),
             "overhead_ms": round(with_ms - without_ms, 2),
+            # the lower quartile: less of the other sessions' load in it
+            "work_ms_p25_without_pauser": round(without_q, 2),
+            "work_ms_p25_with_pauser": round(with_q, 2),
+            "overhead_ms_p25": round(with_q - without_q, 2),
             "quiet_cpu_ms_per_s_without": round(quiet_without, 3),
             "quiet_cpu_ms_per_s_with": round(quiet_with, 3),
             "load_average": os.getloadavg(),
