@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from recsys.quality_jobs.pause import ChildPauser  # noqa: E402 - after sys.path
+from recsys.quality_jobs.pause import SAMPLE_S, ChildPauser  # noqa: E402 - after sys.path
 
 #: Runs in a row with the pauser watching, then without (it lives across clicks, as in the app).
 BLOCK = 10
@@ -66,6 +66,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=60)
     parser.add_argument("--work-ms", type=float, default=50.0)
+    parser.add_argument(
+        "--sample-ms",
+        type=float,
+        default=SAMPLE_S * 1000,
+        help="the sampler's period while the child runs (a control: a period longer than the "
+        "work shows the block alternation's own difference)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=-1)
@@ -73,13 +80,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         units = calibrate(args.work_ms)
         quiet_without = quiet_cpu_ms_per_s(None)
-        pauser = ChildPauser(child.pid, None).start()
+        pauser = ChildPauser(child.pid, None, sample_s=args.sample_ms / 1000).start()
         quiet_with = quiet_cpu_ms_per_s(pauser)
         times: dict[bool, list[float]] = {True: [], False: []}
         for block in range(args.runs // BLOCK * 2):  # blocks of runs with, then without
             watching = block % 2 == 0
             if watching and not pauser.alive:
-                pauser = ChildPauser(child.pid, None).start()
+                pauser = ChildPauser(child.pid, None, sample_s=args.sample_ms / 1000).start()
             elif not watching and pauser.alive:
                 pauser.close()
             time.sleep(0.2)  # as between two clicks: quiet, the child running
