@@ -197,10 +197,9 @@ def run_child(settings: Settings, parent_pid: int | None, ready_fd: int | None =
     said so on ``ready_fd``, sized to what the memory budget leaves beside the app
     (:mod:`~recsys.quality_jobs.budget`), and still the first process the kernel ends should
     memory run out anyway (never the app serving visitors)."""
+    # An app gone before this call is no risk: nobody is left to pause the child, and its
+    # heartbeat ends the job (FileProgress).
     resumes = priority.resume_when_parent_dies()
-    if parent_pid and os.getppid() != parent_pid:
-        log.warning("the app process that started the evaluation is gone; stopping")
-        return 3
     took = priority.lower(settings.evaluation_priority)
     threads = priority.one_blas_thread()
     cpu = f"{took}; BLAS/OpenMP: {threads}"
