@@ -15,15 +15,9 @@ from pathlib import Path
 import pytest
 
 from benchmarks import like_latency
+from testkit import chromium
 from testkit.app_server import free_port, running
-from testkit.chromium import (
-    LOGIN_FORM,
-    attempt_log_in,
-    idle,
-    launch,
-    says_wait,
-    sync_api_or_skip,
-)
+from testkit.chromium import LOGIN_FORM, attempt_log_in, idle, launch, sync_api_or_skip
 from testkit.cluster import SECURITY_HEADERS, find_nginx, start_front
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -126,7 +120,7 @@ def test_a_script_dropping_its_cookie_is_held_by_address_not_the_owner(front: st
                 idle(page)
                 answers.append(attempt_log_in(page, like_latency.USERNAME, "Wrong#guess1"))
             assert all(a.startswith("Username or password is incorrect.") for a in answers[:10])
-            assert says_wait(answers[9], 5), answers
+            assert chromium.says_wait(answers[9], 5), answers
             assert answers[10].startswith("Too many failed log-ins. Try again in"), answers
 
             like_latency.log_in(owner_page, front)  # the owner, same address: in at once
