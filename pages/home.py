@@ -14,9 +14,7 @@ of the last full run after a card's click).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
-from typing import TypeVar
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
@@ -60,7 +58,6 @@ DIAL_HELP = {
 PICKS_PER_SECTION = 10
 BECAUSE_ROWS, BECAUSE_PICKS = 2, 5
 KIND_LABELS = {"both": "Movies and TV", "movie": "Movies only", "tv": "TV only"}
-_Choice = TypeVar("_Choice", HomeFilters, Dials)
 
 
 def _refresh() -> None:
@@ -115,33 +112,23 @@ def _stop_using(tconst: str, title: str) -> None:
     _refresh()
 
 
-def _valid(read: Callable[[], _Choice], invalid: type[ValueError]) -> _Choice | None:
-    """What the widgets ask for, read by ``read``; None, with the reason shown above the lists
-    (``state.filter_error``), when it is ``invalid``."""
-    try:
-        return read()
-    except invalid as exc:
-        state.filter_error = str(exc)
-        return None
-
-
 def _filters_changed() -> None:
     """A filter widget changed: store the new filters and recompute the lists."""
     widgets = st.session_state
-    chosen = _valid(
-        lambda: form_filters(
+    try:
+        chosen = form_filters(
             widgets.get("filter_years"),
             service.discovery.year_span(),
             bool(widgets.get("filter_gems")),
             widgets.get("filter_exclude_genres") or (),
             widgets.get("filter_kind") or "both",
-        ),
-        FilterError,
-    )
-    if chosen is not None:
-        service.discovery.set_filters(user_id, chosen)
-        state.filters = chosen
-        _refresh()
+        )
+    except FilterError as exc:
+        state.filter_error = str(exc)
+        return
+    service.discovery.set_filters(user_id, chosen)
+    state.filters = chosen
+    _refresh()
 
 
 def _services_changed() -> None:
@@ -200,13 +187,14 @@ def streaming_notice(shown: list[str]) -> None:
 def _dials_changed() -> None:
     """A dial moved: store the dials and re-rank (the model's list, no refit)."""
     widgets = st.session_state
-    chosen = _valid(
-        lambda: Dials(**{name: widgets.get(f"dial_{name}", 0) for name in DIAL_NAMES}), DialError
-    )
-    if chosen is not None:
-        service.discovery.set_dials(user_id, chosen)
-        state.dials = chosen
-        _refresh()
+    try:
+        chosen = Dials(**{name: widgets.get(f"dial_{name}", 0) for name in DIAL_NAMES})
+    except DialError as exc:
+        state.filter_error = str(exc)
+        return
+    service.discovery.set_dials(user_id, chosen)
+    state.dials = chosen
+    _refresh()
 
 
 def _dial_label(name: str, value: int) -> str:
