@@ -67,7 +67,7 @@ class ImplicitFactoriser:
             from implicit.cpu.als import AlternatingLeastSquares
 
             model = AlternatingLeastSquares(**asdict(settings), num_threads=threads)
-            model.fit(sp.csr_matrix(likes, dtype=np.float32), show_progress=False)
+            model.fit(likes.astype(np.float32, copy=False), show_progress=False)
         return np.ascontiguousarray(model.item_factors, dtype=np.float32)
 
 

@@ -31,7 +31,7 @@ import scipy.sparse as sp
 if TYPE_CHECKING:  # pragma: no cover - typing only; pyspark is imported lazily
     from pyspark.sql import SparkSession
 
-    from recsys.models.factorise import ALSSettings  # which imports this module when asked
+    from recsys.models.factorise import ALSSettings
 
 #: The Spark configuration key naming the folder the export is written into (cluster mode).
 EXPORT_DIR_CONF = "spark.marquee.exportDir"
