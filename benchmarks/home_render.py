@@ -275,7 +275,7 @@ def browser_renders(env: dict[str, str], username: str, root: Path, renders: int
     from benchmarks import like_latency
     from benchmarks.load import PASSWORD
     from testkit.app_server import start_server, stop_server
-    from testkit.chromium import CHROMIUM, LOGIN_USERNAME, launch, submit_log_in
+    from testkit.chromium import CHROMIUM, launch
 
     if not CHROMIUM.exists():
         return {"skipped": f"Chromium not found at {CHROMIUM}"}
@@ -289,14 +289,7 @@ def browser_renders(env: dict[str, str], username: str, root: Path, renders: int
             context = browser.new_context(viewport={"width": 1440, "height": 900})
             context.add_init_script(like_latency.WS_HOOK_JS)
             page = context.new_page()
-            page.goto(f"http://127.0.0.1:{port}/")
-            page.wait_for_selector(LOGIN_USERNAME, timeout=120_000)
-            like_latency._idle(page)
-            submit_log_in(page, username, PASSWORD)
-            page.wait_for_selector('[class*="st-key-like_tt"]', timeout=120_000)
-            like_latency._idle(page)
-            page.wait_for_timeout(1500)  # the cookie component's first rerun settles
-            like_latency._idle(page)
+            like_latency.log_in(page, f"http://127.0.0.1:{port}", username, PASSWORD)
             elements = page.evaluate(like_latency.ELEMENTS_JS)
             for i in range(renders + 2):
                 got = page.evaluate(NEW_PICKS_JS, [60_000])

@@ -233,12 +233,13 @@ def _shown(page: Any, tconst: str) -> bool:
     )
 
 
-def log_in(page: Any, base: str) -> list[str]:
-    """Log the benchmark user in through the form; the Home cards' tconsts."""
+def log_in(page: Any, base: str, username: str = USERNAME, password: str = PASSWORD) -> list[str]:
+    """Log a user (the benchmark user by default) in through the form; the Home cards'
+    tconsts."""
     page.goto(base + "/")  # "/" first: the router must run before any page
     page.wait_for_selector(LOGIN_USERNAME, timeout=120_000)
     _idle(page)
-    submit_log_in(page, USERNAME, PASSWORD)
+    submit_log_in(page, username, password)
     page.wait_for_selector('[class*="st-key-like_tt"]', timeout=60_000)
     _idle(page)
     page.wait_for_timeout(1500)  # the cookie component's first rerun settles
