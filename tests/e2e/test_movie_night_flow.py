@@ -81,11 +81,24 @@ def _wait_cookie(page: Any, timeout_s: float = 60.0) -> None:
         page.wait_for_timeout(100)
 
 
+#: The distinct picks a page shows, in order. While the live fragment reruns, a position the new
+#: run has not reached yet still holds the previous run's card, so one pick can stand twice.
+PICKS_JS = (
+    "() => [...new Set([...document.querySelectorAll(" + repr(PICK) + ")]"
+    ".map(e => [...e.classList].find(c => c.startsWith('st-key-night_pick_')))"
+    ".filter(Boolean).map(k => k.slice('st-key-night_pick_'.length)))]"
+)
+
+
 def _picks(page: Any) -> list[str]:
-    keys = page.eval_on_selector_all(
-        PICK, "els => els.map(e => [...e.classList].find(c => c.startsWith('st-key-night_pick_')))"
-    )
-    return list(dict.fromkeys(k[len("st-key-night_pick_") :] for k in keys if k))
+    return list(page.evaluate(PICKS_JS))
+
+
+def _wait_for_picks(page: Any, n: int) -> None:
+    """Until ``page`` shows ``n`` distinct picks. Counting elements let a page mid-rerun
+    through: after a veto the cards shift, and a card the run had already drawn again at its
+    new place still stood at its old one (9 picks, 10 elements; failed once under a CPU hog)."""
+    page.wait_for_function(f"n => ({PICKS_JS})().length >= n", arg=n, timeout=20_000)
 
 
 def _shot(page: Any, name: str) -> None:
@@ -115,6 +128,11 @@ def test_host_starts_guest_joins_both_see_the_picks_and_a_veto_reaches_the_host(
         guest.goto(base + "/movie-night")
         guest.wait_for_selector(".st-key-night_join input", timeout=60_000)
         guest.locator(".st-key-night_join input").fill(code.lower())
+        # Enter commits the code (a rerun) before Join is clicked: under a CPU hog a click
+        # right after typing once reached the server before the code did, and the join
+        # waited for picks that never came
+        guest.locator(".st-key-night_join input").press("Enter")
+        chromium.idle(guest, start_ms=200, after_ms=0)
         guest.locator(".st-key-night_join_button button").click()
         guest.wait_for_selector(PICK, timeout=60_000)
         chromium.idle(guest, start_ms=200, after_ms=0)
@@ -123,9 +141,7 @@ def test_host_starts_guest_joins_both_see_the_picks_and_a_veto_reaches_the_host(
 
         # the host's page shows the guest and the same picks without a reload
         host.wait_for_selector(PICK, timeout=20_000)
-        host.wait_for_function(
-            "n => document.querySelectorAll(" + repr(PICK) + ").length >= n", arg=10, timeout=20_000
-        )
+        _wait_for_picks(host, 10)
         assert _picks(host) == guest_picks
         assert host.get_by_text("Sasha (you)").count() == 0
         assert host.get_by_text("Sasha").first.is_visible()
@@ -137,9 +153,7 @@ def test_host_starts_guest_joins_both_see_the_picks_and_a_veto_reaches_the_host(
         guest.locator(f".st-key-night_veto_{vetoed} button").first.click()
         guest.wait_for_selector(f".st-key-night_pick_{vetoed}", state="detached", timeout=20_000)
         host.wait_for_selector(f".st-key-night_pick_{vetoed}", state="detached", timeout=20_000)
-        host.wait_for_function(
-            "n => document.querySelectorAll(" + repr(PICK) + ").length >= n", arg=10, timeout=20_000
-        )
+        _wait_for_picks(host, 10)
         assert vetoed not in _picks(host) and _picks(host) == _picks(guest)
         _shot(host, "40-movie-night-host-after-veto")
         browser.close()
