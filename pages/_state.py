@@ -127,6 +127,10 @@ class UserState:
     choices: dict[str, bool] | None = None  # tconst -> liked
     saved: set[str] | None = None  # the watchlist
     hidden: dict[str, str] | None = None  # tconst -> reason
+    # the card grids (pages/_card_grid.py): grid key -> (the browser instance, the last click
+    # stored), and the dialog a click asked for: (grid key, button, tconst)
+    grid_acks: dict[str, tuple[str, int]] = field(default_factory=dict)
+    grid_dialog: tuple[str, str, str] | None = None
     # onboarding
     onboarding_shown: dict[str, int] = field(default_factory=dict)  # section -> titles shown
     onboarding_edit_genres: bool = False

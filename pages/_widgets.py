@@ -15,20 +15,18 @@ from contextlib import contextmanager
 from typing import Any
 
 import streamlit as st
-from streamlit.delta_generator import DeltaGenerator
 
 from pages._auth import context
 from pages._more_info import more_info_extras
-from pages._state import flash, show_flashes, user_state
+from pages._state import flash, user_state
 from recsys.cards import TitleCard
 from recsys.config import Settings
 from recsys.services import SteeringError, StorageError, WatchlistError
-from recsys.services.ratings import Choice, Verdict
+from recsys.services.ratings import Choice
 from recsys.services.steering import NOT_FOR_ME, REASON_LABELS
 
 log = logging.getLogger(__name__)
 
-GRID_COLUMNS = 5
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 TMDB_NOTICE = "This product uses the TMDB API but is not endorsed or certified by TMDB."
@@ -138,16 +136,6 @@ CARD_CSS = """
 .mq-rating { color: #E8B04B; font-weight: 600; margin-right: .45rem; }
 .mq-votes { color: #8E887F; }
 .mq-hero { color: #B5AEA3; margin-top: -0.6rem; }
-/* A card's Like / Dislike / Save / Info: one row of icon buttons. Each label stays in the page
-   (screen readers, scripts: "Liked", "Saved"), out of sight, and is the button's native tooltip
-   (Streamlit sets its title): not a Streamlit tooltip, a React popover a button (80 on Home)
-   that every click re-rendered. */
-[class*="st-key-card_"] [data-testid="stHorizontalBlock"] button { padding: .25rem .2rem;
-  min-height: 2.1rem; }
-[class*="st-key-card_"] [data-testid="stHorizontalBlock"] button
-  [data-testid="stMarkdownContainer"] {
-  position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
-  white-space: nowrap; }
 </style>
 """
 
@@ -189,7 +177,7 @@ def visit_hidden(refresh: bool = False) -> dict[str, str]:
     return state.hidden
 
 
-def _rate(tconst: str, title: str, choice: Choice) -> None:
+def rate_title(tconst: str, title: str, choice: Choice) -> None:
     """The buttons' callback: write, record what was stored in the visit's choices and return
     (the card's fragment then reruns alone, draws the stored choice and shows the toast left
     here; a callback of a widget in a fragment must not draw anything itself).
@@ -227,7 +215,7 @@ def _record(tconst: str, choice: Choice, unsaved: bool) -> None:
         state.saved.discard(tconst)
 
 
-def _save(tconst: str, title: str, save: bool) -> None:
+def save_title(tconst: str, title: str, save: bool) -> None:
     """The Save toggle's callback: add to or remove from the watchlist, then refresh this
     visit's saved set (the card's fragment reruns alone and draws it)."""
     ctx = context()
@@ -259,7 +247,7 @@ def _pick_reason(tconst: str, title: str) -> None:
         _steer(tconst, title, reason)
 
 
-def _undo(tconst: str, title: str) -> None:
+def unhide_title(tconst: str, title: str) -> None:
     """Undo's callback (``unhide_<tconst>``): the title comes back as it was."""
     _steer(tconst, title, None)
 
@@ -289,20 +277,6 @@ def _steer(tconst: str, title: str, reason: str | None) -> None:
     flash(*toast, toast=True)
 
 
-def _not_for_me(card: TitleCard) -> None:
-    """ "Not for me" (key ``notforme_<tconst>``): one button that opens the reasons in a dialog.
-    A popover drew its pills on every card of every run (two elements a card, 60 on Home);
-    the dialog draws them only when asked (issue 24)."""
-    if st.button(
-        "Not for me",
-        key=f"notforme_{card.tconst}",
-        icon=":material/visibility_off:",
-        type="tertiary",
-        width="stretch",
-    ):
-        not_for_me_dialog(card.tconst, card.title)
-
-
 @st.dialog("Not for me")
 def not_for_me_dialog(tconst: str, title: str) -> None:
     """The reasons (pills, key ``notforme_<tconst>_pick``), one choice stored at once; the
@@ -318,122 +292,6 @@ def not_for_me_dialog(tconst: str, title: str) -> None:
         on_change=_pick_reason,
         args=(tconst, title),
     )
-
-
-def hidden_card(card: TitleCard, reason: str) -> None:
-    """A hidden title in place of its card: why, and Undo (key ``unhide_<tconst>``)."""
-    t = card.tconst
-    with st.container(border=True, key=f"card_{t}"):
-        st.html(
-            f'<div class="mq-title">{esc(card.title)}</div>'
-            f'<div class="mq-meta">Hidden: {esc(REASON_LABELS.get(reason, reason))}</div>'
-        )
-        st.button(
-            "Undo",
-            key=f"unhide_{t}",
-            icon=":material/undo:",
-            help="Bring it back",
-            on_click=_undo,
-            args=(t, card.title),
-            width="stretch",
-        )
-
-
-#: The Like and Dislike buttons: (label, label when chosen, icon, the choice they stand for).
-_VERDICT_BUTTONS: dict[Verdict, tuple[str, str, str, bool]] = {
-    "like": ("Like", "Liked", ":material/thumb_up:", True),
-    "dislike": ("Dislike", "Disliked", ":material/thumb_down:", False),
-}
-
-
-def _verdict_button(
-    column: DeltaGenerator, card: TitleCard, choice: bool | None, verdict: Verdict
-) -> None:
-    """Like or Dislike (key ``<verdict>_<tconst>``); clicking it when active takes it back."""
-    label, chosen_label, icon, liked = _VERDICT_BUTTONS[verdict]
-    active = choice is liked
-    column.button(
-        chosen_label if active else label,
-        key=f"{verdict}_{card.tconst}",
-        icon=icon,
-        type="primary" if active else "secondary",
-        on_click=_rate,
-        args=(card.tconst, card.title, None if active else verdict),
-        width="stretch",
-    )
-
-
-def _save_button(column: DeltaGenerator, card: TitleCard, saved: bool) -> None:
-    """Save for later (key ``save_<tconst>``): a toggle, "Saved" when on."""
-    column.button(
-        "Saved" if saved else "Save",
-        key=f"save_{card.tconst}",
-        icon=":material/bookmark_added:" if saved else ":material/bookmark:",
-        type="primary" if saved else "secondary",
-        on_click=_save,
-        args=(card.tconst, card.title, not saved),
-        width="stretch",
-    )
-
-
-def poster_card(
-    card: TitleCard,
-    choice: bool | None,
-    *,
-    actions: bool = True,
-    saved: bool = False,
-    steer: bool = True,
-) -> None:
-    """A poster card with Like / Dislike / Save for later / More info (keys ``like_<t>``,
-    ``dislike_<t>``, ``save_<t>``, ``info_<t>``, container ``card_<t>``) and, with ``steer``,
-    "Not for me" (``notforme_<t>``). Clicking the active choice (or Saved) again takes it
-    back; Info opens the More-info dialog."""
-    t = card.tconst
-    with st.container(border=True, key=f"card_{t}"):
-        st.html(poster_html(card, choice))
-        if not actions:
-            return
-        # One flex row, not st.columns(4): a column is an element of its own (four a card).
-        row = st.container(horizontal=True, gap="small")  # icons only: CARD_CSS
-        _verdict_button(row, card, choice, "like")
-        _verdict_button(row, card, choice, "dislike")
-        _save_button(row, card, saved)
-        if row.button("Info", key=f"info_{t}", icon=":material/info:", width="stretch"):
-            more_info_dialog(t)
-        if steer:
-            _not_for_me(card)
-
-
-@st.fragment
-def rated_card(card: TitleCard) -> None:
-    """:func:`poster_card` as a fragment: a like, dislike, take-back, save or Info on it reruns
-    this card alone (its callback has written the choice and refreshed :func:`visit_choices`
-    or :func:`visit_saved`)."""
-    with page_body("this title"):
-        reason = visit_hidden().get(card.tconst)
-        if reason is not None and reason != "no_seed":
-            hidden_card(card, reason)
-        else:
-            poster_card(card, visit_choices().get(card.tconst), saved=card.tconst in visit_saved())
-        show_flashes()
-
-
-def poster_grid(
-    cards: Sequence[TitleCard],
-    *,
-    columns: int = GRID_COLUMNS,
-    actions: bool = True,
-) -> None:
-    """Cards in rows of ``columns``; with ``actions`` each card is its own fragment."""
-    choices = visit_choices()
-    for start in range(0, len(cards), columns):
-        row = st.columns(columns, gap="medium")
-        for col, card in zip(row, cards[start : start + columns], strict=False):
-            with col:
-                if actions:
-                    rated_card(card)
-                else:
-                    poster_card(card, choices.get(card.tconst), actions=False)
 
 
 # ------------------------------------------------------------------------------ More info

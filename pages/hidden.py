@@ -12,7 +12,15 @@ import streamlit as st
 
 from pages import _auth
 from pages._state import show_flashes
-from pages._widgets import _undo, esc, listed, page_body, page_title, visit_choices, visit_hidden
+from pages._widgets import (
+    esc,
+    listed,
+    page_body,
+    page_title,
+    unhide_title,
+    visit_choices,
+    visit_hidden,
+)
 from recsys.services import HiddenEntry
 
 ctx = _auth.require_user()
@@ -48,7 +56,7 @@ def hidden_line(entry: HiddenEntry) -> None:
                     "Undo",
                     key=f"unhide_{card.tconst}",
                     icon=":material/undo:",
-                    on_click=_undo,
+                    on_click=unhide_title,
                     args=(card.tconst, card.title),
                     width="stretch",
                 )

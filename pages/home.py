@@ -20,9 +20,10 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from pages import _auth
+from pages._card_grid import card_section
 from pages._night_prompt import watched_prompt
 from pages._state import HomeLists, user_state, visit
-from pages._widgets import esc, md_escape, page_body, poster_grid, visit_choices
+from pages._widgets import esc, md_escape, page_body, visit_choices
 from recsys.cards import SECTION_LABELS, Section, TitleCard
 from recsys.services import (
     BecauseRow,
@@ -301,7 +302,7 @@ def _search_body(shown: frozenset[str]) -> None:
     if results:
         plural = "es" if len(results) != 1 else ""
         st.caption(f"{len(results)} match{plural} for “{md_escape(query.strip())}”")
-        poster_grid(results)
+        card_section(results, "grid_search")
     else:
         st.caption("No other titles match that search.")
     st.divider()
@@ -342,7 +343,7 @@ def because_rows() -> None:
                 args=(row.seed, row.seed_title),
             )
             st.caption(md_escape(row.reason))
-            poster_grid(row.cards)
+            card_section(row.cards, f"grid_because_{row.seed}")
 
 
 @st.fragment
@@ -425,5 +426,5 @@ with page_body("your picks"):
         why = cards[0].why
         if why:
             st.caption(md_escape(why))
-        poster_grid(cards)  # every card is its own fragment
+        card_section(cards, f"grid_{section}")  # one element, its own fragment
     because_rows()

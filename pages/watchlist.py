@@ -1,6 +1,6 @@
 """Watchlist (``/watchlist``): the titles the user saved for later, newest first.
 
-Saved titles stay out of the picks. Each card is a fragment, as on Home: Saved (the same
+Saved titles stay out of the picks. The cards are one grid, a fragment, as on Home: Saved (the same
 ``save_<tconst>`` toggle) removes a title, Like / Dislike rate it, and rating also takes it off
 the list (a title you have judged is no longer "to watch"); the card then says so and offers
 Save again, and the next visit no longer lists it.
@@ -13,16 +13,9 @@ from datetime import datetime
 import streamlit as st
 
 from pages import _auth
+from pages._card_grid import card_grid
 from pages._state import show_flashes
-from pages._widgets import (
-    GRID_COLUMNS,
-    listed,
-    page_body,
-    page_title,
-    poster_card,
-    visit_choices,
-    visit_saved,
-)
+from pages._widgets import listed, page_body, page_title, visit_choices, visit_saved
 from recsys.services import SavedTitle
 
 ctx = _auth.require_user()
@@ -30,16 +23,18 @@ service, user_id = ctx.service, ctx.user_id
 
 
 @st.fragment
-def saved_card(entry: SavedTitle) -> None:
-    """One saved title; a click on it reruns this card alone."""
-    with page_body("this title"):
-        card = entry.card
-        saved = card.tconst in visit_saved()
-        poster_card(card, visit_choices().get(card.tconst), saved=saved)
-        if saved:
-            st.caption(f"Saved {_day(entry.added_at)}")
-        else:
-            st.caption("Off your watchlist (Save puts it back)")
+def saved_titles(entries: list[SavedTitle]) -> None:
+    """The saved titles as one card grid, a fragment: a click on a card reruns the grid alone;
+    each card says when it was saved, or that it is off the list now."""
+    with page_body("your watchlist"):
+        saved = visit_saved()
+        notes = {
+            e.card.tconst: f"Saved {_day(e.added_at)}"
+            if e.card.tconst in saved
+            else "Off your watchlist (Save puts it back)"
+            for e in entries
+        }
+        card_grid([e.card for e in entries], key="grid_watchlist", notes=notes)
         show_flashes()
 
 
@@ -60,9 +55,4 @@ with page_body("your watchlist"):
     if not listed(entries, empty, ":material/bookmark:", " saved"):
         st.page_link(ctx.pages["home"], label="Back to your picks", icon=":material/home:")
     else:
-        count = len(entries)
-        for start in range(0, count, GRID_COLUMNS):
-            row = st.columns(GRID_COLUMNS, gap="medium")
-            for col, entry in zip(row, entries[start : start + GRID_COLUMNS], strict=False):
-                with col:
-                    saved_card(entry)
+        saved_titles(entries)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 
 from recsys.store import interactions as interaction_store
+from testkit.card_grid import card_button, card_keys
 from testkit.world import HOSTILE
 from tests.app.conftest import add_user, kept, keyed, logged_in, no_error
 
@@ -32,46 +33,46 @@ def test_like_and_dislike_reach_the_database(make_app, service) -> None:
     before = _rows(service, uid)
     at = logged_in(make_app)
     no_error(at)
-    cards = keyed(at, "like")
+    cards = card_keys(at, "like")
     recs = kept(at).home.sections
     assert [len(recs[s]) for s in ("movie", "tv")] == [10, 10]
     assert len(cards) == 20 and len(set(cards)) == 20  # 10 movies + 10 TV shows
     at.button(key="home_because").click().run()  # and two "Because you liked" rows of 5
-    cards = keyed(at, "like")
+    cards = card_keys(at, "like")
     assert len(cards) == 30 and len(set(cards)) == 30  # each title once
     liked, disliked = cards[0], cards[-1]
     assert liked not in before and disliked not in before
 
-    at.button(key=f"like_{liked}").click().run()
+    card_button(at, f"like_{liked}").click().run()
     no_error(at)
-    at.button(key=f"dislike_{disliked}").click().run()
+    card_button(at, f"dislike_{disliked}").click().run()
     no_error(at)
     rows = _rows(service, uid)
     assert rows[liked][0] is True
     assert rows[disliked][0] is False
     assert len(rows) == len(before) + 2
     # the cards show the choice, and stay for this visit
-    assert at.button(key=f"like_{liked}").label == "Liked"
-    assert at.button(key=f"dislike_{disliked}").label == "Disliked"
+    assert card_button(at, f"like_{liked}").label == "Liked"
+    assert card_button(at, f"dislike_{disliked}").label == "Disliked"
     assert "**Your ratings: 11 liked, 1 disliked**" in _ratings(at)
 
     # changing one's mind updates the same row; clicking the active choice takes it back
-    at.button(key=f"dislike_{liked}").click().run()
+    card_button(at, f"dislike_{liked}").click().run()
     no_error(at)
     rows = _rows(service, uid)
     assert rows[liked][0] is False
     assert len(rows) == len(before) + 2
-    assert at.button(key=f"dislike_{liked}").label == "Disliked"
-    assert at.button(key=f"like_{liked}").label == "Like"
-    at.button(key=f"dislike_{disliked}").click().run()
+    assert card_button(at, f"dislike_{liked}").label == "Disliked"
+    assert card_button(at, f"like_{liked}").label == "Like"
+    card_button(at, f"dislike_{disliked}").click().run()
     no_error(at)
     assert disliked not in _rows(service, uid)
-    assert at.button(key=f"dislike_{disliked}").label == "Dislike"
+    assert card_button(at, f"dislike_{disliked}").label == "Dislike"
 
     # "New picks" refreshes both lists without the titles rated
     at.button(key="home_refresh").click().run()
     no_error(at)
-    fresh = keyed(at, "like")
+    fresh = card_keys(at, "like")
     assert fresh and liked not in fresh
     assert not set(fresh) & set(service.ratings.choices(uid))
     # and a new visit (another session) sees the stored choices
@@ -83,11 +84,11 @@ def test_like_and_dislike_reach_the_database(make_app, service) -> None:
 def test_more_info_dialog(make_app, service) -> None:
     add_user(service, onboarded=True)
     at = logged_in(make_app)
-    tconst = keyed(at, "info")[0]
+    tconst = card_keys(at, "info")[0]
     card = service.picks.title_details(tconst)
     assert card is not None
     assert not _dialogs(at)
-    at.button(key=f"info_{tconst}").click().run()
+    card_button(at, f"info_{tconst}").click().run()
     no_error(at)
     page = _html(at)
     dialogs = _dialogs(at)
@@ -133,7 +134,7 @@ def _which(proto) -> str | None:  # type: ignore[no-untyped-def]
 def test_search_finds_a_title_and_escapes_it(make_app, service) -> None:
     uid = add_user(service, onboarded=True)
     at = logged_in(make_app)
-    shown = set(keyed(at, "like"))
+    shown = set(card_keys(at, "like"))
     rated = service.ratings.choices(uid)  # the onboarding picks
     target = next(
         c
@@ -142,23 +143,23 @@ def test_search_finds_a_title_and_escapes_it(make_app, service) -> None:
     )
     at.text_input(key="home_search").input(target.title).run()
     no_error(at)
-    assert target.tconst in keyed(at, "like")
+    assert target.tconst in card_keys(at, "like")
     assert any("match" in str(c.value) for c in at.caption)
-    assert at.button(key=f"like_{target.tconst}").label == "Like"
-    at.button(key=f"like_{target.tconst}").click().run()
+    assert card_button(at, f"like_{target.tconst}").label == "Like"
+    card_button(at, f"like_{target.tconst}").click().run()
     no_error(at)
     assert service.ratings.choices(uid)[target.tconst] is True
-    assert at.button(key=f"like_{target.tconst}").label == "Liked"
+    assert card_button(at, f"like_{target.tconst}").label == "Liked"
     # a title rated during onboarding is found with its choice shown
     picked = next(iter(rated))
     at.text_input(key="home_search").input(service.picks.cards([picked])[0].title).run()
-    assert at.button(key=f"like_{picked}").label == "Liked"
+    assert card_button(at, f"like_{picked}").label == "Liked"
 
     at.text_input(key="home_search").input("onerror").run()
     no_error(at)
     hostile = "tt9000003"
     if hostile not in shown:
-        assert hostile in keyed(at, "like")
+        assert hostile in card_keys(at, "like")
     assert "<img src=x" not in _html(at)
 
     at.text_input(key="home_search").input("zzzz no such title").run()

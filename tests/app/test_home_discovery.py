@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from recsys.cards import TitleCard
 from recsys.services import HomeFilters, Marquee
-from tests.app.conftest import add_user, kept, keyed, logged_in, no_error
+from testkit.card_grid import card_button, card_keys
+from tests.app.conftest import add_user, kept, logged_in, no_error
 
 
 def _sections(at) -> dict[str, list[TitleCard]]:  # type: ignore[no-untyped-def]
@@ -44,14 +45,14 @@ def test_because_you_liked_rows_on_home(make_app, service: Marquee) -> None:
     row_titles = [c.tconst for r in rows for c in r.cards]
     liked = set(service.ratings.choices(uid))
     assert not set(row_titles) & (picks | liked)
-    assert set(row_titles) <= set(keyed(at, "like"))  # the same cards, with their buttons
+    assert set(row_titles) <= set(card_keys(at, "like"))  # the same cards, with their buttons
 
     # a like on a row's card is stored and drawn; the next "New picks" starts from it
     target = rows[1].cards[0].tconst
-    at.button(key=f"like_{target}").click().run()
+    card_button(at, f"like_{target}").click().run()
     no_error(at)
     assert service.ratings.choices(uid)[target] is True
-    assert at.button(key=f"like_{target}").label == "Liked"
+    assert card_button(at, f"like_{target}").label == "Liked"
     assert [r.seed for r in _rows(at)] == [r.seed for r in rows]  # kept for the visit
     at.button(key="home_refresh").click().run()
     no_error(at)

@@ -9,24 +9,22 @@ fragments draw it; ``benchmarks/like_latency.py`` checks the fragment-only rerun
 from __future__ import annotations
 
 from recsys.services import Marquee
-from tests.app.conftest import add_user, keyed, logged_in, no_error
+from testkit.card_grid import card_button, card_keys, shown_cards
+from tests.app.conftest import add_user, logged_in, no_error
 
 
 def _shown(at) -> dict[str, bool | None]:  # type: ignore[no-untyped-def]
     """tconst -> the choice each card draws, asserting its badge and both buttons agree."""
-    posters = [str(h.value) for h in at.get("html") if 'class="mq-card"' in str(h.value)]
-    likes = keyed(at, "like")
-    assert len(posters) == len(likes)
+    cards = shown_cards(at)
     shown: dict[str, bool | None] = {}
-    for tconst, poster in zip(likes, posters, strict=True):
-        like, dislike = at.button(key=f"like_{tconst}"), at.button(key=f"dislike_{tconst}")
-        by_like = like.proto.type == "primary"
-        by_dislike = dislike.proto.type == "primary"
+    for tconst in card_keys(at, "like"):
+        like, dislike = card_button(at, f"like_{tconst}"), card_button(at, f"dislike_{tconst}")
+        by_like = like.type == "primary"
+        by_dislike = dislike.type == "primary"
         assert not (by_like and by_dislike), tconst
         choice = True if by_like else False if by_dislike else None
         assert (like.label == "Liked") is by_like and (dislike.label == "Disliked") is by_dislike
-        assert ("mq-like" in poster) is (choice is True), tconst
-        assert ("mq-dislike" in poster) is (choice is False), tconst
+        assert cards[tconst]["choice"] is choice, tconst  # the poster's badge
         shown[tconst] = choice
     return shown
 
@@ -49,11 +47,11 @@ def test_quick_likes_take_backs_and_dislikes_agree_with_the_database(make_app, s
     uid = add_user(service, onboarded=True)
     at = logged_in(make_app)
     onboarding = service.ratings.choices(uid)
-    cards = keyed(at, "like")[:6]
+    cards = card_keys(at, "like")[:6]
     _agree(at, service, uid)
 
     for tconst in cards:  # like six cards, one click after another
-        at.button(key=f"like_{tconst}").click().run()
+        card_button(at, f"like_{tconst}").click().run()
         no_error(at)
     assert all(_agree(at, service, uid)[t] is True for t in cards)
 
@@ -61,12 +59,12 @@ def test_quick_likes_take_backs_and_dislikes_agree_with_the_database(make_app, s
     # take a back, b becomes a dislike, c is taken back and then disliked, d becomes a dislike
     steps = [("like", a), ("dislike", b), ("like", c), ("dislike", c), ("dislike", d)]
     for verdict, tconst in steps:
-        at.button(key=f"{verdict}_{tconst}").click().run()
+        card_button(at, f"{verdict}_{tconst}").click().run()
         no_error(at)
         _agree(at, service, uid)
     # two clicks in one run (what a fast user sends before the first rerun ends)
-    at.button(key=f"like_{e}").click()
-    at.button(key=f"dislike_{f}").click()
+    card_button(at, f"like_{e}").click()
+    card_button(at, f"dislike_{f}").click()
     at.run()
     no_error(at)
     stored = _agree(at, service, uid)
@@ -83,14 +81,14 @@ def test_quick_likes_take_backs_and_dislikes_agree_with_the_database(make_app, s
     }
     # nothing else changed, and the lists stayed put for the visit
     assert {t: v for t, v in stored.items() if t not in cards} == onboarding
-    assert keyed(at, "like")[:6] == cards
+    assert card_keys(at, "like")[:6] == cards
 
 
 def test_the_ratings_dialog_reads_the_database_when_opened(make_app, service) -> None:
     uid = add_user(service, onboarded=True)
     at = logged_in(make_app)
-    liked = keyed(at, "like")[0]
-    at.button(key=f"like_{liked}").click().run()  # a card's fragment: the page is not redrawn
+    liked = card_keys(at, "like")[0]
+    card_button(at, f"like_{liked}").click().run()  # a card's fragment: the page is not redrawn
     no_error(at)
     text = _ratings_text(at)
     title = service.picks.cards([liked], art=False)[0].title

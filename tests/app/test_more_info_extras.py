@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from testkit.card_grid import card_button, card_keys
 from testkit.tmdb_server import video
-from tests.app.conftest import add_user, keyed, logged_in, no_error, with_tmdb
+from tests.app.conftest import add_user, logged_in, no_error, with_tmdb
 
 TRAILER = "dQw4w9WgXcQ"
 
@@ -16,7 +17,7 @@ def _html(at: AppTest) -> str:
 
 
 def _open(at: AppTest, tconst: str) -> AppTest:
-    at.button(key=f"info_{tconst}").click().run()
+    card_button(at, f"info_{tconst}").click().run()
     no_error(at)
     return at
 
@@ -24,7 +25,7 @@ def _open(at: AppTest, tconst: str) -> AppTest:
 def test_more_info_shows_the_trailer_and_offers_grouped(make_app, service, tmdb) -> None:
     add_user(service, onboarded=True)
     at = logged_in(with_tmdb(make_app, tmdb, MARQUEE_WATCH_REGION="gb"))
-    tconst = keyed(at, "info")[0]
+    tconst = card_keys(at, "info")[0]
     tmdb.watch_providers(
         tconst, "GB", flatrate=["Netflix"], ads=["Channel 4"], rent=["Apple TV"], buy=["Sky Store"]
     )
@@ -67,7 +68,7 @@ def test_more_info_shows_the_trailer_and_offers_grouped(make_app, service, tmdb)
 def test_a_failing_tmdb_says_not_available(make_app, service, tmdb, behaviour: str) -> None:
     add_user(service, onboarded=True)
     at = logged_in(with_tmdb(make_app, tmdb))
-    tconst = keyed(at, "info")[0]
+    tconst = card_keys(at, "info")[0]
     tmdb.watch_providers(tconst, "US", flatrate=["Netflix"])
     tmdb.videos(tconst, video(TRAILER))
     tmdb.behave(None, behaviour, endpoint="providers")
@@ -82,7 +83,7 @@ def test_a_failing_tmdb_says_not_available(make_app, service, tmdb, behaviour: s
 def test_without_a_key_no_extras(make_app, service, tmdb) -> None:
     add_user(service, onboarded=True)
     at = logged_in(make_app)
-    tconst = keyed(at, "info")[0]
+    tconst = card_keys(at, "info")[0]
     _open(at, tconst)
     assert not at.get("video")
     assert "JustWatch" not in _html(at)

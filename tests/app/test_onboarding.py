@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from recsys.services.onboarding import GENRES_REQUIRED, PICKS_REQUIRED
+from testkit.card_grid import card_keys
 from testkit.world import NICHE_GENRES
 from tests.app.conftest import add_user, keyed, logged_in, no_error
 
@@ -83,7 +84,7 @@ def test_picks_are_likes_and_finish_needs_five_and_five(make_app, service) -> No
     finish.click().run()
     no_error(at)
     assert service.accounts.user("robin").onboarded
-    assert keyed(at, "like")  # Home's cards
+    assert card_keys(at, "like")  # Home's cards
     assert not keyed(at, "pick", "toggle")
 
 
@@ -108,19 +109,19 @@ def test_not_onboarded_user_is_sent_to_onboarding(make_app, service) -> None:
         at.switch_page(page).run()
         no_error(at)
         assert at.multiselect(key="onboarding_genres") is not None
-        assert not keyed(at, "like")
+        assert not card_keys(at, "like")
 
 
 def test_onboarded_user_goes_to_home(make_app, service) -> None:
     add_user(service, onboarded=True)
     at = logged_in(make_app)
     no_error(at)
-    assert keyed(at, "like")
+    assert card_keys(at, "like")
     assert "This week's picks" in [t.value for t in at.title]
     at.switch_page("pages/onboarding.py").run()
     no_error(at)
     assert not keyed(at, "pick", "toggle")
-    assert keyed(at, "like")
+    assert card_keys(at, "like")
 
 
 # ------------------------------------------------------------------ grids led by the genres

@@ -17,7 +17,8 @@ from recsys.config import Settings
 from recsys.evaluation.report import EvaluationReport
 from recsys.quality_jobs import MeasuredReport, ModelStamp, launcher, read_status, served_model
 from recsys.quality_jobs import records as files
-from tests.app.conftest import add_user, keyed, logged_in, no_error
+from testkit.card_grid import card_button, card_keys
+from tests.app.conftest import add_user, logged_in, no_error
 
 REPORT = {
     "protocol": {
@@ -136,13 +137,13 @@ def test_quality_offline_report_and_online_figures(make_app, service, secrets) -
     _write_report(settings, model, datetime(2026, 11, 30, 9, 15, tzinfo=UTC))
     uid = add_user(service, onboarded=True)
     at = logged_in(make_app)  # Home: 20 recommendations shown and logged
-    cards = keyed(at, "like")
-    at.button(key=f"like_{cards[0]}").click().run()
-    at.button(key=f"like_{cards[1]}").click().run()
+    cards = card_keys(at, "like")
+    card_button(at, f"like_{cards[0]}").click().run()
+    card_button(at, f"like_{cards[1]}").click().run()
     # a show of the "New picks" sections (the first 20 cards; Home's other rows follow them)
     picks = service.picks.cards(cards[:20], art=False)
     shows = [c.tconst for c in picks if c.title_type != "movie"]
-    at.button(key=f"dislike_{shows[-1]}").click().run()
+    card_button(at, f"dislike_{shows[-1]}").click().run()
     no_error(at)
 
     at.switch_page("pages/quality.py").run()

@@ -11,7 +11,8 @@ from pages._state import USER_KEY
 from recsys.services import Marquee
 from recsys.services.onboarding import GENRES_REQUIRED
 from testkit import factories
-from tests.app.conftest import add_user, kept, keyed, log_in, login_cookie, no_error, visit_of
+from testkit.card_grid import card_button, card_keys
+from tests.app.conftest import add_user, kept, log_in, login_cookie, no_error, visit_of
 
 USERNAME = "wendeline"  # a name no setting, path or title contains
 
@@ -45,10 +46,10 @@ def _visit_every_page(at: AppTest, service: Marquee, uid: int, seen: set[str]) -
     factories.finish_onboarding(service, uid)  # finished in another tab
     at.run()  # onboarding sees it and sends the user Home
     step(at)
-    liked, saved = keyed(at, "like")[:2]
-    at.button(key=f"like_{liked}").click().run()
+    liked, saved = card_keys(at, "like")[:2]
+    card_button(at, f"like_{liked}").click().run()
     step(at)
-    at.button(key=f"save_{saved}").click().run()
+    card_button(at, f"save_{saved}").click().run()
     step(at)
     at.toggle(key="filter_gems").set_value(True).run()
     step(at)
@@ -145,8 +146,8 @@ def test_a_card_click_toasts_once_and_an_account_click_says_it_on_the_page(
     log_in(other, "robin")
     at = make_app().run()
     log_in(at, "robin")
-    tconst = keyed(at, "like")[0]
-    at.button(key=f"like_{tconst}").click().run()
+    tconst = card_keys(at, "like")[0]
+    card_button(at, f"like_{tconst}").click().run()
     no_error(at)
     assert [str(t.value) for t in at.toast] == [
         f"Liked {service.picks.cards([tconst], art=False)[0].title}"

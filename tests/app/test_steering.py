@@ -6,11 +6,8 @@ from __future__ import annotations
 
 from recsys.models.dials import Dials
 from recsys.services import Marquee
+from testkit.card_grid import card_button, card_keys
 from tests.app.conftest import add_user, kept, keyed, logged_in, no_error
-
-
-def keyed_buttons(at):  # type: ignore[no-untyped-def]
-    return [b.key for b in at.button if b.key]
 
 
 def _movies(at):  # type: ignore[no-untyped-def]
@@ -22,29 +19,29 @@ def test_not_for_me_hides_with_a_reason_and_undo_brings_it_back(make_app, servic
     at = logged_in(make_app)
     no_error(at)
     first, second = (c.tconst for c in _movies(at)[:2])
-    assert {f"notforme_{first}", f"notforme_{second}"} <= set(keyed_buttons(at))
+    assert {first, second} <= set(card_keys(at, "notforme"))
     assert not at.pills  # the reasons are drawn only when a card's dialog opens
-    at.button(key=f"notforme_{first}").click().run()
+    card_button(at, f"notforme_{first}").click().run()
     at.pills(key=f"notforme_{first}_pick").set_value("seen").run()
     no_error(at)
     assert service.steering.reasons(uid) == {first: "seen"}
     assert first not in service.ratings.choices(uid)  # seen it: not a dislike
-    assert first in keyed(at, "unhide")  # the card shows Undo instead
-    assert first not in keyed(at, "like")
+    assert first in card_keys(at, "unhide")  # the card shows Undo instead
+    assert first not in card_keys(at, "like")
 
-    at.button(key=f"notforme_{second}").click().run()
+    card_button(at, f"notforme_{second}").click().run()
     at.pills(key=f"notforme_{second}_pick").set_value("not_my_kind").run()
     no_error(at)
     assert service.ratings.choices(uid)[second] is False  # not my kind: a dislike
 
-    at.button(key=f"unhide_{first}").click().run()
+    card_button(at, f"unhide_{first}").click().run()
     no_error(at)
     assert service.steering.reasons(uid) == {second: "not_my_kind"}
-    assert first in keyed(at, "like")  # back as a card
+    assert first in card_keys(at, "like")  # back as a card
 
     at.switch_page("pages/hidden.py").run()
     no_error(at)
-    assert keyed(at, "unhide") == [second]
+    assert keyed(at, "unhide") == [second]  # the Hidden page's own list
     assert "Not my kind of thing" in " ".join(str(h.proto.body) for h in at.get("html"))
     at.button(key=f"unhide_{second}").click().run()
     no_error(at)
@@ -59,7 +56,7 @@ def test_hidden_titles_stay_out_of_the_next_visit(make_app, service: Marquee) ->
     uid = add_user(service, onboarded=True)
     at = logged_in(make_app)
     target = _movies(at)[0].tconst
-    at.button(key=f"notforme_{target}").click().run()
+    card_button(at, f"notforme_{target}").click().run()
     at.pills(key=f"notforme_{target}_pick").set_value("someone_else").run()
     at.button(key="home_refresh").click().run()
     no_error(at)

@@ -4,6 +4,7 @@ picks, the Watchlist page lists it (newest first), removes it, and a like there 
 from __future__ import annotations
 
 from recsys.services import Marquee
+from testkit.card_grid import card_button, card_keys
 from tests.app.conftest import add_user, kept, keyed, logged_in, no_error
 
 
@@ -27,19 +28,19 @@ def test_save_on_home_is_stored_shown_and_leaves_the_next_picks(make_app, servic
     uid = add_user(service, onboarded=True)
     at = logged_in(make_app)
     no_error(at)
-    cards = keyed(at, "save")
-    assert cards == keyed(at, "like") and len(cards) >= 20  # every card has Save
+    cards = card_keys(at, "save")
+    assert cards == card_keys(at, "like") and len(cards) >= 20  # every card has Save
     target = _picks(at)[0]
-    button = at.button(key=f"save_{target}")
-    assert button.label == "Save" and button.proto.type == "secondary"
+    button = card_button(at, f"save_{target}")
+    assert button.label == "Save" and button.type == "secondary"
 
     button.click().run()
     no_error(at)
     assert service.watchlist.tconsts(uid) == {target}
-    saved = at.button(key=f"save_{target}")
-    assert saved.label == "Saved" and saved.proto.type == "primary"
+    saved = card_button(at, f"save_{target}")
+    assert saved.label == "Saved" and saved.type == "primary"
     assert any("for later" in t for t in _toasts(at))
-    assert target in keyed(at, "save")  # this visit's list keeps the card, drawn as saved
+    assert target in card_keys(at, "save")  # this visit's list keeps the card, drawn as saved
 
     at.button(key="home_refresh").click().run()  # New picks: without the saved title
     no_error(at)
@@ -48,10 +49,10 @@ def test_save_on_home_is_stored_shown_and_leaves_the_next_picks(make_app, servic
 
     # Saved again on a card toggles it off: the title may come back in the picks
     other = picks[0]
-    at.button(key=f"save_{other}").click().run()
-    at.button(key=f"save_{other}").click().run()
+    card_button(at, f"save_{other}").click().run()
+    card_button(at, f"save_{other}").click().run()
     no_error(at)
-    assert at.button(key=f"save_{other}").label == "Save"
+    assert card_button(at, f"save_{other}").label == "Save"
     assert service.watchlist.tconsts(uid) == {target}
 
 
@@ -64,29 +65,29 @@ def test_watchlist_page_lists_removes_and_rates(make_app, service: Marquee) -> N
         service.watchlist.add(uid, t)
     at = _watchlist(logged_in(make_app))
     assert [t.value for t in at.title] == ["Your watchlist"]
-    assert keyed(at, "save") == titles[::-1]  # newest first
-    assert all(at.button(key=f"save_{t}").label == "Saved" for t in titles)
+    assert card_keys(at, "save") == titles[::-1]  # newest first
+    assert all(card_button(at, f"save_{t}").label == "Saved" for t in titles)
     assert "3 titles saved" in [c.value for c in at.caption]
 
     # Remove. AppTest reruns the whole page (a browser reruns only the card, which then offers
     # Save again: tests/e2e/test_watchlist.py), so here the card is simply gone.
     newest, middle, oldest = titles[::-1]
-    at.button(key=f"save_{newest}").click().run()
+    card_button(at, f"save_{newest}").click().run()
     no_error(at)
     assert service.watchlist.tconsts(uid) == {middle, oldest}
-    assert keyed(at, "save") == [middle, oldest]
+    assert card_keys(at, "save") == [middle, oldest]
     assert any("from your watchlist" in t for t in _toasts(at))
 
     # Like from the watchlist: stored as a like and taken off the list, with a toast
-    at.button(key=f"like_{middle}").click().run()
+    card_button(at, f"like_{middle}").click().run()
     no_error(at)
     assert service.ratings.choices(uid)[middle] is True
     assert service.watchlist.tconsts(uid) == {oldest}
-    assert keyed(at, "save") == [oldest]
+    assert card_keys(at, "save") == [oldest]
     assert any("took it off your watchlist" in t for t in _toasts(at))
 
     # Dislike works the same way
-    at.button(key=f"dislike_{oldest}").click().run()
+    card_button(at, f"dislike_{oldest}").click().run()
     no_error(at)
     assert service.ratings.choices(uid)[oldest] is False
     assert service.watchlist.tconsts(uid) == set()
@@ -122,8 +123,8 @@ def test_a_save_that_cannot_be_stored_says_so(make_app, service, monkeypatch) ->
         raise StorageError("The database is busy; try again in a moment.")
 
     monkeypatch.setattr(Watchlist, "add", down)
-    at.button(key=f"save_{target}").click().run()
+    card_button(at, f"save_{target}").click().run()
     no_error(at)
     assert any(t.startswith("Not saved: The database is busy") for t in _toasts(at))
-    assert at.button(key=f"save_{target}").label == "Save"  # drawn as stored: not saved
+    assert card_button(at, f"save_{target}").label == "Save"  # drawn as stored: not saved
     assert service.watchlist.tconsts(uid) == set()

@@ -1,0 +1,146 @@
+"""Driving Home's card grids (``pages/_card_grid.py``) from AppTest.
+
+AppTest has no element class for a ``st.components.v2`` component: it keeps it as an
+``UnknownElement`` whose proto carries the data the browser draws from. Reading that data gives
+each card as the browser shows it; a click is the trigger value the browser's script sends
+(``{"instance", "clicks": [...]}``), added to the widget states of the next ``at.run()``, so the
+app's own callback stores it, exactly as for a click in Chromium.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from streamlit.components.v2.bidi_component.main import _make_trigger_id
+from streamlit.testing.v1 import AppTest
+
+from pages._card_grid import COMPONENT_NAME, EVENT
+
+#: One browser instance for every AppTest click (the app numbers clicks per instance).
+_INSTANCE = "apptest"
+_SEQ = itertools.count(1)
+
+
+def grids(at: AppTest) -> list[Any]:
+    """The card grid elements on the page, in order."""
+    return [e for e in at.get("bidi_component") if e.proto.component_name == COMPONENT_NAME]
+
+
+def grid_data(element: Any) -> dict[str, Any]:
+    """What a grid element hands the browser: ``cards``, ``columns``, ``actions``, ``ack``."""
+    proto = element.proto
+    kind = proto.WhichOneof("data")
+    if kind == "json":
+        return json.loads(proto.json)
+    if kind == "mixed":
+        return json.loads(proto.mixed.json)
+    raise AssertionError(f"card grid without JSON data ({kind})")
+
+
+def shown_cards(at: AppTest) -> dict[str, dict[str, Any]]:
+    """tconst -> the card as drawn (``choice``, ``saved``, ``hidden``, ``title`` …)."""
+    return {c["tconst"]: c for g in grids(at) for c in grid_data(g)["cards"]}
+
+
+def card_keys(at: AppTest, prefix: str) -> list[str]:
+    """The tconsts whose card has a ``<prefix>_<tconst>`` button, in page order (``like``,
+    ``dislike``, ``save``, ``info``: every card with actions; ``notforme``: those that steer;
+    ``unhide``: the hidden ones)."""
+    found = []
+    for grid in grids(at):
+        data = grid_data(grid)
+        for card in data["cards"]:
+            hidden = card["hidden"] is not None
+            if prefix == "unhide":
+                has = hidden
+            elif prefix == "card":
+                has = True
+            else:
+                has = data["actions"] and not hidden and (prefix != "notforme" or card["steer"])
+            if has:
+                found.append(card["tconst"])
+    return found
+
+
+@dataclass
+class CardButton:
+    """A card's button as AppTest tests use a ``st.button``: ``label``, ``type``, ``click()``."""
+
+    at: AppTest
+    grid: Any
+    button: str
+    card: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        c = self.card
+        return {
+            "like": "Liked" if c["choice"] is True else "Like",
+            "dislike": "Disliked" if c["choice"] is False else "Dislike",
+            "save": "Saved" if c["saved"] else "Save",
+            "info": "Info",
+            "notforme": "Not for me",
+            "unhide": "Undo",
+        }[self.button]
+
+    @property
+    def type(self) -> str:
+        c = self.card
+        active = {
+            "like": c["choice"] is True,
+            "dislike": c["choice"] is False,
+            "save": bool(c["saved"]),
+        }.get(self.button, False)
+        return "primary" if active else "secondary"
+
+    def click(self) -> AppTest:
+        """Queue this click for the next ``at.run()`` (several clicks on one grid before a run
+        travel together, as the browser's queue sends them)."""
+        queue_clicks(self.at, self.grid, [(self.button, self.card["tconst"])])
+        return self.at
+
+
+def card_button(at: AppTest, key: str) -> CardButton:
+    """The button ``<button>_<tconst>`` (e.g. ``like_tt0000001``) of a card on the page."""
+    button, _, tconst = key.partition("_")
+    for grid in grids(at):
+        for card in grid_data(grid)["cards"]:
+            if card["tconst"] == tconst:
+                if button not in card_keys_of(grid_data(grid), card):
+                    raise KeyError(f"the card {tconst} has no {button} button")
+                return CardButton(at, grid, button, card)
+    raise KeyError(f"no card {tconst} on the page")
+
+
+def card_keys_of(data: dict[str, Any], card: dict[str, Any]) -> set[str]:
+    if card["hidden"] is not None:
+        return {"unhide"}
+    if not data["actions"]:
+        return set()
+    return {"like", "dislike", "save", "info"} | ({"notforme"} if card["steer"] else set())
+
+
+def queue_clicks(at: AppTest, grid: Any, clicks: list[tuple[str, str]]) -> None:
+    """Add ``clicks`` ((button, tconst) pairs) to ``grid``'s trigger for the next run."""
+    tree = at._tree
+    trigger_id = _make_trigger_id(grid.proto.id, "events")
+    queued = getattr(tree, "_mq_queued", None)
+    if queued is None:
+        queued = tree._mq_queued = {}
+        real = tree.get_widget_states
+
+        def with_clicks() -> Any:
+            states = real()
+            for widget_id, entries in queued.items():
+                value = {"instance": _INSTANCE, "clicks": entries}
+                state = states.widgets.add()
+                state.id = widget_id
+                state.json_trigger_value = json.dumps([{"event": EVENT, "value": value}])
+            return states
+
+        tree.get_widget_states = with_clicks
+    entries = queued.setdefault(trigger_id, [])
+    entries.extend({"seq": next(_SEQ), "button": b, "tconst": t} for b, t in clicks)
