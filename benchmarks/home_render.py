@@ -328,9 +328,11 @@ def catalog_size(env: dict[str, str]) -> int:
 
 
 def _check_home(at: Any) -> None:
+    from testkit.card_grid import card_keys
+
     if at.exception:
         raise RuntimeError(f"Home failed: {at.exception[0].value}")
-    likes = [b for b in at.button if str(b.key).startswith("like_")]
+    likes = card_keys(at, "like")
     if "This week's picks" not in [t.value for t in at.title] or len(likes) < 10:
         raise RuntimeError(
             f"not on Home with cards: titles {[t.value for t in at.title]}, {len(likes)} cards"

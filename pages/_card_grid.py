@@ -96,6 +96,7 @@ GRID_CSS = """
   border-radius: .5rem; font: inherit; font-size: .9rem; line-height: 1.4;
   border: 1px solid rgba(250, 250, 250, 0.2); background: transparent; color: inherit; }
 .mq-cardbox button:hover { border-color: #E8B04B; color: #E8B04B; }
+.mq-cardbox button:focus-visible { outline: 2px solid #E8B04B; outline-offset: 1px; }
 .mq-cardbox button[data-testid="stBaseButton-primary"] { background: #E8B04B;
   border-color: #E8B04B; color: #0F1115; }
 .mq-cardbox button.mq-tertiary { border: none; color: #B5AEA3; }
@@ -132,7 +133,12 @@ function button(kind, tconst, label, icon, primary, tertiary) {
   b.setAttribute('kind', primary ? 'primary' : (tertiary ? 'tertiary' : 'secondary'));
   b.setAttribute('data-testid', primary ? 'stBaseButton-primary'
     : (tertiary ? 'stBaseButton-tertiary' : 'stBaseButton-secondary'));
-  b.appendChild(el('span', 'mq-icon', icon));
+  if (kind === 'like' || kind === 'dislike' || kind === 'save') {
+    b.setAttribute('aria-pressed', primary ? 'true' : 'false');  // a toggle, for screen readers
+  }
+  const glyph = el('span', 'mq-icon', icon);
+  glyph.setAttribute('aria-hidden', 'true');
+  b.appendChild(glyph);
   b.appendChild(el('span', 'mq-label', label));
   wrap.appendChild(b);
   return wrap;

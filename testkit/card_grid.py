@@ -124,23 +124,37 @@ def card_keys_of(data: dict[str, Any], card: dict[str, Any]) -> set[str]:
 
 
 def queue_clicks(at: AppTest, grid: Any, clicks: list[tuple[str, str]]) -> None:
-    """Add ``clicks`` ((button, tconst) pairs) to ``grid``'s trigger for the next run."""
+    """Add ``clicks`` ((button, tconst) pairs) to ``grid``'s trigger for the next run, numbered
+    as the browser numbers them (one instance, increasing)."""
+    value = _pending(at).setdefault(_trigger_id(grid), {"instance": _INSTANCE, "clicks": []})
+    value["clicks"].extend({"seq": next(_SEQ), "button": b, "tconst": t} for b, t in clicks)
+
+
+def send_raw(at: AppTest, grid: Any, value: Any) -> None:
+    """Make ``value`` the grid's trigger value for the next run, as a browser (or anything
+    speaking to the server) might send it: replays, other instances, malformed values."""
+    _pending(at)[_trigger_id(grid)] = value
+
+
+def _trigger_id(grid: Any) -> str:
+    return _make_trigger_id(grid.proto.id, "events")
+
+
+def _pending(at: AppTest) -> dict[str, Any]:
+    """The trigger values for the next run of ``at`` (its element tree sends them once)."""
     tree = at._tree
-    trigger_id = _make_trigger_id(grid.proto.id, "events")
-    queued = getattr(tree, "_mq_queued", None)
-    if queued is None:
-        queued = tree._mq_queued = {}
+    pending = getattr(tree, "_mq_pending", None)
+    if pending is None:
+        pending = tree._mq_pending = {}
         real = tree.get_widget_states
 
-        def with_clicks() -> Any:
+        def with_triggers() -> Any:
             states = real()
-            for widget_id, entries in queued.items():
-                value = {"instance": _INSTANCE, "clicks": entries}
+            for widget_id, value in pending.items():
                 state = states.widgets.add()
                 state.id = widget_id
                 state.json_trigger_value = json.dumps([{"event": EVENT, "value": value}])
             return states
 
-        tree.get_widget_states = with_clicks
-    entries = queued.setdefault(trigger_id, [])
-    entries.extend({"seq": next(_SEQ), "button": b, "tconst": t} for b, t in clicks)
+        tree.get_widget_states = with_triggers
+    return pending
