@@ -17,14 +17,23 @@ side: ``web/server/starlette/starlette_websocket.py``, ``runtime/app_session.py`
   (taken from the last ``new_session`` message, as the frontend does), and ``widget_states``:
   a button click is ``trigger_value = True`` on the button's id, a form submit is the form's
   text inputs (``string_value``) plus ``trigger_value`` on the form's submit button, a
-  components-v2 state change is ``json_value``;
+  components-v2 state change is ``json_value`` and a components-v2 trigger is
+  ``json_trigger_value`` (``[{"event", "value"}]``) on the component's trigger id
+  (``_make_trigger_id(<component id>, "events")``);
 * read ``ForwardMsg``s: ``new_session`` starts a run (``st.switch_page``/``st.rerun`` end a run
   with ``FINISHED_EARLY_FOR_RERUN`` and start another), ``delta`` carries the elements
   (``new_element``, ``add_block``) at a ``delta_path`` (a later delta at the same path replaces
   the earlier one, as in the browser), ``script_finished`` with any other status ends the
-  interaction. Widget ids look like ``$$ID-<hash>-<user key>``, so ``like_<tconst>`` is found by
+  interaction. Widget ids look like ``$$ID-<hash>-<user key>``, so ``home_refresh`` is found by
   its key; the log-in form's inputs have no key and are found through the form's submit button;
-* fragments (``@st.fragment``, e.g. every card on Home): every delta written while a fragment
+* Home's cards (``pages/_card_grid.py``, issue 24) are one components-v2 element a section
+  (``bidi_component``, ``component_name`` ``marquee_card_grid``, keys ``grid_movie``,
+  ``grid_tv``, ``grid_because_<seed>`` ...). Its data (JSON) is what the browser draws: each
+  card's ``tconst``, ``choice``, ``saved``, ``hidden``, and the ``ack`` (the last click the
+  server stored for this tab). A click is what the grid's JavaScript sends: the ``act``
+  trigger ``{"instance", "clicks": [{"seq", "button", "tconst"}, ...]}``, every click not yet
+  acknowledged, numbered per tab (one ``instance`` a client, ``seq`` increasing);
+* fragments (``@st.fragment``, e.g. every card grid on Home): every delta written while a fragment
   runs carries ``Delta.fragment_id``, remembered per delta path. A click on a widget drawn
   inside a fragment sends ``rerun_script`` with ``ClientState.fragment_id`` (as the frontend
   does) and the server reruns that fragment alone: the run still starts with ``new_session``
@@ -43,14 +52,16 @@ Each session runs in its own thread with the synchronous ``websockets`` client.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import time
 import traceback
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
+from streamlit.components.v2.bidi_component.main import _make_trigger_id
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
@@ -64,6 +75,8 @@ FINAL_STATUSES = {
     ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
 }
 COOKIE_WRITER_KEY = "marquee_cookie_writer"  # pages/_auth.py
+GRID_COMPONENT = "marquee_card_grid"  # pages/_card_grid.py: COMPONENT_NAME
+GRID_EVENT = "act"  # pages/_card_grid.py: EVENT
 
 
 class ProtocolError(RuntimeError):
@@ -144,8 +157,17 @@ class Page:
                 return w
         return None
 
-    def buttons_with_prefix(self, prefix: str) -> list[Any]:
-        return [b for b in self.of_type("button") if (user_key(b.id) or "").startswith(prefix)]
+    def grids(self) -> list[Any]:
+        """The card grid elements (``bidi_component`` protos), in page order."""
+        return [c for c in self.of_type("bidi_component") if c.component_name == GRID_COMPONENT]
+
+    def grid_of(self, tconst: str) -> tuple[Any, dict[str, Any]] | None:
+        """The grid showing the card ``tconst`` and that card's data, or None."""
+        for grid in self.grids():
+            for card in grid_data(grid)["cards"]:
+                if card["tconst"] == tconst:
+                    return grid, card
+        return None
 
     def texts(self) -> list[str]:
         out = [m.body for m in self.of_type("markdown")]
@@ -184,6 +206,11 @@ class StreamlitClient:
             )
         )
         self.page = Page()
+        # the grids' click numbering, as the grid's JavaScript keeps it in a tab: one instance,
+        # increasing seq, and the clicks each grid (by key) has not had acknowledged yet
+        self.instance = f"ws-{uuid.uuid4().hex[:12]}"
+        self._seq = itertools.count(1)
+        self._queues: dict[str, list[dict[str, Any]]] = {}
 
     def close(self) -> None:
         with contextlib.suppress(Exception):  # best effort
@@ -213,6 +240,44 @@ class StreamlitClient:
         """Click a button as the browser does: a fragment rerun when the button was drawn
         inside a fragment, a full-app rerun otherwise."""
         return self.rerun([click(widget)], self.page.fragment_of_widget(widget.id))
+
+    def click_card(self, button: str, tconst: str) -> Page:
+        """Click ``button`` (``like``, ``dislike``, ``save``, ``info``, ``notforme``,
+        ``unhide``) on the card ``tconst`` as the grid's JavaScript does: the click joins the
+        grid's queue of unacknowledged clicks and the whole queue goes as the ``act`` trigger,
+        in a rerun of the fragment the grid was drawn in."""
+        found = self.page.grid_of(tconst)
+        if found is None:
+            raise ProtocolError(f"no card {tconst} on the page")
+        grid, card = found
+        if button not in card_buttons(grid_data(grid), card):
+            raise ProtocolError(f"the card {tconst} has no {button} button")
+        key = user_key(grid.id) or grid.id
+        queue = self._acknowledged(key, grid)
+        queue.append({"seq": next(self._seq), "button": button, "tconst": tconst})
+        value = {"instance": self.instance, "clicks": list(queue)}
+        trigger = WidgetState(
+            id=_make_trigger_id(grid.id, "events"),
+            json_trigger_value=json.dumps([{"event": GRID_EVENT, "value": value}]),
+        )
+        page = self.rerun([trigger], self.page.fragment_of_widget(grid.id))
+        for shown in page.grids():  # the redraw's ack empties the queue, as in the browser
+            if user_key(shown.id) == key:
+                self._acknowledged(key, shown)
+        return page
+
+    def unacknowledged(self) -> int:
+        """Clicks sent that no redrawn grid has acknowledged yet (the server did not store
+        them, or not yet)."""
+        return sum(len(queue) for queue in self._queues.values())
+
+    def _acknowledged(self, key: str, grid: Any) -> list[dict[str, Any]]:
+        """The grid ``key``'s queue without the clicks ``grid``'s data acknowledges."""
+        ack = grid_data(grid).get("ack") or {}
+        done = ack.get("seq", 0) if ack.get("instance") == self.instance else 0
+        queue = [c for c in self._queues.get(key, []) if c["seq"] > done]
+        self._queues[key] = queue
+        return queue
 
     def _read_until_finished(self) -> Page:
         deadline = time.monotonic() + self.timeout
@@ -327,20 +392,48 @@ def click(button: Any) -> WidgetState:
     return WidgetState(id=button.id, trigger_value=True)
 
 
+# ------------------------------------------------------------------------------ the card grids
+def grid_data(grid: Any) -> dict[str, Any]:
+    """What a grid element hands the browser: ``cards``, ``columns``, ``actions``, ``ack``."""
+    kind = grid.WhichOneof("data")
+    if kind == "json":
+        return json.loads(grid.json)
+    if kind == "mixed":
+        return json.loads(grid.mixed.json)
+    raise ProtocolError(f"card grid {grid.id} without JSON data ({kind})")
+
+
+def card_buttons(data: dict[str, Any], card: dict[str, Any]) -> set[str]:
+    """The buttons the grid's JavaScript draws on ``card``."""
+    if card.get("hidden") is not None:
+        return {"unhide"}
+    if not data.get("actions"):
+        return set()
+    return {"like", "dislike", "save", "info"} | ({"notforme"} if card.get("steer") else set())
+
+
 # ------------------------------------------------------------------------------ a visitor
+def choices_shown(page: Page) -> dict[str, bool | None]:
+    """Each card with a Like button (``like_<tconst>``), in page order, and the choice it
+    shows: True ("Liked"), False ("Disliked") or None."""
+    shown: dict[str, bool | None] = {}
+    for grid in page.grids():
+        data = grid_data(grid)
+        for card in data["cards"]:
+            if "like" in card_buttons(data, card):
+                choice = card.get("choice")
+                shown[card["tconst"]] = choice if isinstance(choice, bool) else None
+    return shown
+
+
 def cards(page: Page) -> list[str]:
-    """The tconsts of the cards on the page (their Like buttons' keys are ``like_<tconst>``)."""
-    return [(user_key(b.id) or "")[5:] for b in page.buttons_with_prefix("like_")]
+    """The tconsts of the cards on the page with a Like button, in page order."""
+    return list(choices_shown(page))
 
 
 def choice_shown(page: Page, tconst: str) -> bool | None:
-    like = page.widget("button", f"like_{tconst}")
-    dislike = page.widget("button", f"dislike_{tconst}")
-    if like is not None and like.label == "Liked":
-        return True
-    if dislike is not None and dislike.label == "Disliked":
-        return False
-    return None
+    """The choice the card ``tconst`` shows ("Liked": True, "Disliked": False), else None."""
+    return choices_shown(page).get(tconst)
 
 
 def log_in(client: StreamlitClient, username: str, password: str) -> Page:
@@ -403,7 +496,7 @@ class WsSession(Visitor):
             where,
             account=texts,
             text=texts,
-            shown={tconst: choice_shown(page, tconst) for tconst in cards(page)},
+            shown=choices_shown(page),
             others=self.others,
         )
 
@@ -429,17 +522,18 @@ class WsSession(Visitor):
             while (
                 time.monotonic() < self.deadline or actions < self.min_clicks
             ) and actions < self.max_actions:
-                shown = partial(choice_shown, page)
-                picked = r.pick(self.rng, cards(page), self.revisit_share, shown)
+                on_page = choices_shown(page)
+                picked = r.pick(self.rng, list(on_page), self.revisit_share, on_page.get)
                 if picked is None:
                     break
                 tconst, action, after = picked
-                button = page.widget("button", f"{action}_{tconst}")
                 t0 = time.perf_counter()
-                page = client.click(button)
+                page = client.click_card(action, tconst)
                 r.clicked(tconst, after, (time.perf_counter() - t0) * 1000)
                 actions += 1
                 self._check(page, f"click {actions}")
+                if client.unacknowledged():
+                    r.errors.append(f"click {actions}: the redrawn grid did not acknowledge it")
                 if page.exceptions():
                     break
                 if actions % self.refresh_every == 0 and time.monotonic() < self.deadline:

@@ -232,7 +232,7 @@ class Visitor:
             try:
                 page = self.client.page if self.client is not None else self.connect()
                 tconst = self.rng.choice(ws.cards(page))
-                page = self.client.click(page.widget("button", f"like_{tconst}"))
+                page = self.client.click_card("like", tconst)
                 problems = page.exceptions() + said(page, "Not saved", "cannot be reached")
                 if problems:
                     self.trail.append((round(time.monotonic(), 2), tconst, "error"))
@@ -241,7 +241,7 @@ class Visitor:
                     self.close()  # a browser would reload
                     time.sleep(0.3)
                     continue
-                if page.widget("button", f"like_{tconst}") is None:  # the page moved on
+                if tconst not in ws.cards(page):  # the page moved on
                     self.unsure.add(tconst)  # (a full rerun drew other picks): no answer
                     self.trail.append((round(time.monotonic(), 2), tconst, "card gone"))
                     continue

@@ -56,7 +56,7 @@ def test_a_like_through_one_process_shows_through_the_other(cluster_world: World
     page = a.connect()
     assert a.upstreams[-1].endswith(str(world.cluster.apps[0].port))
     tconst = world.ws.cards(page)[0]
-    page = a.client.click(page.widget("button", f"like_{tconst}"))
+    page = a.client.click_card("like", tconst)
     assert world.ws.choice_shown(page, tconst) is True
     # the same browser's cookie, but nginx sends this tab to the other process
     b = Visitor(world, user, world.sticky_for(1, "b"), cookies=dict(a.cookies))
