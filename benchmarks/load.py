@@ -33,7 +33,10 @@ What it does, in order, all on loopback and inside a temporary folder it removes
    ``min_clicks``, until it has clicked that often, however slow the machine): pick a card,
    click Like or Dislike (alternating; a third of the clicks go back to a title it already rated,
    i.e. it changes its mind or takes the rating back), rerun, and every few clicks
-   "New picks" (a full Home render with fresh recommendations);
+   "New picks" (a full Home render with fresh recommendations). The cards are Home's card
+   grids (``pages/_card_grid.py``, one components-v2 element a section): a card's state is read
+   from the grid's data and a click is the grid's trigger, as the browser sends it
+   (``testkit.card_grid``);
    With ``--driver ws`` (the command line's default; ``run_load(driver=...)`` defaults to
    ``apptest``) the sessions are instead websocket clients of the ``streamlit run`` server
    speaking Streamlit's own protocol (``benchmarks/ws_driver.py``), so the figures are the real
@@ -83,7 +86,6 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -360,19 +362,14 @@ def make_apptest_thread_safe(env: dict[str, str]) -> None:
     _patched = True
 
 
-def _cards(at: Any) -> list[str]:
-    """The tconsts of the cards on the page (their Like buttons' keys are ``like_<tconst>``)."""
-    return [b.key[5:] for b in at.button if str(b.key).startswith("like_")]
+def _choices_shown(at: Any) -> dict[str, bool | None]:
+    """Each card with a Like button (``like_<tconst>``), in page order, and the choice it
+    shows (True: "Liked", False: "Disliked", None), read from Home's card grids: the data each
+    grid element hands the browser (``testkit.card_grid``)."""
+    from testkit.card_grid import card_keys, shown_cards
 
-
-def _choice_shown(at: Any, tconst: str) -> bool | None:
-    like = at.button(key=f"like_{tconst}")
-    dislike = at.button(key=f"dislike_{tconst}")
-    if like.label == "Liked":
-        return True
-    if dislike.label == "Disliked":
-        return False
-    return None
+    drawn = shown_cards(at)
+    return {t: drawn[t]["choice"] for t in card_keys(at, "like")}
 
 
 class Session(Visitor):
@@ -397,13 +394,15 @@ class Session(Visitor):
                 + [str(h.value) for h in at.get("html")]
                 + [str(m.value) for m in at.markdown]
             ),
-            shown={tconst: _choice_shown(at, tconst) for tconst in _cards(at)},
+            shown=_choices_shown(at),
             others=self.others,
         )
 
     # -- the visit -----------------------------------------------------------------------
     def run(self, initial: dict[str, bool]) -> SessionResult:
         from streamlit.testing.v1 import AppTest
+
+        from testkit.card_grid import card_button
 
         r = self.result
         r.intended = dict(initial)
@@ -427,12 +426,12 @@ class Session(Visitor):
             while (
                 time.monotonic() < self.deadline or actions < self.min_clicks
             ) and actions < MAX_ACTIONS_PER_SESSION:
-                shown = partial(_choice_shown, at)
-                picked = r.pick(self.rng, _cards(at), REVISIT_SHARE, shown)
+                on_page = _choices_shown(at)
+                picked = r.pick(self.rng, list(on_page), REVISIT_SHARE, on_page.get)
                 if picked is None:
                     break
                 tconst, action, after = picked
-                at.button(key=f"{action}_{tconst}").click()
+                card_button(at, f"{action}_{tconst}").click()  # the grid's trigger
                 t0 = time.perf_counter()
                 at.run()
                 r.clicked(tconst, after, (time.perf_counter() - t0) * 1000)
