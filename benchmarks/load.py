@@ -608,6 +608,7 @@ def run_load(
                     max_actions=MAX_ACTIONS_PER_SESSION,
                     min_clicks=min_clicks,
                     cookies=_sticky_cookie(sticky[i]),
+                    source=f"127.0.0.{2 + i % 250}",  # one address a visitor (the throttle)
                 )
                 for i, u in enumerate(prepared.users)
             ]

@@ -182,7 +182,16 @@ class Page:
 class StreamlitClient:
     """One browser tab on ``ws://127.0.0.1:<port>/_stcore/stream``."""
 
-    def __init__(self, port: int, timeout: float, cookies: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        port: int,
+        timeout: float,
+        cookies: dict[str, str] | None = None,
+        source: str | None = None,
+    ) -> None:
+        """``source``: the loopback address to connect from (``127.0.0.x``), so that behind
+        nginx each simulated visitor has an address of its own, as real visitors do (the
+        log-in throttle counts attempts per address)."""
         from websockets.sync.client import connect
         from websockets.typing import Subprotocol
 
@@ -203,6 +212,7 @@ class StreamlitClient:
                 max_size=None,
                 open_timeout=timeout,
                 close_timeout=2,
+                **({"source_address": (source, 0)} if source else {}),
             )
         )
         self.page = Page()
@@ -475,10 +485,12 @@ class WsSession(Visitor):
         max_actions: int = 5_000,
         min_clicks: int = 0,
         cookies: dict[str, str] | None = None,
+        source: str | None = None,
     ) -> None:
         super().__init__(user, others, deadline, seed, timeout, min_clicks)
         self.port = port
         self.cookies = dict(cookies or {})  # e.g. the front's sticky cookie
+        self.source = source  # this visitor's own loopback address
         self.password = password
         self.refresh_every = refresh_every
         self.revisit_share = revisit_share
@@ -505,7 +517,9 @@ class WsSession(Visitor):
         r.intended = dict(initial)
         client: StreamlitClient | None = None
         try:
-            client = StreamlitClient(self.port, self.timeout, cookies=self.cookies)
+            client = StreamlitClient(
+                self.port, self.timeout, cookies=self.cookies, source=self.source
+            )
             client.rerun()  # open "/": the gate sends a visitor to /login
             t0 = time.perf_counter()
             page = log_in(client, r.username, self.password)  # -> st.switch_page -> Home
@@ -559,7 +573,7 @@ class WsSession(Visitor):
     def _reconnect(self, cookies: dict[str, str]) -> None:
         """A reload: a new connection with the cookie the app had the browser store must
         land on Home, logged in as this user, with this user's choices (not timed)."""
-        client = StreamlitClient(self.port, self.timeout, cookies=cookies)
+        client = StreamlitClient(self.port, self.timeout, cookies=cookies, source=self.source)
         try:
             page = client.rerun()
             if page.widget("button", "home_refresh") is None:
