@@ -110,8 +110,9 @@ GRID_CSS = """
 """
 
 #: Builds each card's DOM from ``data.cards``; a card is rebuilt only when its data changed
-#: (``data-mq-sig``), so a like redraws that one card. One click listener on the grid sends
-#: ``{button, tconst}`` as the ``act`` trigger.
+#: (``data-mq-sig``), so a like redraws that one card; a redrawn card that held the focus gives
+#: it to its new button (Enter, then Space, on Like likes and takes back). One click listener
+#: on the grid sends ``{button, tconst}`` as the ``act`` trigger.
 GRID_JS = """
 const ICONS = {like: 'thumb_up', dislike: 'thumb_down', save: 'bookmark', saved: 'bookmark_added',
   info: 'info', notforme: 'visibility_off', unhide: 'undo'};
@@ -138,6 +139,7 @@ function button(kind, tconst, label, icon, primary, tertiary) {
   }
   const glyph = el('span', 'mq-icon', icon);
   glyph.setAttribute('aria-hidden', 'true');
+  glyph.setAttribute('translate', 'no');
   b.appendChild(glyph);
   b.appendChild(el('span', 'mq-label', label));
   wrap.appendChild(b);
@@ -220,6 +222,7 @@ export default function ({ parentElement, data, setTriggerValue }) {
   grid.style.setProperty('--mq-columns', String(data.columns));
   const old = new Map([...grid.children].map((n) => [n.dataset.tconst, n]));
   let at = 0;
+  let refocus = null;
   for (const c of data.cards) {
     const sig = JSON.stringify(c) + (data.actions ? '1' : '0');
     let node = old.get(c.tconst);
@@ -227,6 +230,9 @@ export default function ({ parentElement, data, setTriggerValue }) {
       const fresh = card(c, data.actions);
       fresh.dataset.tconst = c.tconst;
       fresh.dataset.mqSig = sig;
+      const focused = node && node.contains(document.activeElement)
+        ? document.activeElement.dataset.button : null;
+      if (focused) refocus = [fresh, focused];
       if (node) node.replaceWith(fresh);
       node = fresh;
     }
@@ -235,6 +241,12 @@ export default function ({ parentElement, data, setTriggerValue }) {
     at += 1;
   }
   for (const node of old.values()) node.remove();
+  if (refocus && refocus[0].isConnected) {  // the button pressed, or the card's first one
+    const [node, kind] = refocus;
+    const again = node.querySelector(`button[data-button="${kind}"]`)
+      || node.querySelector('button');
+    if (again) again.focus({preventScroll: true});
+  }
 }
 """
 

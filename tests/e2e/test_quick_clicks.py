@@ -3,6 +3,9 @@
 Each card is a fragment: its click reruns only that card. A user who clicks faster than the
 reruns finish must still end with every card, the "Your ratings" dialog and a reload showing
 exactly the stored rows, and each click must have been stored (nothing lost).
+A keyboard user gets the same: a card's buttons are named by their labels alone (no icon
+ligature), and Enter then Space on Like likes and takes back, the focus staying on the button
+while its card is redrawn.
 The server, data and log-in are ``benchmarks/like_latency.py``'s (one onboarded user).
 """
 
@@ -14,6 +17,7 @@ import pytest
 
 from benchmarks import like_latency
 from testkit.chromium import new_page, sync_api_or_skip
+from testkit.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -71,3 +75,37 @@ def test_quick_clicks_on_several_cards_agree_with_the_database(server) -> None: 
         page.wait_for_selector('[class*="st-key-like_tt"]', timeout=60_000)
         bench._idle(page)
         assert not set(bench._cards(page)) & set(stored)
+
+
+def _focused(page: Any) -> tuple[str, str, str]:
+    """The focused element's (button kind, tconst, visible-to-readers label)."""
+    found = page.evaluate(
+        "() => { const e = document.activeElement;"
+        " return [e.dataset.button || e.tagName, e.dataset.tconst || '',"
+        " e.querySelector('.mq-label')?.textContent || '']; }"
+    )
+    return found[0], found[1], found[2]
+
+
+def test_enter_and_space_on_a_focused_like_button(server) -> None:  # type: ignore[no-untyped-def]
+    bench = like_latency
+    base, secrets, uid = server
+    with new_page(sync_api) as page:
+        t = bench.log_in(page, base)[-1]
+        assert t not in bench.stored_choices(secrets, uid)
+        card = page.locator(f".st-key-card_{t}")
+        for name in ("Like", "Dislike", "Save", "Info", "Not for me"):  # the label, no icon name
+            assert card.get_by_role("button", name=name, exact=True).count() == 1, name
+
+        page.focus(f".st-key-like_{t} button")
+        page.keyboard.press("Enter")
+        card.locator(".mq-like").wait_for(timeout=30_000)
+        wait_until(lambda: bench.stored_choices(secrets, uid).get(t) is True, 30, "like stored")
+        assert _focused(page) == ("like", t, "Liked")  # the redrawn card kept the focus
+
+        page.keyboard.press("Space")  # on the same button: takes the like back
+        card.locator(".mq-like").wait_for(state="detached", timeout=30_000)
+        wait_until(lambda: t not in bench.stored_choices(secrets, uid), 30, "like taken back")
+        assert _focused(page) == ("like", t, "Like")
+        page.keyboard.press("Tab")
+        assert _focused(page) == ("dislike", t, "Dislike")
