@@ -1,8 +1,9 @@
 """Quick likes, take-backs and dislikes on several cards in Chromium agree with the database.
 
-Each card is a fragment: its click reruns only that card. A user who clicks faster than the
-reruns finish must still end with every card, the "Your ratings" dialog and a reload showing
-exactly the stored rows, and each click must have been stored (nothing lost).
+A section's cards are one grid element in a fragment: a click queues in the browser and reruns
+that section alone. A user who clicks faster than the reruns finish must still end with every
+card, the "Your ratings" dialog and a reload showing exactly the stored rows, and each click
+must have been stored (nothing lost).
 A keyboard user gets the same: a card's buttons are named by their labels alone (no icon
 ligature), and Enter then Space on Like likes and takes back, the focus staying on the button
 while its card is redrawn.
