@@ -13,7 +13,7 @@ import streamlit as st
 
 from pages import _auth
 from pages._counts import count_metrics
-from pages._state import flash, user_state
+from pages._state import flash, user_state, visit
 from pages._widgets import md_escape
 from recsys.auth.credentials import AccountError
 from recsys.services import ImportFileError, ImportPreview
@@ -171,5 +171,5 @@ def delete_section(ctx: _auth.AppContext) -> None:
         st.error(str(exc), icon=":material/error:")
         return
     _auth.logout(ctx.library, ctx.settings, ctx.service.sessions)
-    flash("Your account and all its data were deleted.")  # on the log-in page
+    visit().login_notice = "Your account and all its data were deleted."  # on the log-in page
     _auth.go("login")

@@ -82,6 +82,7 @@ def check_password(
     accounts: Accounts, settings: Settings, username: str, password: str
 ) -> UserProfile | None:
     """The form's check: bcrypt in the database under this client's throttle."""
+    visit().login_notice = None  # an attempt: the page's news has been read
     result = accounts.check_login(username, password, client(settings))
     profile = accounts.user_by_id(result.user_id) if result.ok and result.user_id else None
     if profile is None:
@@ -196,8 +197,8 @@ def logout(library: lib.Library, settings: Settings, sessions: Sessions | None =
         log.debug("logout without login", exc_info=True)
     schedule_cookie_delete(settings)
     library.accounts.clear()
-    # the user's card toasts go; a line said for the log-in page stays: a second log-out on
-    # the next run (the gate finding the ended session) must not drop "…were deleted."
+    # the user's card toasts go; a line said for the next page stays (the log-in page's news,
+    # "…were deleted", is ``login_notice``: it stays until the next log-in attempt)
     tab = visit()
     tab.flashes = [message for message in tab.flashes if not message.toast]
     forget_user(keep=lib.LIBRARY_KEYS)

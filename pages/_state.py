@@ -82,6 +82,9 @@ class Visit:
     next_page: str | None = None  # where a logged-out deep link was going
     next_query: dict[str, str] = field(default_factory=dict)  # and its query (?join=CODE)
     login_message: str | None = None  # the log-in page's error, until the next attempt
+    # the log-in page's news ("…were deleted"), on every run until the next attempt: a flash
+    # shown once could be lost to the rerun the cookie deletion's confirmation starts
+    login_notice: str | None = None
     flashes: list[Flash] = field(default_factory=list)
 
     def take_next_page(self) -> tuple[str, dict[str, str]]:

@@ -27,6 +27,8 @@ with page_body("the log-in page"):
                 _auth.go(*visit().take_next_page())
             if visit().login_message:
                 st.error(visit().login_message, icon=":material/lock:")
+            if visit().login_notice:
+                st.success(visit().login_notice, icon=":material/check:")
             show_flashes()  # e.g. "Your account and all its data were deleted."
         with register:
             with st.form("register_form", clear_on_submit=False):

@@ -75,6 +75,8 @@ def test_delete_needs_the_username_then_removes_everything(make_app, service) ->
     no_error(at)
     assert "Your account and all its data were deleted." in texts(at)
     assert any(b.label == "Log in" for b in at.button)  # back on the log-in page, logged out
+    at.run()  # e.g. the rerun the cookie deletion's confirmation starts: the news stays
+    assert "Your account and all its data were deleted." in texts(at)
     for model in (User, Interaction, Impression, LoginSession):
         assert _count(service, model, uid) == 0, model
     assert service.accounts.user("robin") is None
