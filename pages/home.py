@@ -81,8 +81,9 @@ def _dials() -> Dials:
 
 
 def _recommendations() -> dict[Section, list[TitleCard]]:
-    """This visit's lists (the Explain page reads them)."""
-    if state.home is None or visit().previous_page != "home":
+    """This visit's lists (the Explain page reads them): computed on a new visit, after "New
+    picks" or a change of taste (``state.home`` None), else kept."""
+    if state.home is None:
         lists = service.picks.home_sections(
             user_id, k=PICKS_PER_SECTION, filters=_filters(), dials=_dials()
         )
@@ -385,20 +386,46 @@ def _ratings_body() -> None:
         )
 
 
+@st.fragment
+def picks() -> None:
+    """ "New picks" (key ``home_refresh``), the two sections and the "Because you liked" rows:
+    a fragment, so "New picks" reruns the lists alone, not the router, the log-in check, the
+    filters panel and the search (a Home render's app part was a third of its server time
+    under ``benchmarks/load.py``). A change of filters or dials reruns the whole page."""
+    with page_body("your picks"):
+        lists = _recommendations()
+        with st.container(horizontal=True, horizontal_alignment="right"):
+            st.button(
+                "New picks",
+                key="home_refresh",
+                icon=":material/refresh:",
+                on_click=_refresh,
+                help="Recompute the lists: titles you rated are left out, and titles shown in"
+                " your last visits make way for new ones.",
+            )
+        shown = [c.tconst for cards in lists.values() for c in cards]
+        streaming_notice(shown)
+        kinds = _filters().sections(tuple(SECTION_LABELS))
+        for section, label in SECTION_LABELS.items():
+            if section not in kinds:
+                continue
+            st.header(label)
+            cards = lists[section]
+            if not cards:
+                st.info("No picks in this section yet. Like a few titles, or widen your filters.")
+                continue
+            why = cards[0].why
+            if why:
+                st.caption(md_escape(why))
+            card_section(cards, f"grid_{section}")  # one element, its own fragment
+        because_rows()
+
+
 with page_body("your picks"):
-    head, mine, action = st.columns([3, 1, 1], vertical_alignment="bottom")
+    head, mine = st.columns([4, 1], vertical_alignment="bottom")
     head.title("This week's picks")
     with mine:
         ratings_button()
-    action.button(
-        "New picks",
-        key="home_refresh",
-        icon=":material/refresh:",
-        on_click=_refresh,
-        help="Recompute the lists: titles you rated are left out, and titles shown in your"
-        " last visits make way for new ones.",
-        width="stretch",
-    )
     first = ctx.user.name.split(" ")[0] if ctx.user and ctx.user.name else ""
     st.html(
         '<p class="mq-hero">Picked for you'
@@ -408,24 +435,11 @@ with page_body("your picks"):
 
     watched_prompt()  # "You watched X together: like it?" (movie night)
     filters_panel()
+    if visit().previous_page != "home":  # a new visit: new lists
+        state.home = None
     lists = _recommendations()
     visit_choices(refresh=True)  # once per page run; each click refreshes it again
     shown = [c.tconst for cards in lists.values() for c in cards]
     rows = state.home.because if state.home is not None and state.show_because else None
     search(frozenset(shown + [c.tconst for row in rows or () for c in row.cards]))
-
-    streaming_notice(shown)
-    kinds = _filters().sections(tuple(SECTION_LABELS))
-    for section, label in SECTION_LABELS.items():
-        if section not in kinds:
-            continue
-        st.header(label)
-        cards = lists[section]
-        if not cards:
-            st.info("No picks in this section yet. Like a few titles, or widen your filters.")
-            continue
-        why = cards[0].why
-        if why:
-            st.caption(md_escape(why))
-        card_section(cards, f"grid_{section}")  # one element, its own fragment
-    because_rows()
+    picks()
