@@ -5,12 +5,12 @@ The lists are computed once per visit (one scoring of the user for both sections
 shown), kept for the visit so a like or dislike shows on its card and can be changed or taken
 back, and refreshed on the next visit or with "New picks", without the titles already rated.
 
-Each section's cards are one element, a grid (``pages/_card_grid.py``) in its own fragment, and
-the search (box and results) and the "Your ratings" button are fragments (``@st.fragment``): a
-like, dislike, take-back, Info, search or opening the ratings reruns only that part, not the app
-(router, auth, navigation) nor the rest of this page. The ratings are a
-dialog read from the database when opened (a summary drawn on the page would keep the counts
-of the last full run after a card's click).
+Each section's cards are one element, a grid (``pages/_card_grid.py``) in its own fragment; "New
+picks" with the lists, the search (box and results) and the "Your ratings" button are fragments
+too (``@st.fragment``): a like, dislike, take-back, Info, New picks, search or opening the
+ratings reruns only that part, not the app (router, auth, navigation) nor the rest of this page.
+The ratings are a dialog read from the database when opened (a summary drawn on the page would
+keep the counts of the last full run after a card's click).
 """
 
 from __future__ import annotations
