@@ -66,6 +66,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
+from testkit.grid_data import card_buttons, grid_data
 from testkit.visits import SessionResult, Visitor
 
 ID_PREFIX = "$$ID-"
@@ -403,25 +404,6 @@ def click(button: Any) -> WidgetState:
 
 
 # ------------------------------------------------------------------------------ the card grids
-def grid_data(grid: Any) -> dict[str, Any]:
-    """What a grid element hands the browser: ``cards``, ``columns``, ``actions``, ``ack``."""
-    kind = grid.WhichOneof("data")
-    if kind == "json":
-        return json.loads(grid.json)
-    if kind == "mixed":
-        return json.loads(grid.mixed.json)
-    raise ProtocolError(f"card grid {grid.id} without JSON data ({kind})")
-
-
-def card_buttons(data: dict[str, Any], card: dict[str, Any]) -> set[str]:
-    """The buttons the grid's JavaScript draws on ``card``."""
-    if card.get("hidden") is not None:
-        return {"unhide"}
-    if not data.get("actions"):
-        return set()
-    return {"like", "dislike", "save", "info"} | ({"notforme"} if card.get("steer") else set())
-
-
 # ------------------------------------------------------------------------------ a visitor
 def choices_shown(page: Page) -> dict[str, bool | None]:
     """Each card with a Like button (``like_<tconst>``), in page order, and the choice it

@@ -64,10 +64,19 @@ class CardView:
     choice: bool | None
     saved: bool
     hidden: str | None
-    steer: bool
+    steer: bool  # with "Not for me"
+    note: str  # a line under the card ("" for none)
 
 
-def card_view(card: TitleCard, choice: bool | None, saved: bool, hidden: str | None) -> CardView:
+def card_view(
+    card: TitleCard,
+    choice: bool | None,
+    saved: bool,
+    hidden: str | None,
+    *,
+    steer: bool = True,
+    note: str = "",
+) -> CardView:
     return CardView(
         tconst=card.tconst,
         title=card.title,
@@ -79,7 +88,8 @@ def card_view(card: TitleCard, choice: bool | None, saved: bool, hidden: str | N
         choice=choice,
         saved=saved,
         hidden=REASON_LABELS.get(hidden, hidden) if hidden is not None else None,
-        steer=True,
+        steer=steer,
+        note=note,
     )
 
 
@@ -308,8 +318,11 @@ def card_grid(
     for card in cards:
         reason = hidden.get(card.tconst)
         shown = reason if reason is not None and reason != "no_seed" else None
-        view = card_view(card, choices.get(card.tconst), card.tconst in saved, shown)
-        views.append({**asdict(view), "steer": steer, "note": (notes or {}).get(card.tconst, "")})
+        note = (notes or {}).get(card.tconst, "")
+        view = card_view(
+            card, choices.get(card.tconst), card.tconst in saved, shown, steer=steer, note=note
+        )
+        views.append(asdict(view))
     state = user_state()
     instance, seq = state.grid_acks.get(key, ("", 0))
     _component()(

@@ -18,6 +18,8 @@ from streamlit.components.v2.bidi_component.main import _make_trigger_id
 from streamlit.testing.v1 import AppTest
 
 from pages._card_grid import COMPONENT_NAME, EVENT
+from testkit.grid_data import card_buttons
+from testkit.grid_data import grid_data as proto_grid_data
 
 #: One browser instance for every AppTest click (the app numbers clicks per instance).
 _INSTANCE = "apptest"
@@ -30,14 +32,8 @@ def grids(at: AppTest) -> list[Any]:
 
 
 def grid_data(element: Any) -> dict[str, Any]:
-    """What a grid element hands the browser: ``cards``, ``columns``, ``actions``, ``ack``."""
-    proto = element.proto
-    kind = proto.WhichOneof("data")
-    if kind == "json":
-        return json.loads(proto.json)
-    if kind == "mixed":
-        return json.loads(proto.mixed.json)
-    raise AssertionError(f"card grid without JSON data ({kind})")
+    """What a grid element hands the browser (:func:`testkit.grid_data.grid_data`)."""
+    return proto_grid_data(element.proto)
 
 
 def shown_cards(at: AppTest) -> dict[str, dict[str, Any]]:
@@ -53,14 +49,7 @@ def card_keys(at: AppTest, prefix: str) -> list[str]:
     for grid in grids(at):
         data = grid_data(grid)
         for card in data["cards"]:
-            hidden = card["hidden"] is not None
-            if prefix == "unhide":
-                has = hidden
-            elif prefix == "card":
-                has = True
-            else:
-                has = data["actions"] and not hidden and (prefix != "notforme" or card["steer"])
-            if has:
+            if prefix == "card" or prefix in card_buttons(data, card):
                 found.append(card["tconst"])
     return found
 
@@ -109,18 +98,10 @@ def card_button(at: AppTest, key: str) -> CardButton:
     for grid in grids(at):
         for card in grid_data(grid)["cards"]:
             if card["tconst"] == tconst:
-                if button not in card_keys_of(grid_data(grid), card):
+                if button not in card_buttons(grid_data(grid), card):
                     raise KeyError(f"the card {tconst} has no {button} button")
                 return CardButton(at, grid, button, card)
     raise KeyError(f"no card {tconst} on the page")
-
-
-def card_keys_of(data: dict[str, Any], card: dict[str, Any]) -> set[str]:
-    if card["hidden"] is not None:
-        return {"unhide"}
-    if not data["actions"]:
-        return set()
-    return {"like", "dislike", "save", "info"} | ({"notforme"} if card["steer"] else set())
 
 
 def queue_clicks(at: AppTest, grid: Any, clicks: list[tuple[str, str]]) -> None:
