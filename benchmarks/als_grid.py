@@ -21,7 +21,6 @@ import itertools
 import json
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -82,12 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     base = ModelParams()
     rows = []
     for factors, reg, alpha, iters in itertools.product(FACTORS, REGULARIZATION, ALPHA, ITERATIONS):
-        params = replace(
-            base,
-            als_factors=factors,
-            als_regularization=reg,
-            als_alpha=alpha,
-            als_iterations=iters,
+        params = base.set(
+            als__factors=factors,
+            als__regularization=reg,
+            als__alpha=alpha,
+            als__iterations=iters,
         )
         start = time.perf_counter()
         scores = [ndcg(params, fold, "als") for fold in folds]
@@ -110,12 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.test:
         fold = make_fold(train, test, ml, None)
-        chosen = replace(
-            base,
-            als_factors=best["factors"],
-            als_regularization=best["regularization"],
-            als_alpha=best["alpha"],
-            als_iterations=best["iterations"],
+        chosen = base.set(
+            als__factors=best["factors"],
+            als__regularization=best["regularization"],
+            als__alpha=best["alpha"],
+            als__iterations=best["iterations"],
         )
         report["test_ndcg@10"] = {
             "als": round(ndcg(chosen, fold, "als"), 4),

@@ -20,7 +20,6 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -190,7 +189,7 @@ def main() -> int:
     print(f"catalog {len(catalog)} titles, {len(ratings)} ratings, {len(tags)} tag rows")
 
     start = time.perf_counter()
-    engine = Engine(replace(ModelParams(), collaborative_engine=args.engine))
+    engine = Engine(ModelParams().set(item__engine=args.engine))
     engine.fit(catalog, ratings, tags, inter)
     fit_s = time.perf_counter() - start
     print(f"fit: {fit_s:.2f} s (collaborative engine {engine.graph.item.engine_})")

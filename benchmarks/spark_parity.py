@@ -18,7 +18,6 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +69,8 @@ def main(argv: list[str] | None = None) -> int:
 
     ml = read_movielens_frames(args.movielens)
     train, test = split_by_time(ml.ratings)
-    base = replace(ModelParams(), collaborative_engine="als")
-    spark = replace(base, als_backend="spark", spark_master=args.master)
+    base = ModelParams().set(item__engine="als")
+    spark = base.set(als__backend="spark", als__master=args.master)
 
     start = time.perf_counter()
     SparkContext._ensure_initialized()  # the JVM, once per process: not part of a fit
@@ -90,14 +89,14 @@ def main(argv: list[str] | None = None) -> int:
 
     fold = make_fold(train, test, ml, None)
     implicit_lists, implicit_ndcg, implicit_s = fit_and_rank(base, fold, "als")
-    reseeded, _, _ = fit_and_rank(replace(base, random_state=1), fold, "als")
+    reseeded, _, _ = fit_and_rank(base.set(svd__random_state=1), fold, "als")
     als.factoriser = spark_variant(chosen)  # type: ignore[assignment]
     spark_lists, spark_ndcg, spark_s = fit_and_rank(spark, fold, "als")
     als.factoriser = default  # type: ignore[assignment]
     report: dict[str, Any] = {
         "data": str(args.movielens),
         "test_users": len(fold.users),
-        "params": {k: v for k, v in base.to_dict().items() if k.startswith("als_")},
+        "params": base.to_dict()["als"],
         "validation_spark_regularization": validation,
         "chosen_regularization": chosen,
         "test": {

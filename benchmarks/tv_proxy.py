@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -81,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\nvalidation viewers (another seeded draw of people), NDCG@10 of the tv row:")
         for w_people in (0.25, 0.5, 1.0, 2.0):
             for w_colike in (0.25, 0.5, 1.0, 2.0):
-                params = replace(base, tv_w_people=w_people, tv_w_colike=w_colike)
+                params = base.set(tv__w_people=w_people, tv__w_colike=w_colike)
                 tables = proxy.run_tv(catalog, params, rows=("tv",), seed=proxy.SEED + 1)
                 ndcg = " ".join(f"{t.scenario}={t.models['tv']['ndcg@10']:.4f}" for t in tables)
                 print(f"w_people={w_people:<5} w_colike={w_colike:<5} {ndcg}")

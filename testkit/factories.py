@@ -180,13 +180,14 @@ def finish_onboarding(service: Marquee, user_id: int) -> None:
 def fitted_engine(
     catalog: Any, ratings: Any, tags: Any = None, interactions: Any = None, **params: Any
 ) -> Engine:
-    """An engine fitted in memory on these frames (``params``: :class:`ModelParams` fields)."""
-    return Engine(ModelParams(**params)).fit(catalog, ratings, tags, interactions)
+    """An engine fitted in memory on these frames (``params``: ``node__field`` parameters, as
+    :meth:`ModelParams.set` takes them)."""
+    return Engine(ModelParams().set(**params)).fit(catalog, ratings, tags, interactions)
 
 
 def tiny_engine() -> Engine:
     """:func:`fitted_engine` on :mod:`testkit.frames`, with an EASE small enough for 24 titles."""
-    return fitted_engine(*training_inputs(), ease_l2=1.0)
+    return fitted_engine(*training_inputs(), ease__l2=1.0)
 
 
 def trained_engine(settings: Settings, db: Database) -> Engine:

@@ -81,13 +81,13 @@ def test_the_training_engine_sets_where_the_collaborative_model_is_fitted() -> N
         {"MARQUEE_TRAIN_ENGINE": "Spark", "MARQUEE_SPARK_MASTER": "spark://head:7077"}
     )
     params = ModelParams.from_settings(spark)
-    assert (params.collaborative_engine, params.als_backend, params.spark_master) == (
+    assert (params.item.engine, params.als.backend, params.als.master) == (
         "als",
         "spark",
         "spark://head:7077",
     )
-    assert ModelParams.from_settings(spark.with_overrides(spark_master="")).spark_master == (
-        ModelParams().spark_master
+    assert ModelParams.from_settings(spark.with_overrides(spark_master="")).als.master == (
+        ModelParams().als.master
     )
     with pytest.raises(ValueError, match="unknown training engine 'yarn'"):
         ModelParams.from_settings(local.with_overrides(train_engine="yarn"))

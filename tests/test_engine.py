@@ -79,5 +79,5 @@ def test_map_points_and_similar(engine):
 
 
 def test_weights_from_constructor(inputs):
-    eng = Engine(ModelParams(w1=0.7, w2=0.3, ease_l2=1.0)).fit(*inputs)
+    eng = Engine(ModelParams().set(hybrid__w1=0.7, hybrid__w2=0.3, ease__l2=1.0)).fit(*inputs)
     assert eng.graph_.hybrid.weights == {"content": 0.7, "collaborative": 0.3}

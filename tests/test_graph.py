@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import fields, replace
+from dataclasses import asdict, fields
 from graphlib import CycleError
 from typing import Any
 
@@ -13,7 +13,6 @@ from recsys.graph import (
     COMPONENTS,
     EVALUATED,
     NODES,
-    Component,
     GraphBuilder,
     ModelGraph,
     ModelParams,
@@ -29,7 +28,9 @@ from recsys.models.prior import GenrePrior
 
 def _changed(value: Any) -> Any:
     """Another valid value of a parameter (the string ones: the hybrid's fusion, the
-    collaborative engine, the ALS backend and the Spark master)."""
+    collaborative engine, the ALS backend and the Spark master; None: content's field weights)."""
+    if value is None:
+        return {"genres": 2.0}
     if isinstance(value, bool):
         return not value
     if isinstance(value, int | float):
@@ -60,16 +61,20 @@ def _stale_nodes(base: ModelParams) -> list[str]:
     """
     earlier = build_graph(base)
     stale = []
-    for f in fields(ModelParams):
-        candidate = replace(base, **{f.name: _changed(getattr(base, f.name))})
+    for key in _parameters(base):
+        candidate = base.set(**{key: _changed(base.get(key))})
         fresh, reused = build_graph(candidate), build_graph(candidate, reuse=earlier)
         stale += [
-            f"{name} ignores {f.name}"
+            f"{name} ignores {key}"
             for name in NODES
             if reused.nodes[name] is earlier.nodes[name]
             and _config(fresh.nodes[name]) != _config(earlier.nodes[name])
         ]
     return stale
+
+
+def _parameters(params: ModelParams) -> list[str]:
+    return [f"{node}__{f.name}" for node, values in params.nodes.items() for f in fields(values)]
 
 
 def test_a_parameter_that_shapes_a_node_is_part_of_its_reuse_key() -> None:
@@ -80,19 +85,55 @@ def test_the_stale_node_check_catches_a_key_without_a_parameter(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The check above can fail: a reuse key that forgets EASE's l2 reuses a stale EASE."""
-    forgetful = property(lambda c: tuple(p for p in c.config.values() if p != "ease_l2"))
-    monkeypatch.setattr(Component, "reads", forgetful)
-    assert "ease ignores ease_l2" in _stale_nodes(ModelParams())
+    unchanged = graph._unchanged
+
+    def forgetful(component, params, reuse, built):  # type: ignore[no-untyped-def]
+        if component.name == "ease":  # as if l2 were not part of EASE's key
+            params = params.set(ease__l2=reuse.params.ease.l2)
+        return unchanged(component, params, reuse, built)
+
+    monkeypatch.setattr(graph, "_unchanged", forgetful)
+    assert "ease ignores ease__l2" in _stale_nodes(ModelParams())
 
 
-def test_every_parameter_is_read_by_some_node() -> None:
-    read = {p for component in COMPONENTS.values() for p in component.reads}
-    assert read == {f.name for f in fields(ModelParams)}
+def test_a_nodes_parameters_are_its_models_fields_as_built() -> None:
+    """Every field of every model (its parts aside) is a parameter, valued as the node is built;
+    the fit parameters (TV's TMDb shows) come on top."""
+    params, built = ModelParams(), build_graph()
+    for name, component in COMPONENTS.items():
+        values = dict(asdict(params.nodes[name]))
+        fit_only = {k: values.pop(k) for k in component.fit_params}
+        assert values == _config(built.nodes[name]), name
+        assert fit_only == dict(component.fit_params)
+    assert params.tv.tmdb_shows == 200 and params.hybrid.w1 == 0.1  # the declared values
+
+
+def test_tied_parameters_move_together_and_refuse_two_values() -> None:
+    params = ModelParams().set(ease__min_support=7)
+    assert (params.ease.min_support, params.als.min_support) == (7, 7)
+    assert build_graph(params).item.ease.min_support == 7
+    with pytest.raises(ValueError, match="tied"):
+        ModelParams().set(ease__max_items=10, item__max_items=20)
+    assert ModelParams().set(ease__max_items=10, item__max_items=10).item.max_items == 10
+
+
+def test_parameters_round_trip_and_refuse_unknown_names() -> None:
+    params = ModelParams().set(ease__l2=123.0, tv__tmdb_shows=5)
+    assert ModelParams.from_dict(params.to_dict()) == params
+    assert hash(ModelParams.from_dict(params.to_dict())) == hash(params)
+    with pytest.raises(ValueError, match="unknown model nodes"):
+        ModelParams.from_dict({"knn": {"k": 5}})
+    with pytest.raises(ValueError, match="no parameter 'lambda'"):
+        ModelParams().set(ease__lambda=1.0)
+    with pytest.raises(ValueError, match="node__field"):
+        ModelParams().set(l2=1.0)
+    with pytest.raises(AttributeError, match="no node 'knn'"):
+        _ = ModelParams().knn
 
 
 def test_a_changed_parameter_rebuilds_its_node_and_everything_built_on_it() -> None:
     earlier = build_graph()
-    later = build_graph(replace(ModelParams(), ease_l2=123.0), reuse=earlier)
+    later = build_graph(ModelParams().set(ease__l2=123.0), reuse=earlier)
     rebuilt = {n for n in NODES if later.nodes[n] is not earlier.nodes[n]}
     assert rebuilt == {"ease", "item", "bridge", "collaborative", "hybrid", "served", "sections"}
     assert later.ease.l2 == 123.0
@@ -180,17 +221,29 @@ def test_a_cycle_is_refused() -> None:
 @pytest.mark.parametrize(
     ("config", "inputs", "message"),
     [
-        ({"not_a_field": "min_likes"}, {"prior": "p", "personal": "p"}, "not fields"),
-        ({"min_likes": "not_a_parameter"}, {"prior": "p", "personal": "p"}, "not ModelParams"),
+        ({"not_a_field": 5}, {"prior": "p", "personal": "p"}, "not fields"),
         ({}, {"prior": "p"}, "set by nothing"),
-        ({"prior": "min_likes"}, {"prior": "p", "personal": "p"}, "both"),
+        ({"prior": 5}, {"prior": "p", "personal": "p"}, "both"),
     ],
 )
 def test_a_declaration_names_real_fields(
-    config: dict[str, str], inputs: dict[str, str], message: str
+    config: dict[str, Any], inputs: dict[str, str], message: str
 ) -> None:
     with pytest.raises(ValueError, match=message):
         GraphBuilder().add_component("served", ColdStart, config, **inputs)
+
+
+def test_a_fit_parameter_named_like_a_field_and_a_bad_tie_are_refused() -> None:
+    builder = GraphBuilder()
+    with pytest.raises(ValueError, match="fit parameters"):
+        builder.add_component(
+            "served", ColdStart, fit_params={"min_likes": 3}, prior="p", personal="p"
+        )
+    builder.add_component("popularity", PopularityRecommender)
+    builder.add_component("content", ContentRecommender, {"n_likes": 15})
+    builder.tie("content__n_likes", "popularity__n_likes")
+    with pytest.raises(ValueError, match="not a node's parameter"):
+        builder.ties()
 
 
 def test_the_order_follows_the_declaration_where_the_parts_allow() -> None:

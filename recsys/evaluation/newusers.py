@@ -31,7 +31,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -257,17 +257,17 @@ def tune_new_users(
     fold = make_user_fold(ml, user_groups(ml.ratings["userId"].unique())[0], recent, imdb)
     users = {sc: onboard_all(ml, fold.held_out, sc, recent) for sc in SCENARIOS}
     base = fit_fold(fold, params)
-    floor = guard.ndcg(replace(params, w_prior=0.0)) - guard.TOLERANCE
+    floor = guard.ndcg(params.set(hybrid__w_prior=0.0)) - guard.TOLERANCE
     steps = Steps(progress, "New users: tuning", len(W_PRIOR_GRID) * len(TRUST_GRID))
     scores: dict[str, float] = {}
     eligible: dict[tuple[float, int], float] = {}
     for w_prior, trust in itertools.product(W_PRIOR_GRID, TRUST_GRID):
-        candidate = replace(params, w_prior=w_prior, trust_likes=trust)
+        candidate = params.set(hybrid__w_prior=w_prior, hybrid__trust_likes=trust)
         engine = Engine(candidate).fit(fold.catalog, fold.ratings, fold.tags, reuse=base.graph)
         ratios = [_ratios(engine, users[sc]) for sc in SCENARIOS]
         known = [r for r in ratios if r is not None]
         if not known:  # too little data to onboard anyone: keep the parameters as they are
-            return params.w_prior, params.trust_likes, scores
+            return params.hybrid.w_prior, params.hybrid.trust_likes, scores
         next_ratio = float(np.mean([r[0] for r in known]))
         every_ratio = float(min(r[1] for r in known))
         alike = float(max(r[2] for r in known))
@@ -290,7 +290,7 @@ def tune_new_users(
         steps.advance()
     steps.finish()
     if not eligible:
-        return params.w_prior, params.trust_likes, scores
+        return params.hybrid.w_prior, params.hybrid.trust_likes, scores
     best = max(eligible, key=lambda k: (round(eligible[k], 4), -k[1], -k[0]))
     return best[0], best[1], scores
 

@@ -190,7 +190,7 @@ def _imdb_label(imdb_dir: pd.DataFrame | str | Path | None) -> str | None:
 def _protocol(
     src: str | Path, ks: tuple[int, ...], fold: Fold, features: list[str], tuning: Tuning
 ) -> ProtocolInfo:
-    profile = ModelParams().profile_likes
+    profile = ModelParams().taste.n_likes
     return ProtocolInfo(
         source=str(src),
         split="per user by time (ties by movieId), last 20% rounded up (>= 1) as test",

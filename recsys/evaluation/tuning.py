@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import replace
 
 import numpy as np
 
@@ -74,7 +73,7 @@ def _collaborative_grid(
     ndcg: dict[tuple[float, float], float] = {}
     graph: ModelGraph | None = None
     for l2 in L2_GRID:
-        graph = build_graph(replace(params, ease_l2=l2), reuse=graph)
+        graph = build_graph(params.set(ease__l2=l2), reuse=graph)
         graph.fit(fold.data, targets=["collaborative"])
         blend, items = graph.collaborative, graph.collaborative.items_
         scores = {u: blend.part_scores(fold.hist[u]) for u in fold.users}
@@ -109,7 +108,7 @@ def tune(
     mean = {key: float(np.mean([ndcg[key] for ndcg, _ in per_fold])) for key in keys}
     best_l2, best_beta = max(keys, key=lambda key: (mean[key], key[0]))
     log.info("collaborative chosen on %d fold(s): l2=%g beta=%g", len(folds), best_l2, best_beta)
-    chosen = replace(params, ease_l2=best_l2, seq_beta=best_beta)
+    chosen = params.set(ease__l2=best_l2, collaborative__beta=best_beta)
     sweeps = []
     last: list[ModelGraph | None] = [graph for _, graph in per_fold]
     del per_fold
@@ -166,16 +165,17 @@ class ValidationGuard:
 
 
 def tuned_params(tuning: Tuning, params: ModelParams | None = None) -> ModelParams:
-    """``params`` with what the tuning chose."""
+    """``params`` with what the tuning chose (each value as its parameter's type: a report read
+    back from JSON may hold 400 for 400.0)."""
     params = params or ModelParams()
-    return replace(
-        params,
-        ease_l2=float(tuning.ease_l2 if tuning.ease_l2 is not None else params.ease_l2),
-        seq_beta=float(tuning.beta if tuning.beta is not None else params.seq_beta),
-        w1=float(tuning.w1 if tuning.w1 is not None else params.w1),
-        w2=float(tuning.w2 if tuning.w2 is not None else params.w2),
-        w_prior=float(tuning.w_prior if tuning.w_prior is not None else params.w_prior),
-        trust_likes=int(
-            tuning.trust_likes if tuning.trust_likes is not None else params.trust_likes
-        ),
+    chosen = {
+        "ease__l2": tuning.ease_l2,
+        "collaborative__beta": tuning.beta,
+        "hybrid__w1": tuning.w1,
+        "hybrid__w2": tuning.w2,
+        "hybrid__w_prior": tuning.w_prior,
+        "hybrid__trust_likes": tuning.trust_likes,
+    }
+    return params.set(
+        **{key: type(params.get(key))(v) for key, v in chosen.items() if v is not None}
     )

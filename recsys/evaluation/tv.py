@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -140,10 +140,10 @@ def _graphs(
     if rows is not None:
         return {name: out[name] for name in rows}
     for label, change in (
-        ("tv without people", {"tv_w_people": 0.0}),
-        ("tv without co-likes", {"tv_w_colike": 0.0}),
+        ("tv without people", {"tv__w_people": 0.0}),
+        ("tv without co-likes", {"tv__w_colike": 0.0}),
     ):
-        out[label] = (build_graph(replace(params, **change), reuse=full).fit(data, ["tv"]), "tv")
+        out[label] = (build_graph(params.set(**change), reuse=full).fit(data, ["tv"]), "tv")
     out["content"] = (full, "content")
     out[BASELINE] = (full, "prior")
     out["popularity"] = (full, "popularity")

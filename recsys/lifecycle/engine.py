@@ -43,7 +43,7 @@ from recsys.models.similar import SimilarTitle, similar_items
 from recsys.schema import SECTION_TYPES
 
 #: Bumped whenever a saved engine of an older version cannot be served as is.
-FORMAT_VERSION = 6  # 6: the collaborative item model switch (EASE or ALS)
+FORMAT_VERSION = 7  # 7: parameters node by node (6: the collaborative item model switch)
 
 
 def fingerprint(
@@ -132,7 +132,7 @@ class Engine:
         matrix = self.graph_.content.matrix_
         n_comp = min(2, max(1, matrix.shape[1] - 1))
         self.projection_ = TruncatedSVD(
-            n_components=n_comp, random_state=self.params.random_state
+            n_components=n_comp, random_state=self.params.svd.random_state
         ).fit(matrix)
         self.facets_ = CatalogFacets.from_catalog(data.catalog)
         self.fingerprint_ = fingerprint(catalog, ratings, tags, interactions)
@@ -236,7 +236,7 @@ class Engine:
                 for g in taste.genres_of(i) & set(history.favorite_genres):
                     counts[g] = counts.get(g, 0) + 1
             top = sorted(counts, key=lambda g: (-counts[g], g))[:2]
-            return ListReason(True, genres=tuple(top), min_likes=self.params.min_likes)
+            return ListReason(True, genres=tuple(top), min_likes=self.params.served.min_likes)
         picks, genres = taste.drivers(history, items)
         together = {"collaborative", "hybrid", "tv"}
         return ListReason(

@@ -167,7 +167,7 @@ def _check_backend(params: ModelParams) -> None:
     """Refuse at once a training on Spark that cannot start here (pyspark or Java missing),
     before reading the data and fitting every other node (an app set to train on Spark
     without them would otherwise pay for both at each retrain it tries)."""
-    if params.als_backend != "spark":
+    if params.als.backend != "spark":
         return
     from recsys.models.spark_factorise import spark_problem
 
@@ -185,11 +185,11 @@ def tmdb_tv_neighbours(
 ) -> Mapping[str, tuple[str, ...]]:
     """TMDb's recommendations for the shows our users liked most, for the TV model (none
     without a TMDb key or with the signal off; never raises: TMDb failing costs nothing)."""
-    if not settings.tmdb_enabled or params.tv_tmdb_weight <= 0 or params.tv_tmdb_shows <= 0:
+    if not settings.tmdb_enabled or params.tv.w_tmdb <= 0 or params.tv.tmdb_shows <= 0:
         return {}
     client = TmdbClient(settings, DatabaseArtCache(db))
     try:
-        return gather_tv_neighbours(client, catalog, interactions, params.tv_tmdb_shows).neighbours
+        return gather_tv_neighbours(client, catalog, interactions, params.tv.tmdb_shows).neighbours
     finally:
         client.close()
 

@@ -4,7 +4,6 @@ likes asked for, distinct, skewed and the same for a seed; the switch past EASE'
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 
@@ -42,7 +41,7 @@ def test_the_synthetic_catalog_past_the_budget_is_fitted_with_als(scale) -> None
 
     data = scale.synthetic_data(500, 2_000, 20_000, seed=0)
     assert data.ratings["tconst"].dtype == "category"  # int32 codes, not 20 M strings
-    params = replace(ModelParams(), ease_max_items=100, als_factors=8, als_iterations=3)
+    params = ModelParams().set(ease__max_items=100, als__factors=8, als__iterations=3)
     graph = build_graph(params).fit(data, ["item"])
     assert graph.item.engine_ == "als" and graph.item.eligible_items_ > 100
     assert not hasattr(graph.ease, "items_")

@@ -19,7 +19,7 @@ def test_an_import_of_five_likes_ends_the_cold_start(service: Marquee) -> None:
     served.onboarding.set_favorite_genres(uid, served.onboarding.available_genres()[:5])
     cold = served.picks.home_sections(uid, k=5)
     assert all(c.model_part == "cold_start" for cards in cold.values() for c in cards)
-    assert engine.params.min_likes == 5
+    assert engine.params.served.min_likes == 5
 
     with served.db.session() as session:
         movies = (

@@ -19,17 +19,17 @@ from recsys.models.likes import catalog_positions
 from recsys.models.switch import ItemModelSwitch
 from testkit.frames import make_catalog, make_ratings, make_tags
 
-SMALL = ModelParams(
-    content_min_df=1,
-    ease_l2=1.0,
-    ease_min_support=1,
-    full_support=1,
-    seq_window=3,
-    svd_factors=4,
-    svd_epochs=10,
-    als_factors=8,
-    als_regularization=0.1,
-    als_alpha=5.0,
+SMALL = ModelParams().set(
+    content__min_df=1,
+    ease__l2=1.0,
+    ease__min_support=1,
+    ease__full_support=1,
+    sequential__window=3,
+    svd__n_factors=4,
+    svd__n_epochs=10,
+    als__factors=8,
+    als__regularization=0.1,
+    als__alpha=5.0,
 )
 LOW = UserHistory(likes=("tt0000000", "tt0000001", "tt0000002", "tt0000004"))
 #: Likes ALS knows plus one the bridge stands in for by content (a show nobody rated).
@@ -77,7 +77,7 @@ def test_contributions_are_the_liked_titles_and_sum_to_the_score(als) -> None:
 def test_bridged_scores_keep_each_share_exact(data) -> None:
     """With ALS serving, a like ALS never saw reaches the scores through its content stand-ins,
     and the bridge's per-title shares still sum to its score."""
-    graph = build_graph(replace(SMALL, collaborative_engine="als")).fit(data, ["bridge"])
+    graph = build_graph(SMALL.set(item__engine="als")).fit(data, ["bridge"])
     bridge = graph.bridge
     scores = bridge.score(MIXED)
     assert not np.allclose(scores, graph.als.score(MIXED), equal_nan=True)
@@ -91,7 +91,7 @@ def test_the_switch_fits_only_the_engine_it_chose(data) -> None:
     auto = build_graph(SMALL).fit(data)
     assert auto.item.engine_ == "ease"
     assert hasattr(auto.ease, "items_") and not hasattr(auto.als, "items_")
-    over = build_graph(replace(SMALL, ease_max_items=4)).fit(data)
+    over = build_graph(SMALL.set(ease__max_items=4)).fit(data)
     assert over.item.engine_ == "als" and over.item.eligible_items_ > 4
     assert not hasattr(over.ease, "items_"), "EASE was fitted although ALS was chosen"
     assert hasattr(over.als, "items_")
@@ -112,7 +112,7 @@ def test_the_switch_fits_only_the_engine_it_chose(data) -> None:
     ],
 )
 def test_the_engine_is_decided_by_size_and_budget(engine, n_items, budget_mb, expected) -> None:
-    graph = build_graph(replace(ModelParams(), ease_memory_budget_mb=budget_mb))
+    graph = build_graph(ModelParams().set(item__memory_budget_mb=budget_mb))
     switch = replace(graph.item, engine=engine)
     assert isinstance(switch, ItemModelSwitch)
     assert switch.decide(n_items) == expected
@@ -120,7 +120,7 @@ def test_the_engine_is_decided_by_size_and_budget(engine, n_items, budget_mb, ex
 
 def test_an_unknown_engine_is_refused(data) -> None:
     with pytest.raises(ValueError, match="unknown collaborative engine"):
-        build_graph(replace(SMALL, collaborative_engine="svd")).fit(data)
+        build_graph(SMALL.set(item__engine="svd")).fit(data)
 
 
 def test_categorical_ids_map_like_strings() -> None:
@@ -153,11 +153,11 @@ def _fans() -> pd.DataFrame:
 def test_a_title_past_the_ease_cap_is_recommended_through_als() -> None:
     """The flywheel past the cap: our users' likes make a title recommendable by the
     collaborative part once the catalog's liked titles outnumber EASE's item cap."""
-    params = replace(SMALL, ease_min_support=3, ease_max_items=2)
+    params = SMALL.set(ease__min_support=3, ease__max_items=2)
     inputs = (make_catalog(), make_ratings(), make_tags(), _fans())
     user = UserHistory(likes=("tt0000002", "tt0000009"))
 
-    capped = Engine(replace(params, collaborative_engine="ease")).fit(*inputs).graph
+    capped = Engine(params.set(item__engine="ease")).fit(*inputs).graph
     show = capped.ease.index_[SHOW]
     assert capped.ease.row_[show] < 0, "the show must lie past EASE's cap"
     assert SHOW not in [r.tconst for r in capped.collaborative.recommend(user, k=20)]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 
@@ -23,20 +21,20 @@ COLD = UserHistory(likes=("tt0000000",), favorite_genres=("Horror",))
 
 
 #: The app's graph, sized for the 24-title fixture (every node is built by recsys.graph).
-SMALL = ModelParams(
-    content_min_df=1,
-    ease_l2=1.0,
-    ease_min_support=1,
-    full_support=1,  # the fixture's titles have a few likes each
-    seq_window=3,
-    svd_factors=4,
-    svd_epochs=10,
+SMALL = ModelParams().set(
+    content__min_df=1,
+    ease__l2=1.0,
+    ease__min_support=1,
+    ease__full_support=1,  # the fixture's titles have a few likes each
+    sequential__window=3,
+    svd__n_factors=4,
+    svd__n_epochs=10,
 )
 VARIANTS = {
     "hybrid": SMALL,
     "hybrid_blend": SMALL,
-    "hybrid_even": replace(SMALL, w1=0.5, w2=0.5),
-    "hybrid_rank": replace(SMALL, fusion="rank"),
+    "hybrid_even": SMALL.set(hybrid__w1=0.5, hybrid__w2=0.5),
+    "hybrid_rank": SMALL.set(hybrid__fusion="rank"),
 }
 
 

@@ -7,8 +7,6 @@ the popular-in-your-genres list.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 
@@ -30,7 +28,7 @@ def graph(data):  # type: ignore[no-untyped-def]
 
 
 def test_bridge_is_ease_to_the_bit_once_it_knows_enough_likes(graph) -> None:  # type: ignore[no-untyped-def]
-    assert graph.ease.known_likes(KNOWN) >= SMALL.trust_likes
+    assert graph.ease.known_likes(KNOWN) >= SMALL.hybrid.trust_likes
     np.testing.assert_array_equal(graph.bridge.score(KNOWN), graph.ease.score(KNOWN))
 
 
@@ -50,9 +48,9 @@ def test_a_user_it_does_not_know_is_served_near_the_picks_not_the_popular_list(g
     hybrid = graph.hybrid
     assert hybrid.confidence(UNSEEN) == 0.0
     weights, depths = hybrid.request_plan(UNSEEN)
-    assert weights["taste"] == SMALL.w_prior
+    assert weights["taste"] == SMALL.hybrid.w_prior
     # every part brings its own list: the pool is no popularity list re-ranked
-    assert depths["content"] == depths["collaborative"] == depths["taste"] == SMALL.depth
+    assert depths["content"] == depths["collaborative"] == depths["taste"] == SMALL.hybrid.depth
     recs = graph.served.recommend(UNSEEN, k=5, title_types=MOVIES)
     assert recs and all(r.parts["taste"] > 0 for r in recs)
     popular = [r.tconst for r in graph.prior.recommend(UNSEEN, k=5, title_types=MOVIES)]
@@ -60,7 +58,7 @@ def test_a_user_it_does_not_know_is_served_near_the_picks_not_the_popular_list(g
 
 
 def test_a_user_it_knows_is_served_as_before(data, graph) -> None:  # type: ignore[no-untyped-def]
-    without_prior = build_graph(replace(SMALL, w_prior=0.0)).fit(data)
+    without_prior = build_graph(SMALL.set(hybrid__w_prior=0.0)).fit(data)
     assert graph.hybrid.confidence(KNOWN) == 1.0
     assert graph.served.recommend(KNOWN, k=8) == without_prior.served.recommend(KNOWN, k=8)
 

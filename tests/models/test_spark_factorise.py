@@ -153,8 +153,8 @@ def test_spark_factors_group_the_titles_liked_together(spark_jvm: Path) -> None:
     defaults = ModelParams()  # the L2 and confidence the app fits with
     settings = ALSSettings(
         factors=4,
-        regularization=defaults.als_regularization,
-        alpha=defaults.als_alpha,
+        regularization=defaults.als.regularization,
+        alpha=defaults.als.alpha,
         iterations=5,
         random_state=0,
     )
@@ -205,9 +205,9 @@ def test_train_on_spark_publishes_a_model_the_app_serves(
     assert "saved in" in capsys.readouterr().out
     version = artifacts.current_version(settings.models_dir)
     published = manifest.read(artifacts.version_dir(settings.models_dir, version))
-    assert published.params["als_backend"] == "spark"
-    assert published.params["collaborative_engine"] == "als"
-    assert published.params["spark_master"] == MASTER
+    assert published.params["als"]["backend"] == "spark"
+    assert published.params["item"]["engine"] == "als"
+    assert published.params["als"]["master"] == MASTER
 
     # an app configured as the command ran serves the published model as it is ...
     app = settings.with_overrides(train_engine="spark", spark_master=MASTER)
@@ -221,7 +221,7 @@ def test_train_on_spark_publishes_a_model_the_app_serves(
     graph = engine.graph
     assert graph.item.engine_ == "als" and graph.als.backend == "spark"
     factors = graph.als.factors_
-    assert factors.shape[1] == engine.params.als_factors and np.abs(factors).sum(axis=1).all()
+    assert factors.shape[1] == engine.params.als.factors and np.abs(factors).sum(axis=1).all()
 
     # the collaborative part recommends from the Spark factors: the rest of the set ...
     recs = graph.als.recommend(UserHistory(likes=DRAMA[:4]), k=2)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -32,7 +30,7 @@ def _likes(rows: list[tuple[str, str]]) -> pd.DataFrame:
 def _fit(interactions: pd.DataFrame | None = None, catalog=None, **params):  # type: ignore[no-untyped-def]
     catalog = make_catalog() if catalog is None else catalog
     data = TrainingData(catalog, merge_interactions(make_ratings(), interactions), make_tags())
-    return build_graph(replace(ModelParams(content_min_df=1), **params)).fit(
+    return build_graph(ModelParams().set(content__min_df=1).set(**params)).fit(
         data, targets=["sections"]
     )
 
@@ -57,7 +55,7 @@ def test_unreadable_likes_get_the_taste_list() -> None:
 def test_co_likes_cross_sections() -> None:
     # three of our users liked movie 5 together with show 22 (a show the prior ranks low)
     rows = [(f"app:{u}", t) for u in (1, 2, 3) for t in ("tt0000005", "tt0000022")]
-    graph = _fit(_likes([*rows, ("app:4", "tt0000005")]), _no_people(), tv_w_colike=2.0)
+    graph = _fit(_likes([*rows, ("app:4", "tt0000005")]), _no_people(), tv__w_colike=2.0)
     user = UserHistory(likes=("tt0000005",), favorite_genres=GENRES)
     top = graph.tv.recommend(user, 1, title_types=SHOWS)[0]
     assert top.tconst == "tt0000022" and top.source == "tv" and top.parts["colike"] == 1.0
@@ -72,13 +70,13 @@ def test_shared_people_lift_a_show_and_say_who() -> None:
     catalog = make_catalog()
     catalog.loc[catalog["tconst"] == "tt0000017", "directors"] = "Nia Kabir"
     catalog.loc[catalog["tconst"] == "tt0000004", "directors"] = "Nia Kabir"
-    graph = _fit(catalog=catalog, tv_w_people=5.0)
+    graph = _fit(catalog=catalog, tv__w_people=5.0)
     user = UserHistory(likes=("tt0000004",), favorite_genres=GENRES)
     top = graph.tv.recommend(user, 1, title_types=SHOWS)[0]
     assert top.tconst == "tt0000017"
     assert "dir:Nia Kabir" in graph.tv.shared_with(graph.tv.index_["tt0000017"], "tt0000004")
     # switched off, the same user gets the taste model's order
-    off = _fit(catalog=catalog, tv_w_people=0.0, tv_w_colike=0.0)
+    off = _fit(catalog=catalog, tv__w_people=0.0, tv__w_colike=0.0)
     assert [r.tconst for r in off.tv.recommend(user, 5, title_types=SHOWS)] == [
         r.tconst for r in off.taste.recommend(user, 5, title_types=SHOWS)
     ]
@@ -112,7 +110,7 @@ def _fit_tmdb(neighbours: dict[str, tuple[str, ...]], **params):  # type: ignore
     data = TrainingData(
         _no_people(), merge_interactions(make_ratings(), None), make_tags(), neighbours
     )
-    return build_graph(replace(ModelParams(content_min_df=1), **params)).fit(
+    return build_graph(ModelParams().set(content__min_df=1).set(**params)).fit(
         data, targets=["sections"]
     )
 
@@ -129,9 +127,9 @@ def test_neighbour_matrix_weights_by_rank_and_skips_unknown_titles() -> None:
 
 def test_tmdb_neighbours_lift_the_recommended_show_and_say_so() -> None:
     user = UserHistory(likes=("tt0000017",), favorite_genres=GENRES)
-    before = _fit_tmdb({}, tv_tmdb_weight=3.0).tv.recommend(user, 3, title_types=SHOWS)
+    before = _fit_tmdb({}, tv__w_tmdb=3.0).tv.recommend(user, 3, title_types=SHOWS)
     assert "tt0000022" not in [r.tconst for r in before]
-    graph = _fit_tmdb({"tt0000017": ("tt0000022", "tt0000018")}, tv_tmdb_weight=3.0)
+    graph = _fit_tmdb({"tt0000017": ("tt0000022", "tt0000018")}, tv__w_tmdb=3.0)
     top = graph.tv.recommend(user, 2, title_types=SHOWS)
     assert [r.tconst for r in top] == ["tt0000022", "tt0000018"]
     assert top[0].source == "tv" and top[0].parts["tmdb"] == 1.0
@@ -154,7 +152,7 @@ def test_likes_without_tmdb_neighbours_get_the_same_list() -> None:
     ]
     # and a graph fitted without neighbours has no TMDb term at all (nothing changes)
     assert "tmdb" not in plain[0].parts
-    off = _fit_tmdb({"tt0000017": ("tt0000022",)}, tv_tmdb_weight=0.0)
+    off = _fit_tmdb({"tt0000017": ("tt0000022",)}, tv__w_tmdb=0.0)
     assert [r.tconst for r in off.tv.recommend(user, 8, title_types=SHOWS)] == [
         r.tconst for r in plain
     ]
@@ -162,7 +160,7 @@ def test_likes_without_tmdb_neighbours_get_the_same_list() -> None:
 
 def test_contributions_sum_to_the_signals_share_of_the_score() -> None:
     neighbours = {"tt0000017": ("tt0000022", "tt0000019"), "tt0000018": ("tt0000019",)}
-    graph = _fit_tmdb(neighbours, tv_tmdb_weight=0.7)
+    graph = _fit_tmdb(neighbours, tv__w_tmdb=0.7)
     user = UserHistory(likes=("tt0000017", "tt0000018"), favorite_genres=GENRES)
     tv = graph.tv
     for tconst in ("tt0000019", "tt0000022"):
