@@ -63,7 +63,8 @@ KIND_LABELS = {"both": "Movies and TV", "movie": "Movies only", "tv": "TV only"}
 
 
 def _refresh() -> None:
-    state.home = None
+    """Recompute the lists on the next run, from the filters and dials as stored."""
+    state.home = state.filters = state.dials = None
 
 
 def _filters() -> HomeFilters:
@@ -130,7 +131,6 @@ def _filters_changed() -> None:
         state.filter_error = str(exc)
         return
     service.discovery.set_filters(user_id, chosen)
-    state.filters = chosen
     _refresh()
 
 
@@ -196,7 +196,6 @@ def _dials_changed() -> None:
         state.filter_error = str(exc)
         return
     service.discovery.set_dials(user_id, chosen)
-    state.dials = chosen
     _refresh()
 
 

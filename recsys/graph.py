@@ -1,7 +1,7 @@
 """The one place that wires the models (LensKit's ``topn_pipeline`` is the example).
 
-:class:`ModelParams` holds every hyper-parameter of the recommender; :func:`build_graph` turns
-it into the graph the app serves::
+:class:`ModelParams` holds every hyper-parameter of the recommender, node by node;
+:func:`build_graph` turns it into the graph the app serves::
 
     popularity ── prior (popular in favourite genres: the cold start) ───────────┐
     taste (near the picks: genres, era, popularity now) ──────────┬─────────┐   │
@@ -19,11 +19,11 @@ here, so the model the Quality page measures is, by construction, the model user
 saved model records its parameters whole.
 
 Each node is declared once, by one ``add_component`` call below (LensKit's
-``PipelineBuilder.add_component(name, cls, config, **inputs)``): its model class, the
-:class:`ModelParams` fields its dataclass fields are set from, and the nodes that are its parts.
-The fitting order (``graphlib``), each node's reuse key, the evaluation's rows and the typed
-accessors (``graph.hybrid``) follow from it, so a new model is one ``add_component`` call (and
-its class, its parameters).
+``PipelineBuilder.add_component(name, cls, config, **inputs)``): its model class, the app's
+values for its dataclass fields, and the nodes that are its parts. Its parameters
+(``ModelParams().<node>``: every field of the model but its parts), the fitting order
+(``graphlib``), each node's reuse key, the evaluation's rows and the typed accessors
+(``graph.hybrid``) follow from it, so a new model is its class and one ``add_component`` call.
 """
 
 from __future__ import annotations
