@@ -11,7 +11,7 @@ chosen setting's test NDCG@10 next to EASE's (reported, not used to choose).
 
 The grid is offline on purpose: the app's background evaluation measures the served model
 within a memory and time budget, and ALS only serves past EASE's item budget, where this data
-set is not; the defaults it picks are ``ModelParams``' ``als_*`` fields.
+set is not; the values it picks are the ``als`` node's in ``recsys/graph.py``.
 """
 
 from __future__ import annotations
