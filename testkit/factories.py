@@ -49,8 +49,33 @@ def settings_from_secrets(secrets: Mapping[str, str]) -> Settings:
 
 
 # ------------------------------------------------------------------------------ database
+#: An empty SQLite database this process migrated to head, which new SQLite files copy.
+_MIGRATED: dict[str, Path] = {}
+
+
 def database(settings: Settings) -> Database:
-    """The configured database, migrated to head (the caller disposes of it)."""
+    """The configured database, migrated to head (the caller disposes of it).
+
+    A new SQLite file starts as a copy of an empty one this process migrated already (the
+    migrations take a tenth of a second, a copy a millisecond, for each of about a thousand
+    databases a run opens); opening it still checks that it is at head.
+    """
+    url = settings.resolved_database_url
+    target = _sqlite_file(url) if url.startswith("sqlite") else None
+    if target is None or not target.is_absolute() or target.exists() or not target.parent.is_dir():
+        return Database.from_settings(settings)
+    kept = _MIGRATED.get("head")
+    if kept is None:
+        folder = Path(tempfile.mkdtemp(prefix="marquee-migrated-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        kept = folder / "empty.db"
+        Database.from_settings(Settings(data_dir=folder)).dispose()
+        _copy_sqlite(folder / "marquee.db", kept)
+        _MIGRATED["head"] = kept
+    try:
+        _copy_sqlite(kept, target)
+    except (OSError, sqlite3.Error):  # e.g. a test's full or read-only disk: open it as is
+        target.unlink(missing_ok=True)
     return Database.from_settings(settings)
 
 
@@ -190,11 +215,55 @@ def tiny_engine() -> Engine:
     return fitted_engine(*training_inputs(), ease__l2=1.0)
 
 
+#: Models published by this process, by the stored data they were fitted on (no users' likes
+#: yet) and their parameters: the folder of a copy of the ``models`` dir.
+_MODELS: dict[str, Path] = {}
+
+
 def trained_engine(settings: Settings, db: Database) -> Engine:
-    """The engine the app would use on this data: the saved one if still good, else trained."""
+    """The engine the app would use on this data: the saved one if still good, else trained.
+
+    A test process trains the same world hundreds of times (every test that takes ``served``):
+    the first model fitted on some stored data and parameters is kept, and later data dirs with
+    the same data and no likes yet get a copy of it first. The app's own check then loads it,
+    as on a restart (a few milliseconds instead of a fit); a model it would not serve (other
+    data, parameters, stale) is retrained as before.
+    """
     from recsys.lifecycle.training import load_or_train_engine
 
-    return load_or_train_engine(settings, db).engine
+    key = _model_key(settings, db)
+    kept = _MODELS.get(key) if key else None
+    if kept is not None and kept.exists():
+        shutil.copytree(kept, settings.models_dir, dirs_exist_ok=True)
+    status = load_or_train_engine(settings, db)
+    if key and key not in _MODELS and status.trained:
+        folder = Path(tempfile.mkdtemp(prefix="marquee-models-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        shutil.copytree(settings.models_dir, folder / "models")
+        _MODELS[key] = folder / "models"
+    return status.engine
+
+
+def _model_key(settings: Settings, db: Database) -> str | None:
+    """A digest of the stored catalog, ratings and tags and of the model settings; None when
+    a model is already published here or users' likes are stored (a fit would use them)."""
+    from recsys.lifecycle.artifacts import current_version
+    from recsys.lifecycle.training import StoredData
+    from recsys.store import interactions
+
+    if current_version(settings.models_dir) is not None:
+        return None
+    with db.session() as session:
+        if interactions.count(session) > 0:
+            return None
+    try:
+        data = StoredData(db).fingerprint()
+    except RuntimeError:  # an empty catalog: the training says so itself
+        return None
+    params = ModelParams.from_settings(settings).to_dict()
+    return hashlib.sha256(
+        repr((data, sorted(params.items()), settings.tmdb_enabled)).encode()
+    ).hexdigest()
 
 
 # ------------------------------------------------------------------------------ app data dir
@@ -208,7 +277,7 @@ def copy_data_dir(data_dir: Path, secrets: Mapping[str, str], target: Path) -> d
 def build_data_dir(data_dir: Path, sources_root: Path) -> dict[str, str]:
     """Write the app catalog (:func:`testkit.world.write_sources`) under ``sources_root``, ingest
     it and train the engine into ``data_dir``; returns the secrets an app run on it uses."""
-    from recsys.lifecycle import bootstrap, training
+    from recsys.lifecycle import bootstrap
 
     imdb, ml = write_sources(sources_root)
     secrets = {
@@ -224,7 +293,7 @@ def build_data_dir(data_dir: Path, sources_root: Path) -> dict[str, str]:
     db = database(settings)
     try:
         bootstrap.build_catalog(settings, db)
-        training.load_or_train_engine(settings, db)
+        trained_engine(settings, db)
     finally:
         db.dispose()
     return secrets

@@ -23,14 +23,6 @@ PASSWORD = "Secret-pass1"
 NAMES = ("Ada Lovelace", "Bo Diddley", "Cy Twombly", "Di Fo", "Ed Wood", "Flo Jo", "Gus Grissom")
 
 
-@pytest.fixture
-def served(service: Marquee) -> Marquee:
-    from recsys.lifecycle.training import load_or_train_engine
-
-    status = load_or_train_engine(service.settings, service.db)
-    return Marquee(service.settings, service.db, status.engine, clock=service.clock)
-
-
 def _member(service: Marquee, i: int) -> int:
     """A user whose likes differ from the others' (every fourth movie from ``i``)."""
     name = NAMES[i]
