@@ -18,6 +18,7 @@ from testkit.chromium import (
     submit_registration,
     sync_api_or_skip,
 )
+from testkit.waiting import poll, wait_until
 from testkit.world import NICHE_GENRES
 from tests.e2e.test_journey import PASSWORD, _shot, _tconsts, app_url  # noqa: F401 - a fixture
 
@@ -67,11 +68,16 @@ def test_niche_genres_lead_the_pick_grids(app_url: str) -> None:  # noqa: F811
         )
 
         # Show more adds titles; the search keeps to the trending window.
+        # (each waits for what the rerun draws: under load the rerun can start after idle's
+        # first look, which then sees the previous run's page)
         page.click(".st-key-onboarding_more_movies button")
+        wait_until(
+            lambda: len(_tconsts(page, "pick_")) > len(shown), 60, "Show more added no titles"
+        )
         idle(page)
-        assert len(_tconsts(page, "pick_")) > len(shown)
         page.fill(".st-key-onboarding_search input", "notes")
         page.keyboard.press("Enter")
+        poll(lambda: set(_tconsts(page, "pick_")) == NICHE_MOVIES | NICHE_SHOWS, 60)
         idle(page)
         found = set(_tconsts(page, "pick_"))
         assert found == NICHE_MOVIES | NICHE_SHOWS, found
