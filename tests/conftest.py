@@ -59,9 +59,20 @@ LONGEST_FIRST = (
 )
 
 
+#: A browser test that fails is run once more (pytest-rerunfailures), as Playwright Test's own
+#: runner does on CI (``retries``): a real browser against a real server on a shared 2-core
+#: machine still meets races the waits did not foresee, and one of them must not throw a whole
+#: run away. A retried test shows as ``R`` and in the summary: each one is a flake to fix at its
+#: cause (two found and looked at in issue 20's last round; see the README's Tests section).
+E2E_RERUNS = 1
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+    for item in items:
+        if item.get_closest_marker("e2e") and not item.get_closest_marker("flaky"):
+            item.add_marker(pytest.mark.flaky(reruns=E2E_RERUNS))
 
 
 @pytest.fixture(scope="session")

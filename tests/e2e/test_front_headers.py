@@ -119,7 +119,9 @@ def test_a_script_dropping_its_cookie_is_held_by_address_not_the_owner(front: st
                 page.wait_for_selector(f"{LOGIN_FORM} input", timeout=60_000)
                 idle(page)
                 answers.append(attempt_log_in(page, like_latency.USERNAME, "Wrong#guess1"))
-            assert all(a.startswith("Username or password is incorrect.") for a in answers[:10])
+            assert all(a.startswith("Username or password is incorrect.") for a in answers[:10]), (
+                answers
+            )
             assert chromium.says_wait(answers[9], 5), answers
             assert answers[10].startswith("Too many failed log-ins. Try again in"), answers
 
