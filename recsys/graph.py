@@ -280,7 +280,7 @@ class GraphBuilder:
                 component = self._components.get(node)
                 if component is None or name not in {f.name for f in component.model_fields}:
                     raise ValueError(f"tie {group}: {key!r} is not a node's parameter")
-                values.add(repr(component.config.get(name, "<model default>")))
+                values.add(repr(getattr(component.params_type(), name)))  # declared or default
                 out[key] = group
             if len(values) > 1:
                 raise ValueError(f"tie {group}: declared with different values")

@@ -24,6 +24,7 @@ from recsys.models.coldstart import ColdStart
 from recsys.models.content import ContentRecommender
 from recsys.models.popularity import PopularityRecommender
 from recsys.models.prior import GenrePrior
+from recsys.models.taste import TastePrior
 
 
 def _changed(value: Any) -> Any:
@@ -243,6 +244,18 @@ def test_a_fit_parameter_named_like_a_field_and_a_bad_tie_are_refused() -> None:
     builder.add_component("content", ContentRecommender, {"n_likes": 15})
     builder.tie("content__n_likes", "popularity__n_likes")
     with pytest.raises(ValueError, match="not a node's parameter"):
+        builder.ties()
+
+
+def test_a_tie_compares_the_values_the_nodes_get_declared_or_default() -> None:
+    builder = GraphBuilder()
+    builder.add_component("taste", TastePrior)  # its model's default: 15
+    builder.add_component("content", ContentRecommender, {"n_likes": 15})
+    builder.tie("taste__n_likes", "content__n_likes")
+    assert builder.ties()["content__n_likes"] == ("taste__n_likes", "content__n_likes")
+    builder.add_component("other", ContentRecommender, {"n_likes": 10})
+    builder.tie("taste__n_likes", "other__n_likes")
+    with pytest.raises(ValueError, match="different values"):
         builder.ties()
 
 
